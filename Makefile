@@ -1,0 +1,97 @@
+# tlsready - build, test, run.  See README.md.
+#
+#   make            build ./tlsready
+#   make run        install missing Debian packages (as root), build, analyse pcaps/demo.pcapng
+#   make test       the same set-up, then every test, plain and under ASan+UBSan
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make pcaps      rebuild the lab captures (root; see pcaps/README.md)
+#   make fuzz       libFuzzer harnesses (clang)
+#   make bench      the benchmark (see README "Performance")
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= gcc
+O       ?= build
+
+PKGS    := libpcap libndpi openssl sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+VERSION := 0.1.0
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wpointer-arith -Wstrict-prototypes
+CPPFLAGS += -Ianalyzer -Idissectors $(PKG_CFLAGS) -DTLSREADY_VERSION='"$(VERSION)"'
+LDLIBS  += $(PKG_LIBS) -lpthread
+
+# Debian packages: to build, and what the tests use.
+DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev
+DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin
+
+LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+MAIN_OBJ := $(O)/analyzer/main.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+
+.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz bench asan
+
+all: tlsready
+
+tlsready: $(O)/tlsready
+	cp $< $@
+
+$(O)/tlsready: $(MAIN_OBJ) $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/%.o: %.c $(wildcard analyzer/*.h dissectors/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BINS) $(O)/tlsready
+
+# ---- set-up: install what is missing, or say the one command to run ----
+deps:
+	@sh tests/deps.sh $(DEB_BUILD)
+deps-test:
+	@sh tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./tlsready -r pcaps/demo.pcapng
+
+test: deps-test
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory O=build-asan CC=gcc \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" unit
+	@sh tests/run.sh build build-asan
+
+check: test
+
+install: tlsready
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 tlsready $(DESTDIR)$(PREFIX)/bin/tlsready
+	install -m 0644 tlsready.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsready.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tlsready $(DESTDIR)$(PREFIX)/share/man/man1/tlsready.1
+
+pcaps:
+	@$(MAKE) --no-print-directory all
+	sh pcaps/lab/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz tlsready
+
+# ---- fuzzing: one libFuzzer harness per dissector, tests/fuzz/fuzz_*.c ----
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+DISSECT_SRCS := $(wildcard dissectors/*.c)
+fuzz: $(FUZZ_BINS)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(DISSECT_SRCS) $(wildcard dissectors/*.h analyzer/cursor.h)
+	@mkdir -p build-fuzz
+	clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $@ $< $(DISSECT_SRCS) $(PKG_LIBS)

@@ -1,0 +1,35 @@
+/*
+ * drda.h - DDM/DRDA (port 446; 448 inside TLS).
+ *
+ * DSS header: length(2), magic 0xD0, format, correlation(2); then objects
+ * LL(2) CP(2).  Kept: EXCSAT's external name / product and server class,
+ * ACCSEC's security mechanism, SECCHK's user ID when it is in clear (not with
+ * SECMEC 9).  Passwords and security tokens are never copied.
+ */
+#ifndef TLSREADY_DRDA_H
+#define TLSREADY_DRDA_H
+
+#include "dissector.h"
+
+struct drda_state {
+	size_t off[2];             /* private parser position */
+	uint8_t pending[2];        /* private */
+	bool valid;                /* a well-formed DSS was seen */
+	bool malformed[2];
+	uint32_t dss[2];           /* DSS parsed per direction */
+	bool excsat;
+	char extnam[41];           /* EXCSAT EXTNAM (0x115E), ASCII */
+	char srvclsnm[41];         /* EXCSAT SRVCLSNM (0x1147) */
+	char prdid[11];            /* product ID if seen (0x112E) */
+	uint16_t secmec;           /* ACCSEC SECMEC (0x11A2); 0 if not seen */
+	char user[11];             /* SECCHK USRID (0x11A0) in clear */
+	bool secchk;
+	bool secchk_reply;         /* SECCHKRM seen */
+	uint8_t secchk_svrcod;     /* reply severity if seen */
+};
+
+enum probe drda_probe(const uint8_t *buf, size_t len, int dir);
+void drda_consume(struct drda_state *s, int dir, const uint8_t *buf, size_t len);
+bool drda_done(const struct drda_state *s);
+
+#endif
