@@ -175,6 +175,14 @@ static inline struct cursor cur_rest(const struct cursor *c)
 	return cur_make(c->p + c->off, cur_left(c));
 }
 
+/* Shorten the window so that at most n bytes remain (a length field that
+ * says less than was captured, or Ethernet padding). */
+static inline void cur_limit(struct cursor *c, size_t n)
+{
+	if (!c->err && cur_left(c) > n)
+		c->len = c->off + n;
+}
+
 /*
  * A read-only view of the next n bytes, for handing a contiguous range to a
  * library (OpenSSL's d2i, a digest).  NULL and err when they are not there.

@@ -1,0 +1,290 @@
+/*
+ * capture.c - libpcap sources, the BPF prefilter, progress (see capture.h).
+ *
+ * Files are read with nanosecond timestamp precision whatever they hold
+ * (libpcap scales), so pcap, pcapng, either byte order and any precision
+ * come out alike.  The filter is applied with pcap_offline_filter() so that
+ * every frame it rejects is counted; live captures filter in the kernel and
+ * report pcap_stats().
+ */
+#include "capture.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile sig_atomic_t capture_stop;
+
+#define FILTER_MAX 8192
+
+static void warn(struct capture_status *st, const char *fmt, const char *a, const char *b)
+{
+	if (st->n_warnings < CAPTURE_MAX_WARNINGS)
+		snprintf(st->warnings[st->n_warnings++], sizeof st->warnings[0], fmt, a, b);
+}
+
+static void note_linktype(struct capture_status *st, int dlt)
+{
+	const char *n = pcap_datalink_val_to_name(dlt);
+	char buf[32];
+	snprintf(buf, sizeof buf, "%s", n ? n : "unknown");
+	for (int i = 0; i < st->n_linktypes; i++)
+		if (strcmp(st->linktypes[i], buf) == 0)
+			return;
+	if (st->n_linktypes < 8)
+		snprintf(st->linktypes[st->n_linktypes++], sizeof st->linktypes[0], "%s", buf);
+}
+
+void capture_prefilter(const struct engine *e, int dlt, char *buf, size_t len)
+{
+	char ports[4096], base[FILTER_MAX];
+	services_bpf(e->svc, ports, sizeof ports);
+	size_t o = (size_t)snprintf(base, sizeof base, "(%s)", ports[0] ? ports : "tcp");
+	for (int i = 0; i < e->cfg.n_servers && o < sizeof base; i++) {
+		char a[ADDR_STRLEN];
+		o += (size_t)snprintf(base + o, sizeof base - o, " or (tcp and net %s/%d)",
+				      addr_str(&e->cfg.servers[i].net, a), e->cfg.servers[i].len);
+	}
+	if (dlt == DLT_EN10MB)   /* tagged frames need the vlan keyword, once per tag */
+		snprintf(buf, len, "%s or (vlan and (%s or (vlan and (%s))))", base, base, base);
+	else
+		snprintf(buf, len, "%s", base);
+}
+
+static bool build_filter(pcap_t *p, const struct engine *e, int dlt, const struct capture_opts *o,
+			 struct bpf_program *prog, bool *have, char *err, size_t errlen)
+{
+	static char expr[FILTER_MAX * 3 + 1024];
+	char pre[FILTER_MAX * 3];
+	*have = false;
+	pre[0] = '\0';
+	if (!o->no_prefilter)
+		capture_prefilter(e, dlt, pre, sizeof pre);
+	if (pre[0] && o->user_filter)
+		snprintf(expr, sizeof expr, "(%s) and (%s)", pre, o->user_filter);
+	else if (pre[0])
+		snprintf(expr, sizeof expr, "%s", pre);
+	else if (o->user_filter)
+		snprintf(expr, sizeof expr, "%s", o->user_filter);
+	else
+		return true;
+	if (pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "invalid filter expression: %s", pcap_geterr(p));
+		return false;
+	}
+	*have = true;
+	return true;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct progress {
+	bool on;
+	double start, last;
+	uint64_t pkts_at_start;
+	long long total;
+};
+
+static void progress_show(struct progress *pg, const struct engine *e, FILE *f, const char *name, bool final)
+{
+	double t = now_s();
+	if (!final && t - pg->last < 0.25)
+		return;
+	pg->last = t;
+	long long pos = f ? (long long)ftello(f) : -1;
+	double rate = (double)(e->cnt.packets - pg->pkts_at_start) / (t - pg->start > 1e-3 ? t - pg->start : 1e-3);
+	if (pg->total > 0 && pos >= 0)
+		fprintf(stderr, "\r%s: %.1f of %.1f MB (%3.0f%%), %llu packets, %.0f packets/s   ", name,
+			pos / 1e6, pg->total / 1e6, 100.0 * (double)pos / (double)pg->total,
+			(unsigned long long)e->cnt.packets, rate);
+	else
+		fprintf(stderr, "\r%s: %llu packets, %.0f packets/s   ", name,
+			(unsigned long long)e->cnt.packets, rate);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h, const uint8_t *data,
+			 const struct bpf_program *prog, bool have_prog)
+{
+	e->cnt.packets++;
+	e->cnt.bytes += h->caplen;
+	e->cnt.wire_bytes += h->len;
+	if (have_prog && !pcap_offline_filter(prog, h, data)) {
+		e->cnt.filtered++;
+		return;
+	}
+	struct packet p;
+	/* nanosecond precision was requested: tv_usec holds nanoseconds */
+	p.ts_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec / 1000;
+	p.caplen = h->caplen;
+	p.wirelen = h->len;
+	enum decode_result r = decode_frame(dlt, data, h->caplen, &p);
+	if (r != DEC_OK) {
+		e->cnt.not_decoded[r]++;
+		return;
+	}
+	e->cnt.tcp++;
+	engine_packet(e, &p);
+}
+
+static void read_file(struct engine *e, const char *path, const struct capture_opts *o,
+		      struct capture_status *st)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+	struct stat sb;
+	if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		snprintf(st->error, sizeof st->error, "%s: is a directory, not a capture file", name);
+		st->exit_code = 2;
+		return;
+	}
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!p) {
+		const char *why = errbuf;
+		if (strstr(errbuf, "unknown file format"))
+			why = "not a pcap or pcapng capture file (unknown file format)";
+		else if (strstr(errbuf, "truncated dump file") || strstr(errbuf, "truncated pcapng"))
+			why = "file too short to be a capture (truncated header)";
+		/* libpcap prefixes the path to fopen errors itself */
+		if (strncmp(errbuf, path, strlen(path)) == 0 && errbuf[strlen(path)] == ':')
+			snprintf(st->error, sizeof st->error, "%s", errbuf);
+		else
+			snprintf(st->error, sizeof st->error, "%s: %s", name, why);
+		st->exit_code = 2;
+		return;
+	}
+	int dlt = pcap_datalink(p);
+	if (!decode_linktype_supported(dlt)) {
+		const char *n = pcap_datalink_val_to_name(dlt);
+		snprintf(st->error, sizeof st->error, "%s: unsupported link type %s (%d)", name, n ? n : "?", dlt);
+		st->exit_code = 2;
+		pcap_close(p);
+		return;
+	}
+	note_linktype(st, dlt);
+	struct bpf_program prog;
+	bool have_prog;
+	if (!build_filter(p, e, dlt, o, &prog, &have_prog, st->error, sizeof st->error)) {
+		st->exit_code = 2;
+		pcap_close(p);
+		return;
+	}
+	struct progress pg = { o->progress, now_s(), 0, e->cnt.packets, -1 };
+	pg.last = pg.start;
+	if (strcmp(path, "-") != 0 && stat(path, &sb) == 0)
+		pg.total = (long long)sb.st_size;
+	FILE *f = pcap_file(p);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+	uint64_t n = 0;
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		handle_frame(e, dlt, h, data, &prog, have_prog);
+		if (pg.on && (++n & 0x3fff) == 0)
+			progress_show(&pg, e, f, name, false);
+	}
+	if (pg.on && n > 0x3fff)
+		progress_show(&pg, e, f, name, true);
+	if (rc == PCAP_ERROR) {
+		char w[256];
+		snprintf(w, sizeof w, "%s", pcap_geterr(p));
+		warn(st, "%s: input ended early: %s; everything before it was analysed", name, w);
+		if (st->exit_code < 1)
+			st->exit_code = 1;
+	}
+	if (have_prog)
+		pcap_freecode(&prog);
+	pcap_close(p);
+}
+
+void capture_files(struct engine *e, const char *const *paths, int n, const struct capture_opts *o,
+		   struct capture_status *st)
+{
+	for (int i = 0; i < n && st->exit_code < 2; i++)
+		read_file(e, paths[i], o, st);
+}
+
+static void live_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	void **ctx = (void **)user;
+	struct engine *e = ctx[0];
+	int dlt = *(int *)ctx[1];
+	handle_frame(e, dlt, h, data, NULL, false);
+}
+
+void capture_live(struct engine *e, const struct capture_opts *o, struct capture_status *st)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p = pcap_create(o->iface, errbuf);
+	st->live = true;
+	if (!p) {
+		snprintf(st->error, sizeof st->error, "%s: %s", o->iface, errbuf);
+		st->exit_code = 2;
+		return;
+	}
+	pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : 262144);
+	pcap_set_promisc(p, o->promisc);
+	pcap_set_timeout(p, 100);
+	if (o->buffer_mib > 0)
+		pcap_set_buffer_size(p, o->buffer_mib * 1024 * 1024);
+	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+	int rc = pcap_activate(p);
+	if (rc < 0) {
+		snprintf(st->error, sizeof st->error, "%s: cannot capture: %s", o->iface, pcap_geterr(p));
+		st->exit_code = 2;
+		pcap_close(p);
+		return;
+	}
+	int dlt = pcap_datalink(p);
+	if (!decode_linktype_supported(dlt)) {
+		const char *n = pcap_datalink_val_to_name(dlt);
+		snprintf(st->error, sizeof st->error, "%s: unsupported link type %s (%d)", o->iface, n ? n : "?", dlt);
+		st->exit_code = 2;
+		pcap_close(p);
+		return;
+	}
+	note_linktype(st, dlt);
+	struct bpf_program prog;
+	bool have_prog;
+	if (!build_filter(p, e, dlt, o, &prog, &have_prog, st->error, sizeof st->error)) {
+		st->exit_code = 2;
+		pcap_close(p);
+		return;
+	}
+	if (have_prog) {
+		if (pcap_setfilter(p, &prog) != 0) {
+			snprintf(st->error, sizeof st->error, "%s: cannot set filter: %s", o->iface, pcap_geterr(p));
+			st->exit_code = 2;
+			pcap_freecode(&prog);
+			pcap_close(p);
+			return;
+		}
+		pcap_freecode(&prog);
+	}
+	void *ctx[2] = { e, &dlt };
+	while (!capture_stop) {
+		int n = pcap_dispatch(p, 256, live_cb, (u_char *)ctx);
+		if (n < 0 && n != PCAP_ERROR_BREAK) {
+			warn(st, "%s: capture failed: %s", o->iface, pcap_geterr(p));
+			st->exit_code = 1;
+			break;
+		}
+	}
+	struct pcap_stat ps;
+	if (pcap_stats(p, &ps) == 0) {
+		st->ps_recv = ps.ps_recv;
+		st->ps_drop = ps.ps_drop;
+		st->ps_ifdrop = ps.ps_ifdrop;
+	}
+	pcap_close(p);
+}

@@ -1,0 +1,55 @@
+/*
+ * capture.h - where packets come from: pcap/pcapng files (one timeline, in
+ * the order given; "-" is standard input) or a live interface, through
+ * libpcap, with the BPF prefilter built from the catalogue and --server
+ * addresses and ANDed with the user's expression.
+ *
+ * Frames are counted, filtered (counted), decoded (failures counted by
+ * reason) and pushed into the engine.  Errors come back as one line naming
+ * the input and the problem, with the exit code they deserve.
+ */
+#ifndef TLSREADY_CAPTURE_H
+#define TLSREADY_CAPTURE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine.h"
+
+#define CAPTURE_MAX_WARNINGS 32
+
+struct capture_opts {
+	const char *user_filter;   /* the BPF expression from the command line, or NULL */
+	bool no_prefilter;
+	bool progress;             /* progress line on stderr */
+	const char *iface;         /* live capture */
+	int snaplen;
+	int buffer_mib;
+	bool promisc;
+};
+
+struct capture_status {
+	int exit_code;             /* 0, 1 (partial input), 2 (unreadable input / bad filter) */
+	char error[512];           /* the one-line error for exit code 2 */
+	char warnings[CAPTURE_MAX_WARNINGS][600];
+	int n_warnings;
+	char linktypes[8][32];     /* names of the link types read */
+	int n_linktypes;
+	/* live capture statistics (pcap_stats) */
+	bool live;
+	unsigned long long ps_recv, ps_drop, ps_ifdrop;
+};
+
+/* Set by the SIGINT/SIGTERM handler: stop a live capture. */
+extern volatile sig_atomic_t capture_stop;
+
+/* The prefilter expression for a link type (without the user's part). */
+void capture_prefilter(const struct engine *e, int dlt, char *buf, size_t len);
+/* Read every file in order into the engine; stops at the first unreadable one. */
+void capture_files(struct engine *e, const char *const *paths, int n, const struct capture_opts *o,
+		   struct capture_status *st);
+/* Capture from an interface until capture_stop is set. */
+void capture_live(struct engine *e, const struct capture_opts *o, struct capture_status *st);
+
+#endif

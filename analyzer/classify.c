@@ -1,0 +1,204 @@
+/*
+ * classify.c - dissector selection and the flow's final verdict.
+ *
+ * Probing order: the dissector the catalogue expects for the port first,
+ * then TLS (recognised on any port), then the others.  A flow whose first
+ * bytes every dissector rejects is APP_OPAQUE.  Mid-stream flows do not
+ * start at a message boundary: only TLS record framing and the host-server
+ * header are looked for, anywhere else the bytes stay opaque (transport
+ * "unknown").
+ */
+#include "classify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "drda.h"
+#include "hostserver.h"
+#include "portmapper.h"
+#include "telnet5250.h"
+#include "tls.h"
+
+typedef enum probe (*probe_fn)(const uint8_t *, size_t, int);
+
+static const struct { enum app app; probe_fn probe; } probes[] = {
+	{ APP_TLS, tls_probe },
+	{ APP_HOSTSERVER, hs_probe },
+	{ APP_PORTMAPPER, pm_probe },
+	{ APP_TELNET, tn_probe },
+	{ APP_DRDA, drda_probe },
+};
+#define N_PROBES (sizeof probes / sizeof probes[0])
+
+static enum app expected_app(const struct flow_record *r)
+{
+	if (!r->service)
+		return APP_UNDECIDED;
+	if (r->cls == PC_SECURE)
+		return APP_TLS;
+	if (r->cls == PC_MAPPER)
+		return APP_PORTMAPPER;
+	if (strcmp(r->service, "telnet") == 0)
+		return APP_TELNET;
+	if (strcmp(r->service, "ddm") == 0)
+		return APP_DRDA;
+	if (strncmp(r->service, "as-", 3) == 0)
+		return APP_HOSTSERVER;
+	return APP_UNDECIDED;
+}
+
+static enum probe run_probe(enum app a, const uint8_t *buf, uint32_t len, int dir)
+{
+	for (size_t i = 0; i < N_PROBES; i++)
+		if (probes[i].app == a)
+			return probes[i].probe(buf, len, dir);
+	return PROBE_NO;
+}
+
+/* A TLS record header of any content type: mid-stream recognition. */
+static bool looks_like_tls_record(const uint8_t *buf, uint32_t len)
+{
+	struct cursor c = cur_make(buf, len);
+	uint8_t type = cur_u8(&c);
+	uint8_t major = cur_u8(&c);
+	uint8_t minor = cur_u8(&c);
+	uint16_t rlen = cur_be16(&c);
+	return !c.err && type >= 20 && type <= 23 && major == 3 && minor <= 4 && rlen > 0 && rlen <= 18432;
+}
+
+static bool adopt(struct flow_record *r, enum app a)
+{
+	r->app = a;
+	switch (a) {
+	case APP_TLS: r->tls = calloc(1, sizeof *r->tls); if (r->tls) r->tls->alert_dir = -1; return r->tls;
+	case APP_PORTMAPPER: r->pm = calloc(1, sizeof *r->pm); return r->pm;
+	case APP_HOSTSERVER:
+		r->hs = calloc(1, sizeof *r->hs);
+		if (r->hs)
+			r->hs->password_level = r->hs->client_level = -1;
+		return r->hs;
+	case APP_TELNET: r->tn = calloc(1, sizeof *r->tn); return r->tn;
+	case APP_DRDA: r->drda = calloc(1, sizeof *r->drda); return r->drda;
+	default: return true;
+	}
+}
+
+static void decide(struct flow_record *r, int dir, const uint8_t *buf, uint32_t len, bool midstream)
+{
+	if (midstream) {
+		if (looks_like_tls_record(buf, len) && tls_probe(buf, len, dir) != PROBE_YES) {
+			r->app = APP_TLS;       /* records without a handshake: no state needed */
+			r->midstream = true;
+			return;
+		}
+	}
+	enum app first = expected_app(r);
+	bool maybe = false;
+	if (first != APP_UNDECIDED) {
+		enum probe p = run_probe(first, buf, len, dir);
+		if (p == PROBE_YES) {
+			adopt(r, first);
+			return;
+		}
+		maybe |= p == PROBE_MAYBE;
+	}
+	for (size_t i = 0; i < N_PROBES; i++) {
+		if (probes[i].app == first)
+			continue;
+		enum probe p = probes[i].probe(buf, len, dir);
+		if (p == PROBE_YES) {
+			adopt(r, probes[i].app);
+			return;
+		}
+		maybe |= p == PROBE_MAYBE;
+	}
+	if (!maybe)
+		r->app = APP_OPAQUE;
+}
+
+bool classify_done(const struct flow_record *r)
+{
+	switch (r->app) {
+	case APP_TLS: return !r->tls || tls_done(r->tls);
+	case APP_PORTMAPPER: return pm_done(r->pm);
+	case APP_HOSTSERVER: return hs_done(r->hs);
+	case APP_TELNET: return tn_done(r->tn);
+	case APP_DRDA: return drda_done(r->drda);
+	case APP_OPAQUE: return true;
+	default: return false;
+	}
+}
+
+bool classify_bytes(struct flow_record *r, int dir, const uint8_t *buf, uint32_t len, bool midstream)
+{
+	if (len == 0)
+		return false;
+	if (r->app == APP_UNDECIDED)
+		decide(r, dir, buf, len, midstream);
+	switch (r->app) {
+	case APP_TLS: if (r->tls) tls_consume(r->tls, dir, buf, len); break;
+	case APP_PORTMAPPER: pm_consume(r->pm, dir, buf, len); break;
+	case APP_HOSTSERVER: hs_consume(r->hs, dir, buf, len); break;
+	case APP_TELNET: tn_consume(r->tn, dir, buf, len); break;
+	case APP_DRDA: drda_consume(r->drda, dir, buf, len); break;
+	default: break;
+	}
+	return classify_done(r);
+}
+
+bool classify_is_ibmi(const struct flow_record *r)
+{
+	switch (r->app) {
+	case APP_PORTMAPPER: return r->pm->request && !r->pm->malformed;
+	case APP_HOSTSERVER: return r->hs->valid;
+	case APP_TELNET: return r->tn->kind == TN_KIND_5250_DISPLAY || r->tn->kind == TN_KIND_5250_PRINTER;
+	case APP_DRDA: return r->drda->valid;
+	default: return false;
+	}
+}
+
+static enum transport tls_transport(const struct flow_record *r)
+{
+	const struct tls_state *t = r->tls;
+	bool ended_badly = r->tcp == TCP_RESET || r->tcp == TCP_CLOSED;
+	if (!t) {
+		/* mid-stream records: encrypted data both ways means a session was up */
+		return r->payload[0] && r->payload[1] ? TR_TLS : TR_UNKNOWN;
+	}
+	if (t->completed)
+		return TR_TLS;
+	if (t->alert && t->alert_level == 2)
+		return TR_TLS_FAILED;
+	/* one-sided capture: the visible side went past its handshake */
+	if (r->payload[0] == 0 && t->server_hello && (t->appdata[1] || t->finished[1]))
+		return TR_TLS;
+	if (r->payload[1] == 0 && t->client_hello && t->appdata[0])
+		return TR_TLS;
+	if (r->payload[0] == 0 || r->payload[1] == 0)
+		return TR_UNKNOWN;     /* attempted, outcome not seen */
+	if (ended_badly || t->alert)
+		return TR_TLS_FAILED;
+	return TR_UNKNOWN;
+}
+
+void classify_final(struct flow_record *r)
+{
+	if (r->payload[0] == 0 && r->payload[1] == 0)
+		r->transport = TR_NONE;
+	else if (r->app == APP_TLS)
+		r->transport = tls_transport(r);
+	else if (r->app == APP_OPAQUE)
+		r->transport = r->midstream ? TR_UNKNOWN : TR_CLEARTEXT;
+	else if (r->app == APP_UNDECIDED)
+		r->transport = TR_UNKNOWN;
+	else
+		r->transport = TR_CLEARTEXT;
+
+	r->mismatch = MM_NONE;
+	if (r->cls == PC_SECURE && r->transport == TR_CLEARTEXT)
+		r->mismatch = MM_CLEAR_ON_SECURE;
+	else if ((r->cls == PC_NONSECURE || r->cls == PC_MAPPER) &&
+		 (r->transport == TR_TLS || r->transport == TR_TLS_FAILED))
+		r->mismatch = MM_TLS_ON_NONSECURE;
+}

@@ -1,0 +1,296 @@
+/*
+ * decode.c - link, IP and TCP headers to a struct packet (see decode.h).
+ *
+ * Link types: Ethernet (with any number of 802.1Q / 802.1ad / QinQ tags, up
+ * to a bound), Linux SLL and SLL2, raw IP (DLT_RAW, LINKTYPE_IPV4/IPV6), BSD
+ * loopback (DLT_NULL, DLT_LOOP).  IPv4 with options; fragments: the first one
+ * is decoded, later ones are skipped and counted.  IPv6 with its extension
+ * headers walked (hop-by-hop, routing, fragment, destination options, AH).
+ * IPv6-in-IPv4 and IP-in-IP tunnels are opened (a bounded depth).  TCP with
+ * options.  All reads go through the bounded cursor.
+ */
+#include "decode.h"
+
+#include <pcap/pcap.h>
+
+#include "cursor.h"
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+
+#define ETH_IPV4 0x0800
+#define ETH_IPV6 0x86DD
+#define ETH_VLAN 0x8100
+#define ETH_QINQ 0x88A8
+#define ETH_QINQ_OLD 0x9100
+#define MAX_VLAN_TAGS 8
+#define MAX_TUNNEL_DEPTH 3
+#define MAX_IPV6_EXT 8
+
+static const char *const reason_names[DEC_NREASONS] = {
+	[DEC_OK] = "decoded",
+	[DEC_TRUNCATED_LINK] = "truncated_link",
+	[DEC_NON_IP] = "non_ip",
+	[DEC_TRUNCATED_IP] = "truncated_ip",
+	[DEC_BAD_IP] = "bad_ip_header",
+	[DEC_NON_FIRST_FRAGMENT] = "ip_fragment_skipped",
+	[DEC_IPV6_EXT] = "bad_ipv6_extension",
+	[DEC_NON_TCP] = "non_tcp",
+	[DEC_TRUNCATED_TCP] = "truncated_tcp",
+	[DEC_BAD_TCP] = "bad_tcp_header",
+	[DEC_TUNNEL_DEPTH] = "tunnel_too_deep",
+};
+
+const char *decode_reason_name(enum decode_result r)
+{
+	return (unsigned)r < DEC_NREASONS ? reason_names[r] : "unknown";
+}
+
+bool decode_linktype_supported(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB: case DLT_LINUX_SLL: case DLT_LINUX_SLL2: case DLT_RAW:
+	case DLT_IPV4: case DLT_IPV6: case DLT_NULL: case DLT_LOOP:
+#if defined(DLT_RAW) && DLT_RAW != 12
+	case 12:
+#endif
+#if DLT_RAW != 14
+	case 14:
+#endif
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum decode_result decode_ip(struct cursor c, struct packet *pkt, int depth);
+
+static enum decode_result decode_tcp(struct cursor c, struct packet *pkt, uint32_t wire_len)
+{
+	if (!cur_has(&c, 20))
+		return DEC_TRUNCATED_TCP;
+	pkt->sport = cur_be16(&c);
+	pkt->dport = cur_be16(&c);
+	pkt->seq = cur_be32(&c);
+	pkt->ack = cur_be32(&c);
+	uint8_t off = cur_u8(&c) >> 4;
+	pkt->flags = cur_u8(&c) & 0x3f;
+	if (off < 5)
+		return DEC_BAD_TCP;
+	size_t hlen = (size_t)off * 4;
+	if (wire_len < hlen)
+		return DEC_BAD_TCP;
+	c.off = 0;
+	if (!cur_skip(&c, hlen))
+		return DEC_TRUNCATED_TCP;
+	pkt->payload_wire = wire_len - (uint32_t)hlen;
+	size_t avail = cur_left(&c);
+	if (avail > pkt->payload_wire)
+		avail = pkt->payload_wire;   /* Ethernet padding is not payload */
+	pkt->payload = cur_view(&c, avail);
+	pkt->payload_len = (uint32_t)avail;
+	return DEC_OK;
+}
+
+/* Payload of an IP packet: TCP, or another IP layer (6in4, IP-in-IP). */
+static enum decode_result decode_l4(struct cursor c, uint8_t proto, struct packet *pkt,
+				    uint32_t wire_len, int depth)
+{
+	switch (proto) {
+	case 6:
+		return decode_tcp(c, pkt, wire_len);
+	case 4: case 41:
+		if (depth >= MAX_TUNNEL_DEPTH)
+			return DEC_TUNNEL_DEPTH;
+		return decode_ip(c, pkt, depth + 1);
+	default:
+		return DEC_NON_TCP;
+	}
+}
+
+static enum decode_result decode_ipv4(struct cursor c, struct packet *pkt, int depth)
+{
+	if (!cur_has(&c, 20))
+		return DEC_TRUNCATED_IP;
+	uint8_t vihl = cur_peek_u8(&c, 0);
+	size_t ihl = (size_t)(vihl & 0x0f) * 4;
+	if ((vihl >> 4) != 4 || ihl < 20)
+		return DEC_BAD_IP;
+	uint16_t total = cur_peek_be16(&c, 2);
+	uint16_t frag = cur_peek_be16(&c, 6);
+	uint8_t proto = cur_peek_u8(&c, 9);
+	if (total < ihl)
+		return DEC_BAD_IP;
+	if (!cur_has(&c, ihl))
+		return DEC_TRUNCATED_IP;
+	uint8_t src[4], dst[4];
+	struct cursor h = c;
+	cur_skip(&h, 12);
+	cur_copy(&h, src, 4);
+	cur_copy(&h, dst, 4);
+	addr_from_v4(&pkt->src, src);
+	addr_from_v4(&pkt->dst, dst);
+	if (depth == 0) {
+		struct cursor v = c;      /* view handed to nDPI, bounded by l3_len */
+		pkt->l3_len = (uint32_t)cur_left(&v);
+		pkt->l3 = cur_view(&v, pkt->l3_len);
+	}
+	if ((frag & 0x1fff) != 0)
+		return DEC_NON_FIRST_FRAGMENT;
+	if (frag & 0x2000)
+		pkt->fragment = true;
+	cur_skip(&c, ihl);
+	/* The IP header's length rules; captured bytes may be fewer (snaplen). */
+	struct cursor body = cur_rest(&c);
+	uint32_t wire = total - (uint32_t)ihl;
+	cur_limit(&body, wire);
+	return decode_l4(body, proto, pkt, wire, depth);
+}
+
+static bool ipv6_is_ext(uint8_t nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51 || nh == 135;
+}
+
+static enum decode_result decode_ipv6(struct cursor c, struct packet *pkt, int depth)
+{
+	if (!cur_has(&c, 40))
+		return DEC_TRUNCATED_IP;
+	if ((cur_peek_u8(&c, 0) >> 4) != 6)
+		return DEC_BAD_IP;
+	if (depth == 0) {
+		struct cursor v = c;
+		pkt->l3_len = (uint32_t)cur_left(&v);
+		pkt->l3 = cur_view(&v, pkt->l3_len);
+	}
+	uint32_t plen = cur_peek_be16(&c, 4);
+	uint8_t nh = cur_peek_u8(&c, 6);
+	uint8_t src[16], dst[16];
+	cur_skip(&c, 8);
+	cur_copy(&c, src, 16);
+	cur_copy(&c, dst, 16);
+	addr_from_v6(&pkt->src, src);
+	addr_from_v6(&pkt->dst, dst);
+	struct cursor body = cur_rest(&c);
+	cur_limit(&body, plen);
+	uint32_t wire = plen;
+	for (int i = 0; ipv6_is_ext(nh); i++) {
+		if (i >= MAX_IPV6_EXT)
+			return DEC_IPV6_EXT;
+		if (!cur_has(&body, 8))
+			return cur_left(&body) < wire ? DEC_TRUNCATED_IP : DEC_IPV6_EXT;
+		uint8_t next = cur_peek_u8(&body, 0);
+		size_t len;
+		if (nh == 44) {          /* fragment header: fixed 8 bytes */
+			uint16_t fo = cur_peek_be16(&body, 2);
+			if ((fo & 0xfff8) != 0)
+				return DEC_NON_FIRST_FRAGMENT;
+			if (fo & 1)
+				pkt->fragment = true;
+			len = 8;
+		} else if (nh == 51) {   /* AH counts 4-byte words, minus 2 */
+			len = ((size_t)cur_peek_u8(&body, 1) + 2) * 4;
+		} else {
+			len = ((size_t)cur_peek_u8(&body, 1) + 1) * 8;
+		}
+		if (len > wire)
+			return DEC_IPV6_EXT;
+		if (!cur_skip(&body, len))
+			return DEC_TRUNCATED_IP;
+		wire -= (uint32_t)len;
+		nh = next;
+	}
+	return decode_l4(cur_rest(&body), nh, pkt, wire, depth);
+}
+
+static enum decode_result decode_ip(struct cursor c, struct packet *pkt, int depth)
+{
+	if (!cur_has(&c, 1))
+		return DEC_TRUNCATED_IP;
+	switch (cur_peek_u8(&c, 0) >> 4) {
+	case 4: return decode_ipv4(c, pkt, depth);
+	case 6: return decode_ipv6(c, pkt, depth);
+	default: return DEC_BAD_IP;
+	}
+}
+
+static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struct packet *pkt)
+{
+	for (int tags = 0; type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD; tags++) {
+		if (tags >= MAX_VLAN_TAGS || !cur_skip(&c, 2))
+			return DEC_TRUNCATED_LINK;
+		type = cur_be16(&c);
+		if (c.err)
+			return DEC_TRUNCATED_LINK;
+	}
+	if (type == ETH_IPV4 || type == ETH_IPV6)
+		return decode_ip(cur_rest(&c), pkt, 0);
+	return DEC_NON_IP;
+}
+
+static enum decode_result decode_null(struct cursor c, int dlt, struct packet *pkt)
+{
+	if (!cur_has(&c, 4))
+		return DEC_TRUNCATED_LINK;
+	/* DLT_NULL is in the writer's byte order, DLT_LOOP in network order. */
+	uint32_t fam = dlt == DLT_LOOP ? cur_be32(&c) : cur_le32(&c);
+	if (fam > 0xffff)
+		fam = __builtin_bswap32(fam);
+	switch (fam) {
+	case 2:                              /* AF_INET */
+	case 24: case 28: case 30: case 10:  /* AF_INET6 on BSDs, macOS, Linux */
+		return decode_ip(cur_rest(&c), pkt, 0);
+	default:
+		return DEC_NON_IP;
+	}
+}
+
+enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, struct packet *pkt)
+{
+	struct cursor c = cur_make(frame, caplen);
+	pkt->l3 = NULL;
+	pkt->l3_len = 0;
+	pkt->payload = NULL;
+	pkt->payload_len = pkt->payload_wire = 0;
+	pkt->fragment = false;
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (!cur_skip(&c, 12))
+			return DEC_TRUNCATED_LINK;
+		{
+			uint16_t type = cur_be16(&c);
+			if (c.err)
+				return DEC_TRUNCATED_LINK;
+			return decode_ethertype(c, type, pkt);
+		}
+	case DLT_LINUX_SLL:
+		if (!cur_skip(&c, 14))
+			return DEC_TRUNCATED_LINK;
+		{
+			uint16_t type = cur_be16(&c);
+			if (c.err)
+				return DEC_TRUNCATED_LINK;
+			return decode_ethertype(c, type, pkt);
+		}
+	case DLT_LINUX_SLL2:
+		{
+			uint16_t type = cur_be16(&c);
+			if (!cur_skip(&c, 18))
+				return DEC_TRUNCATED_LINK;
+			return decode_ethertype(c, type, pkt);
+		}
+	case DLT_NULL: case DLT_LOOP:
+		return decode_null(c, dlt, pkt);
+	default:
+		if (decode_linktype_supported(dlt))   /* the raw-IP family */
+			return decode_ip(c, pkt, 0);
+		return DEC_NON_IP;
+	}
+}

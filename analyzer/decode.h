@@ -1,0 +1,61 @@
+/*
+ * decode.h - link, IP and TCP decoding of one captured frame.
+ *
+ * Input: a link type (libpcap DLT_*) and the captured bytes of one frame.
+ * Output: a struct packet with addresses, ports, TCP flags, sequence
+ * numbers and a view of the payload, or the reason it was not decoded.
+ * Every reason has a counter; nothing is dropped silently.  The packet's
+ * pointers point into the caller's frame buffer: nothing is copied.
+ */
+#ifndef TLSREADY_DECODE_H
+#define TLSREADY_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+enum tcp_flag {
+	TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08, TH_ACK = 0x10, TH_URG = 0x20,
+};
+
+struct packet {
+	int64_t ts_us;             /* capture time, microseconds since the epoch */
+	uint32_t caplen, wirelen;
+	struct addr src, dst;
+	uint16_t sport, dport;
+	uint8_t flags;             /* enum tcp_flag */
+	uint32_t seq, ack;
+	const uint8_t *l3;         /* IP header, for nDPI */
+	uint32_t l3_len;           /* captured bytes from l3 on */
+	const uint8_t *payload;    /* TCP payload actually captured */
+	uint32_t payload_len;      /* captured payload bytes */
+	uint32_t payload_wire;     /* payload length according to the IP header */
+	bool fragment;             /* a first fragment (more follow) */
+};
+
+/* Why a frame was not decoded as TCP.  DEC_OK means it was. */
+enum decode_result {
+	DEC_OK = 0,
+	DEC_TRUNCATED_LINK,        /* frame shorter than its link header */
+	DEC_NON_IP,                /* ARP, LLDP, ... */
+	DEC_TRUNCATED_IP,          /* snaplen cut the IP header */
+	DEC_BAD_IP,                /* version, header length or total length wrong */
+	DEC_NON_FIRST_FRAGMENT,    /* IPv4/IPv6 fragment after the first: skipped */
+	DEC_IPV6_EXT,              /* extension header chain unparseable or too long */
+	DEC_NON_TCP,               /* UDP, ICMP, ... */
+	DEC_TRUNCATED_TCP,         /* snaplen cut the TCP header */
+	DEC_BAD_TCP,               /* data offset wrong */
+	DEC_TUNNEL_DEPTH,          /* too many nested IP-in-IP layers */
+	DEC_NREASONS
+};
+
+/* Counter name for a reason ("truncated_ip", ...). */
+const char *decode_reason_name(enum decode_result r);
+
+/* Is this libpcap link type one we decode? */
+bool decode_linktype_supported(int dlt);
+
+enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, struct packet *pkt);
+
+#endif

@@ -1,0 +1,420 @@
+/*
+ * engine.c - the per-packet path: flow lookup, TCP state, reassembly,
+ * classification, nDPI, and the end of each flow (see engine.h).
+ *
+ * Per packet: expire idle flows (capture time), find or create the flow
+ * (evicting the oldest at the cap), update counters and TCP state, add the
+ * payload to the direction's stream and hand new in-order bytes to the
+ * classifier, feed nDPI until it is done.  Once the owning dissector and
+ * nDPI have both finished, the inspection state (stream buffers, nDPI flow)
+ * is freed: the flow then costs only its table entry and its record.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "portmapper.h"
+#include "siphash.h"
+
+struct inspect {
+	struct stream_dir dir[2];
+	struct dpi_flow *dpi;
+	bool content_done;
+	bool dpi_done;
+	bool learned_applied;
+};
+
+/* ---- the set of IBM i addresses ---- */
+
+static uint32_t server_slot(const struct engine *e, const struct addr *a)
+{
+	return (uint32_t)siphash24(a->b, 16, e->ft.k0, e->ft.k1) & (SERVER_SET_MAX - 1);
+}
+
+static const struct addr zero_addr;
+
+bool engine_is_server(const struct engine *e, const struct addr *a)
+{
+	uint32_t i = server_slot(e, a);
+	for (uint32_t n = 0; n < SERVER_SET_MAX; n++, i = (i + 1) & (SERVER_SET_MAX - 1)) {
+		if (addr_eq(&e->servers[i], &zero_addr))
+			return false;
+		if (addr_eq(&e->servers[i], a))
+			return true;
+	}
+	return false;
+}
+
+static void server_add(struct engine *e, const struct addr *a)
+{
+	if (addr_eq(a, &zero_addr))
+		return;
+	uint32_t i = server_slot(e, a);
+	for (uint32_t n = 0; n < SERVER_SET_MAX / 2; n++, i = (i + 1) & (SERVER_SET_MAX - 1)) {
+		if (addr_eq(&e->servers[i], a))
+			return;
+		if (addr_eq(&e->servers[i], &zero_addr)) {
+			if (e->n_servers_seen >= SERVER_SET_MAX / 2)
+				break;
+			e->servers[i] = *a;
+			e->n_servers_seen++;
+			return;
+		}
+	}
+	e->cnt.server_set_full++;
+}
+
+static bool configured_server(const struct engine *e, const struct addr *a)
+{
+	for (int i = 0; i < e->cfg.n_servers; i++)
+		if (addr_in_prefix(a, &e->cfg.servers[i].net, e->cfg.servers[i].len))
+			return true;
+	return false;
+}
+
+static int cmp_addr(const void *x, const void *y)
+{
+	return addr_cmp(x, y);
+}
+
+size_t engine_servers(const struct engine *e, struct addr **out)
+{
+	*out = calloc(e->n_servers_seen ? e->n_servers_seen : 1, sizeof **out);
+	size_t n = 0;
+	if (!*out)
+		return 0;
+	for (uint32_t i = 0; i < SERVER_SET_MAX && n < e->n_servers_seen; i++)
+		if (!addr_eq(&e->servers[i], &zero_addr))
+			(*out)[n++] = e->servers[i];
+	if (n > 1)
+		qsort(*out, n, sizeof **out, cmp_addr);
+	return n;
+}
+
+/* ---- life of a flow ---- */
+
+bool engine_init(struct engine *e, const struct engine_config *cfg, struct services *svc, char *err,
+		 size_t errlen)
+{
+	memset(e, 0, sizeof *e);
+	e->cfg = *cfg;
+	e->svc = svc;
+	e->servers = calloc(SERVER_SET_MAX, sizeof *e->servers);
+	if (!e->servers || !flow_table_init(&e->ft, cfg->max_flows)) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	if (!cfg->no_dpi) {
+		e->dpi = dpi_open(err, errlen);
+		if (!e->dpi)
+			return false;
+	}
+	return true;
+}
+
+static void push_record(struct engine *e, struct flow_record *r)
+{
+	if (e->n_records == e->cap_records) {
+		size_t cap = e->cap_records ? e->cap_records * 2 : 1024;
+		struct flow_record **n = realloc(e->records, cap * sizeof *n);
+		if (!n) {
+			e->cnt.alloc_failures++;
+			record_free(r);
+			return;
+		}
+		e->records = n;
+		e->cap_records = cap;
+	}
+	e->records[e->n_records++] = r;
+}
+
+static void end_inspection(struct engine *e, struct flow *f, struct flow_record *r)
+{
+	struct inspect *in = f->insp;
+	if (!in)
+		return;
+	for (int d = 0; d < 2; d++) {
+		stream_close(&in->dir[d], &e->cnt.stream);
+		r->gap[d] |= in->dir[d].gap;
+		r->truncated[d] |= in->dir[d].full;
+		stream_free(&in->dir[d]);
+	}
+	if (in->dpi) {
+		if (!in->dpi_done) {
+			dpi_giveup(e->dpi, in->dpi, &r->dpi);
+			r->dpi_ran = true;
+		}
+		dpi_flow_free(in->dpi);
+	}
+	free(in);
+	f->insp = NULL;
+}
+
+static enum tcp_outcome tcp_outcome(const struct flow *f, enum end_reason why)
+{
+	if (f->syn && !f->synack && !f->established) {
+		if (f->rst && f->rst_by_server)
+			return TCP_REFUSED;
+		if (f->pkts[1] == 0)
+			return TCP_UNANSWERED;
+	}
+	if (f->rst)
+		return TCP_RESET;
+	if (f->fin_c || f->fin_s)
+		return TCP_CLOSED;
+	return why == END_INPUT ? TCP_OPEN : TCP_ESTABLISHED;
+}
+
+static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
+{
+	struct flow_record *r = f->result;
+	end_inspection(e, f, r);
+	r->end_reason = why;
+	r->start_us = f->first_us;
+	r->end_us = f->last_us;
+	r->packets = (uint64_t)f->pkts[0] + f->pkts[1];
+	r->bytes = f->bytes[0] + f->bytes[1];
+	r->payload[0] = f->payload[0];
+	r->payload[1] = f->payload[1];
+	r->midstream = f->midstream;
+	r->tcp = tcp_outcome(f, why);
+	classify_final(r);
+	switch (why) {
+	case END_IDLE: e->cnt.flows_idle++; break;
+	case END_EVICTED: e->cnt.flows_evicted++; break;
+	case END_NEW_SYN: e->cnt.flows_reused++; break;
+	case END_INPUT: if (r->tcp == TCP_OPEN) e->cnt.flows_open++; break;
+	}
+	bool ibmi = classify_is_ibmi(r);
+	if (ibmi)
+		server_add(e, &r->srv);
+	if (r->service || ibmi || configured_server(e, &r->srv)) {
+		e->cnt.flows_reported++;
+		push_record(e, r);
+	} else {
+		e->cnt.flows_other++;
+		record_free(r);
+	}
+	f->result = NULL;
+	flow_remove(&e->ft, f);
+}
+
+/* Which side of a first packet is the client? */
+static bool src_is_client(const struct engine *e, const struct packet *p)
+{
+	if ((p->flags & (TH_SYN | TH_ACK)) == TH_SYN)
+		return true;
+	if ((p->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+		return false;
+	bool s = services_port_known(e->svc, p->sport), d = services_port_known(e->svc, p->dport);
+	if (d != s)
+		return d;
+	if (d && s)
+		return p->dport < p->sport;
+	bool ss = engine_is_server(e, &p->src) || configured_server(e, &p->src);
+	bool ds = engine_is_server(e, &p->dst) || configured_server(e, &p->dst);
+	if (ss != ds)
+		return ds;
+	return p->sport >= p->dport;
+}
+
+static struct flow *new_flow(struct engine *e, const struct packet *p, bool *from_client)
+{
+	if (e->ft.active >= e->ft.max_flows) {
+		struct flow *old = flow_oldest(&e->ft);
+		if (old)
+			finish_flow(e, old, END_EVICTED);
+	}
+	bool cli = src_is_client(e, p);
+	struct flow_record *r = calloc(1, sizeof *r);
+	struct inspect *in = calloc(1, sizeof *in);
+	struct flow *f = r && in ? flow_create(&e->ft, p, cli) : NULL;
+	if (!f) {
+		free(r);
+		free(in);
+		e->cnt.alloc_failures++;
+		return NULL;
+	}
+	*from_client = cli;
+	f->result = r;
+	f->insp = in;
+	f->midstream = (p->flags & (TH_SYN | TH_ACK)) != TH_SYN;
+	r->seq_no = f->seq_no;
+	r->cli = f->cli;
+	r->srv = f->srv;
+	r->cport = f->cport;
+	r->sport = f->sport;
+	struct service_info si = services_lookup(e->svc, &f->srv, f->sport);
+	r->service = si.name;
+	r->cls = si.cls;
+	r->learned_port = si.learned;
+	r->link = -1;
+	if (e->dpi) {
+		in->dpi = dpi_flow_new();
+		if (in->dpi)
+			e->cnt.dpi_flows++;
+		else
+			in->dpi_done = true;
+	} else {
+		in->dpi_done = true;
+	}
+	e->cnt.flows++;
+	if (f->midstream)
+		e->cnt.flows_midstream++;
+	return f;
+}
+
+static void expire_idle(struct engine *e, int64_t now)
+{
+	struct flow *f;
+	while ((f = flow_oldest(&e->ft)) && f->last_us + e->cfg.idle_timeout_us < now)
+		finish_flow(e, f, END_IDLE);
+}
+
+static void learn_from_mapper(struct engine *e, struct flow_record *r, struct inspect *in)
+{
+	const struct pm_state *pm = r->pm;
+	if (in->learned_applied || !pm || !pm->reply || !pm->reply_ok || pm->port == 0 || pm->port > 65535)
+		return;
+	in->learned_applied = true;
+	const char *name = services_intern(e->svc, pm->service[0] ? pm->service : pm->requested);
+	if (name)
+		services_learn(e->svc, &r->srv, (uint16_t)pm->port, name, pm->secure ? PC_SECURE : PC_NONSECURE);
+	server_add(e, &r->srv);
+}
+
+static void inspect_payload(struct engine *e, struct flow *f, int dir, const struct packet *p)
+{
+	struct inspect *in = f->insp;
+	struct flow_record *r = f->result;
+	struct stream_dir *s = &in->dir[dir];
+	if (!in->content_done &&
+	    stream_add(s, p->seq, p->payload, p->payload_len, p->payload_wire, e->cfg.depth, &e->cnt.stream)) {
+		in->content_done = classify_bytes(r, dir, s->buf, s->len, f->midstream);
+		if (r->app == APP_PORTMAPPER)
+			learn_from_mapper(e, r, in);
+	}
+}
+
+void engine_packet(struct engine *e, const struct packet *p)
+{
+	if (!e->any_packet) {
+		e->first_us = p->ts_us;
+		e->any_packet = true;
+	}
+	if (p->ts_us > e->last_us)
+		e->last_us = p->ts_us;
+	expire_idle(e, p->ts_us);
+
+	bool from_client = true;
+	struct flow *f = flow_lookup(&e->ft, p, &from_client);
+	bool syn_only = (p->flags & (TH_SYN | TH_ACK)) == TH_SYN;
+	if (f && syn_only && from_client &&
+	    (f->fin_c || f->fin_s || f->rst || (f->syn && f->established && p->seq != f->isn[0]))) {
+		finish_flow(e, f, END_NEW_SYN);
+		f = NULL;
+	}
+	if (!f && !(f = new_flow(e, p, &from_client)))
+		return;
+
+	int dir = from_client ? 0 : 1;
+	f->pkts[dir]++;
+	f->bytes[dir] += p->wirelen;
+	if (p->ts_us > f->last_us)
+		f->last_us = p->ts_us;
+	flow_touch(&e->ft, f);
+	struct flow_record *r = f->result;
+
+	if ((p->flags & (TH_SYN | TH_ACK)) == TH_SYN && dir == 0) {
+		f->syn = 1;
+		f->isn[0] = p->seq;
+		if (f->insp)
+			stream_set_isn(&f->insp->dir[0], p->seq);
+	} else if ((p->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && dir == 1) {
+		f->synack = 1;
+		f->isn[1] = p->seq;
+		if (f->insp)
+			stream_set_isn(&f->insp->dir[1], p->seq);
+		if (r->service)
+			server_add(e, &f->srv);
+	}
+	if (p->flags & TH_RST) {
+		f->rst = 1;
+		if (dir == 1)
+			f->rst_by_server = 1;
+	}
+	if (p->flags & TH_FIN) {
+		if (dir == 0)
+			f->fin_c = 1;
+		else
+			f->fin_s = 1;
+	}
+	if ((p->flags & TH_ACK) && dir == 0 && f->synack)
+		f->established = 1;
+	if (p->payload_wire) {
+		f->payload[dir] += p->payload_wire;
+		if (f->payload[0] && f->payload[1])
+			f->established = 1;
+	}
+	if (p->fragment)
+		e->cnt.ip_fragments++;
+
+	struct inspect *in = f->insp;
+	if (!in)
+		return;
+	if (p->payload_wire)
+		inspect_payload(e, f, dir, p);
+	if ((p->flags & TH_ACK) && !in->content_done)
+		stream_acked(&in->dir[1 - dir], p->ack, &e->cnt.stream);
+	if (!in->dpi_done && p->l3) {
+		in->dpi_done = dpi_feed(e->dpi, in->dpi, p->l3, p->l3_len, p->ts_us, &r->dpi);
+		r->dpi_ran |= in->dpi_done;
+	}
+	/* A direction that stopped (gap or depth) has nothing more to give. */
+	bool starved = (in->dir[0].gap || in->dir[0].full) && (in->dir[1].gap || in->dir[1].full);
+	if ((in->content_done || starved) && in->dpi_done)
+		end_inspection(e, f, r);
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	const struct flow_record *x = *(struct flow_record *const *)a, *y = *(struct flow_record *const *)b;
+	if (x->start_us != y->start_us)
+		return x->start_us < y->start_us ? -1 : 1;
+	return x->seq_no < y->seq_no ? -1 : x->seq_no > y->seq_no;
+}
+
+void engine_finish(struct engine *e)
+{
+	struct flow *f;
+	while ((f = flow_oldest(&e->ft)))
+		finish_flow(e, f, END_INPUT);
+	if (e->n_records > 1)
+		qsort(e->records, e->n_records, sizeof *e->records, cmp_seq);
+	for (size_t i = 0; i < e->n_records; i++) {
+		struct flow_record *r = e->records[i];
+		r->internal = addr_is_loopback(&r->cli) || engine_is_server(e, &r->cli) ||
+			      configured_server(e, &r->cli);
+	}
+}
+
+void engine_free(struct engine *e)
+{
+	struct flow *f;
+	while ((f = flow_oldest(&e->ft))) {
+		if (f->insp)
+			end_inspection(e, f, f->result);
+		record_free(f->result);
+		flow_remove(&e->ft, f);
+	}
+	for (size_t i = 0; i < e->n_records; i++)
+		record_free(e->records[i]);
+	free(e->records);
+	free(e->servers);
+	flow_table_free(&e->ft);
+	dpi_close(e->dpi);
+	memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,82 @@
+/*
+ * engine.h - packets in, flow records out.
+ *
+ * The engine owns the flow table, the per-flow inspection state (stream
+ * buffers, nDPI flow), the catalogue with what the port mapper taught it,
+ * the set of IBM i addresses, and every counter.  capture.c pushes decoded
+ * packets in with engine_packet(); engine_finish() ends every open flow;
+ * the finished records (sorted by first packet) go to the inventory and the
+ * reporters.
+ */
+#ifndef TLSREADY_ENGINE_H
+#define TLSREADY_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "dpi.h"
+#include "flow.h"
+#include "record.h"
+#include "services.h"
+#include "stream.h"
+
+#define ENGINE_MAX_PREFIXES 64
+#define SERVER_SET_MAX 65536
+
+struct engine_config {
+	uint32_t max_flows;
+	int64_t idle_timeout_us;
+	uint32_t depth;            /* inspection depth per direction, bytes */
+	bool no_dpi;
+	struct { struct addr net; int len; } servers[ENGINE_MAX_PREFIXES];
+	int n_servers;
+};
+
+struct engine_counters {
+	uint64_t packets;          /* frames read */
+	uint64_t bytes;            /* captured bytes read */
+	uint64_t wire_bytes;
+	uint64_t filtered;         /* frames the prefilter / user filter did not match */
+	uint64_t tcp;              /* decoded TCP segments */
+	uint64_t not_decoded[DEC_NREASONS];
+	uint64_t ip_fragments;     /* first fragments (decoded) */
+	uint64_t flows;            /* connections seen */
+	uint64_t flows_reported;
+	uint64_t flows_other;      /* not IBM i: not catalogued, no server address, no IBM i bytes */
+	uint64_t flows_evicted;    /* ended early by the --max-flows cap */
+	uint64_t flows_idle;       /* ended by the idle timeout */
+	uint64_t flows_reused;     /* ended by a new SYN on the same tuple */
+	uint64_t flows_open;       /* still open at end of input */
+	uint64_t flows_midstream;
+	uint64_t alloc_failures;   /* flows not tracked for lack of memory */
+	uint64_t server_set_full;
+	uint64_t dpi_flows;
+	struct stream_counters stream;
+};
+
+struct engine {
+	struct engine_config cfg;
+	struct services *svc;
+	struct flow_table ft;
+	struct dpi *dpi;
+	struct engine_counters cnt;
+	struct flow_record **records;
+	size_t n_records, cap_records;
+	struct addr *servers;      /* IBM i addresses: open-addressing set */
+	uint32_t n_servers_seen;
+	int64_t first_us, last_us;
+	bool any_packet;
+};
+
+bool engine_init(struct engine *e, const struct engine_config *cfg, struct services *svc, char *err,
+		 size_t errlen);
+void engine_packet(struct engine *e, const struct packet *p);
+void engine_finish(struct engine *e);
+void engine_free(struct engine *e);
+/* Is this address an IBM i (configured or learned)? */
+bool engine_is_server(const struct engine *e, const struct addr *a);
+/* Sorted list of server addresses into out (caller frees); returns count. */
+size_t engine_servers(const struct engine *e, struct addr **out);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * flow.c - the flow table (see flow.h).
+ *
+ * Index: linear probing over a power-of-two slot array kept at most half
+ * full, with backward-shift deletion (no tombstones, so a churn of short
+ * flows never degrades lookups).  Pool: chunks of 4096 flows allocated as
+ * the table grows, never moved; freed indices are reused.
+ */
+#include "flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "siphash.h"
+
+bool flow_table_init(struct flow_table *t, uint32_t max_flows)
+{
+	memset(t, 0, sizeof *t);
+	t->max_flows = max_flows ? max_flows : 1;
+	t->lru_head = t->lru_tail = FLOW_NONE;
+	t->n_slots = 1024;
+	t->slots = calloc(t->n_slots, sizeof *t->slots);
+	uint64_t key[2];
+	if (getrandom(key, sizeof key, 0) != (ssize_t)sizeof key) {
+		key[0] = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL;
+		key[1] = (uint64_t)(uintptr_t)t ^ 0xC2B2AE3D27D4EB4FULL;
+	}
+	t->k0 = key[0];
+	t->k1 = key[1];
+	return t->slots != NULL;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	for (uint32_t i = 0; i < t->n_chunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
+	free(t->free_list);
+	free(t->slots);
+	memset(t, 0, sizeof *t);
+}
+
+/* Hash of the unordered pair of endpoints: both directions hash alike. */
+static uint32_t tuple_hash(const struct flow_table *t, const struct addr *a, uint16_t pa,
+			   const struct addr *b, uint16_t pb)
+{
+	struct { uint8_t lo[16]; uint8_t hi[16]; uint16_t plo, phi; } k;
+	int c = addr_cmp(a, b);
+	if (c < 0 || (c == 0 && pa <= pb)) {
+		memcpy(k.lo, a->b, 16); memcpy(k.hi, b->b, 16); k.plo = pa; k.phi = pb;
+	} else {
+		memcpy(k.lo, b->b, 16); memcpy(k.hi, a->b, 16); k.plo = pb; k.phi = pa;
+	}
+	return (uint32_t)siphash24(&k, sizeof k, t->k0, t->k1);
+}
+
+static bool flow_matches(const struct flow *f, const struct packet *p, bool *from_client)
+{
+	if (f->cport == p->sport && f->sport == p->dport && addr_eq(&f->cli, &p->src) &&
+	    addr_eq(&f->srv, &p->dst)) {
+		*from_client = true;
+		return true;
+	}
+	if (f->cport == p->dport && f->sport == p->sport && addr_eq(&f->cli, &p->dst) &&
+	    addr_eq(&f->srv, &p->src)) {
+		*from_client = false;
+		return true;
+	}
+	return false;
+}
+
+struct flow *flow_lookup(struct flow_table *t, const struct packet *p, bool *from_client)
+{
+	uint32_t h = tuple_hash(t, &p->src, p->sport, &p->dst, p->dport);
+	uint32_t mask = t->n_slots - 1;
+	for (uint32_t i = h & mask, n = 0; n < t->n_slots; i = (i + 1) & mask, n++) {
+		uint32_t s = t->slots[i];
+		if (!s)
+			return NULL;
+		struct flow *f = flow_at(t, s - 1);
+		if (f->hash == h && flow_matches(f, p, from_client))
+			return f;
+	}
+	return NULL;
+}
+
+static void slot_insert(uint32_t *slots, uint32_t n_slots, uint32_t hash, uint32_t idx)
+{
+	uint32_t mask = n_slots - 1;
+	uint32_t i = hash & mask;
+	while (slots[i])
+		i = (i + 1) & mask;
+	slots[i] = idx + 1;
+}
+
+static bool grow_slots(struct flow_table *t)
+{
+	uint32_t n = t->n_slots * 2;
+	uint32_t *s = calloc(n, sizeof *s);
+	if (!s)
+		return false;
+	for (uint32_t i = 0; i < t->n_slots; i++)
+		if (t->slots[i])
+			slot_insert(s, n, flow_at(t, t->slots[i] - 1)->hash, t->slots[i] - 1);
+	free(t->slots);
+	t->slots = s;
+	t->n_slots = n;
+	return true;
+}
+
+static bool alloc_index(struct flow_table *t, uint32_t *idx)
+{
+	if (t->n_free) {
+		*idx = t->free_list[--t->n_free];
+		return true;
+	}
+	if (t->pool_used == t->n_chunks * FLOW_CHUNK) {
+		struct flow **c = realloc(t->chunks, (t->n_chunks + 1) * sizeof *c);
+		if (!c)
+			return false;
+		t->chunks = c;
+		t->chunks[t->n_chunks] = calloc(FLOW_CHUNK, sizeof(struct flow));
+		if (!t->chunks[t->n_chunks])
+			return false;
+		uint32_t *fl = realloc(t->free_list, (size_t)(t->n_chunks + 1) * FLOW_CHUNK * sizeof *fl);
+		if (!fl)
+			return false;
+		t->free_list = fl;
+		t->n_chunks++;
+	}
+	*idx = t->pool_used++;
+	return true;
+}
+
+struct flow *flow_create(struct flow_table *t, const struct packet *p, bool src_is_client)
+{
+	if ((t->active + 1) * 2 > t->n_slots && !grow_slots(t))
+		return NULL;
+	uint32_t idx;
+	if (!alloc_index(t, &idx))
+		return NULL;
+	struct flow *f = flow_at(t, idx);
+	memset(f, 0, sizeof *f);
+	f->idx = idx;
+	f->in_use = 1;
+	if (src_is_client) {
+		f->cli = p->src; f->cport = p->sport; f->srv = p->dst; f->sport = p->dport;
+	} else {
+		f->cli = p->dst; f->cport = p->dport; f->srv = p->src; f->sport = p->sport;
+	}
+	f->hash = tuple_hash(t, &p->src, p->sport, &p->dst, p->dport);
+	f->seq_no = t->next_seq_no++;
+	f->first_us = f->last_us = p->ts_us;
+	slot_insert(t->slots, t->n_slots, f->hash, idx);
+	/* append to the activity list */
+	f->lru_prev = t->lru_tail;
+	f->lru_next = FLOW_NONE;
+	if (t->lru_tail != FLOW_NONE)
+		flow_at(t, t->lru_tail)->lru_next = idx;
+	else
+		t->lru_head = idx;
+	t->lru_tail = idx;
+	t->active++;
+	return f;
+}
+
+static void lru_unlink(struct flow_table *t, struct flow *f)
+{
+	if (f->lru_prev != FLOW_NONE)
+		flow_at(t, f->lru_prev)->lru_next = f->lru_next;
+	else
+		t->lru_head = f->lru_next;
+	if (f->lru_next != FLOW_NONE)
+		flow_at(t, f->lru_next)->lru_prev = f->lru_prev;
+	else
+		t->lru_tail = f->lru_prev;
+	f->lru_prev = f->lru_next = FLOW_NONE;
+}
+
+void flow_touch(struct flow_table *t, struct flow *f)
+{
+	if (t->lru_tail == f->idx)
+		return;
+	lru_unlink(t, f);
+	f->lru_prev = t->lru_tail;
+	if (t->lru_tail != FLOW_NONE)
+		flow_at(t, t->lru_tail)->lru_next = f->idx;
+	else
+		t->lru_head = f->idx;
+	t->lru_tail = f->idx;
+}
+
+struct flow *flow_oldest(const struct flow_table *t)
+{
+	return t->lru_head == FLOW_NONE ? NULL : flow_at(t, t->lru_head);
+}
+
+void flow_remove(struct flow_table *t, struct flow *f)
+{
+	uint32_t mask = t->n_slots - 1;
+	uint32_t i = f->hash & mask;
+	while (t->slots[i] && t->slots[i] != f->idx + 1)
+		i = (i + 1) & mask;
+	if (t->slots[i]) {
+		/* backward-shift deletion */
+		uint32_t j = i;
+		for (;;) {
+			t->slots[i] = 0;
+			for (;;) {
+				j = (j + 1) & mask;
+				if (!t->slots[j])
+					goto done;
+				uint32_t home = flow_at(t, t->slots[j] - 1)->hash & mask;
+				/* move j back to i unless its home lies cyclically in (i, j] */
+				bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
+				if (!stays)
+					break;
+			}
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+done:
+	lru_unlink(t, f);
+	f->in_use = 0;
+	t->free_list[t->n_free++] = f->idx;
+	t->active--;
+}

@@ -1,0 +1,267 @@
+/*
+ * main.c - the command line: options in, a report and an exit code out.
+ *
+ *   tlsready [-r FILE]... [-i IFACE] [--server ADDR[/LEN]]... [--services FILE]
+ *            [--format text|json|csv|ndjson] [-o FILE] [--fail-on-nonsecure]
+ *            [--redact-users] [-q] [--version] [--help] [BPF expression]
+ *
+ * Exit codes: 0 success; 1 an input was only partly readable; 2 usage
+ * error or unreadable input; 3 --fail-on-nonsecure and nonsecure use found.
+ * Whatever was analysed before an error is still reported.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "engine.h"
+#include "inventory.h"
+#include "report.h"
+#include "services.h"
+
+#define MAX_INPUTS 1024
+
+enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
+       OPT_NOPREFILTER, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_NODPI, OPT_REDACT_KEY, OPT_SHOW_FILTER };
+
+static const char usage_text[] =
+"Usage: tlsready [options] [BPF expression]\n"
+"Find IBM i clients that still use nonsecure host-server ports, and what TLS the others use.\n"
+"\n"
+"Input\n"
+"  -r FILE              read a pcap or pcapng file; repeat for several files, read as one\n"
+"                       timeline in the order given; '-' is standard input\n"
+"                         tlsready -r monday.pcapng -r tuesday.pcapng\n"
+"  -i IFACE             capture live on IFACE until SIGINT or SIGTERM, then report\n"
+"                         tlsready -i eth1\n"
+"  BPF expression       only packets matching it (ANDed with the prefilter)\n"
+"                         tlsready -r day.pcap 'host 192.0.2.21'\n"
+"  --no-prefilter       do not restrict to the catalogue ports and --server addresses\n"
+"  --show-filter        print the prefilter for Ethernet and exit\n"
+"\n"
+"What to look for\n"
+"  --server ADDR[/LEN]  an IBM i address or network (repeatable); all its TCP traffic is kept\n"
+"                         tlsready -r day.pcap --server 192.0.2.10 --server 2001:db8::/64\n"
+"  --services FILE      extend or replace the port catalogue (see tlsready(1), SERVICES FILE)\n"
+"                         tlsready -r day.pcap --services /etc/tlsready/services\n"
+"\n"
+"Output\n"
+"  --format FMT         text (default), json, csv or ndjson\n"
+"                         tlsready -r day.pcap --format json -o report.json\n"
+"  -o FILE              write the report to FILE instead of standard output\n"
+"  --redact-users       replace user profiles and device names by a keyed hash\n"
+"  --redact-key KEY     the key of that hash (default: a built-in key; set one)\n"
+"  --fail-on-nonsecure  exit with 3 when any client used a nonsecure port\n"
+"                         tlsready -r day.pcap -q --fail-on-nonsecure || echo 'not ready'\n"
+"  -q                   no progress line on standard error\n"
+"\n"
+"Limits\n"
+"  --max-flows N        connections tracked at once (default 1000000); the oldest is\n"
+"                       evicted beyond it and counted\n"
+"  --idle-timeout SECS  a connection idle this long (capture time) ends (default 300)\n"
+"  --depth BYTES        bytes inspected per direction (default 65536)\n"
+"  --no-dpi             do not run nDPI\n"
+"\n"
+"  --version            print the version\n"
+"  --help               this text\n"
+"\n"
+"Exit status: 0 ok; 1 an input was only partly readable; 2 usage error or unreadable\n"
+"input; 3 nonsecure use found with --fail-on-nonsecure.\n";
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	capture_stop = 1;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tlsready: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'tlsready --help'.\n");
+	return 2;
+}
+
+static bool parse_u64(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, 0, OPT_SERVER },
+		{ "services", required_argument, 0, OPT_SERVICES },
+		{ "format", required_argument, 0, OPT_FORMAT },
+		{ "fail-on-nonsecure", no_argument, 0, OPT_FAIL },
+		{ "redact-users", no_argument, 0, OPT_REDACT },
+		{ "redact-key", required_argument, 0, OPT_REDACT_KEY },
+		{ "version", no_argument, 0, OPT_VERSION },
+		{ "help", no_argument, 0, OPT_HELP },
+		{ "no-prefilter", no_argument, 0, OPT_NOPREFILTER },
+		{ "show-filter", no_argument, 0, OPT_SHOW_FILTER },
+		{ "max-flows", required_argument, 0, OPT_MAXFLOWS },
+		{ "idle-timeout", required_argument, 0, OPT_IDLE },
+		{ "depth", required_argument, 0, OPT_DEPTH },
+		{ "no-dpi", no_argument, 0, OPT_NODPI },
+		{ 0, 0, 0, 0 },
+	};
+	static const char *inputs[MAX_INPUTS];
+	int n_inputs = 0;
+	const char *iface = NULL, *services_file = NULL, *format = "text", *outfile = NULL, *redact_key = NULL;
+	bool fail_on_nonsecure = false, redact = false, quiet = false, no_prefilter = false, show_filter = false;
+	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536 };
+	unsigned long long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+r:i:o:qhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (n_inputs >= MAX_INPUTS)
+				return usage_error("too many -r inputs (at most %s)", "1024");
+			inputs[n_inputs++] = optarg;
+			break;
+		case 'i': iface = optarg; break;
+		case 'o': outfile = optarg; break;
+		case 'q': quiet = true; break;
+		case OPT_SERVER:
+			if (cfg.n_servers >= ENGINE_MAX_PREFIXES)
+				return usage_error("too many --server options (at most %s)", "64");
+			if (!addr_parse_prefix(optarg, &cfg.servers[cfg.n_servers].net, &cfg.servers[cfg.n_servers].len))
+				return usage_error("--server: '%s' is not an address or ADDR/LEN", optarg);
+			cfg.n_servers++;
+			break;
+		case OPT_SERVICES: services_file = optarg; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "csv") && strcmp(optarg, "ndjson"))
+				return usage_error("--format: '%s' is not text, json, csv or ndjson", optarg);
+			format = optarg;
+			break;
+		case OPT_FAIL: fail_on_nonsecure = true; break;
+		case OPT_REDACT: redact = true; break;
+		case OPT_REDACT_KEY: redact_key = optarg; redact = true; break;
+		case OPT_NOPREFILTER: no_prefilter = true; break;
+		case OPT_SHOW_FILTER: show_filter = true; break;
+		case OPT_MAXFLOWS:
+			if (!parse_u64(optarg, 1, 100000000, &v))
+				return usage_error("--max-flows: '%s' is not a number from 1 to 100000000", optarg);
+			cfg.max_flows = (uint32_t)v;
+			break;
+		case OPT_IDLE:
+			if (!parse_u64(optarg, 1, 86400 * 30, &v))
+				return usage_error("--idle-timeout: '%s' is not a number of seconds (1 to 2592000)", optarg);
+			cfg.idle_timeout_us = (int64_t)v * 1000000;
+			break;
+		case OPT_DEPTH:
+			if (!parse_u64(optarg, 64, 16u << 20, &v))
+				return usage_error("--depth: '%s' is not a number of bytes (64 to 16777216)", optarg);
+			cfg.depth = (uint32_t)v;
+			break;
+		case OPT_NODPI: cfg.no_dpi = true; break;
+		case OPT_VERSION: printf("tlsready %s\n", TLSREADY_VERSION); return 0;
+		case 'h':
+		case OPT_HELP: fputs(usage_text, stdout); return 0;
+		default: fprintf(stderr, "Try 'tlsready --help'.\n"); return 2;
+		}
+	}
+	/* the rest of the command line is the BPF expression, as with tcpdump */
+	static char user_filter[8192];
+	size_t o = 0;
+	for (int i = optind; i < argc; i++) {
+		int n = snprintf(user_filter + o, sizeof user_filter - o, "%s%s", i > optind ? " " : "", argv[i]);
+		if (n < 0 || (size_t)n >= sizeof user_filter - o)
+			return usage_error("%s", "the filter expression is too long");
+		o += (size_t)n;
+	}
+
+	static struct services svc;
+	services_init(&svc);
+	if (services_file) {
+		char err[512];
+		if (!services_load(&svc, services_file, err, sizeof err)) {
+			fprintf(stderr, "tlsready: %s\n", err);
+			return 2;
+		}
+	}
+	static struct engine e;
+	char err[512];
+	if (show_filter) {
+		e.svc = &svc;
+		e.cfg = cfg;
+		static char buf[32768];
+		capture_prefilter(&e, 1, buf, sizeof buf);
+		printf("%s\n", buf);
+		return 0;
+	}
+	if (n_inputs == 0 && !iface)
+		return usage_error("%s", "nothing to read: give -r FILE or -i IFACE");
+	if (n_inputs && iface)
+		return usage_error("%s", "-r and -i cannot be used together");
+	if (!engine_init(&e, &cfg, &svc, err, sizeof err)) {
+		fprintf(stderr, "tlsready: %s\n", err);
+		return 2;
+	}
+	FILE *out = stdout;
+	if (outfile && !(out = fopen(outfile, "w"))) {
+		fprintf(stderr, "tlsready: %s: cannot write: %m\n", outfile);
+		engine_free(&e);
+		return 2;
+	}
+
+	struct capture_opts co = {
+		.user_filter = o ? user_filter : NULL,
+		.no_prefilter = no_prefilter,
+		.progress = !quiet && isatty(STDERR_FILENO),
+		.iface = iface,
+		.promisc = true,
+	};
+	static struct capture_status st;
+	if (iface) {
+		struct sigaction sa = { .sa_handler = on_signal };
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		capture_live(&e, &co, &st);
+	} else {
+		capture_files(&e, inputs, n_inputs, &co, &st);
+	}
+	if (st.exit_code == 2)
+		fprintf(stderr, "tlsready: %s\n", st.error);
+	for (int i = 0; i < st.n_warnings; i++)
+		fprintf(stderr, "tlsready: warning: %s\n", st.warnings[i]);
+
+	engine_finish(&e);
+	struct inventory inv;
+	if (!inventory_build(&inv, &e)) {
+		fprintf(stderr, "tlsready: out of memory building the inventory\n");
+		return 2;
+	}
+	struct report_ctx rc = { out, &e, &inv, &st, inputs, n_inputs, iface, redact, redact_key };
+	if (strcmp(format, "json") == 0)
+		report_json(&rc);
+	else if (strcmp(format, "csv") == 0)
+		report_csv(&rc);
+	else if (strcmp(format, "ndjson") == 0)
+		report_ndjson(&rc);
+	else
+		report_text(&rc);
+	int code = st.exit_code;
+	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+		fprintf(stderr, "tlsready: %s: write failed\n", outfile ? outfile : "standard output");
+		code = 2;
+	}
+	if (code == 0 && fail_on_nonsecure && inv.nonsecure_clients > 0)
+		code = 3;
+	inventory_free(&inv);
+	engine_free(&e);
+	return code;
+}

@@ -1,0 +1,84 @@
+/*
+ * record.h - the flow record: what tlsready knows of one TCP connection.
+ *
+ * A record is created with its flow, filled while the flow is inspected
+ * (the dissectors' own state structs are its facts), completed when the flow
+ * ends (idle timeout, eviction, a new SYN, end of input) and never changed
+ * afterwards except for the links the inventory adds between a port-mapper
+ * lookup and the connection that followed it.  Reporters read records; they
+ * never see packets.
+ */
+#ifndef TLSREADY_RECORD_H
+#define TLSREADY_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "dpi.h"
+#include "services.h"
+
+struct tls_state;
+struct pm_state;
+struct hs_state;
+struct tn_state;
+struct drda_state;
+
+/* Which dissector owns the flow's bytes. */
+enum app {
+	APP_UNDECIDED = 0,         /* no bytes yet, or too few to tell */
+	APP_TLS,
+	APP_PORTMAPPER,
+	APP_HOSTSERVER,
+	APP_TELNET,
+	APP_DRDA,
+	APP_OPAQUE,                /* bytes no dissector claimed */
+};
+
+enum transport { TR_NONE = 0, TR_TLS, TR_TLS_FAILED, TR_CLEARTEXT, TR_UNKNOWN };
+enum tcp_outcome { TCP_REFUSED = 0, TCP_UNANSWERED, TCP_ESTABLISHED, TCP_CLOSED, TCP_RESET, TCP_OPEN };
+enum mismatch { MM_NONE = 0, MM_CLEAR_ON_SECURE, MM_TLS_ON_NONSECURE };
+enum end_reason { END_INPUT = 0, END_IDLE, END_EVICTED, END_NEW_SYN };
+
+struct flow_record {
+	uint64_t seq_no;           /* order of first packet */
+	struct addr cli, srv;
+	uint16_t cport, sport;
+	const char *service;       /* catalogue name or NULL */
+	enum port_class cls;
+	bool learned_port;         /* the port came from a port-mapper reply */
+	enum app app;
+	enum transport transport;
+	enum tcp_outcome tcp;
+	enum mismatch mismatch;
+	enum end_reason end_reason;
+	bool midstream;
+	bool internal;             /* client is loopback or an IBM i address */
+	bool gap[2];               /* the stream had a hole the capture never filled */
+	bool truncated[2];         /* the stream reached the inspection depth */
+	int64_t start_us, end_us;
+	uint64_t packets, bytes;
+	uint64_t payload[2];
+	struct dpi_result dpi;
+	bool dpi_ran;
+	/* the owning dissector's facts (only the one of `app` is non-NULL) */
+	struct tls_state *tls;
+	struct pm_state *pm;
+	struct hs_state *hs;
+	struct tn_state *tn;
+	struct drda_state *drda;
+	/* port-mapper linking, filled by the inventory (indexes into the sorted records, -1 none) */
+	int64_t link;
+};
+
+const char *transport_name(enum transport t);
+const char *tcp_outcome_name(enum tcp_outcome t);
+const char *mismatch_name(enum mismatch m);   /* NULL for MM_NONE */
+const char *app_name(enum app a);
+/* The user profile the flow carried, from whichever dissector saw it; NULL if none. */
+const char *record_user(const struct flow_record *r);
+/* The device name (telnet DEVNAME); NULL if none. */
+const char *record_device(const struct flow_record *r);
+void record_free(struct flow_record *r);
+
+#endif

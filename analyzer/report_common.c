@@ -1,0 +1,312 @@
+/*
+ * report_common.c - what the reporters share: times, redaction, JSON
+ * strings, and the JSON forms of a flow record and of the capture object
+ * (json and ndjson print the same objects).
+ */
+#include "report.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "drda.h"
+#include "hostserver.h"
+#include "portmapper.h"
+#include "telnet5250.h"
+#include "tls.h"
+
+char *fmt_time(int64_t us, char *buf)
+{
+	time_t s = (time_t)(us / 1000000);
+	long frac = (long)(us % 1000000);
+	if (frac < 0) {
+		frac += 1000000;
+		s--;
+	}
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 32 - n, ".%06ldZ", frac);
+	return buf;
+}
+
+const char *report_name(const struct report_ctx *c, const char *name, char *buf, size_t len)
+{
+	if (!name || !c->redact)
+		return name;
+	static const char default_key[] = "tlsready-redaction";
+	const char *key = c->redact_key ? c->redact_key : default_key;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)name, strlen(name), md, &mdlen);
+	snprintf(buf, len, "redacted-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3], md[4], md[5]);
+	return buf;
+}
+
+void json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*p < 0x20 || *p >= 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void json_cert(FILE *f, const struct x509_info *x)
+{
+	char t[32];
+	fputs("{\"subject\":", f); json_str(f, x->subject);
+	fputs(",\"issuer\":", f); json_str(f, x->issuer);
+	fputs(",\"san\":", f); json_str(f, x->san[0] ? x->san : NULL);
+	fputs(",\"serial\":", f); json_str(f, x->serial);
+	fputs(",\"not_before\":", f); json_str(f, fmt_time(x->not_before * 1000000, t));
+	fputs(",\"not_after\":", f); json_str(f, fmt_time(x->not_after * 1000000, t));
+	fputs(",\"key_type\":", f); json_str(f, x->key_type);
+	fprintf(f, ",\"key_bits\":%d", x->key_bits);
+	fputs(",\"signature_algorithm\":", f); json_str(f, x->sig_alg);
+	fputs(",\"sha256\":", f); json_str(f, x->sha256);
+	fprintf(f, ",\"self_signed\":%s}", x->self_signed ? "true" : "false");
+}
+
+static void json_tls(FILE *f, const struct flow_record *r)
+{
+	const struct tls_state *t = r->tls;
+	if (r->app != APP_TLS) {
+		fputs("null", f);
+		return;
+	}
+	if (!t) {   /* mid-stream records only */
+		fputs("{\"version\":null,\"cipher\":null,\"handshake_seen\":false}", f);
+		return;
+	}
+	fputs("{\"version\":", f);
+	json_str(f, t->server_hello && !t->hello_retry ? tls_version_name(t->version) : NULL);
+	fputs(",\"cipher\":", f);
+	json_str(f, t->server_hello ? tls_cipher_name(t->cipher) : NULL);
+	fputs(",\"client_max_version\":", f);
+	json_str(f, t->client_hello ? tls_version_name(t->client_max_version) : NULL);
+	fputs(",\"sni\":", f); json_str(f, t->sni[0] ? t->sni : NULL);
+	fputs(",\"alpn\":", f); json_str(f, t->alpn[0] ? t->alpn : NULL);
+	fputs(",\"alert\":", f); json_str(f, t->alert ? tls_alert_name(t->alert_desc) : NULL);
+	if (t->alert)
+		fprintf(f, ",\"alert_level\":\"%s\",\"alert_from\":\"%s\"", t->alert_level == 2 ? "fatal" : "warning",
+			t->alert_dir == 1 ? "server" : "client");
+	fputs(",\"ja3\":", f); json_str(f, t->ja3[0] ? t->ja3 : NULL);
+	fputs(",\"ja3s\":", f); json_str(f, t->ja3s[0] ? t->ja3s : NULL);
+	fputs(",\"ja4\":", f); json_str(f, t->ja4[0] ? t->ja4 : NULL);
+	fputs(",\"ja4s\":", f); json_str(f, t->ja4s[0] ? t->ja4s : NULL);
+	fprintf(f, ",\"hello_retry\":%s,\"completed\":%s,\"chain_length\":%u",
+		t->hello_retry ? "true" : "false", t->completed ? "true" : "false", t->chain_len);
+	fputs(",\"server_cert\":", f);
+	if (t->cert_seen && t->chain[0].parsed)
+		json_cert(f, &t->chain[0]);
+	else
+		fputs("null", f);
+	fputs(",\"chain\":[", f);
+	for (int i = 1; i < t->chain_len && i < TLS_MAX_CHAIN; i++) {
+		if (i > 1)
+			fputc(',', f);
+		json_cert(f, &t->chain[i]);
+	}
+	fputs("]}", f);
+}
+
+static void json_hostserver(const struct report_ctx *c, FILE *f, const struct hs_state *h)
+{
+	char buf[32];
+	fputs("{\"server_id\":", f);
+	snprintf(buf, sizeof buf, "%04X", h->server_id);
+	json_str(f, buf);
+	fputs(",\"server_id_service\":", f); json_str(f, hs_server_service(h->server_id));
+	fputs(",\"requests\":[", f);
+	for (int i = 0; i < h->n_req_ids; i++)
+		fprintf(f, "%s\"%04X\"", i ? "," : "", h->req_ids[i]);
+	fputs("],\"replies\":[", f);
+	for (int i = 0; i < h->n_rep_ids; i++)
+		fprintf(f, "%s\"%04X\"", i ? "," : "", h->rep_ids[i]);
+	fputs("],\"signon\":", f);
+	json_str(f, hs_outcome_name(h->outcome));
+	if (h->rc_seen)
+		fprintf(f, ",\"return_code\":\"%08X\"", h->rc);
+	fputs(",\"server_release\":", f);
+	json_str(f, hs_vrm_string(h->server_vrm, buf, sizeof buf) ? buf : NULL);
+	if (h->password_level >= 0)
+		fprintf(f, ",\"password_level\":%d", h->password_level);
+	if (h->client_level >= 0)
+		fprintf(f, ",\"client_datastream_level\":%d", h->client_level);
+	if (h->auth_type)
+		fprintf(f, ",\"authentication\":{\"type\":%u,\"length\":%u}", h->auth_type, h->auth_len);
+	(void)c;
+	fputc('}', f);
+}
+
+static void json_telnet(const struct report_ctx *c, FILE *f, const struct tn_state *t)
+{
+	char b1[40];
+	fputs("{\"kind\":", f); json_str(f, tn_kind_name(t->kind));
+	fputs(",\"terminal_type\":", f); json_str(f, t->terminal_type[0] ? t->terminal_type : NULL);
+	fputs(",\"device\":", f); json_str(f, report_name(c, t->devname[0] ? t->devname : NULL, b1, sizeof b1));
+	fputs(",\"kbdtype\":", f); json_str(f, t->kbdtype[0] ? t->kbdtype : NULL);
+	fputs(",\"codepage\":", f); json_str(f, t->codepage[0] ? t->codepage : NULL);
+	fputs(",\"charset\":", f); json_str(f, t->charset[0] ? t->charset : NULL);
+	fputs(",\"curlib\":", f); json_str(f, t->curlib[0] ? t->curlib : NULL);
+	fputs(",\"initial_menu\":", f); json_str(f, t->imenu[0] ? t->imenu : NULL);
+	fputs(",\"program\":", f); json_str(f, t->program[0] ? t->program : NULL);
+	fprintf(f, ",\"auto_signon\":%s", t->autosignon ? "true" : "false");
+	if (t->autosignon)
+		fprintf(f, ",\"password_substitute_length\":%u", t->subspw_len);
+	fputs(",\"startup_code\":", f); json_str(f, t->startup_code[0] ? t->startup_code : NULL);
+	fputc('}', f);
+}
+
+static void json_drda(FILE *f, const struct drda_state *d)
+{
+	fputs("{\"client_product\":", f);
+	json_str(f, d->extnam[0] ? d->extnam : d->prdid[0] ? d->prdid : NULL);
+	fputs(",\"server_class\":", f); json_str(f, d->srvclsnm[0] ? d->srvclsnm : NULL);
+	if (d->secmec)
+		fprintf(f, ",\"secmec\":%u", d->secmec);
+	fputc('}', f);
+}
+
+static const char *end_reason_name(enum end_reason r)
+{
+	static const char *const n[] = { "end-of-input", "idle-timeout", "evicted", "new-connection" };
+	return (unsigned)r <= END_NEW_SYN ? n[r] : "end-of-input";
+}
+
+void json_flow(const struct report_ctx *c, FILE *f, size_t index)
+{
+	const struct flow_record *r = c->e->records[index];
+	char a[ADDR_STRLEN], t[32], nb[40];
+	fputs("{\"client_ip\":", f); json_str(f, addr_str(&r->cli, a));
+	fprintf(f, ",\"client_port\":%u,\"server_ip\":", r->cport);
+	json_str(f, addr_str(&r->srv, a));
+	fprintf(f, ",\"server_port\":%u,\"service\":", r->sport);
+	json_str(f, r->service);
+	fputs(",\"port_class\":", f); json_str(f, port_class_name(r->cls));
+	fputs(",\"transport\":", f); json_str(f, transport_name(r->transport));
+	fputs(",\"tcp\":", f); json_str(f, tcp_outcome_name(r->tcp));
+	fprintf(f, ",\"midstream\":%s,\"mismatch\":", r->midstream ? "true" : "false");
+	json_str(f, mismatch_name(r->mismatch));
+	fputs(",\"tls\":", f); json_tls(f, r);
+	fputs(",\"user\":", f); json_str(f, report_name(c, record_user(r), nb, sizeof nb));
+	fputs(",\"device\":", f); json_str(f, report_name(c, record_device(r), nb, sizeof nb));
+	fputs(",\"mapper\":", f);
+	if (r->pm && r->pm->requested[0]) {
+		fputs("{\"requested\":", f); json_str(f, r->pm->requested);
+		fputs(",\"service\":", f); json_str(f, r->pm->service[0] ? r->pm->service : NULL);
+		fprintf(f, ",\"secure\":%s,\"port\":", r->pm->secure ? "true" : "false");
+		if (r->pm->reply_ok)
+			fprintf(f, "%u", r->pm->port);
+		else
+			fputs("null", f);
+		fprintf(f, ",\"answered\":%s", r->pm->reply ? (r->pm->reply_ok ? "true" : "\"failure\"") : "false");
+		if (r->link >= 0)
+			fprintf(f, ",\"next_connection\":%" PRId64, r->link);
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	if (r->app != APP_PORTMAPPER && r->link >= 0)
+		fprintf(f, ",\"via_mapper\":%" PRId64, r->link);
+	fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64, r->packets, r->bytes);
+	fputs(",\"start\":", f); json_str(f, fmt_time(r->start_us, t));
+	fputs(",\"end\":", f); json_str(f, fmt_time(r->end_us, t));
+	fputs(",\"internal\":", f); fputs(r->internal ? "true" : "false", f);
+	fputs(",\"content\":", f); json_str(f, app_name(r->app));
+	if (r->hs) { fputs(",\"hostserver\":", f); json_hostserver(c, f, r->hs); }
+	if (r->tn) { fputs(",\"telnet\":", f); json_telnet(c, f, r->tn); }
+	if (r->drda) { fputs(",\"drda\":", f); json_drda(f, r->drda); }
+	fputs(",\"ndpi\":", f);
+	if (r->dpi_ran) {
+		fputs("{\"protocol\":", f); json_str(f, r->dpi.proto);
+		fputs(",\"risks\":[", f);
+		int n = 0;
+		for (int i = 0; i < dpi_max_risk() && i < 64; i++)
+			if (r->dpi.risk & (1ULL << i)) {
+				fputs(n++ ? "," : "", f);
+				json_str(f, dpi_risk_name(i));
+			}
+		fputs("]}", f);
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ",\"payload_bytes\":[%" PRIu64 ",%" PRIu64 "]", r->payload[0], r->payload[1]);
+	fprintf(f, ",\"stream_gap\":%s,\"stream_truncated\":%s", (r->gap[0] || r->gap[1]) ? "true" : "false",
+		(r->truncated[0] || r->truncated[1]) ? "true" : "false");
+	fputs(",\"end_reason\":", f); json_str(f, end_reason_name(r->end_reason));
+	fputc('}', f);
+}
+
+void json_capture(const struct report_ctx *c, FILE *f)
+{
+	const struct engine_counters *k = &c->e->cnt;
+	char t[32];
+	fputs("{\"inputs\":[", f);
+	for (int i = 0; i < c->n_inputs; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, strcmp(c->inputs[i], "-") == 0 ? "(stdin)" : c->inputs[i]);
+	}
+	fputs("],\"interface\":", f); json_str(f, c->iface);
+	fputs(",\"link_types\":[", f);
+	for (int i = 0; i < c->st->n_linktypes; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, c->st->linktypes[i]);
+	}
+	fputs("],\"first_packet\":", f);
+	json_str(f, c->e->any_packet ? fmt_time(c->e->first_us, t) : NULL);
+	fputs(",\"last_packet\":", f);
+	json_str(f, c->e->any_packet ? fmt_time(c->e->last_us, t) : NULL);
+	fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"tcp_packets\":%" PRIu64, k->packets,
+		k->bytes, k->tcp);
+	fprintf(f, ",\"counters\":{\"filtered\":%" PRIu64, k->filtered);
+	fputs(",\"not_decoded\":{", f);
+	for (int i = 1; i < DEC_NREASONS; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", decode_reason_name((enum decode_result)i),
+			k->not_decoded[i]);
+	fprintf(f, "},\"ip_first_fragments\":%" PRIu64, k->ip_fragments);
+	fprintf(f, ",\"connections\":%" PRIu64 ",\"connections_reported\":%" PRIu64
+		",\"connections_other\":%" PRIu64 ",\"connections_midstream\":%" PRIu64,
+		k->flows, k->flows_reported, k->flows_other, k->flows_midstream);
+	fprintf(f, ",\"flows_evicted\":%" PRIu64 ",\"flows_idle_timeout\":%" PRIu64 ",\"flows_port_reused\":%" PRIu64
+		",\"flows_open_at_end\":%" PRIu64 ",\"flows_not_tracked\":%" PRIu64,
+		k->flows_evicted, k->flows_idle, k->flows_reused, k->flows_open, k->alloc_failures);
+	fprintf(f, ",\"stream_retransmitted\":%" PRIu64 ",\"stream_out_of_order\":%" PRIu64
+		",\"stream_out_of_order_dropped\":%" PRIu64 ",\"stream_gaps\":%" PRIu64
+		",\"streams_truncated\":%" PRIu64 ",\"segments_cut_by_snaplen\":%" PRIu64,
+		k->stream.retransmitted, k->stream.out_of_order, k->stream.ooo_dropped, k->stream.gaps,
+		k->stream.truncated, k->stream.snaplen_cut);
+	fprintf(f, ",\"learned_ports_dropped\":%" PRIu64 ",\"server_set_full\":%" PRIu64 "}",
+		c->e->svc->learned_dropped, k->server_set_full);
+	if (c->st->live)
+		fprintf(f, ",\"live\":{\"received\":%llu,\"dropped_kernel\":%llu,\"dropped_interface\":%llu}",
+			c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop);
+	fputs(",\"warnings\":[", f);
+	for (int i = 0; i < c->st->n_warnings; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, c->st->warnings[i]);
+	}
+	fputs("]", f);
+	fputs(",\"error\":", f);
+	json_str(f, c->st->exit_code == 2 && c->st->error[0] ? c->st->error : NULL);
+	fputc('}', f);
+}

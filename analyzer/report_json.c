@@ -1,0 +1,141 @@
+/*
+ * report_json.c - the JSON report, exactly per ../shared/docs/report-json.md
+ * and the project's schema (docs/schema.md): schema, generator, capture,
+ * servers, clients (sorted by address), flows (in order of first packet).
+ */
+#include <inttypes.h>
+
+#include "report.h"
+#include "hostserver.h"
+#include "tls.h"
+
+static void json_names(FILE *f, const struct report_ctx *c, const struct name_set *s, bool redact)
+{
+	char b[40];
+	fputc('[', f);
+	for (int i = 0; i < s->n; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, redact ? report_name(c, s->v[i], b, sizeof b) : s->v[i]);
+	}
+	fputc(']', f);
+}
+
+static void json_versions(FILE *f, uint32_t bits)
+{
+	uint16_t v[8];
+	int n = inv_versions(bits, v, 8);
+	fputc('[', f);
+	for (int i = 0; i < n; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, tls_version_name(v[i]));
+	}
+	fputc(']', f);
+}
+
+static void json_usage(const struct report_ctx *c, FILE *f, const struct inv_usage *u, bool secure)
+{
+	char a[ADDR_STRLEN], t[32];
+	fputs("{\"server\":", f); json_str(f, addr_str(&u->server, a));
+	fputs(",\"service\":", f); json_str(f, u->service);
+	fprintf(f, ",\"port\":%u,\"connections\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"unanswered\":%" PRIu64,
+		u->port, u->connections, u->refused, u->unanswered);
+	fputs(",\"first_seen\":", f); json_str(f, fmt_time(u->first_us, t));
+	fputs(",\"last_seen\":", f); json_str(f, fmt_time(u->last_us, t));
+	fputs(",\"users\":", f); json_names(f, c, &u->users, true);
+	fputs(",\"devices\":", f); json_names(f, c, &u->devices, true);
+	if (secure) {
+		fputs(",\"tls_versions\":", f);
+		json_versions(f, u->tls_versions);
+		fprintf(f, ",\"tls_failed\":%" PRIu64, u->failed_tls);
+	}
+	fprintf(f, ",\"mismatch\":%s}", u->mismatch ? "true" : "false");
+}
+
+static void json_client(const struct report_ctx *c, FILE *f, const struct inv_client *cl)
+{
+	char a[ADDR_STRLEN], t[32];
+	fputs("{\"ip\":", f); json_str(f, addr_str(&cl->ip, a));
+	fputs(",\"status\":", f); json_str(f, client_status_name(cl->status));
+	fputs(",\"nonsecure\":[", f);
+	int n = 0;
+	for (size_t i = 0; i < cl->n_use; i++)
+		if (cl->use[i].cls == PC_NONSECURE) {
+			fputs(n++ ? "," : "", f);
+			json_usage(c, f, &cl->use[i], false);
+		}
+	fputs("],\"secure\":[", f);
+	n = 0;
+	for (size_t i = 0; i < cl->n_use; i++)
+		if (cl->use[i].cls == PC_SECURE) {
+			fputs(n++ ? "," : "", f);
+			json_usage(c, f, &cl->use[i], true);
+		}
+	fputs("],\"mapper_requests\":", f); json_names(f, c, &cl->mapper_requests, false);
+	fprintf(f, ",\"internal\":%s", cl->internal ? "true" : "false");
+	fputs(",\"users\":", f); json_names(f, c, &cl->users, true);
+	fputs(",\"devices\":", f); json_names(f, c, &cl->devices, true);
+	fprintf(f, ",\"signon_failures\":%" PRIu64, cl->signon_failures);
+	fputs(",\"last_nonsecure\":", f);
+	json_str(f, cl->last_nonsecure_us ? fmt_time(cl->last_nonsecure_us, t) : NULL);
+	fputc('}', f);
+}
+
+static void json_server(FILE *f, const struct inv_server *s)
+{
+	char a[ADDR_STRLEN], v[32];
+	fputs("{\"ip\":", f); json_str(f, addr_str(&s->ip, a));
+	fputs(",\"release\":", f);
+	json_str(f, hs_vrm_string(s->release_vrm, v, sizeof v) ? v : NULL);
+	fprintf(f, ",\"clients\":%" PRIu64 ",\"ports\":[", s->clients);
+	for (size_t i = 0; i < s->n_ports; i++) {
+		const struct inv_port *p = &s->ports[i];
+		fprintf(f, "%s{\"port\":%u,\"service\":", i ? "," : "", p->port);
+		json_str(f, p->service);
+		fputs(",\"port_class\":", f); json_str(f, port_class_name(p->cls));
+		fprintf(f, ",\"connections\":%" PRIu64 ",\"tls_versions\":", p->connections);
+		json_versions(f, p->tls_versions);
+		fputc('}', f);
+	}
+	fputs("]}", f);
+}
+
+void report_json(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	fputs("{\"schema\":\"tlsready/1\",\"generator\":{\"name\":\"tlsready\",\"version\":\"" TLSREADY_VERSION "\"}", f);
+	fputs(",\n\"capture\":", f);
+	json_capture(c, f);
+	fprintf(f, ",\n\"summary\":{\"clients\":%zu,\"nonsecure_clients\":%" PRIu64 ",\"secure_clients\":%" PRIu64
+		",\"unknown_clients\":%" PRIu64 ",\"internal_clients\":%" PRIu64 ",\"flows\":%zu}",
+		c->inv->n_clients, c->inv->nonsecure_clients, c->inv->secure_clients, c->inv->unknown_clients,
+		c->inv->internal_clients, c->e->n_records);
+	fputs(",\n\"servers\":[", f);
+	for (size_t i = 0; i < c->inv->n_servers; i++) {
+		fputs(i ? ",\n" : "\n", f);
+		json_server(f, &c->inv->servers[i]);
+	}
+	fputs("],\n\"clients\":[", f);
+	for (size_t i = 0; i < c->inv->n_clients; i++) {
+		fputs(i ? ",\n" : "\n", f);
+		json_client(c, f, &c->inv->clients[i]);
+	}
+	fputs("],\n\"flows\":[", f);
+	for (size_t i = 0; i < c->e->n_records; i++) {
+		fputs(i ? ",\n" : "\n", f);
+		json_flow(c, f, i);
+	}
+	fputs("]}\n", f);
+}
+
+void report_ndjson(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	for (size_t i = 0; i < c->e->n_records; i++) {
+		fputs("{\"type\":\"flow\",\"flow\":", f);
+		json_flow(c, f, i);
+		fputs("}\n", f);
+	}
+	fputs("{\"type\":\"capture\",\"capture\":", f);
+	json_capture(c, f);
+	fputs("}\n", f);
+}

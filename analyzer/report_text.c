@@ -1,0 +1,235 @@
+/*
+ * report_text.c - the report for a person at a terminal (the default).
+ *
+ * Order: what was read; clients still using nonsecure ports (the cutover
+ * list), with the IBM i's own loopback connections apart; clients on secure
+ * ports only; port-mapper lookups; sign-on failures; mismatches; servers;
+ * every counter of what was not decoded, evicted or truncated; warnings.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "hostserver.h"
+#include "portmapper.h"
+#include "report.h"
+#include "tls.h"
+
+static void names(const struct report_ctx *c, const struct name_set *s, char *out, size_t len)
+{
+	char b[40];
+	size_t o = 0;
+	out[0] = '\0';
+	for (int i = 0; i < s->n && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", i ? "," : "", report_name(c, s->v[i], b, sizeof b));
+	if (s->overflow && o < len)
+		snprintf(out + o, len - o, ",...");
+	if (!out[0])
+		snprintf(out, len, "-");
+}
+
+static void short_time(int64_t us, char *buf)
+{
+	char t[32];
+	fmt_time(us, t);
+	/* 2026-11-23T19:53:50.123456Z -> 2026-11-23 19:53:50 */
+	snprintf(buf, 20, "%.10s %.8s", t, t + 11);
+}
+
+static void usage_table(const struct report_ctx *c, bool internal, enum port_class cls)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN], s[ADDR_STRLEN], u[256], d[256], t1[24], t2[24];
+	bool header = false;
+	for (size_t i = 0; i < c->inv->n_clients; i++) {
+		const struct inv_client *cl = &c->inv->clients[i];
+		if (cl->internal != internal)
+			continue;
+		if (cls == PC_SECURE && cl->status != CS_SECURE)
+			continue;
+		for (size_t j = 0; j < cl->n_use; j++) {
+			const struct inv_usage *us = &cl->use[j];
+			if (us->cls != cls)
+				continue;
+			if (!header) {
+				fprintf(f, "  %-22s %-16s %-12s %5s %5s %7s  %-20s %-12s %-19s %-19s\n", "CLIENT", "SERVER",
+					"SERVICE", "PORT", "CONN", "REFUSED", "USERS", cls == PC_SECURE ? "TLS" : "DEVICES",
+					"FIRST SEEN", "LAST SEEN");
+				header = true;
+			}
+			names(c, &us->users, u, sizeof u);
+			if (cls == PC_SECURE) {
+				uint16_t v[8];
+				int n = inv_versions(us->tls_versions, v, 8);
+				size_t o = 0;
+				d[0] = '\0';
+				for (int k = 0; k < n && o < sizeof d; k++)
+					o += (size_t)snprintf(d + o, sizeof d - o, "%s%s", k ? "," : "", tls_version_name(v[k]) + 3);
+				if (!n)
+					snprintf(d, sizeof d, us->failed_tls ? "failed" : "-");
+			} else {
+				names(c, &us->devices, d, sizeof d);
+			}
+			short_time(us->first_us, t1);
+			short_time(us->last_us, t2);
+			fprintf(f, "  %-22s %-16s %-12s %5u %5" PRIu64 " %7" PRIu64 "  %-20s %-12s %-19s %-19s%s\n",
+				addr_str(&cl->ip, a), addr_str(&us->server, s), us->service ? us->service : "-",
+				us->port, us->connections, us->refused, u, d, t1, t2, us->mismatch ? "  (mismatch)" : "");
+		}
+	}
+	if (!header)
+		fprintf(f, "  (none)\n");
+}
+
+static void section(FILE *f, const char *title)
+{
+	fprintf(f, "\n%s\n", title);
+	for (size_t i = 0; i < strlen(title); i++)
+		fputc('-', f);
+	fputc('\n', f);
+}
+
+static void mapper_lookups(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN], s[ADDR_STRLEN];
+	int n = 0;
+	for (size_t i = 0; i < c->e->n_records; i++) {
+		const struct flow_record *r = c->e->records[i];
+		if (!r->pm || !r->pm->requested[0])
+			continue;
+		n++;
+		fprintf(f, "  %-22s asked %-16s for %-16s (%s): ", addr_str(&r->cli, a), addr_str(&r->srv, s),
+			r->pm->requested, r->pm->secure ? "secure" : "nonsecure");
+		if (!r->pm->reply)
+			fprintf(f, "no answer seen\n");
+		else if (!r->pm->reply_ok)
+			fprintf(f, "failure (reply byte 0x%02x)\n", r->pm->reply_byte);
+		else if (r->link >= 0)
+			fprintf(f, "port %u, then connected to %u\n", r->pm->port, c->e->records[r->link]->sport);
+		else
+			fprintf(f, "port %u, no connection to it seen\n", r->pm->port);
+	}
+	if (!n)
+		fprintf(f, "  (none)\n");
+}
+
+static void signon_failures(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN], b[40], t[24];
+	int n = 0;
+	for (size_t i = 0; i < c->e->n_records; i++) {
+		const struct flow_record *r = c->e->records[i];
+		if (!r->hs || r->hs->outcome == HS_OUTCOME_NONE || r->hs->outcome == HS_OUTCOME_OK)
+			continue;
+		n++;
+		short_time(r->start_us, t);
+		fprintf(f, "  %s  %-22s %-12s user %-12s %s (rc %08X)\n", t, addr_str(&r->cli, a),
+			r->service ? r->service : "-", report_name(c, record_user(r), b, sizeof b) ?: "-",
+			hs_outcome_name(r->hs->outcome), r->hs->rc);
+	}
+	if (!n)
+		fprintf(f, "  (none)\n");
+}
+
+static void mismatches(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN], s[ADDR_STRLEN];
+	int n = 0;
+	for (size_t i = 0; i < c->e->n_records; i++) {
+		const struct flow_record *r = c->e->records[i];
+		if (!r->mismatch)
+			continue;
+		n++;
+		fprintf(f, "  %-22s -> %s:%u (%s): %s\n", addr_str(&r->cli, a), addr_str(&r->srv, s), r->sport,
+			r->service ? r->service : "-", mismatch_name(r->mismatch));
+	}
+	if (!n)
+		fprintf(f, "  (none)\n");
+}
+
+static void counters(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	const struct engine_counters *k = &c->e->cnt;
+	fprintf(f, "  packets read %" PRIu64 ", TCP decoded %" PRIu64 ", outside the filter %" PRIu64 "\n", k->packets,
+		k->tcp, k->filtered);
+	fprintf(f, "  not decoded:");
+	int n = 0;
+	for (int i = 1; i < DEC_NREASONS; i++)
+		if (k->not_decoded[i])
+			fprintf(f, "%s %s %" PRIu64, n++ ? "," : "", decode_reason_name((enum decode_result)i),
+				k->not_decoded[i]);
+	fprintf(f, "%s\n", n ? "" : " none");
+	fprintf(f, "  connections %" PRIu64 " (reported %" PRIu64 ", not IBM i %" PRIu64 ", mid-stream %" PRIu64 ")\n",
+		k->flows, k->flows_reported, k->flows_other, k->flows_midstream);
+	fprintf(f, "  flows evicted by --max-flows %" PRIu64 ", ended by idle timeout %" PRIu64
+		", open at end %" PRIu64 ", not tracked (memory) %" PRIu64 "\n",
+		k->flows_evicted, k->flows_idle, k->flows_open, k->alloc_failures);
+	fprintf(f, "  streams: gaps %" PRIu64 ", truncated at depth %" PRIu64 ", out-of-order %" PRIu64
+		" (dropped %" PRIu64 "), retransmitted %" PRIu64 ", cut by snaplen %" PRIu64 "\n",
+		k->stream.gaps, k->stream.truncated, k->stream.out_of_order, k->stream.ooo_dropped,
+		k->stream.retransmitted, k->stream.snaplen_cut);
+	if (c->st->live)
+		fprintf(f, "  live capture: received %llu, dropped by kernel %llu, by interface %llu\n",
+			c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop);
+}
+
+void report_text(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char t1[24], t2[24], a[ADDR_STRLEN], v[32];
+	fprintf(f, "tlsready %s: IBM i TLS readiness\n", TLSREADY_VERSION);
+	fprintf(f, "Input: ");
+	if (c->iface)
+		fprintf(f, "interface %s", c->iface);
+	for (int i = 0; i < c->n_inputs; i++)
+		fprintf(f, "%s%s", i ? ", " : "", strcmp(c->inputs[i], "-") == 0 ? "(stdin)" : c->inputs[i]);
+	fputc('\n', f);
+	if (c->e->any_packet) {
+		short_time(c->e->first_us, t1);
+		short_time(c->e->last_us, t2);
+		fprintf(f, "Time:  %s to %s UTC\n", t1, t2);
+	}
+	fprintf(f, "Seen:  %" PRIu64 " packets, %zu IBM i connections, %zu clients: %" PRIu64 " nonsecure, %" PRIu64
+		" secure only, %" PRIu64 " unknown\n",
+		c->e->cnt.packets, c->e->n_records, c->inv->n_clients, c->inv->nonsecure_clients,
+		c->inv->secure_clients, c->inv->unknown_clients);
+
+	section(f, "Clients still using nonsecure ports");
+	usage_table(c, false, PC_NONSECURE);
+	if (c->inv->internal_clients) {
+		section(f, "The IBM i talking to itself (loopback or its own address)");
+		fprintf(f, "  IBM's note: some IBM i web tools use the nonsecure ports over loopback. A span port\n"
+			   "  never sees this traffic; port restrictions would still break it.\n");
+		usage_table(c, true, PC_NONSECURE);
+	}
+	section(f, "Clients using secure ports only");
+	usage_table(c, false, PC_SECURE);
+	section(f, "Port-mapper lookups");
+	mapper_lookups(c);
+	section(f, "Sign-on failures");
+	signon_failures(c);
+	section(f, "Mismatches (the bytes disagree with the port)");
+	mismatches(c);
+	section(f, "Servers");
+	for (size_t i = 0; i < c->inv->n_servers; i++) {
+		const struct inv_server *s = &c->inv->servers[i];
+		fprintf(f, "  %s%s%s: %" PRIu64 " clients; ports", addr_str(&s->ip, a),
+			hs_vrm_string(s->release_vrm, v, sizeof v) ? " release " : "", s->release_vrm ? v : "",
+			s->clients);
+		for (size_t j = 0; j < s->n_ports; j++)
+			fprintf(f, " %u(%s)", s->ports[j].port, s->ports[j].service ? s->ports[j].service : "-");
+		fputc('\n', f);
+	}
+	if (!c->inv->n_servers)
+		fprintf(f, "  (none)\n");
+	section(f, "Counters");
+	counters(c);
+	if (c->st->n_warnings) {
+		section(f, "Warnings");
+		for (int i = 0; i < c->st->n_warnings; i++)
+			fprintf(f, "  %s\n", c->st->warnings[i]);
+	}
+}

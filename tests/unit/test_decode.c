@@ -1,0 +1,264 @@
+/*
+ * test_decode.c - link, IP and TCP decoding on hand-built frames: Ethernet,
+ * stacked VLAN tags, SLL, SLL2, raw IP, BSD loopback, IPv4 options,
+ * fragments, IPv6 extension headers, 6in4, truncation at every layer.
+ */
+#include "testutil.h"
+
+#include <pcap/pcap.h>
+
+#include "decode.h"
+
+static size_t put_tcp(uint8_t *b, uint16_t sp, uint16_t dp, uint8_t flags, const char *payload, int optwords)
+{
+	size_t hl = 20 + 4 * (size_t)optwords;
+	memset(b, 0, hl);
+	b[0] = sp >> 8; b[1] = sp & 0xff; b[2] = dp >> 8; b[3] = dp & 0xff;
+	b[4] = 0x11; b[5] = 0x22; b[6] = 0x33; b[7] = 0x44;    /* seq */
+	b[12] = (uint8_t)((hl / 4) << 4);
+	b[13] = flags;
+	for (int i = 0; i < optwords * 4; i++)
+		b[20 + i] = 1;                                   /* NOPs */
+	size_t n = strlen(payload);
+	memcpy(b + hl, payload, n);
+	return hl + n;
+}
+
+static size_t put_ipv4(uint8_t *b, uint8_t proto, size_t l4len, uint16_t frag, int optwords)
+{
+	size_t hl = 20 + 4 * (size_t)optwords;
+	memset(b, 0, hl);
+	b[0] = (uint8_t)(0x40 | (hl / 4));
+	size_t tot = hl + l4len;
+	b[2] = (uint8_t)(tot >> 8); b[3] = (uint8_t)tot;
+	b[6] = frag >> 8; b[7] = frag & 0xff;
+	b[8] = 64; b[9] = proto;
+	b[12] = 192; b[13] = 0; b[14] = 2; b[15] = 21;
+	b[16] = 192; b[17] = 0; b[18] = 2; b[19] = 10;
+	return hl;
+}
+
+/* Ethernet + tags + IPv4 + TCP "abc" to 8476 */
+static size_t frame_eth(uint8_t *f, const uint16_t *tags, int ntags)
+{
+	uint8_t l4[64], *p = f;
+	size_t l4len = put_tcp(l4, 40000, 8476, 0x18, "abc", 0);
+	memset(p, 0xaa, 12);
+	p += 12;
+	for (int i = 0; i < ntags; i++) {
+		*p++ = tags[i] >> 8; *p++ = tags[i] & 0xff;
+		*p++ = 0x00; *p++ = 0x64;                        /* VLAN 100 */
+	}
+	*p++ = 0x08; *p++ = 0x00;
+	p += put_ipv4(p, 6, l4len, 0, 0);
+	memcpy(p, l4, l4len);
+	return (size_t)(p - f) + l4len;
+}
+
+static void ethernet_ipv4_tcp(void **st)
+{
+	(void)st;
+	uint8_t f[128];
+	size_t n = frame_eth(f, NULL, 0);
+	struct packet p;
+	assert_int_equal(decode_frame(DLT_EN10MB, f, (uint32_t)n, &p), DEC_OK);
+	assert_int_equal(p.sport, 40000);
+	assert_int_equal(p.dport, 8476);
+	assert_int_equal(p.flags, 0x18);
+	assert_int_equal(p.seq, 0x11223344);
+	assert_int_equal(p.payload_len, 3);
+	assert_memory_equal(p.payload, "abc", 3);
+	assert_int_equal(p.src.b[15], 21);
+	assert_int_equal(p.dst.b[15], 10);
+	assert_true(addr_is_v4(&p.src));
+}
+
+static void vlan_stacks(void **st)
+{
+	(void)st;
+	uint8_t f[160];
+	const uint16_t q[] = { 0x8100 }, qinq[] = { 0x8100, 0x8100 }, ad[] = { 0x88A8, 0x8100 };
+	struct packet p;
+	size_t n = frame_eth(f, q, 1);
+	assert_int_equal(decode_frame(DLT_EN10MB, f, (uint32_t)n, &p), DEC_OK);
+	n = frame_eth(f, qinq, 2);
+	assert_int_equal(decode_frame(DLT_EN10MB, f, (uint32_t)n, &p), DEC_OK);
+	n = frame_eth(f, ad, 2);
+	assert_int_equal(decode_frame(DLT_EN10MB, f, (uint32_t)n, &p), DEC_OK);
+	assert_int_equal(p.dport, 8476);
+	/* a tag cut in half */
+	assert_int_equal(decode_frame(DLT_EN10MB, f, 15, &p), DEC_TRUNCATED_LINK);
+}
+
+static void ethernet_padding_is_not_payload(void **st)
+{
+	(void)st;
+	uint8_t f[128];
+	size_t n = frame_eth(f, NULL, 0);
+	memset(f + n, 0, 10);   /* padding to a 60-byte minimum frame */
+	struct packet p;
+	assert_int_equal(decode_frame(DLT_EN10MB, f, (uint32_t)n + 10, &p), DEC_OK);
+	assert_int_equal(p.payload_len, 3);
+}
+
+static void sll_and_sll2(void **st)
+{
+	(void)st;
+	uint8_t ip[96], f[128];
+	uint8_t l4[64];
+	size_t l4len = put_tcp(l4, 5000, 992, 0x02, "", 0);
+	size_t hl = put_ipv4(ip, 6, l4len, 0, 0);
+	memcpy(ip + hl, l4, l4len);
+	size_t iplen = hl + l4len;
+	struct packet p;
+	/* SLL: 16 bytes, protocol at 14 */
+	memset(f, 0, 16); f[14] = 0x08; f[15] = 0x00;
+	memcpy(f + 16, ip, iplen);
+	assert_int_equal(decode_frame(DLT_LINUX_SLL, f, (uint32_t)(16 + iplen), &p), DEC_OK);
+	assert_int_equal(p.dport, 992);
+	assert_int_equal(p.flags, 0x02);
+	/* SLL2: 20 bytes, protocol at 0 */
+	memset(f, 0, 20); f[0] = 0x08; f[1] = 0x00;
+	memcpy(f + 20, ip, iplen);
+	assert_int_equal(decode_frame(276, f, (uint32_t)(20 + iplen), &p), DEC_OK);
+	assert_int_equal(p.dport, 992);
+	assert_int_equal(decode_frame(276, f, 10, &p), DEC_TRUNCATED_LINK);
+}
+
+static void raw_and_loopback(void **st)
+{
+	(void)st;
+	uint8_t f[128], l4[64];
+	size_t l4len = put_tcp(l4, 5000, 23, 0x10, "x", 0);
+	struct packet p;
+	size_t hl = put_ipv4(f + 4, 6, l4len, 0, 0);
+	memcpy(f + 4 + hl, l4, l4len);
+	assert_int_equal(decode_frame(DLT_RAW, f + 4, (uint32_t)(hl + l4len), &p), DEC_OK);
+	f[0] = 2; f[1] = 0; f[2] = 0; f[3] = 0;            /* AF_INET, little-endian host */
+	assert_int_equal(decode_frame(DLT_NULL, f, (uint32_t)(4 + hl + l4len), &p), DEC_OK);
+	f[0] = 0; f[3] = 2;                                 /* written by a big-endian host */
+	assert_int_equal(decode_frame(DLT_NULL, f, (uint32_t)(4 + hl + l4len), &p), DEC_OK);
+	f[3] = 99;
+	assert_int_equal(decode_frame(DLT_NULL, f, (uint32_t)(4 + hl + l4len), &p), DEC_NON_IP);
+}
+
+static void ipv4_options_and_fragments(void **st)
+{
+	(void)st;
+	uint8_t f[128], l4[64];
+	size_t l4len = put_tcp(l4, 1234, 449, 0x18, "as-signon", 2);
+	size_t hl = put_ipv4(f, 6, l4len, 0, 3);            /* 12 bytes of options */
+	memcpy(f + hl, l4, l4len);
+	struct packet p;
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(hl + l4len), &p), DEC_OK);
+	assert_int_equal(p.payload_len, 9);
+	assert_memory_equal(p.payload, "as-signon", 9);
+	/* first fragment (MF set): decoded, marked */
+	put_ipv4(f, 6, l4len, 0x2000, 3);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(hl + l4len), &p), DEC_OK);
+	assert_true(p.fragment);
+	/* a later fragment: skipped */
+	put_ipv4(f, 6, l4len, 0x0010, 3);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(hl + l4len), &p), DEC_NON_FIRST_FRAGMENT);
+}
+
+static void ipv4_bad_and_truncated(void **st)
+{
+	(void)st;
+	uint8_t f[128], l4[64];
+	size_t l4len = put_tcp(l4, 1, 2, 0, "", 0);
+	size_t hl = put_ipv4(f, 6, l4len, 0, 0);
+	memcpy(f + hl, l4, l4len);
+	struct packet p;
+	assert_int_equal(decode_frame(DLT_RAW, f, 10, &p), DEC_TRUNCATED_IP);
+	assert_int_equal(decode_frame(DLT_RAW, f, 30, &p), DEC_TRUNCATED_TCP);
+	f[0] = 0x43;                                        /* IHL 12 bytes */
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(hl + l4len), &p), DEC_BAD_IP);
+	f[0] = 0x45; f[9] = 17;
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(hl + l4len), &p), DEC_NON_TCP);
+	f[9] = 6; f[20 + 12] = 0x30;                        /* TCP data offset 12 bytes */
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(hl + l4len), &p), DEC_BAD_TCP);
+	f[2] = 0; f[3] = 10;                                /* total length < header */
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(hl + l4len), &p), DEC_BAD_IP);
+}
+
+static size_t put_ipv6(uint8_t *b, uint8_t nh, size_t plen)
+{
+	memset(b, 0, 40);
+	b[0] = 0x60;
+	b[4] = (uint8_t)(plen >> 8); b[5] = (uint8_t)plen;
+	b[6] = nh; b[7] = 64;
+	b[8] = 0x20; b[9] = 0x01; b[10] = 0x0d; b[11] = 0xb8; b[23] = 0x21;
+	b[24] = 0x20; b[25] = 0x01; b[26] = 0x0d; b[27] = 0xb8; b[39] = 0x10;
+	return 40;
+}
+
+static void ipv6_with_extensions(void **st)
+{
+	(void)st;
+	uint8_t f[200], l4[64];
+	size_t l4len = put_tcp(l4, 50000, 9476, 0x18, "\x16\x03\x01", 0);
+	struct packet p;
+	/* hop-by-hop (8 bytes) then destination options (16 bytes) then TCP */
+	size_t o = put_ipv6(f, 0, 8 + 16 + l4len);
+	memset(f + o, 0, 24);
+	f[o] = 60; f[o + 1] = 0;          /* next: dest opts, length 8 */
+	f[o + 8] = 6; f[o + 9] = 1;       /* next: TCP, length 16 */
+	memcpy(f + o + 24, l4, l4len);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(o + 24 + l4len), &p), DEC_OK);
+	assert_int_equal(p.dport, 9476);
+	assert_false(addr_is_v4(&p.src));
+	char a[ADDR_STRLEN];
+	assert_string_equal(addr_str(&p.src, a), "2001:db8::21");
+	/* a non-first fragment header */
+	o = put_ipv6(f, 44, 8 + l4len);
+	memset(f + o, 0, 8);
+	f[o] = 6; f[o + 2] = 0x01; f[o + 3] = 0x00;   /* offset 32 */
+	memcpy(f + o + 8, l4, l4len);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(o + 8 + l4len), &p), DEC_NON_FIRST_FRAGMENT);
+	/* an extension header longer than the packet */
+	o = put_ipv6(f, 0, 8 + l4len);
+	f[o] = 6; f[o + 1] = 200;
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(o + 8 + l4len), &p), DEC_IPV6_EXT);
+}
+
+static void six_in_four(void **st)
+{
+	(void)st;
+	uint8_t f[200], l4[64];
+	size_t l4len = put_tcp(l4, 50000, 8471, 0x02, "", 0);
+	size_t hl = put_ipv4(f, 41, 40 + l4len, 0, 0);
+	size_t o = hl + put_ipv6(f + hl, 6, l4len);
+	memcpy(f + o, l4, l4len);
+	struct packet p;
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)(o + l4len), &p), DEC_OK);
+	assert_int_equal(p.dport, 8471);
+	assert_false(addr_is_v4(&p.dst));
+}
+
+static void unsupported_linktypes(void **st)
+{
+	(void)st;
+	assert_false(decode_linktype_supported(DLT_PPP));
+	assert_true(decode_linktype_supported(DLT_EN10MB));
+	assert_true(decode_linktype_supported(DLT_LINUX_SLL));
+	assert_true(decode_linktype_supported(276));
+	assert_true(decode_linktype_supported(DLT_NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ethernet_ipv4_tcp),
+		cmocka_unit_test(vlan_stacks),
+		cmocka_unit_test(ethernet_padding_is_not_payload),
+		cmocka_unit_test(sll_and_sll2),
+		cmocka_unit_test(raw_and_loopback),
+		cmocka_unit_test(ipv4_options_and_fragments),
+		cmocka_unit_test(ipv4_bad_and_truncated),
+		cmocka_unit_test(ipv6_with_extensions),
+		cmocka_unit_test(six_in_four),
+		cmocka_unit_test(unsupported_linktypes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
