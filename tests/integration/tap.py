@@ -1,0 +1,53 @@
+"""tap.py - the tiny TAP writer every integration test uses.
+
+Each check prints "ok N - name" or "not ok N - name" (with a readable
+reason), or "ok N - name # SKIP why"; tests/run.sh counts these lines.
+"""
+import os
+import subprocess
+import sys
+
+_n = 0
+failed = 0
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = os.path.normpath(os.path.join(TOP, "..", "shared"))
+CORPUS = os.path.join(SHARED, "corpus")
+PCAPS = os.path.join(TOP, "pcaps")
+TLSREADY = os.environ.get("TLSREADY", os.path.join(TOP, "tlsready"))
+
+
+def ok(cond, name, why=""):
+    global _n, failed
+    _n += 1
+    if cond:
+        print(f"ok {_n} - {name}")
+    else:
+        failed += 1
+        print(f"not ok {_n} - {name}")
+        for line in str(why).splitlines()[:40]:
+            print(f"#   {line}")
+    sys.stdout.flush()
+    return cond
+
+
+def skip(name, why):
+    global _n
+    _n += 1
+    print(f"ok {_n} - {name} # SKIP {why}")
+
+
+def run(args, stdin=None, timeout=300):
+    """Run tlsready; return (exit code, stdout bytes, stderr text)."""
+    p = subprocess.run([TLSREADY] + args, input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+
+def sanitizer_report(stderr):
+    return "AddressSanitizer" in stderr or "runtime error:" in stderr or "LeakSanitizer" in stderr
+
+
+def done():
+    print(f"1..{_n}")
+    sys.exit(1 if failed else 0)

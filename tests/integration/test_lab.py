@@ -1,0 +1,166 @@
+"""test_lab.py - tlsready against the lab's truth.
+
+The lab (pcaps/lab, `make pcaps`) records real clients talking to a mock
+IBM i and writes, next to each capture X.pcapng, X.truth.json from what the
+clients and the mock logged (never from tlsready).  For every capture:
+every truth connection is in the report and every reported connection is in
+the truth, with the same service, port class, transport, TCP outcome,
+mid-stream flag, TLS version and cipher, user, device, port-mapper request
+and answer, and sign-on outcome; every truth client has the same status,
+nonsecure services and internal flag.  The format variants of one capture
+give the same verdicts, and no report in any format contains a secret the
+lab's clients sent (pcaps/secrets.json).  Differences print as a readable
+diff.
+"""
+import glob
+import json
+import os
+
+from tap import ok, skip, run, done, sanitizer_report, PCAPS
+
+FLOW_FIELDS = ("service", "port_class", "transport", "tcp", "midstream", "user", "device")
+
+
+def key(f):
+    return (f["client_ip"], f["client_port"], f["server_ip"], f["server_port"])
+
+
+def got_fields(f):
+    g = {k: f.get(k) for k in FLOW_FIELDS}
+    tls = f.get("tls") or {}
+    g["tls.version"] = tls.get("version")
+    g["tls.cipher"] = tls.get("cipher")
+    g["tls.alert"] = tls.get("alert")
+    m = f.get("mapper") or {}
+    g["mapper.requested"] = m.get("requested")
+    g["mapper.port"] = m.get("port")
+    g["signon"] = (f.get("hostserver") or {}).get("signon")
+    return g
+
+
+def want_fields(t):
+    w = {k: t[k] for k in FLOW_FIELDS if k in t}
+    if "tls" in t:
+        tls = t["tls"] or {}
+        if t["tls"] is None:
+            w["tls.version"] = None
+        for k in ("version", "cipher", "alert"):
+            if k in tls:
+                w["tls." + k] = tls[k]
+    if "mapper" in t:
+        m = t["mapper"] or {}
+        for k in ("requested", "port"):
+            if k in m or t["mapper"] is None:
+                w["mapper." + k] = m.get(k)
+    if "signon" in t:
+        w["signon"] = t["signon"]
+    return w
+
+
+def compare_capture(cap, truth):
+    rc, out, err = run(["-r", cap, "--format", "json", "-q"])
+    name = os.path.relpath(cap, PCAPS)
+    if not ok(rc in (0, 1) and not sanitizer_report(err), f"{name}: runs cleanly", f"rc={rc} {err}"):
+        return None
+    doc = json.loads(out)
+    got = {key(f): f for f in doc["flows"]}
+    want = {key(t): t for t in truth["flows"]}
+    diff = []
+    for k in sorted(set(want) - set(got)):
+        diff.append(f"- missing connection {k}")
+    for k in sorted(set(got) - set(want)):
+        diff.append(f"+ connection not in the truth {k}: {got[k]['service']} {got[k]['transport']} {got[k]['tcp']}")
+    for k in sorted(set(want) & set(got)):
+        w, g = want_fields(want[k]), got_fields(got[k])
+        for field, value in w.items():
+            if g.get(field) != value:
+                diff.append(f"  {k[0]}:{k[1]} -> {k[2]}:{k[3]} {field}: truth {value!r}, tlsready {g.get(field)!r}")
+    ok(not diff, f"{name}: {len(want)} connections as in the truth", "\n".join(diff))
+    clients = {c["ip"]: c for c in doc["clients"]}
+    cdiff = []
+    for t in truth.get("clients", []):
+        c = clients.get(t["ip"])
+        if not c:
+            cdiff.append(f"- client {t['ip']} missing")
+            continue
+        if "status" in t and c["status"] != t["status"]:
+            cdiff.append(f"  {t['ip']} status: truth {t['status']}, tlsready {c['status']}")
+        if "nonsecure_services" in t:
+            svc = sorted({u["service"] for u in c["nonsecure"]})
+            if svc != sorted(t["nonsecure_services"]):
+                cdiff.append(f"  {t['ip']} nonsecure services: truth {sorted(t['nonsecure_services'])}, tlsready {svc}")
+        if "internal" in t and c["internal"] != t["internal"]:
+            cdiff.append(f"  {t['ip']} internal: truth {t['internal']}, tlsready {c['internal']}")
+    ok(not cdiff, f"{name}: {len(truth.get('clients', []))} clients as in the truth", "\n".join(cdiff))
+    return doc
+
+
+def verdicts(doc, full):
+    v = []
+    for f in doc["flows"]:
+        row = (f["client_ip"], f["client_port"], f["server_ip"], f["server_port"], f["service"], f["port_class"],
+               f["tcp"])
+        if full:
+            row += (f["transport"], (f.get("tls") or {}).get("version"), f.get("user"))
+        v.append(row)
+    return sorted(v), sorted((c["ip"], c["status"]) for c in doc["clients"])
+
+
+truths = sorted(glob.glob(os.path.join(PCAPS, "**", "*.truth.json"), recursive=True))
+if not truths:
+    skip("lab captures", "no pcaps/*.truth.json yet (make pcaps)")
+    done()
+
+for tpath in truths:
+    truth = json.load(open(tpath))
+    cap = os.path.join(os.path.dirname(tpath), truth.get("capture", os.path.basename(tpath)[:-len(".truth.json")]))
+    if not os.path.exists(cap):
+        ok(False, f"{os.path.relpath(tpath, PCAPS)}: its capture exists", cap)
+        continue
+    compare_capture(cap, truth)
+
+# Format variants: every file in pcaps/variants/ is the same traffic in another form.
+variants = sorted(glob.glob(os.path.join(PCAPS, "variants", "*.pcap*")))
+if variants:
+    docs = {}
+    for v in variants:
+        rc, out, err = run(["-r", v, "--format", "json", "-q"])
+        ok(rc in (0, 1) and out and not sanitizer_report(err), f"variant {os.path.basename(v)} runs", err)
+        if out:
+            docs[os.path.basename(v)] = json.loads(out)
+    full = {n: d for n, d in docs.items() if "snaplen" not in n and "cut" not in n}
+    base = next(iter(sorted(full)), None)
+    for n, d in sorted(docs.items()):
+        if base is None or n == base:
+            continue
+        is_full = n in full
+        if "cut" in n:    # a cut file stops early: its verdicts are a prefix of the base's
+            b = verdicts(docs[base], False)[0]
+            g = verdicts(d, False)[0]
+            ok(all(x in b or x[:6] == y[:6] for x, y in zip(g, b)) and d["capture"]["warnings"],
+               f"variant {n}: verdicts agree up to the cut, with a warning", f"{g}\n{b}")
+            continue
+        ok(verdicts(d, is_full) == verdicts(docs[base], is_full), f"variant {n}: same verdicts as {base}",
+           f"{verdicts(d, is_full)}\n{verdicts(docs[base], is_full)}")
+else:
+    skip("format variants", "no pcaps/variants/")
+
+# Secrets: no report in any format contains a value the lab's clients sent as a secret.
+secrets_file = os.path.join(PCAPS, "secrets.json")
+if os.path.exists(secrets_file):
+    sec = json.load(open(secrets_file))
+    values = sorted({s for s in (sec.get("secrets", sec) if isinstance(sec, dict) else sec) if isinstance(s, str) and len(s) >= 4})
+    caps = sorted(glob.glob(os.path.join(PCAPS, "**", "*.pcap*"), recursive=True))
+    leaks = []
+    for cap in caps:
+        for fmt in ("text", "json", "csv", "ndjson"):
+            rc, out, err = run(["-r", cap, "--format", fmt, "-q", "--no-prefilter"])
+            low = (out.decode("utf-8", "replace") + err).lower()
+            for s in values:
+                if s.lower() in low:
+                    leaks.append(f"{os.path.relpath(cap, PCAPS)} --format {fmt}: contains a secret ({len(s)} chars)")
+    ok(values and not leaks, f"no report contains any of {len(values)} secrets ({len(caps)} captures x 4 formats)",
+       "\n".join(leaks))
+else:
+    skip("secrets", "no pcaps/secrets.json")
+done()
