@@ -84,6 +84,9 @@ pcaps:
 	@$(MAKE) --no-print-directory all
 	sh pcaps/lab/run.sh
 
+bench: all
+	sh tests/bench/run.sh
+
 clean:
 	rm -rf build build-asan build-fuzz tlsready
 

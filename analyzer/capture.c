@@ -126,6 +126,7 @@ static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h,
 	struct packet p;
 	/* nanosecond precision was requested: tv_usec holds nanoseconds */
 	p.ts_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec / 1000;
+	p.index = e->cnt.packets - 1;
 	p.caplen = h->caplen;
 	p.wirelen = h->len;
 	enum decode_result r = decode_frame(dlt, data, h->caplen, &p);

@@ -20,6 +20,7 @@ enum tcp_flag {
 };
 
 struct packet {
+	uint64_t index;            /* frame number in the input, from 0: a global order */
 	int64_t ts_us;             /* capture time, microseconds since the epoch */
 	uint32_t caplen, wirelen;
 	struct addr src, dst;

@@ -242,7 +242,7 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 	f->result = r;
 	f->insp = in;
 	f->midstream = (p->flags & (TH_SYN | TH_ACK)) != TH_SYN;
-	r->seq_no = f->seq_no;
+	r->seq_no = p->index;   /* the first packet's frame number: one order for every thread */
 	r->cli = f->cli;
 	r->srv = f->srv;
 	r->cport = f->cport;

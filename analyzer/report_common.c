@@ -101,6 +101,8 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	json_str(f, t->server_hello && !t->hello_retry ? tls_version_name(t->version) : NULL);
 	fputs(",\"cipher\":", f);
 	json_str(f, t->server_hello ? tls_cipher_name(t->cipher) : NULL);
+	if (t->server_hello)
+		fprintf(f, ",\"cipher_id\":\"0x%04x\"", t->cipher);
 	fputs(",\"client_max_version\":", f);
 	json_str(f, t->client_hello ? tls_version_name(t->client_max_version) : NULL);
 	fputs(",\"sni\":", f); json_str(f, t->sni[0] ? t->sni : NULL);
