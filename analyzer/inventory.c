@@ -145,6 +145,8 @@ static void add_port(struct inv_server *s, const struct flow_record *r)
 	p->connections++;
 	if (r->tls && r->transport == TR_TLS && r->tls->version >> 8 == 3)
 		p->tls_versions |= 1u << (r->tls->version & 0x1f);
+	if (r->tls && r->tls->server_hello && !r->tls->hello_retry)
+		name_set_add(&p->ciphers, tls_cipher_name(r->tls->cipher));
 }
 
 /* Port-mapper lookup -> the next connection of that client to the answered port. */
@@ -180,6 +182,8 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 		if (!c)
 			return false;
 		c->internal |= r->internal;
+		c->findings |= findings_for(r, e->last_us);
+		offer_add(&c->offer, r);
 		const char *user = record_user(r), *dev = record_device(r);
 		name_set_add(&c->users, user);
 		name_set_add(&c->devices, dev);
@@ -198,6 +202,9 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 							   sizeof *s, &r->srv);
 			if (s) {
 				add_port(s, r);
+				for (size_t k = 0; k < s->n_ports; k++)
+					if (s->ports[k].port == r->sport)
+						s->ports[k].findings |= findings_for(r, e->last_us);
 				if (r->hs && r->hs->server_vrm)
 					s->release_vrm = r->hs->server_vrm;
 			}

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "findings.h"
 #include "record.h"
 
 #define INV_MAX_NAMES 16
@@ -23,7 +24,7 @@
 enum client_status { CS_UNKNOWN = 0, CS_SECURE, CS_NONSECURE };
 
 struct name_set {
-	char v[INV_MAX_NAMES][24];
+	char v[INV_MAX_NAMES][48];
 	int n;
 	bool overflow;             /* more distinct names than kept */
 };
@@ -50,6 +51,8 @@ struct inv_client {
 	struct name_set users, devices;
 	uint64_t signon_failures;
 	int64_t last_nonsecure_us;
+	uint32_t findings;         /* enum finding bits over its flows */
+	struct offer_summary offer;
 };
 
 struct inv_port {
@@ -58,6 +61,8 @@ struct inv_port {
 	enum port_class cls;
 	uint64_t connections;
 	uint32_t tls_versions;
+	struct name_set ciphers;   /* negotiated cipher suites */
+	uint32_t findings;
 };
 
 struct inv_server {

@@ -41,6 +41,8 @@ const char *report_name(const struct report_ctx *c, const char *name, char *buf,
 void json_str(FILE *f, const char *s);
 /* One flow record as a JSON object (used by json and ndjson). */
 void json_flow(const struct report_ctx *c, FILE *f, size_t index);
+/* A findings bit set as a JSON array of names. */
+void json_findings(FILE *f, uint32_t bits);
 /* The capture object (inputs, times, counters, warnings). */
 void json_capture(const struct report_ctx *c, FILE *f);
 

@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 
 #include "drda.h"
+#include "findings.h"
 #include "hostserver.h"
 #include "portmapper.h"
 #include "telnet5250.h"
@@ -189,6 +190,18 @@ static void json_drda(FILE *f, const struct drda_state *d)
 	fputc('}', f);
 }
 
+void json_findings(FILE *f, uint32_t bits)
+{
+	int n = 0;
+	fputc('[', f);
+	for (int i = 0; i < FND_COUNT; i++)
+		if (bits & (1u << i)) {
+			fputs(n++ ? "," : "", f);
+			json_str(f, finding_name((enum finding)i));
+		}
+	fputc(']', f);
+}
+
 static const char *end_reason_name(enum end_reason r)
 {
 	static const char *const n[] = { "end-of-input", "idle-timeout", "evicted", "new-connection" };
@@ -256,6 +269,8 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 	fprintf(f, ",\"stream_gap\":%s,\"stream_truncated\":%s", (r->gap[0] || r->gap[1]) ? "true" : "false",
 		(r->truncated[0] || r->truncated[1]) ? "true" : "false");
 	fputs(",\"end_reason\":", f); json_str(f, end_reason_name(r->end_reason));
+	fputs(",\"findings\":", f);
+	json_findings(f, findings_for(r, c->e->last_us));
 	fputc('}', f);
 }
 

@@ -77,6 +77,20 @@ static void json_client(const struct report_ctx *c, FILE *f, const struct inv_cl
 	fprintf(f, ",\"signon_failures\":%" PRIu64, cl->signon_failures);
 	fputs(",\"last_nonsecure\":", f);
 	json_str(f, cl->last_nonsecure_us ? fmt_time(cl->last_nonsecure_us, t) : NULL);
+	fputs(",\"findings\":", f);
+	json_findings(f, cl->findings);
+	fputs(",\"tls_offered\":", f);
+	if (cl->offer.tls) {
+		fputs("{\"max_version\":", f);
+		json_str(f, tls_version_name(cl->offer.max_version));
+		fprintf(f, ",\"only_legacy_ciphers\":%s,\"negotiated_rc4_or_3des\":%s}",
+			cl->offer.only_legacy_ciphers ? "true" : "false", cl->offer.negotiated_legacy ? "true" : "false");
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ",\"would_break\":{\"min_tls12\":%s,\"tls13_only\":%s,\"no_rc4_3des\":%s,\"tls_only\":%s}",
+		breaks_if_min_tls12(&cl->offer) ? "true" : "false", breaks_if_tls13_only(&cl->offer) ? "true" : "false",
+		breaks_if_rc4_3des_removed(&cl->offer) ? "true" : "false", cl->status == CS_NONSECURE ? "true" : "false");
 	fputc('}', f);
 }
 
@@ -94,6 +108,13 @@ static void json_server(FILE *f, const struct inv_server *s)
 		fputs(",\"port_class\":", f); json_str(f, port_class_name(p->cls));
 		fprintf(f, ",\"connections\":%" PRIu64 ",\"tls_versions\":", p->connections);
 		json_versions(f, p->tls_versions);
+		fputs(",\"ciphers\":[", f);
+		for (int k = 0; k < p->ciphers.n; k++) {
+			fputs(k ? "," : "", f);
+			json_str(f, p->ciphers.v[k]);
+		}
+		fputs("],\"findings\":", f);
+		json_findings(f, p->findings);
 		fputc('}', f);
 	}
 	fputs("]}", f);

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "findings.h"
 #include "hostserver.h"
 #include "portmapper.h"
 #include "report.h"
@@ -149,6 +150,87 @@ static void mismatches(const struct report_ctx *c)
 		fprintf(f, "  (none)\n");
 }
 
+static void findings_words(uint32_t bits, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (int i = 0; i < FND_COUNT && o < len; i++)
+		if (bits & (1u << i))
+			o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ", " : "", finding_name((enum finding)i));
+}
+
+static void tls_section(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN], t[32], w[512];
+	int n = 0;
+	fprintf(f, "  Versions and ciphers negotiated, per server port:\n");
+	for (size_t i = 0; i < c->inv->n_servers; i++) {
+		const struct inv_server *s = &c->inv->servers[i];
+		for (size_t j = 0; j < s->n_ports; j++) {
+			const struct inv_port *p = &s->ports[j];
+			if (p->cls != PC_SECURE)
+				continue;
+			n++;
+			uint16_t v[8];
+			int nv = inv_versions(p->tls_versions, v, 8);
+			fprintf(f, "    %s:%u %-11s ", addr_str(&s->ip, a), p->port, p->service ? p->service : "-");
+			for (int k = 0; k < nv; k++)
+				fprintf(f, "%s%s", k ? "," : "", tls_version_name(v[k]));
+			fprintf(f, "%s ", nv ? "" : "(none completed)");
+			for (int k = 0; k < p->ciphers.n; k++)
+				fprintf(f, "%s%s", k ? ", " : "", p->ciphers.v[k]);
+			fputc('\n', f);
+		}
+	}
+	if (!n)
+		fprintf(f, "    (none)\n");
+	fprintf(f, "  Server certificates:\n");
+	n = 0;
+	for (size_t i = 0; i < c->e->n_records; i++) {
+		const struct flow_record *r = c->e->records[i];
+		if (!r->tls || !r->tls->cert_seen || !r->tls->chain[0].parsed)
+			continue;
+		const struct x509_info *x = &r->tls->chain[0];
+		bool dup = false;   /* one line per server port and certificate */
+		for (size_t j = 0; j < i && !dup; j++) {
+			const struct flow_record *q = c->e->records[j];
+			dup = q->tls && q->tls->cert_seen && q->sport == r->sport && addr_eq(&q->srv, &r->srv) &&
+			      strcmp(q->tls->chain[0].sha256, x->sha256) == 0;
+		}
+		if (dup)
+			continue;
+		n++;
+		long days = (long)((x->not_after - c->e->last_us / 1000000) / 86400);
+		findings_words(findings_for(r, c->e->last_us) & ~((1u << FND_HANDSHAKE_FAILED) | (1u << FND_OBSOLETE_VERSION) |
+			       (1u << FND_WEAK_CIPHER) | (1u << FND_MISMATCH)), w, sizeof w);
+		fprintf(f, "    %s:%u %s\n      issuer %s; %s %d bits; expires %.10s (%ld days after the capture)%s%s%s\n",
+			addr_str(&r->srv, a), r->sport, x->subject, x->issuer, x->key_type, x->key_bits,
+			fmt_time(x->not_after * 1000000, t), days, w[0] ? "; " : "", w, "");
+	}
+	if (!n)
+		fprintf(f, "    (none seen: TLS 1.3 encrypts it)\n");
+	fprintf(f, "  Clients that would break:\n");
+	n = 0;
+	for (size_t i = 0; i < c->inv->n_clients; i++) {
+		const struct inv_client *cl = &c->inv->clients[i];
+		if (!cl->offer.tls)
+			continue;
+		bool b12 = breaks_if_min_tls12(&cl->offer), b13 = breaks_if_tls13_only(&cl->offer),
+		     brc4 = breaks_if_rc4_3des_removed(&cl->offer);
+		if (!b12 && !b13 && !brc4)
+			continue;
+		if (!n++)
+			fprintf(f, "    %-22s %-16s %-20s %-16s %s\n", "CLIENT", "HIGHEST OFFERED", "IF MINIMUM TLS 1.2",
+				"IF TLS 1.3 ONLY", "IF RC4/3DES REMOVED");
+		fprintf(f, "    %-22s %-16s %-20s %-16s %s\n", addr_str(&cl->ip, a),
+			tls_version_name(cl->offer.max_version) ? tls_version_name(cl->offer.max_version) : "?",
+			b12 ? "breaks" : "-", b13 ? "breaks" : "-", brc4 ? "breaks" : "-");
+	}
+	if (!n)
+		fprintf(f, "    (none)\n");
+}
+
 static void counters(const struct report_ctx *c)
 {
 	FILE *f = c->out;
@@ -207,6 +289,8 @@ void report_text(const struct report_ctx *c)
 	}
 	section(f, "Clients using secure ports only");
 	usage_table(c, false, PC_SECURE);
+	section(f, "TLS on the secure ports");
+	tls_section(c);
 	section(f, "Port-mapper lookups");
 	mapper_lookups(c);
 	section(f, "Sign-on failures");

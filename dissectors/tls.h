@@ -48,6 +48,7 @@ struct tls_state {
 	uint32_t offered_families; /* enum tls_family bits over the client's suites */
 	uint32_t chosen_family;    /* enum tls_family bits of the chosen suite */
 	uint16_t n_ciphers;        /* suites offered (GREASE excluded) */
+	uint16_t n_legacy_ciphers; /* of those, RC4, 3DES, DES, NULL, EXPORT or anonymous ones */
 	char sni[256];
 	char alpn[64];             /* server-selected ALPN if seen, else the client's first */
 	char ja3[33], ja3s[33];    /* MD5 hex */

@@ -1,0 +1,105 @@
+/*
+ * findings.c - per-flow findings and per-client "would break" verdicts
+ * (see findings.h).  The names are part of the report contract.
+ */
+#include "findings.h"
+
+#include <string.h>
+
+#include "hostserver.h"
+#include "tls.h"
+
+static const char *const names[FND_COUNT] = {
+	[FND_CLEARTEXT] = "cleartext",
+	[FND_OBSOLETE_VERSION] = "obsolete-tls-version",
+	[FND_WEAK_CIPHER] = "weak-cipher",
+	[FND_CERT_EXPIRED] = "certificate-expired",
+	[FND_CERT_NOT_YET_VALID] = "certificate-not-yet-valid",
+	[FND_CERT_EXPIRING] = "certificate-expiring-soon",
+	[FND_CERT_SELF_SIGNED] = "certificate-self-signed",
+	[FND_CERT_WEAK_KEY] = "certificate-weak-rsa-key",
+	[FND_CERT_SHA1] = "certificate-sha1-signature",
+	[FND_HANDSHAKE_FAILED] = "tls-handshake-failed",
+	[FND_MISMATCH] = "port-mismatch",
+	[FND_SIGNON_FAILED] = "signon-failed",
+};
+
+const char *finding_name(enum finding f)
+{
+	return (unsigned)f < FND_COUNT ? names[f] : "unknown";
+}
+
+#define WEAK_FAMILIES (TLSF_NULL | TLSF_EXPORT | TLSF_ANON | TLSF_RC4 | TLSF_DES | TLSF_3DES)
+
+uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
+{
+	uint32_t f = 0;
+	if (r->transport == TR_CLEARTEXT && r->cls != PC_SECURE)
+		f |= 1u << FND_CLEARTEXT;
+	if (r->mismatch)
+		f |= 1u << FND_MISMATCH;
+	if (r->hs && r->hs->outcome != HS_OUTCOME_NONE && r->hs->outcome != HS_OUTCOME_OK)
+		f |= 1u << FND_SIGNON_FAILED;
+	const struct tls_state *t = r->tls;
+	if (!t)
+		return f;
+	if (r->transport == TR_TLS_FAILED)
+		f |= 1u << FND_HANDSHAKE_FAILED;
+	if (t->server_hello && !t->hello_retry) {
+		if (t->version >= 0x0300 && t->version < 0x0303)
+			f |= 1u << FND_OBSOLETE_VERSION;
+		if (tls_cipher_family(t->cipher) & WEAK_FAMILIES)
+			f |= 1u << FND_WEAK_CIPHER;
+	}
+	if (t->cert_seen && t->chain[0].parsed) {
+		const struct x509_info *x = &t->chain[0];
+		int64_t now = r->end_us / 1000000, end = capture_end_us / 1000000;
+		if (x->not_after < now)
+			f |= 1u << FND_CERT_EXPIRED;
+		else if (x->not_after < end + EXPIRY_WARN_DAYS * 86400LL)
+			f |= 1u << FND_CERT_EXPIRING;
+		if (x->not_before > now)
+			f |= 1u << FND_CERT_NOT_YET_VALID;
+		if (x->self_signed)
+			f |= 1u << FND_CERT_SELF_SIGNED;
+		if (strcmp(x->key_type, "RSA") == 0 && x->key_bits > 0 && x->key_bits < 2048)
+			f |= 1u << FND_CERT_WEAK_KEY;
+		if (strstr(x->sig_alg, "sha1") || strstr(x->sig_alg, "SHA1") || strstr(x->sig_alg, "md5"))
+			f |= 1u << FND_CERT_SHA1;
+	}
+	return f;
+}
+
+void offer_add(struct offer_summary *o, const struct flow_record *r)
+{
+	const struct tls_state *t = r->tls;
+	if (!t || !t->client_hello)
+		return;
+	bool legacy_only = t->n_ciphers > 0 && t->n_legacy_ciphers == t->n_ciphers;
+	if (!o->tls) {
+		o->only_legacy_ciphers = legacy_only;
+	} else if (!legacy_only) {
+		o->only_legacy_ciphers = false;
+	}
+	o->tls = true;
+	if (t->client_max_version > o->max_version)
+		o->max_version = t->client_max_version;
+	o->families |= t->offered_families;
+	if (t->server_hello && (tls_cipher_family(t->cipher) & (TLSF_RC4 | TLSF_3DES)))
+		o->negotiated_legacy = true;
+}
+
+bool breaks_if_min_tls12(const struct offer_summary *o)
+{
+	return o->tls && o->max_version < 0x0303;
+}
+
+bool breaks_if_tls13_only(const struct offer_summary *o)
+{
+	return o->tls && o->max_version < 0x0304;
+}
+
+bool breaks_if_rc4_3des_removed(const struct offer_summary *o)
+{
+	return o->tls && o->only_legacy_ciphers;
+}
