@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -215,77 +216,117 @@ void capture_files(struct engine *e, const char *const *paths, int n, const stru
 		read_file(e, paths[i], o, st);
 }
 
+struct capture_handle {
+	pcap_t *p;
+	struct engine *e;
+	const struct capture_opts *o;
+	int dlt;
+};
+
 static void live_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
-	void **ctx = (void **)user;
-	struct engine *e = ctx[0];
-	int dlt = *(int *)ctx[1];
-	handle_frame(e, dlt, h, data, NULL, false);
+	struct capture_handle *ch = (struct capture_handle *)user;
+	handle_frame(ch->e, ch->dlt, h, data, NULL, false);
+}
+
+bool capture_live_refilter(struct capture_handle *h, struct capture_status *st)
+{
+	struct bpf_program prog;
+	bool have_prog;
+	if (!build_filter(h->p, h->e, h->dlt, h->o, &prog, &have_prog, st->error, sizeof st->error))
+		return false;
+	if (!have_prog)
+		return true;
+	bool ok = pcap_setfilter(h->p, &prog) == 0;
+	if (!ok)
+		snprintf(st->error, sizeof st->error, "%s: cannot set filter: %s", h->o->iface, pcap_geterr(h->p));
+	pcap_freecode(&prog);
+	return ok;
+}
+
+struct capture_handle *capture_live_open(struct engine *e, const struct capture_opts *o, struct capture_status *st)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct capture_handle *h = calloc(1, sizeof *h);
+	st->live = true;
+	st->exit_code = 2;
+	if (!h) {
+		snprintf(st->error, sizeof st->error, "%s: out of memory", o->iface);
+		return NULL;
+	}
+	h->e = e;
+	h->o = o;
+	if (!(h->p = pcap_create(o->iface, errbuf))) {
+		snprintf(st->error, sizeof st->error, "%s: %s", o->iface, errbuf);
+		free(h);
+		return NULL;
+	}
+	pcap_set_snaplen(h->p, o->snaplen > 0 ? o->snaplen : 262144);
+	pcap_set_promisc(h->p, o->promisc);
+	pcap_set_timeout(h->p, 100);
+	if (o->buffer_mib > 0)
+		pcap_set_buffer_size(h->p, o->buffer_mib * 1024 * 1024);
+	pcap_set_tstamp_precision(h->p, PCAP_TSTAMP_PRECISION_NANO);
+	if (pcap_activate(h->p) < 0) {
+		snprintf(st->error, sizeof st->error, "%s: cannot capture: %s", o->iface, pcap_geterr(h->p));
+		goto fail;
+	}
+	h->dlt = pcap_datalink(h->p);
+	if (!decode_linktype_supported(h->dlt)) {
+		const char *n = pcap_datalink_val_to_name(h->dlt);
+		snprintf(st->error, sizeof st->error, "%s: unsupported link type %s (%d)", o->iface, n ? n : "?", h->dlt);
+		goto fail;
+	}
+	note_linktype(st, h->dlt);
+	if (!capture_live_refilter(h, st))
+		goto fail;
+	st->exit_code = 0;
+	return h;
+fail:
+	pcap_close(h->p);
+	free(h);
+	return NULL;
+}
+
+int capture_live_dispatch(struct capture_handle *h, struct capture_status *st)
+{
+	int n = pcap_dispatch(h->p, 256, live_cb, (u_char *)h);
+	if (n == PCAP_ERROR_BREAK)
+		return 0;
+	if (n < 0) {
+		warn(st, "%s: capture failed: %s", h->o->iface, pcap_geterr(h->p));
+		st->exit_code = 1;
+		return -1;
+	}
+	return n;
+}
+
+bool capture_live_stats(struct capture_handle *h, struct capture_status *st)
+{
+	struct pcap_stat ps;
+	if (pcap_stats(h->p, &ps) != 0)
+		return false;
+	st->ps_recv = ps.ps_recv;
+	st->ps_drop = ps.ps_drop;
+	st->ps_ifdrop = ps.ps_ifdrop;
+	return true;
+}
+
+void capture_live_close(struct capture_handle *h)
+{
+	if (!h)
+		return;
+	pcap_close(h->p);
+	free(h);
 }
 
 void capture_live(struct engine *e, const struct capture_opts *o, struct capture_status *st)
 {
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *p = pcap_create(o->iface, errbuf);
-	st->live = true;
-	if (!p) {
-		snprintf(st->error, sizeof st->error, "%s: %s", o->iface, errbuf);
-		st->exit_code = 2;
+	struct capture_handle *h = capture_live_open(e, o, st);
+	if (!h)
 		return;
-	}
-	pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : 262144);
-	pcap_set_promisc(p, o->promisc);
-	pcap_set_timeout(p, 100);
-	if (o->buffer_mib > 0)
-		pcap_set_buffer_size(p, o->buffer_mib * 1024 * 1024);
-	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
-	int rc = pcap_activate(p);
-	if (rc < 0) {
-		snprintf(st->error, sizeof st->error, "%s: cannot capture: %s", o->iface, pcap_geterr(p));
-		st->exit_code = 2;
-		pcap_close(p);
-		return;
-	}
-	int dlt = pcap_datalink(p);
-	if (!decode_linktype_supported(dlt)) {
-		const char *n = pcap_datalink_val_to_name(dlt);
-		snprintf(st->error, sizeof st->error, "%s: unsupported link type %s (%d)", o->iface, n ? n : "?", dlt);
-		st->exit_code = 2;
-		pcap_close(p);
-		return;
-	}
-	note_linktype(st, dlt);
-	struct bpf_program prog;
-	bool have_prog;
-	if (!build_filter(p, e, dlt, o, &prog, &have_prog, st->error, sizeof st->error)) {
-		st->exit_code = 2;
-		pcap_close(p);
-		return;
-	}
-	if (have_prog) {
-		if (pcap_setfilter(p, &prog) != 0) {
-			snprintf(st->error, sizeof st->error, "%s: cannot set filter: %s", o->iface, pcap_geterr(p));
-			st->exit_code = 2;
-			pcap_freecode(&prog);
-			pcap_close(p);
-			return;
-		}
-		pcap_freecode(&prog);
-	}
-	void *ctx[2] = { e, &dlt };
-	while (!capture_stop) {
-		int n = pcap_dispatch(p, 256, live_cb, (u_char *)ctx);
-		if (n < 0 && n != PCAP_ERROR_BREAK) {
-			warn(st, "%s: capture failed: %s", o->iface, pcap_geterr(p));
-			st->exit_code = 1;
-			break;
-		}
-	}
-	struct pcap_stat ps;
-	if (pcap_stats(p, &ps) == 0) {
-		st->ps_recv = ps.ps_recv;
-		st->ps_drop = ps.ps_drop;
-		st->ps_ifdrop = ps.ps_ifdrop;
-	}
-	pcap_close(p);
+	while (!capture_stop && capture_live_dispatch(h, st) >= 0)
+		;
+	capture_live_stats(h, st);
+	capture_live_close(h);
 }

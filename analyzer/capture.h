@@ -52,4 +52,17 @@ void capture_files(struct engine *e, const char *const *paths, int n, const stru
 /* Capture from an interface until capture_stop is set. */
 void capture_live(struct engine *e, const struct capture_opts *o, struct capture_status *st);
 
+/* The same live capture in steps, for the monitor (monitor.c): open (as
+ * root, before the privilege drop), then dispatch in a loop (each call
+ * returns after at most ~100 ms without packets), read libpcap's counters
+ * when wanted, re-apply the prefilter after the catalogue changed, close. */
+struct capture_handle;
+struct capture_handle *capture_live_open(struct engine *e, const struct capture_opts *o, struct capture_status *st);
+/* Packets handled (>= 0), or -1 after a capture error (a warning in st). */
+int capture_live_dispatch(struct capture_handle *h, struct capture_status *st);
+/* libpcap's cumulative counters into st->ps_*; false if unavailable. */
+bool capture_live_stats(struct capture_handle *h, struct capture_status *st);
+bool capture_live_refilter(struct capture_handle *h, struct capture_status *st);
+void capture_live_close(struct capture_handle *h);
+
 #endif

@@ -117,6 +117,57 @@ static void decide(struct flow_record *r, int dir, const uint8_t *buf, uint32_t 
 		r->app = APP_OPAQUE;
 }
 
+/* Cleartext protocols that upgrade to TLS are scanned this far for a ClientHello. */
+#define STARTTLS_SCAN 4096
+
+/* Offset just after a line end followed by a TLS handshake record, or -1. */
+static long tls_after_line(const uint8_t *buf, uint32_t len, int dir)
+{
+	struct cursor c = cur_make(buf, len);
+	for (uint32_t i = 0; i + 1 < len && i < STARTTLS_SCAN; i++) {
+		if (cur_peek_u8(&c, i) != '\n' || cur_peek_u8(&c, i + 1) != 0x16)
+			continue;
+		struct cursor t = c;
+		cur_skip(&t, i + 1);
+		struct cursor rest = cur_rest(&t);
+		if (tls_probe(rest.p, rest.len, dir) == PROBE_YES)
+			return (long)i + 1;
+	}
+	return -1;
+}
+
+/* A cleartext flow whose client starts a TLS handshake after a command. */
+static void look_for_starttls(struct flow_record *r, int dir, const uint8_t *buf, uint32_t len)
+{
+	if (dir != DIR_C2S)
+		return;
+	long at = tls_after_line(buf, len, dir);
+	if (at < 0)
+		return;
+	r->starttls = true;
+	r->tls_base[0] = (uint32_t)at;
+	r->tls_base_set[0] = true;
+	adopt(r, APP_TLS);
+}
+
+static void feed_tls(struct flow_record *r, int dir, const uint8_t *buf, uint32_t len)
+{
+	if (!r->tls)
+		return;
+	if (r->starttls && !r->tls_base_set[dir]) {
+		long at = tls_after_line(buf, len, dir);
+		if (at < 0)
+			return;
+		r->tls_base[dir] = (uint32_t)at;
+		r->tls_base_set[dir] = true;
+	}
+	struct cursor c = cur_make(buf, len);
+	if (!cur_skip(&c, r->tls_base[dir]))
+		return;
+	struct cursor rest = cur_rest(&c);
+	tls_consume(r->tls, dir, rest.p, rest.len);
+}
+
 bool classify_done(const struct flow_record *r)
 {
 	switch (r->app) {
@@ -125,7 +176,7 @@ bool classify_done(const struct flow_record *r)
 	case APP_HOSTSERVER: return hs_done(r->hs);
 	case APP_TELNET: return tn_done(r->tn);
 	case APP_DRDA: return drda_done(r->drda);
-	case APP_OPAQUE: return true;
+	case APP_OPAQUE: return r->midstream || r->opaque_scanned >= STARTTLS_SCAN;
 	default: return false;
 	}
 }
@@ -136,8 +187,13 @@ bool classify_bytes(struct flow_record *r, int dir, const uint8_t *buf, uint32_t
 		return false;
 	if (r->app == APP_UNDECIDED)
 		decide(r, dir, buf, len, midstream);
+	if (r->app == APP_OPAQUE && !midstream) {
+		look_for_starttls(r, dir, buf, len);
+		if (dir == DIR_C2S)
+			r->opaque_scanned = len;
+	}
 	switch (r->app) {
-	case APP_TLS: if (r->tls) tls_consume(r->tls, dir, buf, len); break;
+	case APP_TLS: feed_tls(r, dir, buf, len); break;
 	case APP_PORTMAPPER: pm_consume(r->pm, dir, buf, len); break;
 	case APP_HOSTSERVER: hs_consume(r->hs, dir, buf, len); break;
 	case APP_TELNET: tn_consume(r->tn, dir, buf, len); break;
@@ -172,8 +228,6 @@ static enum transport tls_transport(const struct flow_record *r)
 		return TR_TLS_FAILED;
 	/* one-sided capture: the visible side went past its handshake */
 	if (r->payload[0] == 0 && t->server_hello && (t->appdata[1] || t->finished[1]))
-		return TR_TLS;
-	if (r->payload[1] == 0 && t->client_hello && t->appdata[0])
 		return TR_TLS;
 	if (r->payload[0] == 0 || r->payload[1] == 0)
 		return TR_UNKNOWN;     /* attempted, outcome not seen */

@@ -387,18 +387,109 @@ static int cmp_seq(const void *a, const void *b)
 	return x->seq_no < y->seq_no ? -1 : x->seq_no > y->seq_no;
 }
 
+static void sort_and_mark(struct engine *e, struct flow_record **recs, size_t n)
+{
+	if (n > 1)
+		qsort(recs, n, sizeof *recs, cmp_seq);
+	for (size_t i = 0; i < n; i++) {
+		struct flow_record *r = recs[i];
+		r->internal = addr_is_loopback(&r->cli) || engine_is_server(e, &r->cli) ||
+			      configured_server(e, &r->cli);
+	}
+}
+
 void engine_finish(struct engine *e)
 {
 	struct flow *f;
 	while ((f = flow_oldest(&e->ft)))
 		finish_flow(e, f, END_INPUT);
-	if (e->n_records > 1)
-		qsort(e->records, e->n_records, sizeof *e->records, cmp_seq);
-	for (size_t i = 0; i < e->n_records; i++) {
-		struct flow_record *r = e->records[i];
-		r->internal = addr_is_loopback(&r->cli) || engine_is_server(e, &r->cli) ||
-			      configured_server(e, &r->cli);
+	sort_and_mark(e, e->records, e->n_records);
+}
+
+void engine_tick(struct engine *e, int64_t now_us)
+{
+	expire_idle(e, now_us);
+}
+
+void engine_prepare_records(struct engine *e)
+{
+	sort_and_mark(e, e->records, e->n_records);
+}
+
+void engine_drop_records(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_records; i++)
+		record_free(e->records[i]);
+	e->n_records = 0;
+}
+
+static struct flow_record *snapshot_one(const struct flow *f)
+{
+	struct flow_record *r = malloc(sizeof *r);
+	if (!r)
+		return NULL;
+	*r = *(const struct flow_record *)f->result;
+	r->end_reason = END_INPUT;
+	r->start_us = f->first_us;
+	r->end_us = f->last_us;
+	r->packets = (uint64_t)f->pkts[0] + f->pkts[1];
+	r->bytes = f->bytes[0] + f->bytes[1];
+	r->payload[0] = f->payload[0];
+	r->payload[1] = f->payload[1];
+	r->midstream = f->midstream;
+	r->tcp = tcp_outcome(f, END_INPUT);
+	r->link = -1;
+	classify_final(r);
+	return r;
+}
+
+size_t engine_open_snapshot(struct engine *e, struct flow_record ***out)
+{
+	size_t n = 0;
+	*out = NULL;
+	if (!e->ft.active || !(*out = calloc(e->ft.active, sizeof **out)))
+		return 0;
+	for (uint32_t i = e->ft.lru_head; i != FLOW_NONE && n < e->ft.active; i = flow_at(&e->ft, i)->lru_next) {
+		const struct flow *f = flow_at(&e->ft, i);
+		const struct flow_record *live = f->result;
+		/* what finish_flow() would report: catalogued, an IBM i protocol, or a --server address */
+		if (!live || !(live->service || classify_is_ibmi(live) || configured_server(e, &f->srv)))
+			continue;
+		struct flow_record *r = snapshot_one(f);
+		if (!r)
+			break;
+		(*out)[n++] = r;
 	}
+	sort_and_mark(e, *out, n);
+	return n;
+}
+
+void engine_free_snapshot(struct flow_record **recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(recs[i]);   /* the dissector facts belong to the live flows */
+	free(recs);
+}
+
+static void reintern(struct services *fresh, struct flow_record *r)
+{
+	if (r && r->service)
+		r->service = services_intern(fresh, r->service);
+}
+
+void engine_set_services(struct engine *e, struct services *fresh)
+{
+	const struct services *old = e->svc;
+	for (int i = 0; i < old->n_learned; i++) {
+		const struct learned_port *l = &old->learned[i];
+		services_learn(fresh, &l->server, l->port, old->names[l->name], (enum port_class)l->cls);
+	}
+	fresh->learned_dropped += old->learned_dropped;
+	for (uint32_t i = e->ft.lru_head; i != FLOW_NONE; i = flow_at(&e->ft, i)->lru_next)
+		reintern(fresh, flow_at(&e->ft, i)->result);
+	for (size_t i = 0; i < e->n_records; i++)
+		reintern(fresh, e->records[i]);
+	e->svc = fresh;
 }
 
 void engine_free(struct engine *e)

@@ -74,6 +74,26 @@ bool engine_init(struct engine *e, const struct engine_config *cfg, struct servi
 void engine_packet(struct engine *e, const struct packet *p);
 void engine_finish(struct engine *e);
 void engine_free(struct engine *e);
+
+/* ---- continuous monitoring (monitor.c): the engine runs for days ---- */
+/* No packet for a while: end the flows idle at `now` (same clock as packets). */
+void engine_tick(struct engine *e, int64_t now_us);
+/* Sort the finished records and mark internal clients, as engine_finish()
+ * does, without ending the open flows: e->records is then ready for the
+ * inventory and the reporters.  engine_drop_records() frees them after they
+ * were stored, so memory does not grow with the number of finished flows. */
+void engine_prepare_records(struct engine *e);
+void engine_drop_records(struct engine *e);
+/* Copies of the records of the flows still open, as if they ended now with
+ * tcp "open" (sorted, internal marked); they share the live flows' dissector
+ * facts: read them, then free with engine_free_snapshot() before the next
+ * packet.  Returns the count (0 and *out NULL on no memory or no flows). */
+size_t engine_open_snapshot(struct engine *e, struct flow_record ***out);
+void engine_free_snapshot(struct flow_record **recs, size_t n);
+/* A new catalogue (SIGHUP): open flows and pending records keep their
+ * service names (re-interned into `fresh`), learned ports are carried over.
+ * The caller frees the old one after this returns. */
+void engine_set_services(struct engine *e, struct services *fresh);
 /* Is this address an IBM i (configured or learned)? */
 bool engine_is_server(const struct engine *e, const struct addr *a);
 /* Sorted list of server addresses into out (caller frees); returns count. */

@@ -53,6 +53,10 @@ struct flow_record {
 	enum mismatch mismatch;
 	enum end_reason end_reason;
 	bool midstream;
+	bool starttls;             /* cleartext first, then TLS (SMTP/FTP/... STARTTLS) */
+	bool tls_base_set[2];
+	uint32_t tls_base[2];      /* where TLS starts in each direction's bytes */
+	uint32_t opaque_scanned;   /* cleartext client bytes looked at for STARTTLS */
 	bool internal;             /* client is loopback or an IBM i address */
 	bool gap[2];               /* the stream had a hole the capture never filled */
 	bool truncated[2];         /* the stream reached the inspection depth */

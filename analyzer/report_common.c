@@ -116,6 +116,8 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	fputs(",\"ja3s\":", f); json_str(f, t->ja3s[0] ? t->ja3s : NULL);
 	fputs(",\"ja4\":", f); json_str(f, t->ja4[0] ? t->ja4 : NULL);
 	fputs(",\"ja4s\":", f); json_str(f, t->ja4s[0] ? t->ja4s : NULL);
+	if (r->starttls)
+		fputs(",\"starttls\":true", f);
 	fprintf(f, ",\"hello_retry\":%s,\"completed\":%s,\"chain_length\":%u",
 		t->hello_retry ? "true" : "false", t->completed ? "true" : "false", t->chain_len);
 	fputs(",\"server_cert\":", f);

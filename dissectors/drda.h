@@ -26,6 +26,10 @@ struct drda_state {
 	bool secchk;
 	bool secchk_reply;         /* SECCHKRM seen */
 	uint8_t secchk_svrcod;     /* reply severity if seen */
+	/* added with the dissector */
+	bool user_encrypted;       /* SECCHK USRID sent under an encrypting SECMEC (9 ...): not kept */
+	bool secchkcd_seen;
+	uint8_t secchkcd;          /* SECCHKRM SECCHKCD (0x11A4): 0 ok, else the reason */
 };
 
 enum probe drda_probe(const uint8_t *buf, size_t len, int dir);

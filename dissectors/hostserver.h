@@ -49,11 +49,18 @@ struct hs_state {
 	int16_t password_level;    /* from F001 byte 5 or F003 CP 0x1119; -1 unknown */
 	int16_t client_level;      /* client datastream level from 7003 CP 0x1102; -1 unknown */
 	uint8_t client_attrs;      /* byte 4 of 7001 */
+	/* added with the dissector */
+	bool signon_reply;         /* F002 or F004 seen: rc/outcome are final */
+	bool routed;               /* hostcnn 7106: this socket carries another server */
+	uint16_t routed_server_id; /* the server it carries (0xE004 ...); 0 if none seen */
+	bool chain_irregular;      /* an opening PDU's LL/CP chain did not add up (soft check) */
 };
 
 enum probe hs_probe(const uint8_t *buf, size_t len, int dir);
 void hs_consume(struct hs_state *s, int dir, const uint8_t *buf, size_t len);
 bool hs_done(const struct hs_state *s);
+/* Zero the state and set password_level and client_level to -1 (unknown). */
+void hs_init(struct hs_state *s);
 
 /* "as-signon" for 0xE009 etc.; NULL for an unknown ID. */
 const char *hs_server_service(uint16_t server_id);

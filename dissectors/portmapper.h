@@ -21,6 +21,7 @@ struct pm_state {
 	uint32_t port;             /* the port answered (valid when reply_ok) */
 	uint8_t reply_byte;        /* first reply byte, for failures */
 	bool malformed;            /* not a port-mapper exchange after all */
+	bool request_done;         /* the name is final (reply started or maximum length) */
 };
 
 enum probe pm_probe(const uint8_t *buf, size_t len, int dir);

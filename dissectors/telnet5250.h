@@ -12,6 +12,8 @@
 
 #include "dissector.h"
 
+#define TN_REC_HDR 32          /* record bytes kept to read the header and startup code */
+
 enum tn_kind {
 	TN_KIND_UNKNOWN = 0,
 	TN_KIND_TELNET,            /* telnet, not (yet) known to be 5250 */
@@ -36,6 +38,12 @@ struct tn_state {
 	uint16_t subspw_len;       /* length of IBMSUBSPW (never its value) */
 	char startup_code[5];      /* "I901", "8902" ... from the startup response record */
 	bool malformed;
+	/* added with the dissector */
+	bool rseed_sent;           /* client sent USERVAR IBMRSEED (value never kept) */
+	bool subspw_sent;          /* client sent USERVAR IBMSUBSPW (value never kept) */
+	uint32_t records[2];       /* 5250 records (ended by IAC EOR) per direction */
+	uint16_t rec_n[2];         /* private: bytes of the record in progress */
+	uint8_t rec_hdr[2][TN_REC_HDR]; /* private: its first bytes, IAC undoubled */
 };
 
 enum probe tn_probe(const uint8_t *buf, size_t len, int dir);

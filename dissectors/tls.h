@@ -40,14 +40,14 @@ struct tls_state {
 	bool client_hello;         /* a ClientHello was parsed */
 	bool sslv2_hello;          /* ... in the SSLv2-compatible format */
 	bool server_hello;         /* a ServerHello was parsed */
-	bool hello_retry;          /* the ServerHello was a HelloRetryRequest */
+	bool hello_retry;          /* the (latest) ServerHello was a HelloRetryRequest: version not negotiated yet */
 	uint16_t client_legacy_version;
 	uint16_t client_max_version;   /* highest offered, from supported_versions if present (GREASE skipped) */
 	uint16_t version;          /* negotiated (0 = none seen) */
 	uint16_t cipher;           /* chosen by the server; valid when server_hello */
 	uint32_t offered_families; /* enum tls_family bits over the client's suites */
 	uint32_t chosen_family;    /* enum tls_family bits of the chosen suite */
-	uint16_t n_ciphers;        /* suites offered (GREASE excluded) */
+	uint16_t n_ciphers;        /* suites offered (GREASE and the signalling SCSVs 0x00ff, 0x5600 excluded) */
 	uint16_t n_legacy_ciphers; /* of those, RC4, 3DES, DES, NULL, EXPORT or anonymous ones */
 	char sni[256];
 	char alpn[64];             /* server-selected ALPN if seen, else the client's first */
@@ -67,13 +67,25 @@ struct tls_state {
 	struct x509_info chain[TLS_MAX_CHAIN];  /* [0] = server certificate */
 	uint32_t records[2];       /* records parsed per direction */
 	bool malformed[2];         /* a record or message broke its own lengths */
+
+	/* ---- added: parser position (private; see tls.c) ---- */
+	size_t hs_rec[2];          /* record holding the first byte of an incomplete handshake message */
+	uint32_t hs_have[2];       /* its bytes seen so far (0 = none pending) */
+	uint16_t hs_in[2];         /* where it starts in that record's payload */
+	bool tls13_app[2];         /* application_data after a final TLS 1.3 ServerHello */
+
+	/* ---- added: facts ---- */
+	bool hrr_seen;             /* a HelloRetryRequest was seen (hello_retry is cleared by the final ServerHello) */
+	uint16_t server_legacy_version; /* the ServerHello's legacy_version field (JA3S input) */
+	uint8_t chain_total;       /* certificates in the Certificate message, also those past TLS_MAX_CHAIN (max 255) */
 };
 
 enum probe tls_probe(const uint8_t *buf, size_t len, int dir);
 void tls_consume(struct tls_state *s, int dir, const uint8_t *buf, size_t len);
 bool tls_done(const struct tls_state *s);
 
-/* Names: "TLSv1.2", "SSLv3" ...; NULL for 0 or unknown. */
+/* Names: "TLSv1.2", "SSLv3" ...; "SSLv2" for 0x0002, "TLSv1.3-draft" for
+ * 0x7fxx and 0xfbxx; NULL for 0 or unknown. */
 const char *tls_version_name(uint16_t v);
 /* IANA cipher suite name, e.g. "TLS_AES_256_GCM_SHA384"; NULL if unknown. */
 const char *tls_cipher_name(uint16_t id);

@@ -23,7 +23,7 @@ for h in build-fuzz/fuzz_*; do
 	n=$((n + 1))
 	work=$(mktemp -d)
 	[ -d "tests/fuzz/seeds/$name" ] && cp -r "tests/fuzz/seeds/$name/." "$work/" 2>/dev/null
-	if "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$work" \
+	if "$h" -artifact_prefix="$work/" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$work" \
 		>"$work.log" 2>&1; then
 		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work.log" | grep -o '[0-9]*$')
 		echo "ok $n - fuzz $name for ${secs}s without a crash ${runs:+($runs runs)}"
