@@ -214,6 +214,17 @@ bool classify_is_ibmi(const struct flow_record *r)
 	}
 }
 
+/*
+ * TLS 1.3: after the ServerHello everything is encrypted, alerts included.
+ * A client that rejects the server (its certificate, say) answers with one
+ * encrypted record of 19 bytes (alert 2 + type 1 + AEAD tag 16) and closes;
+ * its Finished is never that short.
+ */
+static bool tls13_rejected(const struct tls_state *t)
+{
+	return t->version == 0x0304 && t->appdata_records[0] == 1 && t->first_appdata_len[0] == 19;
+}
+
 static enum transport tls_transport(const struct flow_record *r)
 {
 	const struct tls_state *t = r->tls;
@@ -222,6 +233,8 @@ static enum transport tls_transport(const struct flow_record *r)
 		/* mid-stream records: encrypted data both ways means a session was up */
 		return r->payload[0] && r->payload[1] ? TR_TLS : TR_UNKNOWN;
 	}
+	if (tls13_rejected(t) && r->payload[1])
+		return TR_TLS_FAILED;
 	if (t->completed)
 		return TR_TLS;
 	if (t->alert && t->alert_level == 2)
@@ -231,7 +244,12 @@ static enum transport tls_transport(const struct flow_record *r)
 		return TR_TLS;
 	if (r->payload[0] == 0 || r->payload[1] == 0)
 		return TR_UNKNOWN;     /* attempted, outcome not seen */
-	if (ended_badly || t->alert)
+	if (t->alert)
+		return TR_TLS_FAILED;
+	/* a hole in the captured bytes (loss, snaplen) hides the rest of the handshake */
+	if (r->gap[0] || r->gap[1] || t->malformed[0] || t->malformed[1])
+		return TR_UNKNOWN;
+	if (ended_badly || tls13_rejected(t))
 		return TR_TLS_FAILED;
 	return TR_UNKNOWN;
 }

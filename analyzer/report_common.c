@@ -98,10 +98,14 @@ static void json_tls(FILE *f, const struct flow_record *r)
 		fputs("{\"version\":null,\"cipher\":null,\"handshake_seen\":false}", f);
 		return;
 	}
+	/* "negotiated" means the handshake did not fail: a failed one has no version */
+	bool hello = t->server_hello && !t->hello_retry;
 	fputs("{\"version\":", f);
-	json_str(f, t->server_hello && !t->hello_retry ? tls_version_name(t->version) : NULL);
+	json_str(f, hello && r->transport != TR_TLS_FAILED ? tls_version_name(t->version) : NULL);
+	fputs(",\"server_hello_version\":", f);
+	json_str(f, hello ? tls_version_name(t->version) : NULL);
 	fputs(",\"cipher\":", f);
-	json_str(f, t->server_hello ? tls_cipher_name(t->cipher) : NULL);
+	json_str(f, hello && r->transport != TR_TLS_FAILED ? tls_cipher_name(t->cipher) : NULL);
 	if (t->server_hello)
 		fprintf(f, ",\"cipher_id\":\"0x%04x\"", t->cipher);
 	fputs(",\"client_max_version\":", f);

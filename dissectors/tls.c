@@ -18,7 +18,7 @@
  * record carrying its last byte arrives, the fragments are still there and
  * are gathered (skipping the 5-byte record headers in between) into one
  * per-thread scratch buffer of TLS_MAX_HS_MSG (64 KiB) bytes, parsed, and
- * forgotten.  So tls_state stays small (about 10 KiB, most of it the x509_info
+ * forgotten.  So tls_state stays small (about 9 KiB, most of it the x509_info
  * chain), nothing is allocated per packet, and the scratch buffer is shared
  * by all flows of a thread.  A message longer than 64 KiB marks the direction
  * malformed and stops it.  A non-handshake record in the middle of a
@@ -34,7 +34,9 @@
  * Completion.  TLS <= 1.2: each direction sent ChangeCipherSpec followed by
  * a handshake record (its encrypted Finished).  TLS 1.3: after the final
  * ServerHello each direction sent an application_data record (the server's
- * encrypted EncryptedExtensions, the client's encrypted Finished).
+ * encrypted EncryptedExtensions, the client's encrypted Finished) of at
+ * least TLS13_MIN_HS_RECORD bytes: a client that rejects the server answers
+ * with a 19-byte encrypted alert instead, which does not count.
  * tls_done() is true after completion, after a fatal alert, or when both
  * directions are dead.
  *
@@ -62,6 +64,10 @@ enum {
 #define TLS_MAX_RECORD (16384 + 2048)      /* TLSCiphertext limit (RFC 5246 6.2.3) */
 #define TLS_MAX_HS_MSG (64 * 1024)         /* a bigger handshake message is malformed */
 #define FP_MAX 1024                        /* values per list kept for fingerprints */
+/* Smallest TLS 1.3 encrypted record that can carry a handshake message: an
+ * empty EncryptedExtensions (4 + 2) + type byte + 16-byte tag.  A lone
+ * encrypted alert is 2 + 1 + 16 = 19 bytes and does not complete anything. */
+#define TLS13_MIN_HS_RECORD 23
 
 /* The per-thread scratch for handshake messages that span records. */
 static _Thread_local uint8_t hs_join[TLS_MAX_HS_MSG];
@@ -822,7 +828,9 @@ static void record(struct tls_state *s, int dir, uint8_t type, struct cursor *p,
 		break;
 	case CT_APPDATA:
 		s->appdata[dir] = true;
-		if (negotiated_tls13(s))
+		if (s->appdata_records[dir]++ == 0)
+			s->first_appdata_len[dir] = (uint16_t)cur_left(p);
+		if (negotiated_tls13(s) && cur_left(p) >= TLS13_MIN_HS_RECORD)
 			s->tls13_app[dir] = true;
 		break;
 	default:

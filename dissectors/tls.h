@@ -72,12 +72,14 @@ struct tls_state {
 	size_t hs_rec[2];          /* record holding the first byte of an incomplete handshake message */
 	uint32_t hs_have[2];       /* its bytes seen so far (0 = none pending) */
 	uint16_t hs_in[2];         /* where it starts in that record's payload */
-	bool tls13_app[2];         /* application_data after a final TLS 1.3 ServerHello */
+	bool tls13_app[2];         /* a handshake-sized application_data record after a final TLS 1.3 ServerHello */
 
 	/* ---- added: facts ---- */
 	bool hrr_seen;             /* a HelloRetryRequest was seen (hello_retry is cleared by the final ServerHello) */
 	uint16_t server_legacy_version; /* the ServerHello's legacy_version field (JA3S input) */
 	uint8_t chain_total;       /* certificates in the Certificate message, also those past TLS_MAX_CHAIN (max 255) */
+	uint32_t appdata_records[2];   /* application_data records per direction (all of them, 0-RTT included) */
+	uint16_t first_appdata_len[2]; /* payload length of the first one (19 = a lone TLS 1.3 encrypted alert) */
 };
 
 enum probe tls_probe(const uint8_t *buf, size_t len, int dir);

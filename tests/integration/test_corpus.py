@@ -78,7 +78,8 @@ for name, doc in sorted(reports.items()):
             continue          # draft or private version codes: no name to compare
         f = flows.get(key_of(sport, cport))
         tls = (f or {}).get("tls") or {}
-        ok(tls.get("version") == VERSIONS[v] and tls.get("cipher_id") == "0x%04x" % int(cipher, 16),
+        ok(tls.get("server_hello_version") == VERSIONS[v] and tls.get("cipher_id") == "0x%04x" % int(cipher, 16)
+           and (tls.get("version") in (VERSIONS[v], None)),
            f"{name} {cport}->{sport}: version {VERSIONS[v]} cipher {cipher} as tshark",
            json.dumps(tls)[:600])
     for row in tshark(path, "tls.handshake.type == 11", ["tcp.srcport", "tcp.dstport", "tls.handshake.certificate"],

@@ -19,6 +19,7 @@ import os
 from tap import ok, skip, run, done, sanitizer_report, PCAPS
 
 FLOW_FIELDS = ("service", "port_class", "transport", "tcp", "midstream", "user", "device")
+CONTENT = ("user", "device", "signon", "tls.version", "tls.cipher", "tls.alert")
 
 
 def key(f):
@@ -70,10 +71,22 @@ def compare_capture(cap, truth):
         diff.append(f"- missing connection {k}")
     for k in sorted(set(got) - set(want)):
         diff.append(f"+ connection not in the truth {k}: {got[k]['service']} {got[k]['transport']} {got[k]['tcp']}")
+    headers_only = "snaplen" in truth.get("format_note", "")
     for k in sorted(set(want) & set(got)):
         w, g = want_fields(want[k]), got_fields(got[k])
         for field, value in w.items():
-            if g.get(field) != value:
+            seen = g.get(field)
+            # What the client sent before a mid-stream capture began, or what a
+            # snaplen of 96 cut off, cannot be on the wire: it is compared only
+            # when tlsready reports something (which must then be right).
+            if field in CONTENT and (want[k].get("midstream") or headers_only) and seen is None:
+                continue
+            if headers_only and field == "transport" and seen == "unknown":
+                continue
+            # A TLS 1.3 alert after the ServerHello is encrypted: its name is not on the wire.
+            if field == "tls.alert" and seen is None and (got[k].get("tls") or {}).get("server_hello_version") == "TLSv1.3":
+                continue
+            if seen != value:
                 diff.append(f"  {k[0]}:{k[1]} -> {k[2]}:{k[3]} {field}: truth {value!r}, tlsready {g.get(field)!r}")
     ok(not diff, f"{name}: {len(want)} connections as in the truth", "\n".join(diff))
     clients = {c["ip"]: c for c in doc["clients"]}
@@ -150,7 +163,7 @@ else:
 secrets_file = os.path.join(PCAPS, "secrets.json")
 if os.path.exists(secrets_file):
     sec = json.load(open(secrets_file))
-    values = sorted({s for s in (sec.get("secrets", sec) if isinstance(sec, dict) else sec) if isinstance(s, str) and len(s) >= 4})
+    values = sorted({v for v in sec.get("passwords", [])} | {v for v in sec.get("secrets", [])})
     caps = sorted(glob.glob(os.path.join(PCAPS, "**", "*.pcap*"), recursive=True))
     leaks = []
     for cap in caps:

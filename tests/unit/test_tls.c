@@ -545,6 +545,31 @@ static void test_server_hello_13(void **state)
 	free(c);
 }
 
+/* TLS 1.3: the client rejects the server (say its certificate) with one
+ * encrypted alert of 19 bytes: not completed. */
+static void test_tls13_client_rejects(void **state)
+{
+	(void)state;
+	struct conv *c = conv_new();
+	struct bb *m = bb_new();
+	send_client_hello(c, 0x0303, true);
+	server_hello_msg(m, 0x0303, 0x1301, true, false);
+	send_record(c, DIR_S2C, 22, 0x0303, m);
+	send_encrypted(c, DIR_S2C, 23);
+	send_ccs(c, DIR_C2S);
+	uint8_t alert[19];
+	memset(alert, 0x33, sizeof alert);
+	send_raw_record(c, DIR_C2S, 23, alert, sizeof alert);
+	assert_true(c->s.appdata[DIR_C2S]);
+	assert_int_equal(c->s.appdata_records[DIR_C2S], 1);
+	assert_int_equal(c->s.first_appdata_len[DIR_C2S], 19);
+	assert_int_equal(c->s.first_appdata_len[DIR_S2C], 40);
+	assert_false(c->s.completed);
+	assert_false(tls_done(&c->s));
+	free(m);
+	free(c);
+}
+
 static void test_hello_retry_request(void **state)
 {
 	(void)state;
@@ -589,6 +614,9 @@ static void test_server_downgrade(void **state)
 	assert_string_equal(tls_version_name(c->s.version), "TLSv1.0");
 	assert_int_equal(c->s.chosen_family, TLSF_RC4);
 	assert_int_equal(c->s.client_max_version, 0x0303);
+	/* no supported_versions: JA4's version is the legacy one; c part:
+	 * printf '%s' "000a,000b,000d,0017_0403,0804,0401" | sha256sum | cut -c1-12 */
+	assert_string_equal(c->s.ja4, "t12d0606h2_509ca4d5968e_7417d88d13f3");
 	free(msgs);
 	free(c);
 }
@@ -873,6 +901,7 @@ int main(void)
 		cmocka_unit_test(test_records_in_one_segment),
 		cmocka_unit_test(test_certificate_over_records),
 		cmocka_unit_test(test_server_hello_13),
+		cmocka_unit_test(test_tls13_client_rejects),
 		cmocka_unit_test(test_hello_retry_request),
 		cmocka_unit_test(test_server_downgrade),
 		cmocka_unit_test(test_server_only),

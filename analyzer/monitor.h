@@ -1,0 +1,53 @@
+/*
+ * monitor.h - continuous passive monitoring: `tlsready -i IFACE --db FILE`
+ * runs for days, and `tlsready --db FILE` reports from what it stored.
+ *
+ * In: packets from a live interface (capture.c), the options below.  Out:
+ * the state file (store.c) written at every checkpoint, NDJSON events and
+ * syslog messages (events.c), and the report of the stored state (text or
+ * json) on demand: from the command line, or on SIGUSR1 while running.
+ */
+#ifndef TLSREADY_MONITOR_H
+#define TLSREADY_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "capture.h"
+#include "engine.h"
+
+#define MONITOR_DEFAULT_INTERVAL 60
+#define MONITOR_DEFAULT_RETAIN (90LL * 86400 * 1000000)
+#define MONITOR_DEFAULT_BACK_AFTER (7LL * 86400 * 1000000)
+#define MONITOR_DEFAULT_SINCE (7LL * 86400 * 1000000)
+
+struct monitor_opts {
+	const char *db;
+	const char *services_file;     /* re-read on SIGHUP */
+	const char *events_file;       /* reopened on SIGHUP */
+	bool use_syslog;
+	const char *report_file;       /* SIGUSR1 writes the report here (default: standard error) */
+	const char *user;              /* -Z; NULL: "tlsready" if it exists, else "nobody" */
+	int interval_s;
+	int64_t retain_us;             /* 0: keep every flow record */
+	int64_t back_after_us;
+	bool redact;
+	const char *redact_key;
+	struct engine_config cfg;
+	struct capture_opts co;        /* co.iface is the interface */
+};
+
+/* Run until SIGTERM or SIGINT; returns the exit code (0, 1 capture failed, 2 cannot start). */
+int monitor_run(const struct monitor_opts *o);
+
+/* The report of the stored state; "new" means since `since_us` (wall clock).
+ * format: "text" or "json".  Returns 0, 2 (the file: one line on stderr),
+ * or 3 with fail_on_nonsecure when a client used a nonsecure port since then. */
+int monitor_report(const char *db, int64_t since_us, int64_t since_len_us, const char *format, FILE *out,
+		   bool fail_on_nonsecure);
+
+/* "30s", "15m", "12h", "7d", "2w" (a bare number is seconds) into microseconds. */
+bool monitor_parse_duration(const char *s, int64_t *us);
+
+#endif
