@@ -38,7 +38,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 all: tlsready
 
 tlsready: $(O)/tlsready
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(O)/tlsready: $(MAIN_OBJ) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,7 @@ struct capture_handle {
 	struct engine *e;
 	const struct capture_opts *o;
 	int dlt;
+	int fd;                    /* selectable descriptor, -1 if none */
 };
 
 static void live_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -280,6 +282,9 @@ struct capture_handle *capture_live_open(struct engine *e, const struct capture_
 	note_linktype(st, h->dlt);
 	if (!capture_live_refilter(h, st))
 		goto fail;
+	/* Non-blocking, with our own poll: with TPACKET_V3 an idle interface would
+	 * otherwise block pcap_dispatch() until a packet comes. */
+	h->fd = pcap_setnonblock(h->p, 1, errbuf) == 0 ? pcap_get_selectable_fd(h->p) : -1;
 	st->exit_code = 0;
 	return h;
 fail:
@@ -290,6 +295,11 @@ fail:
 
 int capture_live_dispatch(struct capture_handle *h, struct capture_status *st)
 {
+	if (h->fd >= 0) {
+		struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+		if (poll(&pfd, 1, 100) == 0)
+			return 0;
+	}
 	int n = pcap_dispatch(h->p, 256, live_cb, (u_char *)h);
 	if (n == PCAP_ERROR_BREAK)
 		return 0;

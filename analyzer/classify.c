@@ -216,13 +216,16 @@ bool classify_is_ibmi(const struct flow_record *r)
 
 /*
  * TLS 1.3: after the ServerHello everything is encrypted, alerts included.
- * A client that rejects the server (its certificate, say) answers with one
- * encrypted record of 19 bytes (alert 2 + type 1 + AEAD tag 16) and closes;
- * its Finished is never that short.
+ * A client's Finished is at least 53 bytes on the wire (4 header + 32 hash
+ * + 1 type + 16 AEAD tag).  A client that sends one shorter encrypted record
+ * and nothing more rejected the server (an encrypted alert: 19 bytes bare,
+ * 35 from Java's JSSE in the lab) and never finished its handshake.
  */
+#define TLS13_MIN_FINISHED 53
+
 static bool tls13_rejected(const struct tls_state *t)
 {
-	return t->version == 0x0304 && t->appdata_records[0] == 1 && t->first_appdata_len[0] == 19;
+	return t->version == 0x0304 && t->appdata_records[0] == 1 && t->first_appdata_len[0] < TLS13_MIN_FINISHED;
 }
 
 static enum transport tls_transport(const struct flow_record *r)

@@ -4,6 +4,8 @@
  *   tlsready [-r FILE]... [-i IFACE] [--server ADDR[/LEN]]... [--services FILE]
  *            [--format text|json|csv|ndjson] [-o FILE] [--fail-on-nonsecure]
  *            [--redact-users] [-q] [--version] [--help] [BPF expression]
+ *   tlsready -i IFACE --db FILE [--interval SECS] [-Z USER] [-B MiB] [-p] ...   (monitor.c)
+ *   tlsready --db FILE [--since DURATION] [--format text|json]             (the stored state)
  *
  * Exit codes: 0 success; 1 an input was only partly readable; 2 usage
  * error or unreadable input; 3 --fail-on-nonsecure and nonsecure use found.
@@ -14,18 +16,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
 #include "engine.h"
 #include "inventory.h"
+#include "monitor.h"
 #include "report.h"
 #include "services.h"
 
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
-       OPT_NOPREFILTER, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_NODPI, OPT_REDACT_KEY, OPT_SHOW_FILTER };
+       OPT_NOPREFILTER, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_NODPI, OPT_REDACT_KEY, OPT_SHOW_FILTER,
+       OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER };
 
 static const char usage_text[] =
 "Usage: tlsready [options] [BPF expression]\n"
@@ -39,6 +44,8 @@ static const char usage_text[] =
 "                         tlsready -i eth1\n"
 "  BPF expression       only packets matching it (ANDed with the prefilter)\n"
 "                         tlsready -r day.pcap 'host 192.0.2.21'\n"
+"  -B MiB               live capture buffer size (default: libpcap's, 2 MiB)\n"
+"  -p                   do not put the interface in promiscuous mode\n"
 "  --no-prefilter       do not restrict to the catalogue ports and --server addresses\n"
 "  --show-filter        print the prefilter for Ethernet and exit\n"
 "\n"
@@ -57,6 +64,24 @@ static const char usage_text[] =
 "  --fail-on-nonsecure  exit with 3 when any client used a nonsecure port\n"
 "                         tlsready -r day.pcap -q --fail-on-nonsecure || echo 'not ready'\n"
 "  -q                   no progress line on standard error\n"
+"\n"
+"Monitoring (see tlsready(1), MONITORING)\n"
+"  --db FILE            with -i: run until stopped, keeping the inventory in FILE (SQLite);\n"
+"                       alone: print the report of the stored state, also while it runs\n"
+"                         tlsready -i eth1 --db /var/lib/tlsready/eth1.db -Z tlsready\n"
+"                         tlsready --db /var/lib/tlsready/eth1.db --since 30d\n"
+"  --interval SECS      checkpoint every SECS seconds (default 60): at most this is lost\n"
+"  -Z USER              become USER once the capture is open (default: tlsready if it\n"
+"                       exists, else nobody); -Z root keeps root\n"
+"  --retain DURATION    keep flow records this long (default 90d; 0 keeps all); the\n"
+"                       inventory is kept\n"
+"  --since DURATION     with --db: \"new\" means since this long ago (default 7d);\n"
+"                       durations: 30s, 15m, 12h, 7d, 2w\n"
+"  --events FILE        append NDJSON events: each finished flow and each new finding\n"
+"  --syslog             send the findings to syslog too\n"
+"  --back-after DURATION a client back on a nonsecure port after this long is a finding\n"
+"                       (default 7d)\n"
+"  --report-file FILE   SIGUSR1 writes the report there (default: standard error)\n"
 "\n"
 "Limits\n"
 "  --max-flows N        connections tracked at once (default 1000000); the oldest is\n"
@@ -114,6 +139,14 @@ int main(int argc, char **argv)
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
 		{ "depth", required_argument, 0, OPT_DEPTH },
 		{ "no-dpi", no_argument, 0, OPT_NODPI },
+		{ "db", required_argument, 0, OPT_DB },
+		{ "interval", required_argument, 0, OPT_INTERVAL },
+		{ "retain", required_argument, 0, OPT_RETAIN },
+		{ "since", required_argument, 0, OPT_SINCE },
+		{ "events", required_argument, 0, OPT_EVENTS },
+		{ "syslog", no_argument, 0, OPT_SYSLOG },
+		{ "report-file", required_argument, 0, OPT_REPORT_FILE },
+		{ "back-after", required_argument, 0, OPT_BACK_AFTER },
 		{ 0, 0, 0, 0 },
 	};
 	static const char *inputs[MAX_INPUTS];
@@ -123,8 +156,13 @@ int main(int argc, char **argv)
 	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536 };
 	unsigned long long v;
 	int c;
+	static struct monitor_opts mo = { .interval_s = MONITOR_DEFAULT_INTERVAL, .retain_us = MONITOR_DEFAULT_RETAIN,
+					  .back_after_us = MONITOR_DEFAULT_BACK_AFTER };
+	int64_t since_us = MONITOR_DEFAULT_SINCE;
+	int buffer_mib = 0;
+	bool promisc = true, monitor_only = false;
 
-	while ((c = getopt_long(argc, argv, "+r:i:o:qhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:i:o:qhVZ:B:p", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (n_inputs >= MAX_INPUTS)
@@ -168,6 +206,39 @@ int main(int argc, char **argv)
 			cfg.depth = (uint32_t)v;
 			break;
 		case OPT_NODPI: cfg.no_dpi = true; break;
+		case 'Z': mo.user = optarg; monitor_only = true; break;
+		case 'p': promisc = false; break;
+		case 'B':
+			if (!parse_u64(optarg, 1, 4096, &v))
+				return usage_error("-B: '%s' is not a number of MiB (1 to 4096)", optarg);
+			buffer_mib = (int)v;
+			break;
+		case OPT_DB: mo.db = optarg; break;
+		case OPT_INTERVAL:
+			if (!parse_u64(optarg, 1, 86400, &v))
+				return usage_error("--interval: '%s' is not a number of seconds (1 to 86400)", optarg);
+			mo.interval_s = (int)v;
+			monitor_only = true;
+			break;
+		case OPT_RETAIN:
+			if (strcmp(optarg, "0") != 0 && !monitor_parse_duration(optarg, &mo.retain_us))
+				return usage_error("--retain: '%s' is not a duration (30s, 15m, 12h, 7d, 2w) or 0", optarg);
+			if (strcmp(optarg, "0") == 0)
+				mo.retain_us = 0;
+			monitor_only = true;
+			break;
+		case OPT_SINCE:
+			if (!monitor_parse_duration(optarg, &since_us))
+				return usage_error("--since: '%s' is not a duration (30s, 15m, 12h, 7d, 2w)", optarg);
+			break;
+		case OPT_BACK_AFTER:
+			if (!monitor_parse_duration(optarg, &mo.back_after_us))
+				return usage_error("--back-after: '%s' is not a duration (30s, 15m, 12h, 7d, 2w)", optarg);
+			monitor_only = true;
+			break;
+		case OPT_EVENTS: mo.events_file = optarg; monitor_only = true; break;
+		case OPT_SYSLOG: mo.use_syslog = true; monitor_only = true; break;
+		case OPT_REPORT_FILE: mo.report_file = optarg; monitor_only = true; break;
 		case OPT_VERSION: printf("tlsready %s\n", TLSREADY_VERSION); return 0;
 		case 'h':
 		case OPT_HELP: fputs(usage_text, stdout); return 0;
@@ -203,6 +274,40 @@ int main(int argc, char **argv)
 		printf("%s\n", buf);
 		return 0;
 	}
+	if (mo.db && n_inputs)
+		return usage_error("%s", "--db goes with -i IFACE (monitor) or alone (report), not with -r");
+	if (mo.db && !iface) {
+		if (strcmp(format, "text") && strcmp(format, "json"))
+			return usage_error("--format: '%s': the stored state's report is text or json", format);
+		if (o)
+			return usage_error("%s", "a BPF expression needs -i IFACE");
+		FILE *rout = stdout;
+		if (outfile && !(rout = fopen(outfile, "w"))) {
+			fprintf(stderr, "tlsready: %s: cannot write: %m\n", outfile);
+			return 2;
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+		int rc = monitor_report(mo.db, now_us - since_us, since_us, format, rout, fail_on_nonsecure);
+		if (rout != stdout && fclose(rout) != 0 && rc != 2) {
+			fprintf(stderr, "tlsready: %s: write failed\n", outfile);
+			rc = 2;
+		}
+		return rc;
+	}
+	if (mo.db) {
+		mo.services_file = services_file;
+		mo.redact = redact;
+		mo.redact_key = redact_key;
+		mo.cfg = cfg;
+		mo.co = (struct capture_opts){ .user_filter = o ? user_filter : NULL, .no_prefilter = no_prefilter,
+					       .iface = iface, .buffer_mib = buffer_mib, .promisc = promisc };
+		return monitor_run(&mo);
+	}
+	if (monitor_only)
+		return usage_error("%s", "-Z, --interval, --retain, --events, --syslog, --back-after and --report-file "
+				   "need --db FILE (the monitor)");
 	if (n_inputs == 0 && !iface)
 		return usage_error("%s", "nothing to read: give -r FILE or -i IFACE");
 	if (n_inputs && iface)
@@ -223,7 +328,8 @@ int main(int argc, char **argv)
 		.no_prefilter = no_prefilter,
 		.progress = !quiet && isatty(STDERR_FILENO),
 		.iface = iface,
-		.promisc = true,
+		.buffer_mib = buffer_mib,
+		.promisc = promisc,
 	};
 	static struct capture_status st;
 	if (iface) {
