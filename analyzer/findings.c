@@ -34,7 +34,8 @@ const char *finding_name(enum finding f)
 uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 {
 	uint32_t f = 0;
-	if (r->transport == TR_CLEARTEXT && r->cls != PC_SECURE)
+	/* the port mapper is cleartext by design, for secure lookups too */
+	if (r->transport == TR_CLEARTEXT && r->cls != PC_SECURE && r->cls != PC_MAPPER)
 		f |= 1u << FND_CLEARTEXT;
 	if (r->mismatch)
 		f |= 1u << FND_MISMATCH;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fingerprints.h"
 #include "hostserver.h"
 #include "portmapper.h"
 #include "tls.h"
@@ -143,7 +144,7 @@ static void add_port(struct inv_server *s, const struct flow_record *r)
 		s->n_ports++;
 	}
 	p->connections++;
-	if (r->tls && r->transport == TR_TLS && r->tls->version >> 8 == 3)
+	if (r->tls && r->transport == TR_TLS && r->tls->version >= 0x0300 && r->tls->version <= 0x0304)
 		p->tls_versions |= 1u << (r->tls->version & 0x1f);
 	if (r->tls && r->tls->server_hello && !r->tls->hello_retry)
 		name_set_add(&p->ciphers, tls_cipher_name(r->tls->cipher));
@@ -187,6 +188,7 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 		const char *user = record_user(r), *dev = record_device(r);
 		name_set_add(&c->users, user);
 		name_set_add(&c->devices, dev);
+		name_set_add(&c->software, record_software(r));
 		if (r->hs && r->hs->outcome != HS_OUTCOME_NONE && r->hs->outcome != HS_OUTCOME_OK)
 			c->signon_failures++;
 		if (r->pm && r->pm->requested[0]) {
@@ -230,7 +232,7 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 			u->cleartext++;
 		if (r->transport == TR_TLS) {
 			u->tls++;
-			if (r->tls && r->tls->version >> 8 == 3)
+			if (r->tls && r->tls->version >= 0x0300 && r->tls->version <= 0x0304)
 				u->tls_versions |= 1u << (r->tls->version & 0x1f);
 		}
 		if (r->mismatch)

@@ -49,6 +49,7 @@ struct inv_client {
 	size_t n_use, cap_use;
 	struct name_set mapper_requests;
 	struct name_set users, devices;
+	struct name_set software;  /* TLS stacks (by fingerprint), DRDA products, terminal types */
 	uint64_t signon_failures;
 	int64_t last_nonsecure_us;
 	uint32_t findings;         /* enum finding bits over its flows */

@@ -21,6 +21,7 @@
 
 #include "capture.h"
 #include "engine.h"
+#include "fingerprints.h"
 #include "inventory.h"
 #include "monitor.h"
 #include "report.h"
@@ -29,7 +30,7 @@
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
-       OPT_NOPREFILTER, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_NODPI, OPT_REDACT_KEY, OPT_SHOW_FILTER,
+       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_NODPI, OPT_REDACT_KEY, OPT_SHOW_FILTER,
        OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER };
 
 static const char usage_text[] =
@@ -53,6 +54,7 @@ static const char usage_text[] =
 "  --server ADDR[/LEN]  an IBM i address or network (repeatable); all its TCP traffic is kept\n"
 "                         tlsready -r day.pcap --server 192.0.2.10 --server 2001:db8::/64\n"
 "  --services FILE      extend or replace the port catalogue (see tlsready(1), SERVICES FILE)\n"
+"  --fingerprints FILE  more 'JA4-glob-or-JA3 NAME' lines naming client TLS stacks\n"
 "                         tlsready -r day.pcap --services /etc/tlsready/services\n"
 "\n"
 "Output\n"
@@ -134,6 +136,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, 0, OPT_VERSION },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ "no-prefilter", no_argument, 0, OPT_NOPREFILTER },
+		{ "fingerprints", required_argument, 0, OPT_FINGERPRINTS },
 		{ "show-filter", no_argument, 0, OPT_SHOW_FILTER },
 		{ "max-flows", required_argument, 0, OPT_MAXFLOWS },
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
@@ -189,6 +192,14 @@ int main(int argc, char **argv)
 		case OPT_REDACT: redact = true; break;
 		case OPT_REDACT_KEY: redact_key = optarg; redact = true; break;
 		case OPT_NOPREFILTER: no_prefilter = true; break;
+		case OPT_FINGERPRINTS: {
+			char ferr[512];
+			if (!fingerprints_load(optarg, ferr, sizeof ferr)) {
+				fprintf(stderr, "tlsready: %s\n", ferr);
+				return 2;
+			}
+			break;
+		}
 		case OPT_SHOW_FILTER: show_filter = true; break;
 		case OPT_MAXFLOWS:
 			if (!parse_u64(optarg, 1, 100000000, &v))

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "drda.h"
+#include "fingerprints.h"
 #include "hostserver.h"
 #include "portmapper.h"
 #include "telnet5250.h"
@@ -54,6 +55,27 @@ const char *record_device(const struct flow_record *r)
 {
 	if (r->tn && r->tn->devname[0])
 		return r->tn->devname;
+	return NULL;
+}
+
+const char *record_software(const struct flow_record *r)
+{
+	if (r->tls && r->tls->client_hello)
+		return fingerprint_stack(r->tls->ja4, r->tls->ja3);
+	if (r->drda && r->drda->extnam[0])
+		return r->drda->extnam;
+	if (r->drda && r->drda->prdid[0])
+		return r->drda->prdid;
+	if (r->tn && r->tn->terminal_type[0])
+		return r->tn->terminal_type;
+	static const char *const levels[] = {
+		"host-server datastream level 0", "host-server datastream level 1", "host-server datastream level 2",
+		"host-server datastream level 3", "host-server datastream level 4", "host-server datastream level 5",
+		"host-server datastream level 6", "host-server datastream level 7", "host-server datastream level 8",
+		"host-server datastream level 9", "host-server datastream level 10",
+	};
+	if (r->hs && r->hs->client_level >= 0 && r->hs->client_level <= 10)
+		return levels[r->hs->client_level];
 	return NULL;
 }
 

@@ -83,6 +83,9 @@ const char *app_name(enum app a);
 const char *record_user(const struct flow_record *r);
 /* The device name (telnet DEVNAME); NULL if none. */
 const char *record_device(const struct flow_record *r);
+/* What the client software says it is: TLS stack by fingerprint, DRDA
+ * product, 5250 terminal type; NULL if nothing tells. */
+const char *record_software(const struct flow_record *r);
 void record_free(struct flow_record *r);
 
 #endif

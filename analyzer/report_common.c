@@ -14,6 +14,7 @@
 
 #include "drda.h"
 #include "findings.h"
+#include "fingerprints.h"
 #include "hostserver.h"
 #include "portmapper.h"
 #include "telnet5250.h"
@@ -101,7 +102,8 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	/* "negotiated" means the handshake did not fail: a failed one has no version */
 	bool hello = t->server_hello && !t->hello_retry;
 	fputs("{\"version\":", f);
-	json_str(f, hello && r->transport != TR_TLS_FAILED ? tls_version_name(t->version) : NULL);
+	bool standard = t->version >= 0x0300 && t->version <= 0x0304;
+	json_str(f, hello && standard && r->transport != TR_TLS_FAILED ? tls_version_name(t->version) : NULL);
 	fputs(",\"server_hello_version\":", f);
 	json_str(f, hello ? tls_version_name(t->version) : NULL);
 	fputs(",\"cipher\":", f);
@@ -120,10 +122,12 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	fputs(",\"ja3s\":", f); json_str(f, t->ja3s[0] ? t->ja3s : NULL);
 	fputs(",\"ja4\":", f); json_str(f, t->ja4[0] ? t->ja4 : NULL);
 	fputs(",\"ja4s\":", f); json_str(f, t->ja4s[0] ? t->ja4s : NULL);
+	fputs(",\"client_stack\":", f);
+	json_str(f, t->client_hello ? fingerprint_stack(t->ja4, t->ja3) : NULL);
 	if (r->starttls)
 		fputs(",\"starttls\":true", f);
 	fprintf(f, ",\"hello_retry\":%s,\"completed\":%s,\"chain_length\":%u",
-		t->hello_retry ? "true" : "false", t->completed ? "true" : "false", t->chain_len);
+		t->hrr_seen ? "true" : "false", t->completed ? "true" : "false", t->chain_len);
 	fputs(",\"server_cert\":", f);
 	if (t->cert_seen && t->chain[0].parsed)
 		json_cert(f, &t->chain[0]);

@@ -74,6 +74,7 @@ static void json_client(const struct report_ctx *c, FILE *f, const struct inv_cl
 	fprintf(f, ",\"internal\":%s", cl->internal ? "true" : "false");
 	fputs(",\"users\":", f); json_names(f, c, &cl->users, true);
 	fputs(",\"devices\":", f); json_names(f, c, &cl->devices, true);
+	fputs(",\"software\":", f); json_names(f, c, &cl->software, false);
 	fprintf(f, ",\"signon_failures\":%" PRIu64, cl->signon_failures);
 	fputs(",\"last_nonsecure\":", f);
 	json_str(f, cl->last_nonsecure_us ? fmt_time(cl->last_nonsecure_us, t) : NULL);

@@ -83,7 +83,11 @@ static const struct migration {
 
 static void seterr(char *err, size_t errlen, const struct store *s, const char *what)
 {
-	snprintf(err, errlen, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	int rc = sqlite3_errcode(s->db);
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		snprintf(err, errlen, "%s: damaged state file (%s)", s->path, sqlite3_errmsg(s->db));
+	else
+		snprintf(err, errlen, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
 static bool exec(struct store *s, const char *sql, char *err, size_t errlen)
@@ -209,6 +213,10 @@ static bool is_ours(struct store *s, char *err, size_t errlen, bool *fresh)
 		return false;
 	}
 	int64_t marker = pragma_int(s, "SELECT count(*) FROM meta WHERE key='format' AND value='tlsready-state'", &rc);
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
+		snprintf(err, errlen, "%s: damaged state file (%s)", s->path, sqlite3_errmsg(s->db));
+		return false;
+	}
 	if (rc != SQLITE_OK || marker != 1) {
 		snprintf(err, errlen, "%s: not a tlsready state file (no tlsready marker)", s->path);
 		return false;
@@ -224,9 +232,13 @@ static bool quick_check(struct store *s, char *err, size_t errlen)
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		res = (const char *)sqlite3_column_text(st, 0);
 	bool ok = res && strcmp(res, "ok") == 0;
-	if (!ok)
+	if (!ok) {
 		snprintf(err, errlen, "%s: damaged state file (quick_check: %s)", s->path,
 			 res ? res : sqlite3_errmsg(s->db));
+		for (char *p = err; *p; p++)   /* one line */
+			if (*p == '\n')
+				*p = ' ';
+	}
 	sqlite3_finalize(st);
 	return ok;
 }

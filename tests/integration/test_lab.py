@@ -89,6 +89,19 @@ def compare_capture(cap, truth):
             if seen != value:
                 diff.append(f"  {k[0]}:{k[1]} -> {k[2]}:{k[3]} {field}: truth {value!r}, tlsready {g.get(field)!r}")
     ok(not diff, f"{name}: {len(want)} connections as in the truth", "\n".join(diff))
+    # The program behind each ClientHello, named by the lab, against the fingerprint table.
+    stacks = {"jt400": "Java", "openssl": "OpenSSL", "tn5250-script": "OpenSSL", "gnutls": "GnuTLS"}
+    sdiff, n = [], 0
+    for k in sorted(set(want) & set(got)):
+        tls = got[k].get("tls") or {}
+        prog = want[k].get("client")
+        if not tls.get("ja4") or prog not in stacks:
+            continue
+        n += 1
+        if stacks[prog] not in (tls.get("client_stack") or ""):
+            sdiff.append(f"  {k[0]}:{k[1]} made by {prog}: client_stack {tls.get('client_stack')!r} ja4 {tls.get('ja4')}")
+    if n:
+        ok(not sdiff, f"{name}: the TLS stack of {n} ClientHellos named as the lab's program", "\n".join(sdiff))
     clients = {c["ip"]: c for c in doc["clients"]}
     cdiff = []
     for t in truth.get("clients", []):

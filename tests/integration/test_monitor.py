@@ -1,0 +1,369 @@
+"""test_monitor.py - continuous monitoring for real: a veth pair in a network
+namespace, captures replayed into one end with tcpreplay, `tlsready -i` on
+the other end keeping its state in SQLite.
+
+Expectations come from elsewhere than the monitor: the inventory it stores
+must equal the offline analysis (`tlsready -r FILE --format json`) of the
+same captures, summed over the files; the privilege drop is read from
+/proc/PID/status; the moved-port capture is built byte by byte here.
+
+Everything created is named "tr-mon-<pid>" / "tr-m<pid>a|b", uses
+documentation addresses, and is deleted on exit (also on a signal); every
+process is started with a timeout and killed by its PID.  Skips (TAP
+"# SKIP", with the reason) when not root, or without `ip netns` or tcpreplay.
+"""
+import atexit
+import json
+import os
+import pwd
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+from tap import ok, skip, run, done, sanitizer_report, CORPUS, PCAPS, TLSREADY
+
+T0 = time.monotonic()
+tmp = tempfile.mkdtemp(prefix="tlsready-mon-")
+NS = f"tr-mon-{os.getpid() % 100000}"
+VA, VB = f"tr-m{os.getpid() % 100000}a", f"tr-m{os.getpid() % 100000}b"
+procs = []          # every monitor started: killed by PID at exit
+ns_made = False
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+    if ns_made:
+        subprocess.run(["ip", "netns", "delete", NS], stderr=subprocess.DEVNULL, timeout=10)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+atexit.register(cleanup)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+signal.signal(signal.SIGINT, lambda *a: sys.exit(1))
+
+
+def report(db, *args):
+    rc, out, err = run(["--db", db, "--format", "json"] + list(args), timeout=30)
+    return rc, (json.loads(out) if rc in (0, 3) and out else None), err
+
+
+# ---- without root: the state file must be ours and sound ----
+notes = os.path.join(tmp, "notes.txt")
+with open(notes, "w") as f:
+    f.write("not a database\n" * 100)
+rc, out, err = run(["--db", notes])
+ok(rc == 2 and "notes.txt" in err and "not a tlsready state file" in err and len(err.strip().splitlines()) == 1,
+   "--db on a text file: exit 2, one line naming it", f"rc={rc} {err}")
+rc, out, err = run(["--db", os.path.join(tmp, "missing.db")])
+ok(rc == 2 and "missing.db" in err and len(err.strip().splitlines()) == 1, "--db on a missing file: exit 2", err)
+foreign = os.path.join(tmp, "foreign.db")
+subprocess.run(["sqlite3", foreign, "CREATE TABLE t(x); INSERT INTO t VALUES(1);"], check=True, timeout=10)
+rc, out, err = run(["--db", foreign])
+ok(rc == 2 and "foreign.db" in err and "another application" in err, "--db on another program's SQLite file: exit 2",
+   err)
+for args, name in ((["--db", foreign, "-r", notes], "--db with -r"), (["--db", foreign, "--since", "7x"], "bad duration"),
+                   (["-i", "lo", "-Z", "nobody"], "-Z without --db"), (["--db", foreign, "--format", "csv"], "csv")):
+    rc, out, err = run(args)
+    ok(rc == 2 and err.strip(), f"usage error exits 2: {name}", f"rc={rc} {err}")
+
+why = None
+if os.geteuid() != 0:
+    why = "not root (a network namespace and a capture need root)"
+elif not shutil.which("ip") or subprocess.run(["ip", "netns", "list"], capture_output=True, timeout=10).returncode:
+    why = "`ip netns` is unavailable"
+elif not shutil.which("tcpreplay"):
+    why = "tcpreplay is not installed"
+if not why:
+    r = subprocess.run(["ip", "netns", "add", NS], capture_output=True, timeout=10)
+    ns_made = r.returncode == 0
+    if ns_made:
+        for cmd in (["link", "add", VA, "type", "veth", "peer", "name", VB], ["link", "set", VA, "up", "mtu", "9000"],
+                    ["link", "set", VB, "up", "mtu", "9000"]):
+            r = subprocess.run(["ip", "-n", NS] + cmd, capture_output=True, timeout=10)
+            if r.returncode:
+                break
+    if r.returncode:
+        why = "cannot make a veth pair in a namespace: " + r.stderr.decode().strip()
+if why:
+    for name in ("live inventory equals the offline analysis", "privilege drop", "SIGUSR1 report", "SIGHUP",
+                 "restart and kill -9", "capture drops are reported", "retention"):
+        skip(name, why)
+    done()
+
+# The monitor drops to "tlsready" if that user exists, else "nobody": the state directory is theirs.
+USER = "tlsready" if any(p.pw_name == "tlsready" for p in pwd.getpwall()) else "nobody"
+pw = pwd.getpwnam(USER)
+os.chmod(tmp, 0o755)
+os.chown(tmp, pw.pw_uid, pw.pw_gid)
+
+
+def monitor(db, *extra, interval="1"):
+    """Start `tlsready -i VB --db db` in the namespace; wait for its start line."""
+    log = open(os.path.join(tmp, f"mon-{len(procs)}.err"), "w+")
+    p = subprocess.Popen(["ip", "netns", "exec", NS, TLSREADY, "-i", VB, "--db", db, "--interval", interval, "-q"]
+                         + list(extra), stdout=subprocess.DEVNULL, stderr=log)
+    procs.append(p)
+    p.log = log
+    for _ in range(100):
+        log.seek(0)
+        if "monitoring" in log.read() or p.poll() is not None:
+            break
+        time.sleep(0.05)
+    return p
+
+
+def stderr_of(p):
+    p.log.seek(0)
+    return p.log.read()
+
+
+def stop(p, sig=signal.SIGTERM):
+    if p.poll() is None:
+        os.kill(p.pid, sig)
+    try:
+        return p.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout=5)
+        return None
+
+
+def replay(path, *extra):
+    r = subprocess.run(["ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", VA, "--topspeed"] + list(extra) + [path],
+                       capture_output=True, timeout=30)
+    return r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+
+
+def wait_for(pred, timeout=6.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    return pred()
+
+
+def inventory(doc):
+    """client -> (status, {(server, service, port): connections} of nonsecure use)."""
+    return {c["ip"]: (c["status"], {(u["server"], u["service"], u["port"]): u["connections"] for u in c["nonsecure"]})
+            for c in doc["clients"]}
+
+
+def merge(a, b):
+    rank = {"unknown": 0, "secure": 1, "nonsecure": 2}
+    out = dict(a)
+    for ip, (st, use) in b.items():
+        if ip in out:
+            st0, use0 = out[ip]
+            use = {k: use.get(k, 0) + use0.get(k, 0) for k in set(use) | set(use0)}
+            st = st if rank[st] >= rank[st0] else st0
+        out[ip] = (st, use)
+    return out
+
+
+# ---- 1. the live path: inventory equals the offline analysis of the same captures ----
+TELNET = os.path.join(CORPUS, "ndpi-dev", "telnet.pcap")
+files = [TELNET] + [os.path.join(PCAPS, n + ".pcapng") for n in
+                    ("legacy", "mixed", "modern", "failures", "telnet", "ipv6", "midstream", "loopback", "longchain")]
+files = [f for f in files if os.path.exists(f)]
+expected, exp_flows, exp_packets = {}, 0, 0
+exp_obsolete, exp_certs = set(), set()   # findings the events must carry, from the offline flows
+for f in files:
+    rc, out, err = run(["-r", f, "--format", "json", "-q"])
+    d = json.loads(out)
+    expected = merge(expected, inventory(d))
+    exp_flows += len(d["flows"])
+    exp_packets += d["capture"]["packets"] - d["capture"]["counters"]["filtered"]
+    for fl in d["flows"]:
+        t = fl["tls"] or {}
+        if t.get("version") in ("SSLv3", "TLSv1.0", "TLSv1.1"):
+            exp_obsolete.add((fl["client_ip"], fl["server_ip"], fl["server_port"], t["version"]))
+        c = t.get("server_cert")
+        if c and time.mktime(time.strptime(c["not_after"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone < time.time() + 30 * 86400:
+            exp_certs.add((fl["server_ip"], fl["server_port"]))
+
+db = os.path.join(tmp, "state.db")
+events = os.path.join(tmp, "events.ndjson")
+usr1 = os.path.join(tmp, "usr1.txt")
+services = os.path.join(tmp, "services")
+with open(services, "w") as f:
+    f.write("# nothing moved yet\n")
+m = monitor(db, "--events", events, "--report-file", usr1, "--services", services)
+ok(m.poll() is None and "monitoring" in stderr_of(m), "the monitor starts", stderr_of(m))
+
+# privilege drop: read from the kernel, not from tlsready
+status = {}
+try:
+    with open(f"/proc/{m.pid}/status") as f:
+        status = dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+except OSError as e:
+    status = {"error": str(e)}
+uids = status.get("Uid", "0").split()
+gids = status.get("Gid", "0").split()
+ok(uids and all(int(u) == pw.pw_uid for u in uids) and all(int(g) != 0 for g in gids),
+   f"privilege drop: every uid is {USER}'s, no gid 0", status)
+ok(int(status.get("CapEff", "1"), 16) == 0 and int(status.get("CapPrm", "1"), 16) == 0
+   and int(status.get("CapAmb", "0"), 16) == 0, "privilege drop: no capabilities left (CapEff, CapPrm, CapAmb)", status)
+ok(status.get("NoNewPrivs", "0").strip() == "1", "privilege drop: no_new_privs is set", status)
+try:
+    st = os.stat(db)
+    owned = st.st_uid == pw.pw_uid and os.stat(db + "-wal").st_uid == pw.pw_uid
+except OSError:
+    owned = False
+ok(owned, f"the state file and its -wal belong to {USER}")
+
+sent = all(replay(f)[0] for f in files)
+ok(sent, f"tcpreplay sent {len(files)} captures")
+# while it runs: a reader sees the state (WAL: the reader never blocks the monitor)
+doc = wait_for(lambda: (lambda r: r[1] if r[1] and set(inventory(r[1])) == set(expected) else None)(report(db)))
+ok(doc is not None, "the stored state is readable while the monitor runs, and has every client",
+   report(db)[2] if doc is None else "")
+
+# SIGUSR1: the report of the stored state, to --report-file
+os.kill(m.pid, signal.SIGUSR1)
+txt = wait_for(lambda: open(usr1).read() if os.path.exists(usr1) and "Counters" in open(usr1).read() else None)
+nonsec = [ip for ip, (st, _) in expected.items() if st == "nonsecure"]
+ok(txt and "Clients still using nonsecure ports" in txt and all(ip in txt for ip in nonsec),
+   "SIGUSR1 writes the report, with every nonsecure client", (txt or "")[:600])
+
+# SIGHUP: --services read again (a moved as-signon), events file reopened after rotation
+os.rename(events, events + ".1")
+with open(services, "w") as f:
+    f.write("as-signon 18476 nonsecure\n")
+os.kill(m.pid, signal.SIGHUP)
+ok(wait_for(lambda: os.path.exists(events)), "SIGHUP reopens the events file (a new one after rotation)",
+   stderr_of(m))
+ok(wait_for(lambda: "read again" in stderr_of(m)), "SIGHUP re-reads --services", stderr_of(m))
+
+
+def pcap_file(path, packets):
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for ts, frame in packets:
+        data += struct.pack("<IIII", int(ts), int((ts % 1) * 1e6), len(frame), len(frame)) + frame
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def frame(src, dst, sport, dport, flags, seq, ack, payload=b""):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
+                     bytes(map(int, src.split("."))), bytes(map(int, dst.split("."))))
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + tcp
+
+
+MOVED_CLIENT = "198.51.100.77"
+moved = pcap_file(os.path.join(tmp, "moved.pcap"), [
+    (1.0, frame(MOVED_CLIENT, "198.51.100.10", 40100, 18476, 0x02, 100, 0)),
+    (1.001, frame("198.51.100.10", MOVED_CLIENT, 18476, 40100, 0x12, 900, 101)),
+    (1.002, frame(MOVED_CLIENT, "198.51.100.10", 40100, 18476, 0x10, 101, 901)),
+    (1.003, frame(MOVED_CLIENT, "198.51.100.10", 40100, 18476, 0x11, 101, 901)),
+    (1.004, frame("198.51.100.10", MOVED_CLIENT, 18476, 40100, 0x11, 901, 102)),
+    (1.005, frame(MOVED_CLIENT, "198.51.100.10", 40100, 18476, 0x10, 102, 902))])
+replay(moved)
+doc = wait_for(lambda: (lambda d: d if d and MOVED_CLIENT in inventory(d) else None)(report(db)[1]))
+got = inventory(doc).get(MOVED_CLIENT) if doc else None
+ok(got == ("nonsecure", {("198.51.100.10", "as-signon", 18476): 1}),
+   "after SIGHUP the new catalogue (and its prefilter) applies: the moved port is a nonsecure client", got)
+
+rc = stop(m)
+ok(rc == 0, "SIGTERM stops the monitor with exit 0", f"rc={rc} {stderr_of(m)}")
+ok(not sanitizer_report(stderr_of(m)), "no sanitizer report from the monitor", stderr_of(m)[-2000:])
+rc, doc, err = report(db)
+live = inventory(doc) if doc else {}
+live.pop(MOVED_CLIENT, None)
+ok(live == expected, "the stored inventory equals the offline analysis (statuses, nonsecure services, connections)",
+   "\n".join(f"{ip}: live {live.get(ip)} offline {expected.get(ip)}" for ip in sorted(set(live) | set(expected))
+             if live.get(ip) != expected.get(ip)))
+ok(doc and doc["state"]["flows_stored"] == exp_flows + 1 and doc["counters"].get("connections_reported") == exp_flows + 1,
+   "every flow record is stored", doc and (doc["state"], exp_flows))
+h = doc["capture_health"]["total"] if doc else {}
+ok(h.get("packets") == exp_packets + 6 and h.get("received", 0) >= h.get("packets", 1) and
+   h.get("coverage") == 1.0, "capture health: every replayed packet counted, coverage 100%", (h, exp_packets))
+ok(doc and not any(c["in_progress"] for c in doc["clients"]), "after SIGTERM nothing is left in progress")
+
+lines = []
+for name in (events + ".1", events):
+    with open(name) as f:
+        lines += [json.loads(l) for l in f]
+flows = [l for l in lines if l["type"] == "flow"]
+new = sorted(l["client"] for l in lines if l["type"] == "finding" and l["finding"] == "new-nonsecure-client")
+ok(len(flows) == exp_flows + 1 and all("client_ip" in l["flow"] for l in flows), "events: one flow line per flow",
+   (len(flows), exp_flows))
+ok(new == sorted(nonsec + [MOVED_CLIENT]), "events: one new-nonsecure-client finding per nonsecure client",
+   (new, sorted(nonsec)))
+obsolete = sorted((l["client"], l["server"], l["port"], l["detail"]) for l in lines
+                  if l["type"] == "finding" and l["finding"] == "new-obsolete-tls-version")
+ok(obsolete == sorted(exp_obsolete), "events: one new-obsolete-tls-version finding per client, port and version",
+   (obsolete, sorted(exp_obsolete)))
+certs = sorted((l["server"], l["port"]) for l in lines if l["type"] == "finding" and l["finding"] == "certificate-expiring")
+ok(certs == sorted(exp_certs), "events: certificate-expiring once per certificate expired or expiring within 30 days",
+   (certs, sorted(exp_certs)))
+
+# --since and "clean for": nothing nonsecure in the last second; everything new within the hour
+time.sleep(1.1)
+rc, d1, err = report(db, "--since", "1s", "--fail-on-nonsecure")
+rc2, d2, err2 = report(db, "--since", "1h", "--fail-on-nonsecure")
+ok(rc == 0 and d1["new_nonsecure_clients"] == [], "--since 1s: no new nonsecure client, exit 0 (clean since then)",
+   f"rc={rc} {err}")
+ok(rc2 == 3 and sorted(d2["new_nonsecure_clients"]) == sorted(nonsec + [MOVED_CLIENT]),
+   "--since 1h: every nonsecure client is new, --fail-on-nonsecure exits 3", f"rc={rc2}")
+ok(all(c["clean_for_seconds"] is not None and c["clean_for_seconds"] >= 1 for c in d2["clients"]
+       if c["status"] == "nonsecure"), "each nonsecure client says how long it has been clean")
+
+# ---- 2. restart, and kill -9 between checkpoints ----
+db2 = os.path.join(tmp, "restart.db")
+m = monitor(db2)
+replay(TELNET)
+tel = expected_tel = inventory(json.loads(run(["-r", TELNET, "--format", "json", "-q"])[1]))
+doc = wait_for(lambda: (lambda d: d if d and set(inventory(d)) == set(tel) else None)(report(db2)[1]))
+ok(doc is not None, "a checkpoint reaches the file while running")
+stop(m, signal.SIGKILL)
+rc, doc, err = report(db2)
+ok(rc == 0 and inventory(doc) == tel, "after kill -9 the file is sound and keeps what was checkpointed",
+   f"rc={rc} {err} {doc and inventory(doc)}")
+m = monitor(db2)
+replay(TELNET)
+time.sleep(0.3)
+rc = stop(m)
+rc2, doc, err = report(db2)
+want = merge(tel, tel)
+ok(rc == 0 and rc2 == 0 and inventory(doc) == want, "the restarted monitor continues the inventory (connections add up)",
+   (inventory(doc) if doc else err, want))
+ok(doc and doc["state"]["runs"] == 2 and doc["state"]["unclean_stops"] == 1, "the state counts 2 runs, 1 unclean stop",
+   doc and doc["state"])
+
+# ---- 3. a tiny buffer under a fast replay: drops are counted and reported; retention ----
+db3 = os.path.join(tmp, "drops.db")
+m = monitor(db3, "-B", "1", "--retain", "2s")
+replay(os.path.join(PCAPS, "modern.pcapng") if os.path.exists(os.path.join(PCAPS, "modern.pcapng")) else TELNET,
+       "--loop", "300")
+time.sleep(1.5)
+rc = stop(m)
+rc2, doc, err = report(db3)
+h = doc["capture_health"]["total"] if doc else {}
+if h.get("dropped_kernel", 0) + h.get("dropped_interface", 0) > 0:
+    text = run(["--db", db3])[1].decode()
+    ok(h["coverage"] < 1.0 and "WARNING: the capture missed" in text,
+       "drops with -B 1: counted, coverage under 100%, the report warns", h)
+else:
+    skip("drops with -B 1: counted and reported", f"the kernel dropped nothing this time ({h})")
+ok(rc == 0 and doc and doc["summary"]["clients"] > 0, "the monitor survives a flood with a 1 MiB buffer", f"rc={rc}")
+m = monitor(db3, "--retain", "1s")
+pruned = wait_for(lambda: (lambda d: d if d and d["state"]["flows_stored"] == 0 else None)(report(db3)[1]))
+stop(m)
+ok(pruned and pruned["summary"]["clients"] > 0, "--retain prunes old flow records and keeps the inventory",
+   pruned and pruned["state"])
+print(f"# test_monitor took {time.monotonic() - T0:.1f} s")
+done()
