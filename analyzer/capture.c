@@ -115,8 +115,15 @@ static void progress_show(struct progress *pg, const struct engine *e, FILE *f, 
 		fputc('\n', stderr);
 }
 
+/*
+ * Offline, with no expression of the user's, the prefilter runs in C after
+ * decoding (an array lookup per port) instead of in libpcap's BPF
+ * interpreter: the same packets pass, VLAN tags cost nothing, and it is
+ * several times cheaper.  Frames that are not TCP count as filtered, as
+ * they would with BPF.
+ */
 static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h, const uint8_t *data,
-			 const struct bpf_program *prog, bool have_prog)
+			 const struct bpf_program *prog, bool have_prog, bool c_prefilter)
 {
 	e->cnt.packets++;
 	e->cnt.bytes += h->caplen;
@@ -126,12 +133,16 @@ static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h,
 		return;
 	}
 	struct packet p;
+	p.index = e->cnt.packets - 1;
 	/* nanosecond precision was requested: tv_usec holds nanoseconds */
 	p.ts_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec / 1000;
-	p.index = e->cnt.packets - 1;
 	p.caplen = h->caplen;
 	p.wirelen = h->len;
 	enum decode_result r = decode_frame(dlt, data, h->caplen, &p);
+	if (c_prefilter && (r == DEC_NON_TCP || r == DEC_NON_IP || (r == DEC_OK && !engine_wants(e, &p)))) {
+		e->cnt.filtered++;
+		return;
+	}
 	if (r != DEC_OK) {
 		e->cnt.not_decoded[r]++;
 		return;
@@ -177,7 +188,10 @@ static void read_file(struct engine *e, const char *path, const struct capture_o
 	note_linktype(st, dlt);
 	struct bpf_program prog;
 	bool have_prog;
-	if (!build_filter(p, e, dlt, o, &prog, &have_prog, st->error, sizeof st->error)) {
+	bool c_prefilter = !o->no_prefilter && !o->user_filter;
+	struct capture_opts fo = *o;
+	fo.no_prefilter |= c_prefilter;   /* the C prefilter replaces the BPF one */
+	if (!build_filter(p, e, dlt, &fo, &prog, &have_prog, st->error, sizeof st->error)) {
 		st->exit_code = 2;
 		pcap_close(p);
 		return;
@@ -192,7 +206,7 @@ static void read_file(struct engine *e, const char *path, const struct capture_o
 	int rc;
 	uint64_t n = 0;
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		handle_frame(e, dlt, h, data, &prog, have_prog);
+		handle_frame(e, dlt, h, data, &prog, have_prog, c_prefilter);
 		if (pg.on && (++n & 0x3fff) == 0)
 			progress_show(&pg, e, f, name, false);
 	}
@@ -228,7 +242,7 @@ struct capture_handle {
 static void live_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct capture_handle *ch = (struct capture_handle *)user;
-	handle_frame(ch->e, ch->dlt, h, data, NULL, false);
+	handle_frame(ch->e, ch->dlt, h, data, NULL, false, false);
 }
 
 bool capture_live_refilter(struct capture_handle *h, struct capture_status *st)

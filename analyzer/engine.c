@@ -16,7 +16,10 @@
 #include <string.h>
 
 #include "classify.h"
+#include "drda.h"
+#include "hostserver.h"
 #include "portmapper.h"
+#include "telnet5250.h"
 #include "siphash.h"
 
 struct inspect {
@@ -72,6 +75,17 @@ static bool configured_server(const struct engine *e, const struct addr *a)
 	for (int i = 0; i < e->cfg.n_servers; i++)
 		if (addr_in_prefix(a, &e->cfg.servers[i].net, e->cfg.servers[i].len))
 			return true;
+	return false;
+}
+
+bool engine_wants(const struct engine *e, const struct packet *p)
+{
+	if (services_port_known(e->svc, p->dport) || services_port_known(e->svc, p->sport))
+		return true;
+	if (e->cfg.n_servers && (configured_server(e, &p->src) || configured_server(e, &p->dst)))
+		return true;
+	if (e->svc->n_learned)
+		return services_lookup(e->svc, &p->dst, p->dport).name || services_lookup(e->svc, &p->src, p->sport).name;
 	return false;
 }
 
@@ -184,6 +198,7 @@ static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
 	classify_final(r);
 	switch (why) {
 	case END_IDLE: e->cnt.flows_idle++; break;
+	case END_CLOSED: break;
 	case END_EVICTED: e->cnt.flows_evicted++; break;
 	case END_NEW_SYN: e->cnt.flows_reused++; break;
 	case END_INPUT: if (r->tcp == TCP_OPEN) e->cnt.flows_open++; break;
@@ -221,6 +236,19 @@ static bool src_is_client(const struct engine *e, const struct packet *p)
 	return p->sport >= p->dport;
 }
 
+/* nDPI and the full dissectors run on flows that can be reported by their
+ * port or server; the rest are only probed for IBM i bytes (light). */
+static bool start_dpi(struct engine *e, struct inspect *in)
+{
+	if (!e->dpi)
+		return false;
+	in->dpi = dpi_flow_new();
+	if (!in->dpi)
+		return false;
+	e->cnt.dpi_flows++;
+	return true;
+}
+
 static struct flow *new_flow(struct engine *e, const struct packet *p, bool *from_client)
 {
 	if (e->ft.active >= e->ft.max_flows) {
@@ -229,9 +257,12 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 			finish_flow(e, old, END_EVICTED);
 	}
 	bool cli = src_is_client(e, p);
+	const struct addr *srv = cli ? &p->dst : &p->src;
+	struct service_info si = services_lookup(e->svc, srv, cli ? p->dport : p->sport);
+	bool full = si.name || configured_server(e, srv);
 	struct flow_record *r = calloc(1, sizeof *r);
-	struct inspect *in = calloc(1, sizeof *in);
-	struct flow *f = r && in ? flow_create(&e->ft, p, cli) : NULL;
+	struct inspect *in = full ? calloc(1, sizeof *in) : NULL;
+	struct flow *f = r && (in || !full) ? flow_create(&e->ft, p, cli) : NULL;
 	if (!f) {
 		free(r);
 		free(in);
@@ -241,36 +272,74 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 	*from_client = cli;
 	f->result = r;
 	f->insp = in;
+	f->light = !full;
 	f->midstream = (p->flags & (TH_SYN | TH_ACK)) != TH_SYN;
 	r->seq_no = p->index;   /* the first packet's frame number: one order for every thread */
 	r->cli = f->cli;
 	r->srv = f->srv;
 	r->cport = f->cport;
 	r->sport = f->sport;
-	struct service_info si = services_lookup(e->svc, &f->srv, f->sport);
 	r->service = si.name;
 	r->cls = si.cls;
 	r->learned_port = si.learned;
 	r->link = -1;
-	if (e->dpi) {
-		in->dpi = dpi_flow_new();
-		if (in->dpi)
-			e->cnt.dpi_flows++;
-		else
-			in->dpi_done = true;
-	} else {
-		in->dpi_done = true;
-	}
+	if (in)
+		in->dpi_done = !start_dpi(e, in);
 	e->cnt.flows++;
 	if (f->midstream)
 		e->cnt.flows_midstream++;
 	return f;
 }
 
+/*
+ * A flow outside the catalogue: do its first payloads look like an IBM i
+ * protocol?  Then it gets full inspection from here on (the stream starts
+ * at its SYN when that was seen); otherwise, after a few payloads, it is
+ * only counted.  TLS is not looked for here: TLS on an unknown port of an
+ * unknown server cannot be told from any other TLS.
+ */
+#define LIGHT_PROBES 4
+
+static void light_probe(struct engine *e, struct flow *f, int dir, const struct packet *p)
+{
+	static enum probe (*const probes[])(const uint8_t *, size_t, int) = { hs_probe, pm_probe, tn_probe,
+									       drda_probe };
+	bool yes = false, maybe = false;
+	for (size_t i = 0; i < sizeof probes / sizeof probes[0] && !yes; i++) {
+		enum probe r = probes[i](p->payload, p->payload_len, dir);
+		yes = r == PROBE_YES;
+		maybe |= r == PROBE_MAYBE;
+	}
+	if (!yes) {
+		if (!maybe || ++f->light_probes >= LIGHT_PROBES)
+			f->light = 0;   /* not IBM i: counted, never inspected */
+		return;
+	}
+	struct inspect *in = calloc(1, sizeof *in);
+	if (!in) {
+		f->light = 0;
+		e->cnt.alloc_failures++;
+		return;
+	}
+	in->dpi_done = true;
+	if (f->syn)
+		stream_set_isn(&in->dir[0], f->isn[0]);
+	if (f->synack)
+		stream_set_isn(&in->dir[1], f->isn[1]);
+	f->insp = in;
+	f->light = 0;
+}
+
+/* A closed connection (FIN both ways, or RST) waits this long for its last
+ * ACKs and retransmissions before its record is written. */
+#define CLOSED_LINGER_US (5LL * 1000000)
+
 static void expire_idle(struct engine *e, int64_t now)
 {
 	struct flow *f;
-	while ((f = flow_oldest(&e->ft)) && f->last_us + e->cfg.idle_timeout_us < now)
+	while ((f = flow_oldest_in(&e->ft, FLOW_CLOSED)) && f->last_us + CLOSED_LINGER_US < now)
+		finish_flow(e, f, END_CLOSED);
+	while ((f = flow_oldest_in(&e->ft, FLOW_OPEN)) && f->last_us + e->cfg.idle_timeout_us < now)
 		finish_flow(e, f, END_IDLE);
 }
 
@@ -354,6 +423,8 @@ void engine_packet(struct engine *e, const struct packet *p)
 	}
 	if ((p->flags & TH_ACK) && dir == 0 && f->synack)
 		f->established = 1;
+	if (f->rst || (f->fin_c && f->fin_s))
+		flow_set_closed(&e->ft, f);
 	if (p->payload_wire) {
 		f->payload[dir] += p->payload_wire;
 		if (f->payload[0] && f->payload[1])
@@ -362,6 +433,8 @@ void engine_packet(struct engine *e, const struct packet *p)
 	if (p->fragment)
 		e->cnt.ip_fragments++;
 
+	if (f->light && p->payload_len)
+		light_probe(e, f, dir, p);
 	struct inspect *in = f->insp;
 	if (!in)
 		return;
@@ -402,7 +475,7 @@ void engine_finish(struct engine *e)
 {
 	struct flow *f;
 	while ((f = flow_oldest(&e->ft)))
-		finish_flow(e, f, END_INPUT);
+		finish_flow(e, f, f->list == FLOW_CLOSED ? END_CLOSED : END_INPUT);
 	sort_and_mark(e, e->records, e->n_records);
 }
 
@@ -449,7 +522,7 @@ size_t engine_open_snapshot(struct engine *e, struct flow_record ***out)
 	*out = NULL;
 	if (!e->ft.active || !(*out = calloc(e->ft.active, sizeof **out)))
 		return 0;
-	for (uint32_t i = e->ft.lru_head; i != FLOW_NONE && n < e->ft.active; i = flow_at(&e->ft, i)->lru_next) {
+	for (uint32_t i = flow_iter(&e->ft, FLOW_NONE); i != FLOW_NONE && n < e->ft.active; i = flow_iter(&e->ft, i)) {
 		const struct flow *f = flow_at(&e->ft, i);
 		const struct flow_record *live = f->result;
 		/* what finish_flow() would report: catalogued, an IBM i protocol, or a --server address */
@@ -485,7 +558,7 @@ void engine_set_services(struct engine *e, struct services *fresh)
 		services_learn(fresh, &l->server, l->port, old->names[l->name], (enum port_class)l->cls);
 	}
 	fresh->learned_dropped += old->learned_dropped;
-	for (uint32_t i = e->ft.lru_head; i != FLOW_NONE; i = flow_at(&e->ft, i)->lru_next)
+	for (uint32_t i = flow_iter(&e->ft, FLOW_NONE); i != FLOW_NONE; i = flow_iter(&e->ft, i))
 		reintern(fresh, flow_at(&e->ft, i)->result);
 	for (size_t i = 0; i < e->n_records; i++)
 		reintern(fresh, e->records[i]);

@@ -94,6 +94,8 @@ void engine_free_snapshot(struct flow_record **recs, size_t n);
  * service names (re-interned into `fresh`), learned ports are carried over.
  * The caller frees the old one after this returns. */
 void engine_set_services(struct engine *e, struct services *fresh);
+/* Does the prefilter keep this packet: a catalogued or learned port, or a --server address? */
+bool engine_wants(const struct engine *e, const struct packet *p);
 /* Is this address an IBM i (configured or learned)? */
 bool engine_is_server(const struct engine *e, const struct addr *a);
 /* Sorted list of server addresses into out (caller frees); returns count. */

@@ -19,7 +19,7 @@ bool flow_table_init(struct flow_table *t, uint32_t max_flows)
 {
 	memset(t, 0, sizeof *t);
 	t->max_flows = max_flows ? max_flows : 1;
-	t->lru_head = t->lru_tail = FLOW_NONE;
+	t->lru_head[0] = t->lru_tail[0] = t->lru_head[1] = t->lru_tail[1] = FLOW_NONE;
 	t->n_slots = 1024;
 	t->slots = calloc(t->n_slots, sizeof *t->slots);
 	uint64_t key[2];
@@ -134,6 +134,18 @@ static bool alloc_index(struct flow_table *t, uint32_t *idx)
 	return true;
 }
 
+static void lru_append(struct flow_table *t, struct flow *f)
+{
+	int l = f->list;
+	f->lru_prev = t->lru_tail[l];
+	f->lru_next = FLOW_NONE;
+	if (t->lru_tail[l] != FLOW_NONE)
+		flow_at(t, t->lru_tail[l])->lru_next = f->idx;
+	else
+		t->lru_head[l] = f->idx;
+	t->lru_tail[l] = f->idx;
+}
+
 struct flow *flow_create(struct flow_table *t, const struct packet *p, bool src_is_client)
 {
 	if ((t->active + 1) * 2 > t->n_slots && !grow_slots(t))
@@ -154,47 +166,62 @@ struct flow *flow_create(struct flow_table *t, const struct packet *p, bool src_
 	f->seq_no = t->next_seq_no++;
 	f->first_us = f->last_us = p->ts_us;
 	slot_insert(t->slots, t->n_slots, f->hash, idx);
-	/* append to the activity list */
-	f->lru_prev = t->lru_tail;
-	f->lru_next = FLOW_NONE;
-	if (t->lru_tail != FLOW_NONE)
-		flow_at(t, t->lru_tail)->lru_next = idx;
-	else
-		t->lru_head = idx;
-	t->lru_tail = idx;
+	f->list = FLOW_OPEN;
+	lru_append(t, f);
 	t->active++;
 	return f;
 }
 
 static void lru_unlink(struct flow_table *t, struct flow *f)
 {
+	int l = f->list;
 	if (f->lru_prev != FLOW_NONE)
 		flow_at(t, f->lru_prev)->lru_next = f->lru_next;
 	else
-		t->lru_head = f->lru_next;
+		t->lru_head[l] = f->lru_next;
 	if (f->lru_next != FLOW_NONE)
 		flow_at(t, f->lru_next)->lru_prev = f->lru_prev;
 	else
-		t->lru_tail = f->lru_prev;
+		t->lru_tail[l] = f->lru_prev;
 	f->lru_prev = f->lru_next = FLOW_NONE;
 }
 
 void flow_touch(struct flow_table *t, struct flow *f)
 {
-	if (t->lru_tail == f->idx)
+	if (t->lru_tail[f->list] == f->idx)
 		return;
 	lru_unlink(t, f);
-	f->lru_prev = t->lru_tail;
-	if (t->lru_tail != FLOW_NONE)
-		flow_at(t, t->lru_tail)->lru_next = f->idx;
-	else
-		t->lru_head = f->idx;
-	t->lru_tail = f->idx;
+	lru_append(t, f);
+}
+
+void flow_set_closed(struct flow_table *t, struct flow *f)
+{
+	if (f->list == FLOW_CLOSED)
+		return;
+	lru_unlink(t, f);
+	f->list = FLOW_CLOSED;
+	lru_append(t, f);
+}
+
+struct flow *flow_oldest_in(const struct flow_table *t, int list)
+{
+	return t->lru_head[list] == FLOW_NONE ? NULL : flow_at(t, t->lru_head[list]);
 }
 
 struct flow *flow_oldest(const struct flow_table *t)
 {
-	return t->lru_head == FLOW_NONE ? NULL : flow_at(t, t->lru_head);
+	struct flow *f = flow_oldest_in(t, FLOW_CLOSED);
+	return f ? f : flow_oldest_in(t, FLOW_OPEN);
+}
+
+uint32_t flow_iter(const struct flow_table *t, uint32_t prev)
+{
+	if (prev == FLOW_NONE)
+		return t->lru_head[0] != FLOW_NONE ? t->lru_head[0] : t->lru_head[1];
+	const struct flow *f = flow_at(t, prev);
+	if (f->lru_next != FLOW_NONE)
+		return f->lru_next;
+	return f->list == FLOW_OPEN ? t->lru_head[1] : FLOW_NONE;
 }
 
 void flow_remove(struct flow_table *t, struct flow *f)

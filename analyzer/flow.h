@@ -4,10 +4,11 @@
  * Entries live in a pool of fixed-size chunks (a pointer to a flow stays
  * valid until the flow is removed) and are found through an open-addressing
  * index keyed by SipHash of the canonical 4-tuple with a random key (no hash
- * flooding): O(1) lookup, no allocation per packet.  A doubly linked list in
- * order of last activity gives the idle-timeout scan and the oldest flow to
- * evict when the table is at its cap.  This file knows nothing of TCP state
- * or protocols; engine.c does.
+ * flooding): O(1) lookup, no allocation per packet.  Two doubly linked lists
+ * in order of last activity, one for open connections and one for closed
+ * ones (FIN both ways or RST, kept a short while for their last ACKs), give
+ * the timeout scans and the flow to evict when the table is at its cap.
+ * This file knows nothing of TCP state or protocols; engine.c does.
  */
 #ifndef TLSREADY_FLOW_H
 #define TLSREADY_FLOW_H
@@ -21,6 +22,7 @@
 struct inspect;
 
 #define FLOW_NONE UINT32_MAX
+enum { FLOW_OPEN = 0, FLOW_CLOSED = 1 };
 #define FLOW_CHUNK_SHIFT 12
 #define FLOW_CHUNK (1u << FLOW_CHUNK_SHIFT)
 
@@ -41,6 +43,9 @@ struct flow {
 	uint8_t syn : 1, synack : 1, established : 1, midstream : 1;
 	uint8_t fin_c : 1, fin_s : 1, rst : 1, rst_before_est : 1;
 	uint8_t rst_by_server : 1, closing : 1, in_use : 1, is_server_known : 1;
+	uint8_t light : 1;         /* not catalogued: only probed for IBM i content (engine.c) */
+	uint8_t list : 1;          /* FLOW_OPEN or FLOW_CLOSED */
+	uint8_t light_probes : 3;
 	struct inspect *insp;      /* NULL once inspection is over */
 	void *result;              /* the classification outcome (engine.c) */
 };
@@ -55,7 +60,7 @@ struct flow_table {
 	uint32_t n_slots;          /* power of two */
 	uint32_t active;
 	uint32_t max_flows;
-	uint32_t lru_head, lru_tail;
+	uint32_t lru_head[2], lru_tail[2];   /* per list: least and most recently active */
 	uint64_t k0, k1;
 	uint64_t next_seq_no;
 };
@@ -74,7 +79,13 @@ struct flow *flow_create(struct flow_table *t, const struct packet *p, bool src_
 void flow_remove(struct flow_table *t, struct flow *f);
 /* Move to the most-recent end of the activity list. */
 void flow_touch(struct flow_table *t, struct flow *f);
-/* The least recently active flow, or NULL. */
+/* The least recently active flow of one list, or NULL. */
+struct flow *flow_oldest_in(const struct flow_table *t, int list);
+/* The flow to evict first: the oldest closed one, else the oldest open one. */
 struct flow *flow_oldest(const struct flow_table *t);
+/* Move a flow to the closed list (it keeps its place by activity). */
+void flow_set_closed(struct flow_table *t, struct flow *f);
+/* Every flow: start with flow_iter(t, FLOW_NONE), continue with the previous index. */
+uint32_t flow_iter(const struct flow_table *t, uint32_t prev);
 
 #endif

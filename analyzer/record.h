@@ -38,7 +38,7 @@ enum app {
 enum transport { TR_NONE = 0, TR_TLS, TR_TLS_FAILED, TR_CLEARTEXT, TR_UNKNOWN };
 enum tcp_outcome { TCP_REFUSED = 0, TCP_UNANSWERED, TCP_ESTABLISHED, TCP_CLOSED, TCP_RESET, TCP_OPEN };
 enum mismatch { MM_NONE = 0, MM_CLEAR_ON_SECURE, MM_TLS_ON_NONSECURE };
-enum end_reason { END_INPUT = 0, END_IDLE, END_EVICTED, END_NEW_SYN };
+enum end_reason { END_INPUT = 0, END_IDLE, END_EVICTED, END_NEW_SYN, END_CLOSED };
 
 struct flow_record {
 	uint64_t seq_no;           /* order of first packet */

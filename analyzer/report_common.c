@@ -214,8 +214,8 @@ void json_findings(FILE *f, uint32_t bits)
 
 static const char *end_reason_name(enum end_reason r)
 {
-	static const char *const n[] = { "end-of-input", "idle-timeout", "evicted", "new-connection" };
-	return (unsigned)r <= END_NEW_SYN ? n[r] : "end-of-input";
+	static const char *const n[] = { "end-of-input", "idle-timeout", "evicted", "new-connection", "closed" };
+	return (unsigned)r <= END_CLOSED ? n[r] : "end-of-input";
 }
 
 void json_flow(const struct report_ctx *c, FILE *f, size_t index)

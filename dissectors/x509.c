@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -195,7 +196,7 @@ static bool is_self_signed(X509 *x)
 	return k && X509_verify(x, k) == 1;
 }
 
-bool x509_parse(struct x509_info *info, const uint8_t *der, size_t len)
+static bool parse_uncached(struct x509_info *info, const uint8_t *der, size_t len)
 {
 	memset(info, 0, sizeof *info);
 	if (!der || len == 0 || len > 0x7fffffff)
@@ -221,4 +222,72 @@ bool x509_parse(struct x509_info *info, const uint8_t *der, size_t len)
 	X509_free(x);
 	ERR_clear_error();
 	return true;
+}
+
+/*
+ * A server sends the same chain to every client, and parsing (with its
+ * signature check for self_signed) is the most expensive thing tlsready does
+ * per flow: a small per-thread cache of recent certificates, keyed by the
+ * exact DER bytes (compared in full, never by hash alone), replaced round
+ * robin.  The same input always gives the same facts, cached or not.
+ */
+#define X509_CACHE_SLOTS 32
+#define X509_CACHE_MAX_DER 16384
+
+struct x509_cached {
+	uint8_t *der;
+	size_t len;
+	uint64_t hash;
+	struct x509_info info;
+	bool ok;
+};
+
+static __thread struct x509_cached *cache;
+static __thread unsigned cache_next;
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+void x509_cache_clear(void)
+{
+	if (!cache)
+		return;
+	for (int i = 0; i < X509_CACHE_SLOTS; i++)
+		free(cache[i].der);
+	free(cache);
+	cache = NULL;
+	cache_next = 0;
+}
+
+bool x509_parse(struct x509_info *info, const uint8_t *der, size_t len)
+{
+	if (!der || len == 0 || len > X509_CACHE_MAX_DER)
+		return parse_uncached(info, der, len);
+	if (!cache && !(cache = calloc(X509_CACHE_SLOTS, sizeof *cache)))
+		return parse_uncached(info, der, len);
+	uint64_t h = fnv1a(der, len);
+	for (int i = 0; i < X509_CACHE_SLOTS; i++) {
+		struct x509_cached *c = &cache[i];
+		if (c->der && c->len == len && c->hash == h && memcmp(c->der, der, len) == 0) {
+			*info = c->info;
+			return c->ok;
+		}
+	}
+	bool ok = parse_uncached(info, der, len);
+	struct x509_cached *c = &cache[cache_next++ % X509_CACHE_SLOTS];
+	uint8_t *copy = realloc(c->der, len);
+	if (!copy)
+		return ok;
+	memcpy(copy, der, len);
+	c->der = copy;
+	c->len = len;
+	c->hash = h;
+	c->info = *info;
+	c->ok = ok;
+	return ok;
 }

@@ -30,4 +30,7 @@ struct x509_info {
 /* Parse one DER certificate; false (and info->parsed = false) if it is not one. */
 bool x509_parse(struct x509_info *info, const uint8_t *der, size_t len);
 
+/* Free this thread's cache of recently parsed certificates. */
+void x509_cache_clear(void);
+
 #endif
