@@ -3,7 +3,7 @@
 #   make            build ./tlsready
 #   make run        install missing Debian packages (as root), build, analyse pcaps/demo.pcapng
 #   make test       the same set-up, then every test, plain and under ASan+UBSan
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (binary, man page, systemd unit in UNITDIR)
 #   make pcaps      rebuild the lab captures (root; see pcaps/README.md)
 #   make fuzz       libFuzzer harnesses (clang)
 #   make bench      the benchmark (see README "Performance")
@@ -72,13 +72,19 @@ test: deps-test
 
 check: test
 
+# the systemd unit (dist/tlsready@.service, instance = interface), with ExecStart pointing at $(PREFIX)/bin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
 install: tlsready
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(UNITDIR)
 	install -m 0755 tlsready $(DESTDIR)$(PREFIX)/bin/tlsready
 	install -m 0644 tlsready.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsready.1
+	sed 's|/usr/local/bin/tlsready|$(PREFIX)/bin/tlsready|' dist/tlsready@.service > $(DESTDIR)$(UNITDIR)/tlsready@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tlsready@.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/tlsready $(DESTDIR)$(PREFIX)/share/man/man1/tlsready.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/tlsready $(DESTDIR)$(PREFIX)/share/man/man1/tlsready.1 \
+		$(DESTDIR)$(UNITDIR)/tlsready@.service
 
 pcaps:
 	@$(MAKE) --no-print-directory all

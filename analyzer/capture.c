@@ -9,6 +9,8 @@
  */
 #include "capture.h"
 
+#include "workers.h"
+
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -148,7 +150,10 @@ static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h,
 		return;
 	}
 	e->cnt.tcp++;
-	engine_packet(e, &p);
+	if (e->workers)
+		workers_dispatch(e->workers, dlt, &p, data);
+	else
+		engine_packet(e, &p);
 }
 
 static void read_file(struct engine *e, const char *path, const struct capture_opts *o,

@@ -22,6 +22,27 @@
 #include "telnet5250.h"
 #include "siphash.h"
 
+#include <pthread.h>
+
+/* --threads: the catalogue's learned ports are written by one worker and read
+ * by all; everything else an engine touches is its own. */
+static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct service_info lookup_service(const struct engine *e, const struct addr *srv, uint16_t port)
+{
+	if (!e->shared)
+		return services_lookup(e->svc, srv, port);
+	pthread_mutex_lock(&svc_lock);
+	struct service_info si = services_lookup(e->svc, srv, port);
+	pthread_mutex_unlock(&svc_lock);
+	return si;
+}
+
+void engine_set_shared(struct engine *e)
+{
+	e->shared = true;
+}
+
 struct inspect {
 	struct stream_dir dir[2];
 	struct dpi_flow *dpi;
@@ -85,7 +106,7 @@ bool engine_wants(const struct engine *e, const struct packet *p)
 	if (e->cfg.n_servers && (configured_server(e, &p->src) || configured_server(e, &p->dst)))
 		return true;
 	if (e->svc->n_learned)
-		return services_lookup(e->svc, &p->dst, p->dport).name || services_lookup(e->svc, &p->src, p->sport).name;
+		return lookup_service(e, &p->dst, p->dport).name || lookup_service(e, &p->src, p->sport).name;
 	return false;
 }
 
@@ -258,7 +279,7 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 	}
 	bool cli = src_is_client(e, p);
 	const struct addr *srv = cli ? &p->dst : &p->src;
-	struct service_info si = services_lookup(e->svc, srv, cli ? p->dport : p->sport);
+	struct service_info si = lookup_service(e, srv, cli ? p->dport : p->sport);
 	bool full = si.name || configured_server(e, srv);
 	struct flow_record *r = calloc(1, sizeof *r);
 	struct inspect *in = full ? calloc(1, sizeof *in) : NULL;
@@ -349,9 +370,13 @@ static void learn_from_mapper(struct engine *e, struct flow_record *r, struct in
 	if (in->learned_applied || !pm || !pm->reply || !pm->reply_ok || pm->port == 0 || pm->port > 65535)
 		return;
 	in->learned_applied = true;
+	if (e->shared)
+		pthread_mutex_lock(&svc_lock);
 	const char *name = services_intern(e->svc, pm->service[0] ? pm->service : pm->requested);
 	if (name)
 		services_learn(e->svc, &r->srv, (uint16_t)pm->port, name, pm->secure ? PC_SECURE : PC_NONSECURE);
+	if (e->shared)
+		pthread_mutex_unlock(&svc_lock);
 	server_add(e, &r->srv);
 }
 
@@ -477,6 +502,34 @@ void engine_finish(struct engine *e)
 	while ((f = flow_oldest(&e->ft)))
 		finish_flow(e, f, f->list == FLOW_CLOSED ? END_CLOSED : END_INPUT);
 	sort_and_mark(e, e->records, e->n_records);
+}
+
+void engine_flush(struct engine *e)
+{
+	struct flow *f;
+	while ((f = flow_oldest(&e->ft)))
+		finish_flow(e, f, f->list == FLOW_CLOSED ? END_CLOSED : END_INPUT);
+}
+
+void engine_merge(struct engine *into, struct engine *from)
+{
+	for (size_t i = 0; i < from->n_records; i++)
+		push_record(into, from->records[i]);
+	from->n_records = 0;
+	uint64_t *a = (uint64_t *)&into->cnt;
+	const uint64_t *b = (const uint64_t *)&from->cnt;
+	for (size_t i = 0; i < sizeof into->cnt / sizeof(uint64_t); i++)
+		a[i] += b[i];
+	for (uint32_t i = 0; i < SERVER_SET_MAX; i++)
+		if (!addr_eq(&from->servers[i], &zero_addr))
+			server_add(into, &from->servers[i]);
+	if (from->any_packet) {
+		if (!into->any_packet || from->first_us < into->first_us)
+			into->first_us = from->first_us;
+		if (!into->any_packet || from->last_us > into->last_us)
+			into->last_us = from->last_us;
+		into->any_packet = true;
+	}
 }
 
 void engine_tick(struct engine *e, int64_t now_us)

@@ -67,6 +67,8 @@ struct engine {
 	uint32_t n_servers_seen;
 	int64_t first_us, last_us;
 	bool any_packet;
+	bool shared;               /* the catalogue is shared with other engines (--threads) */
+	struct workers *workers;   /* --threads: the reader hands frames to these */
 };
 
 bool engine_init(struct engine *e, const struct engine_config *cfg, struct services *svc, char *err,
@@ -74,6 +76,12 @@ bool engine_init(struct engine *e, const struct engine_config *cfg, struct servi
 void engine_packet(struct engine *e, const struct packet *p);
 void engine_finish(struct engine *e);
 void engine_free(struct engine *e);
+/* --threads: guard the shared catalogue's learned ports from now on. */
+void engine_set_shared(struct engine *e);
+/* End every flow (records stay unsorted): a worker's last step. */
+void engine_flush(struct engine *e);
+/* Move a worker's records, counters and IBM i addresses into the reader's engine. */
+void engine_merge(struct engine *into, struct engine *from);
 
 /* ---- continuous monitoring (monitor.c): the engine runs for days ---- */
 /* No packet for a while: end the flows idle at `now` (same clock as packets). */

@@ -36,9 +36,25 @@ void name_set_add(struct name_set *s, const char *name)
 		s->overflow = true;
 		return;
 	}
+	if (s->n == s->cap) {
+		uint8_t cap = s->cap ? (uint8_t)(s->cap * 2) : 2;
+		char (*v)[48] = realloc(s->v, cap * sizeof *v);
+		if (!v) {
+			s->overflow = true;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
 	memmove(&s->v[i + 1], &s->v[i], (size_t)(s->n - i) * sizeof s->v[0]);
 	snprintf(s->v[i], sizeof s->v[i], "%s", name);
 	s->n++;
+}
+
+void name_set_free(struct name_set *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof *s);
 }
 
 int inv_versions(uint32_t bits, uint16_t *out, int max)
@@ -171,17 +187,47 @@ static void link_mapper(struct engine *e)
 	}
 }
 
+/* Records in client-address order, each client's in record order. */
+static int cmp_by_client(const void *a, const void *b)
+{
+	const struct flow_record *const *x = a, *const *y = b;
+	int c = addr_cmp(&(*x)->cli, &(*y)->cli);
+	if (c)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
 bool inventory_build(struct inventory *inv, struct engine *e)
 {
-	size_t cap_clients = 0, cap_servers = 0;
+	size_t cap_servers = 0;
 	memset(inv, 0, sizeof *inv);
 	link_mapper(e);
+	/* One pass over the records grouped by client: clients are appended in
+	 * address order (no insertion into a sorted array: a flood of a million
+	 * clients stays O(n log n)). */
+	const struct flow_record **by_client = malloc((e->n_records ? e->n_records : 1) * sizeof *by_client);
+	if (!by_client)
+		return false;
+	for (size_t i = 0; i < e->n_records; i++)
+		by_client[i] = e->records[i];
+	if (e->n_records > 1)
+		qsort(by_client, e->n_records, sizeof *by_client, cmp_by_client);
+	size_t distinct = 0;
+	for (size_t i = 0; i < e->n_records; i++)
+		distinct += i == 0 || !addr_eq(&by_client[i]->cli, &by_client[i - 1]->cli);
+	inv->clients = calloc(distinct ? distinct : 1, sizeof *inv->clients);
+	if (!inv->clients) {
+		free(by_client);
+		return false;
+	}
+	struct inv_client *cl = NULL;
 	for (size_t i = 0; i < e->n_records; i++) {
-		const struct flow_record *r = e->records[i];
-		struct inv_client *c = sorted_find((void **)&inv->clients, &inv->n_clients, &cap_clients,
-						   sizeof *c, &r->cli);
-		if (!c)
-			return false;
+		const struct flow_record *r = by_client[i];
+		if (!cl || !addr_eq(&cl->ip, &r->cli)) {
+			cl = &inv->clients[inv->n_clients++];
+			cl->ip = r->cli;
+		}
+		struct inv_client *c = cl;
 		c->internal |= r->internal;
 		c->findings |= findings_for(r, e->last_us);
 		offer_add(&c->offer, r);
@@ -219,8 +265,10 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 		if (r->cls != PC_NONSECURE && r->cls != PC_SECURE)
 			continue;
 		struct inv_usage *u = usage_for(c, r);
-		if (!u)
+		if (!u) {
+			free(by_client);
 			return false;
+		}
 		u->connections++;
 		if (r->tcp == TCP_REFUSED)
 			u->refused++;
@@ -251,6 +299,7 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 			c->status = CS_SECURE;
 		}
 	}
+	free(by_client);
 	for (size_t i = 0; i < inv->n_clients; i++) {
 		struct inv_client *c = &inv->clients[i];
 		if (c->n_use > 1)
@@ -276,10 +325,23 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 
 void inventory_free(struct inventory *inv)
 {
-	for (size_t i = 0; i < inv->n_clients; i++)
-		free(inv->clients[i].use);
-	for (size_t i = 0; i < inv->n_servers; i++)
+	for (size_t i = 0; i < inv->n_clients; i++) {
+		struct inv_client *c = &inv->clients[i];
+		for (size_t j = 0; j < c->n_use; j++) {
+			name_set_free(&c->use[j].users);
+			name_set_free(&c->use[j].devices);
+		}
+		free(c->use);
+		name_set_free(&c->mapper_requests);
+		name_set_free(&c->users);
+		name_set_free(&c->devices);
+		name_set_free(&c->software);
+	}
+	for (size_t i = 0; i < inv->n_servers; i++) {
+		for (size_t j = 0; j < inv->servers[i].n_ports; j++)
+			name_set_free(&inv->servers[i].ports[j].ciphers);
 		free(inv->servers[i].ports);
+	}
 	free(inv->clients);
 	free(inv->servers);
 	memset(inv, 0, sizeof *inv);

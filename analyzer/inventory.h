@@ -24,9 +24,9 @@
 enum client_status { CS_UNKNOWN = 0, CS_SECURE, CS_NONSECURE };
 
 struct name_set {
-	char v[INV_MAX_NAMES][48];
-	int n;
-	bool overflow;             /* more distinct names than kept */
+	char (*v)[48];             /* sorted, unique; allocated on the first name */
+	uint8_t n, cap;
+	bool overflow;             /* more distinct names than kept (INV_MAX_NAMES) */
 };
 
 struct inv_usage {
@@ -89,5 +89,6 @@ const char *client_status_name(enum client_status s);
 int inv_versions(uint32_t bits, uint16_t *out, int max);
 /* Add a name to a sorted unique set. */
 void name_set_add(struct name_set *s, const char *name);
+void name_set_free(struct name_set *s);
 
 #endif

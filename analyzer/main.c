@@ -24,13 +24,14 @@
 #include "fingerprints.h"
 #include "inventory.h"
 #include "monitor.h"
+#include "workers.h"
 #include "report.h"
 #include "services.h"
 
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
-       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_NODPI, OPT_REDACT_KEY, OPT_SHOW_FILTER,
+       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_NODPI, OPT_REDACT_KEY, OPT_SHOW_FILTER,
        OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER };
 
 static const char usage_text[] =
@@ -75,7 +76,7 @@ static const char usage_text[] =
 "  --interval SECS      checkpoint every SECS seconds (default 60): at most this is lost\n"
 "  -Z USER              become USER once the capture is open (default: tlsready if it\n"
 "                       exists, else nobody); -Z root keeps root\n"
-"  --retain DURATION    keep flow records this long (default 90d; 0 keeps all); the\n"
+"  --retain DURATION    keep flow records this long (default 30d; 0 keeps all); the\n"
 "                       inventory is kept\n"
 "  --since DURATION     with --db: \"new\" means since this long ago (default 7d);\n"
 "                       durations: 30s, 15m, 12h, 7d, 2w\n"
@@ -91,6 +92,9 @@ static const char usage_text[] =
 "  --idle-timeout SECS  a connection idle this long (capture time) ends (default 300)\n"
 "  --depth BYTES        bytes inspected per direction (default 65536)\n"
 "  --no-dpi             do not run nDPI\n"
+"  --threads N          N worker threads, connections spread by a symmetric hash; the\n"
+"                       report is the same as with one (default 1)\n"
+"                         tlsready -r big.pcap --threads 2\n"
 "\n"
 "  --version            print the version\n"
 "  --help               this text\n"
@@ -137,6 +141,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, OPT_HELP },
 		{ "no-prefilter", no_argument, 0, OPT_NOPREFILTER },
 		{ "fingerprints", required_argument, 0, OPT_FINGERPRINTS },
+		{ "threads", required_argument, 0, OPT_THREADS },
 		{ "show-filter", no_argument, 0, OPT_SHOW_FILTER },
 		{ "max-flows", required_argument, 0, OPT_MAXFLOWS },
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
@@ -156,6 +161,7 @@ int main(int argc, char **argv)
 	int n_inputs = 0;
 	const char *iface = NULL, *services_file = NULL, *format = "text", *outfile = NULL, *redact_key = NULL;
 	bool fail_on_nonsecure = false, redact = false, quiet = false, no_prefilter = false, show_filter = false;
+	int threads = 1;
 	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536 };
 	unsigned long long v;
 	int c;
@@ -192,6 +198,11 @@ int main(int argc, char **argv)
 		case OPT_REDACT: redact = true; break;
 		case OPT_REDACT_KEY: redact_key = optarg; redact = true; break;
 		case OPT_NOPREFILTER: no_prefilter = true; break;
+		case OPT_THREADS:
+			if (!parse_u64(optarg, 1, WORKERS_MAX, &v))
+				return usage_error("--threads: '%s' is not a number from 1 to 64", optarg);
+			threads = (int)v;
+			break;
 		case OPT_FINGERPRINTS: {
 			char ferr[512];
 			if (!fingerprints_load(optarg, ferr, sizeof ferr)) {
@@ -327,6 +338,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlsready: %s\n", err);
 		return 2;
 	}
+	if (threads > 1 && !(e.workers = workers_start(&e, threads, err, sizeof err))) {
+		fprintf(stderr, "tlsready: %s\n", err);
+		engine_free(&e);
+		return 2;
+	}
 	FILE *out = stdout;
 	if (outfile && !(out = fopen(outfile, "w"))) {
 		fprintf(stderr, "tlsready: %s: cannot write: %m\n", outfile);
@@ -356,6 +372,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < st.n_warnings; i++)
 		fprintf(stderr, "tlsready: warning: %s\n", st.warnings[i]);
 
+	if (e.workers) {
+		workers_finish(e.workers);
+		e.workers = NULL;
+	}
 	engine_finish(&e);
 	struct inventory inv;
 	if (!inventory_build(&inv, &e)) {

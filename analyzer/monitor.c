@@ -21,6 +21,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -129,19 +130,20 @@ static bool become(const struct passwd *pw, char *err, size_t errlen)
 	return true;
 }
 
-/* Resolve -Z (or the default user).  *keep_root: running as root was asked for. */
+/* Resolve -Z (or the default user).  *keep_root: running as root was asked for (-Z root). */
 static const struct passwd *target_user(const char *name, bool *keep_root, char *err, size_t errlen)
 {
-	const struct passwd *pw = NULL;
-	if (!name) {
+	const struct passwd *pw;
+	bool dflt = name == NULL;
+	if (dflt)
 		name = getpwnam("tlsready") ? "tlsready" : "nobody";
-	}
 	if (!(pw = getpwnam(name))) {
-		snprintf(err, errlen, "-Z %s: no such user", name);
+		snprintf(err, errlen, "%s%s: no such user%s", dflt ? "the default user " : "-Z ", name,
+			 dflt ? "; give -Z USER" : "");
 		return NULL;
 	}
 	*keep_root = pw->pw_uid == 0;
-	if (*keep_root && strcmp(name, "root") != 0 && !(name && strcmp(pw->pw_name, "root") == 0)) {
+	if (*keep_root && strcmp(name, "root") != 0) {
 		snprintf(err, errlen, "-Z %s: that user is root; say -Z root to keep root", name);
 		return NULL;
 	}
@@ -185,6 +187,7 @@ struct mon {
 	unsigned long long prev_recv, prev_drop, prev_ifdrop;
 	int64_t iv_start_us;
 	unsigned failed_checkpoints;
+	bool engine_ok;            /* engine_init() succeeded: engine_free() at the end */
 };
 
 static void on_finding(void *ctx, const struct store_finding *f)
@@ -246,6 +249,7 @@ static bool checkpoint(struct mon *m, bool final)
 		}
 		m->iv_start_us = now;
 		engine_drop_records(&m->e);
+		malloc_trim(0);   /* give the freed records back: the resident size follows the open flows */
 		if (!events_flush(&m->ev))
 			fprintf(stderr, "tlsready: warning: %s: writing events failed\n", m->o->events_file);
 		m->failed_checkpoints = 0;
@@ -352,7 +356,8 @@ static void shut(struct mon *m)
 	capture_live_close(m->cap);
 	events_close(&m->ev);
 	store_close(m->store);
-	engine_free(&m->e);
+	if (m->engine_ok)
+		engine_free(&m->e);
 	free(m->svc);
 }
 
@@ -374,7 +379,7 @@ static int start(struct mon *m)
 	services_init(m->svc);
 	if (o->services_file && !services_load(m->svc, o->services_file, err, sizeof err))
 		goto fail;
-	if (!engine_init(&m->e, &o->cfg, m->svc, err, sizeof err))
+	if (!(m->engine_ok = engine_init(&m->e, &o->cfg, m->svc, err, sizeof err)))
 		goto fail;
 	if (!(m->store = store_open(o->db, STORE_WRITE, err, sizeof err)))
 		goto fail;

@@ -1238,6 +1238,16 @@ bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *e
 
 void store_view_free(struct store_view *v)
 {
+	for (size_t i = 0; i < v->n_clients; i++) {
+		struct sv_client *c = &v->clients[i];
+		for (size_t j = 0; j < c->n_use; j++) {
+			name_set_free(&c->use[j].users);
+			name_set_free(&c->use[j].devices);
+		}
+		name_set_free(&c->users);
+		name_set_free(&c->devices);
+		name_set_free(&c->mapper_requests);
+	}
 	for (size_t i = 0; i < v->n_clients; i++)
 		free(v->clients[i].use);
 	free(v->clients);

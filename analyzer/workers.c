@@ -1,0 +1,252 @@
+/*
+ * workers.c - the worker threads of --threads N (see workers.h).
+ *
+ * Frames travel in batches (up to BATCH_FRAMES frames or BATCH_BYTES bytes)
+ * through a small bounded queue per worker, so the reader and the workers
+ * synchronise once per batch, not per packet; batches are recycled, so the
+ * steady state allocates nothing.  A worker re-decodes its frames (cheap)
+ * and feeds its own engine.  Shared state: the catalogue (its learned ports
+ * are guarded by engine_lock) and nothing else; each worker's IBM i
+ * addresses are merged at the end.
+ */
+#include "workers.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "x509.h"
+
+#define BATCH_FRAMES 512
+#define BATCH_BYTES (1u << 20)
+#define QUEUE_DEPTH 8
+
+struct frame {
+	uint64_t index;
+	int64_t ts_us;
+	uint32_t caplen, wirelen;
+	uint32_t off;
+	int dlt;
+};
+
+struct batch {
+	struct frame f[BATCH_FRAMES];
+	uint32_t n;
+	uint32_t used;
+	uint8_t data[BATCH_BYTES];
+};
+
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *items[QUEUE_DEPTH];
+	int head, count;
+	bool closed;
+};
+
+struct workers;
+
+struct worker {
+	struct workers *all;
+	pthread_t th;
+	struct engine e;
+	struct queue full;         /* reader -> worker */
+	struct queue empty;        /* worker -> reader: recycled batches */
+	struct batch *cur;         /* the reader's batch being filled */
+	bool started;
+};
+
+struct workers {
+	struct engine *main;
+	int n;
+	int64_t last_ts;           /* the latest capture time read, for idle timeouts at the end */
+	struct worker w[WORKERS_MAX];
+};
+
+static void q_init(struct queue *q)
+{
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->head = q->count = 0;
+	q->closed = false;
+}
+
+static void q_push(struct queue *q, struct batch *b)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->count == QUEUE_DEPTH)
+		pthread_cond_wait(&q->cv, &q->mu);
+	q->items[(q->head + q->count) % QUEUE_DEPTH] = b;
+	q->count++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* NULL when the queue is closed and empty. */
+static struct batch *q_pop(struct queue *q, bool wait)
+{
+	pthread_mutex_lock(&q->mu);
+	while (wait && q->count == 0 && !q->closed)
+		pthread_cond_wait(&q->cv, &q->mu);
+	struct batch *b = NULL;
+	if (q->count) {
+		b = q->items[q->head];
+		q->head = (q->head + 1) % QUEUE_DEPTH;
+		q->count--;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return b;
+}
+
+static void q_close(struct queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void q_destroy(struct queue *q)
+{
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct batch *b;
+	while ((b = q_pop(&w->full, true))) {
+		for (uint32_t i = 0; i < b->n; i++) {
+			const struct frame *fr = &b->f[i];
+			struct packet p;
+			p.index = fr->index;
+			p.ts_us = fr->ts_us;
+			p.caplen = fr->caplen;
+			p.wirelen = fr->wirelen;
+			if (decode_frame(fr->dlt, b->data + fr->off, fr->caplen, &p) == DEC_OK)
+				engine_packet(&w->e, &p);
+		}
+		b->n = b->used = 0;
+		q_push(&w->empty, b);
+	}
+	/* what one engine would have timed out by the last packet of the input,
+	 * then end every flow; the reader sorts and marks after the merge */
+	engine_tick(&w->e, w->all->last_ts);
+	engine_flush(&w->e);
+	x509_cache_clear();
+	return NULL;
+}
+
+struct workers *workers_start(struct engine *e, int n, char *err, size_t errlen)
+{
+	if (n < 1 || n > WORKERS_MAX) {
+		snprintf(err, errlen, "--threads must be 1 to %d", WORKERS_MAX);
+		return NULL;
+	}
+	struct workers *ws = calloc(1, sizeof *ws);
+	if (!ws) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ws->main = e;
+	ws->n = n;
+	engine_set_shared(e);
+	for (int i = 0; i < n; i++) {
+		struct worker *w = &ws->w[i];
+		w->all = ws;
+		/* the flow cap is shared out; nDPI modules must be created one at a time */
+		struct engine_config cfg = e->cfg;
+		cfg.max_flows = (e->cfg.max_flows + (uint32_t)n - 1) / (uint32_t)n;
+		if (!engine_init(&w->e, &cfg, e->svc, err, errlen))
+			goto fail;
+		engine_set_shared(&w->e);
+		q_init(&w->full);
+		q_init(&w->empty);
+		for (int k = 0; k < QUEUE_DEPTH; k++) {
+			struct batch *b = malloc(sizeof *b);
+			if (!b) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			b->n = b->used = 0;
+			q_push(&w->empty, b);
+		}
+		if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
+			snprintf(err, errlen, "cannot start worker thread %d", i);
+			goto fail;
+		}
+		w->started = true;
+	}
+	return ws;
+fail:
+	ws->n = 0;
+	for (int i = 0; i < WORKERS_MAX; i++)
+		if (ws->w[i].started) {
+			q_close(&ws->w[i].full);
+			pthread_join(ws->w[i].th, NULL);
+		}
+	free(ws);
+	return NULL;
+}
+
+/* Both directions of a connection give the same value. */
+static uint32_t symmetric_hash(const struct packet *p)
+{
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ (uint8_t)(p->src.b[i] ^ p->dst.b[i])) * 16777619u;
+	h ^= (uint32_t)(p->sport ^ p->dport) * 2654435761u;
+	return h ^ (h >> 15);
+}
+
+void workers_dispatch(struct workers *ws, int dlt, const struct packet *p, const uint8_t *frame)
+{
+	struct worker *w = &ws->w[symmetric_hash(p) % (uint32_t)ws->n];
+	if (p->ts_us > ws->last_ts)
+		ws->last_ts = p->ts_us;
+	if (w->cur && (w->cur->n == BATCH_FRAMES || w->cur->used + p->caplen > BATCH_BYTES)) {
+		q_push(&w->full, w->cur);
+		w->cur = NULL;
+	}
+	if (!w->cur)
+		w->cur = q_pop(&w->empty, true);
+	struct batch *b = w->cur;
+	struct frame *fr = &b->f[b->n++];
+	fr->index = p->index;
+	fr->ts_us = p->ts_us;
+	fr->caplen = p->caplen > BATCH_BYTES ? BATCH_BYTES : p->caplen;
+	fr->wirelen = p->wirelen;
+	fr->dlt = dlt;
+	fr->off = b->used;
+	memcpy(b->data + b->used, frame, fr->caplen);
+	b->used += fr->caplen;
+}
+
+void workers_finish(struct workers *ws)
+{
+	for (int i = 0; i < ws->n; i++) {
+		struct worker *w = &ws->w[i];
+		if (w->cur && w->cur->n)
+			q_push(&w->full, w->cur);
+		else if (w->cur)
+			q_push(&w->empty, w->cur);
+		w->cur = NULL;
+		q_close(&w->full);
+	}
+	for (int i = 0; i < ws->n; i++)
+		pthread_join(ws->w[i].th, NULL);
+	for (int i = 0; i < ws->n; i++) {
+		struct worker *w = &ws->w[i];
+		engine_merge(ws->main, &w->e);
+		struct batch *b;
+		while ((b = q_pop(&w->empty, false)))
+			free(b);
+		q_destroy(&w->full);
+		q_destroy(&w->empty);
+		engine_free(&w->e);
+	}
+	free(ws);
+}

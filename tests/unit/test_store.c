@@ -1,0 +1,416 @@
+/*
+ * test_store.c - the SQLite state (analyzer/store.c): the schema is created
+ * and marked as ours, an older schema is migrated forward keeping its rows,
+ * checkpoints add up (counts sum, first seen is the minimum, last seen the
+ * maximum, the open-flow snapshot is replaced, a killed run's snapshot is
+ * folded in), findings are new only once, retention prunes flow records
+ * and keeps the inventory, and a text file, another program's database, a
+ * damaged file and a newer schema are refused with one line naming the file.
+ *
+ * The records are built here by hand; expected values are written out, and
+ * the file is read back with plain SQL as well as through store_load().
+ */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "inventory.h"
+#include "store.h"
+
+#define S(x) ((int64_t)(x) * 1000000)
+
+static char dir[64];
+
+static const char *path(const char *name)
+{
+	static char p[4][128];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
+	return p[i];
+}
+
+static struct flow_record *rec(const char *cli, const char *srv, uint16_t port, const char *service,
+			       enum port_class cls, int64_t start_s, int64_t end_s, enum tcp_outcome tcp)
+{
+	struct flow_record *r = calloc(1, sizeof *r);
+	int len;
+	assert_non_null(r);
+	assert_true(addr_parse_prefix(cli, &r->cli, &len));
+	assert_true(addr_parse_prefix(srv, &r->srv, &len));
+	r->cport = 40000;
+	r->sport = port;
+	r->service = service;
+	r->cls = cls;
+	r->start_us = S(start_s);
+	r->end_us = S(end_s);
+	r->tcp = tcp;
+	r->transport = tcp == TCP_REFUSED ? TR_NONE : TR_CLEARTEXT;
+	r->link = -1;
+	return r;
+}
+
+struct seen {
+	char kinds[16][40];
+	char clients[16][48];
+	int n;
+};
+
+static void collect(void *ctx, const struct store_finding *f)
+{
+	struct seen *s = ctx;
+	if (s->n < 16) {
+		snprintf(s->kinds[s->n], sizeof s->kinds[0], "%s", f->kind);
+		snprintf(s->clients[s->n++], sizeof s->clients[0], "%s", f->client);
+	}
+}
+
+/* One checkpoint of `done` finished records and `open` snapshot records (both freed here). */
+static bool checkpoint(struct store *st, struct flow_record **done, size_t n_done, struct flow_record **open,
+		       size_t n_open, int64_t now_s, int64_t retain_s, struct seen *seen)
+{
+	struct engine e, snap;
+	struct inventory inv, open_inv;
+	char err[512];
+	memset(&e, 0, sizeof e);
+	e.records = done;
+	e.n_records = n_done;
+	e.last_us = S(now_s);
+	snap = e;
+	snap.records = open;
+	snap.n_records = n_open;
+	assert_true(inventory_build(&inv, &e));
+	assert_true(inventory_build(&open_inv, &snap));
+	struct store_checkpoint c = {
+		.e = &e, .done = &inv, .open = open, .n_open = n_open, .open_inv = &open_inv,
+		.start_us = S(now_s - 60), .end_us = S(now_s), .now_us = S(now_s), .retain_us = S(retain_s),
+		.back_after_us = S(86400), .on_finding = collect, .ctx = seen,
+	};
+	bool ok = store_checkpoint(st, &c, err, sizeof err);
+	if (!ok)
+		fprintf(stderr, "# checkpoint: %s\n", err);
+	inventory_free(&inv);
+	inventory_free(&open_inv);
+	for (size_t i = 0; i < n_done; i++)
+		record_free(done[i]);
+	for (size_t i = 0; i < n_open; i++)
+		record_free(open[i]);
+	return ok;
+}
+
+static int64_t sql_int(const char *file, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	assert_int_equal(sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static void sql_exec(const char *file, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(file, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static const struct sv_client *client(const struct store_view *v, const char *ip)
+{
+	for (size_t i = 0; i < v->n_clients; i++)
+		if (strcmp(v->clients[i].ip, ip) == 0)
+			return &v->clients[i];
+	return NULL;
+}
+
+static void schema_created(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("new.db");
+	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(store_user_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+	assert_int_equal(sql_int(f, "PRAGMA application_id"), 0x544c5352);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM meta WHERE key='format' AND value='tlsready-state'"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
+				    " ('client','usage','name','flow','counter','interval','run','cert','migrations')"), 9);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode='wal'"), 1);
+	/* opening again changes nothing */
+	st = store_open(f, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	store_close(st);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 2);
+}
+
+static void migration_from_v1(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("v1.db");
+	assert_true(store_create_at_version(f, 1, err, sizeof err));
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE name='cert'"), 0);
+	sql_exec(f, "INSERT INTO client VALUES('192.0.2.99',0,2,0,1000,2000,1000,2000,0,0)");
+	/* a reader does not migrate: it asks for the monitor */
+	struct store *st = store_open(f, STORE_READ, err, sizeof err);
+	assert_null(st);
+	assert_non_null(strstr(err, "older"));
+	st = store_open(f, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(store_user_version(st), 2);
+	store_close(st);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE name='cert'"), 1);
+	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2' FROM migrations ORDER BY version"), 1);
+	assert_int_equal(sql_int(f, "SELECT last_nonsecure_us FROM client WHERE ip='192.0.2.99'"), 2000);
+}
+
+static void checkpoint_math(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("math.db");
+	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
+	struct seen seen = { .n = 0 };
+	assert_non_null(st);
+	assert_true(store_run_start(st, "tr-test0", S(1000), err, sizeof err));
+	/* checkpoint 1: .21 twice on 8476 (one refused), .22 only on the secure 9476 */
+	struct flow_record *a[] = {
+		rec("192.0.2.21", "192.0.2.10", 8476, "as-signon", PC_NONSECURE, 100, 110, TCP_CLOSED),
+		rec("192.0.2.21", "192.0.2.10", 8476, "as-signon", PC_NONSECURE, 200, 210, TCP_REFUSED),
+		rec("192.0.2.22", "192.0.2.10", 9476, "as-signon-s", PC_SECURE, 300, 310, TCP_CLOSED),
+	};
+	assert_true(checkpoint(st, a, 3, NULL, 0, 1000, 0, &seen));
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.kinds[0], "new-nonsecure-client");
+	assert_string_equal(seen.clients[0], "192.0.2.21");
+	/* checkpoint 2: .21 again, earlier first packet and later last packet; .22 now nonsecure;
+	 * .23 still open (the snapshot) */
+	struct flow_record *b[] = {
+		rec("192.0.2.21", "192.0.2.10", 8476, "as-signon", PC_NONSECURE, 50, 400, TCP_CLOSED),
+		rec("192.0.2.22", "192.0.2.10", 23, "telnet", PC_NONSECURE, 500, 510, TCP_CLOSED),
+	};
+	struct flow_record *o[] = { rec("192.0.2.23", "192.0.2.10", 8471, "as-database", PC_NONSECURE, 600, 650, TCP_OPEN) };
+	seen.n = 0;
+	assert_true(checkpoint(st, b, 2, o, 1, 1100, 0, &seen));
+	assert_int_equal(seen.n, 2);   /* .22 and .23 are new; .21 is not */
+	struct store_view v;
+	assert_true(store_load(st, S(0), &v, err, sizeof err));
+	assert_int_equal(v.n_clients, 3);
+	const struct sv_client *c21 = client(&v, "192.0.2.21"), *c22 = client(&v, "192.0.2.22"),
+			       *c23 = client(&v, "192.0.2.23");
+	assert_non_null(c21);
+	assert_non_null(c22);
+	assert_non_null(c23);
+	assert_int_equal(c21->n_use, 1);
+	assert_int_equal(c21->use[0].connections, 3);
+	assert_int_equal(c21->use[0].refused, 1);
+	assert_int_equal(c21->use[0].first_us, S(50));
+	assert_int_equal(c21->use[0].last_us, S(400));
+	assert_int_equal(c21->first_nonsecure_us, S(50));
+	assert_int_equal(c21->last_nonsecure_us, S(400));
+	assert_int_equal(c22->status, CS_NONSECURE);   /* secure, then nonsecure: nonsecure */
+	assert_int_equal(c22->n_use, 2);
+	assert_int_equal(c22->first_us, S(300));
+	assert_int_equal(c23->in_progress, true);
+	assert_int_equal(c23->use[0].connections, 1);
+	assert_int_equal(v.flows_stored, 5);
+	assert_int_equal(v.checkpoints, 2);
+	store_view_free(&v);
+	/* checkpoint 3: the open flow goes on (same snapshot): no new finding, still one connection */
+	struct flow_record *o2[] = { rec("192.0.2.23", "192.0.2.10", 8471, "as-database", PC_NONSECURE, 600, 700, TCP_OPEN) };
+	seen.n = 0;
+	assert_true(checkpoint(st, NULL, 0, o2, 1, 1200, 0, &seen));
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM usage WHERE client='192.0.2.23'"), 1);
+	/* the monitor is killed: the next run folds the snapshot into the inventory */
+	store_close(st);
+	st = store_open(f, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	assert_true(store_run_start(st, "tr-test0", S(2000), err, sizeof err));
+	assert_true(store_load(st, S(0), &v, err, sizeof err));
+	c23 = client(&v, "192.0.2.23");
+	assert_non_null(c23);
+	assert_false(c23->in_progress);
+	assert_int_equal(c23->use[0].connections, 1);
+	assert_int_equal(c23->use[0].last_us, S(700));
+	assert_int_equal(v.runs, 2);
+	assert_int_equal(v.unclean_stops, 1);
+	store_view_free(&v);
+	/* back on a nonsecure port after more than --back-after (a day here) */
+	struct flow_record *d[] = {
+		rec("192.0.2.21", "192.0.2.10", 8476, "as-signon", PC_NONSECURE, 400 + 2 * 86400, 401 + 2 * 86400, TCP_CLOSED),
+	};
+	seen.n = 0;
+	assert_true(checkpoint(st, d, 1, NULL, 0, 3 * 86400, 0, &seen));
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.kinds[0], "client-back-on-nonsecure");
+	store_close(st);
+}
+
+static void retention_keeps_inventory(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("retain.db");
+	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
+	struct seen seen = { .n = 0 };
+	assert_non_null(st);
+	int64_t now = 100 * 86400;
+	struct flow_record *a[] = {
+		rec("192.0.2.31", "192.0.2.10", 23, "telnet", PC_NONSECURE, now - 10 * 86400, now - 10 * 86400 + 5, TCP_CLOSED),
+		rec("192.0.2.32", "192.0.2.10", 23, "telnet", PC_NONSECURE, now - 3600, now - 3000, TCP_CLOSED),
+	};
+	assert_true(checkpoint(st, a, 2, NULL, 0, now, 86400, &seen));   /* --retain 1d */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM flow"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM flow WHERE client='192.0.2.32'"), 1);
+	struct store_view v;
+	assert_true(store_load(st, S(now - 86400), &v, err, sizeof err));
+	assert_int_equal(v.n_clients, 2);
+	assert_non_null(client(&v, "192.0.2.31"));
+	assert_int_equal(client(&v, "192.0.2.31")->last_nonsecure_us, S(now - 10 * 86400 + 5));
+	store_view_free(&v);
+	store_close(st);
+}
+
+static void write_file(const char *f, const char *text)
+{
+	FILE *fp = fopen(f, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void refuses_text_file(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("notes.txt");
+	write_file(f, "this is not a database, it is a long enough line of text for a header\n");
+	for (int mode = 0; mode < 2; mode++) {
+		err[0] = '\0';
+		assert_null(store_open(f, mode ? STORE_READ : STORE_WRITE, err, sizeof err));
+		assert_non_null(strstr(err, f));
+		assert_non_null(strstr(err, "not an SQLite database"));
+		assert_null(strchr(err, '\n'));
+	}
+}
+
+static void refuses_foreign_sqlite(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("foreign.db");
+	sql_exec(f, "CREATE TABLE things(x); INSERT INTO things VALUES(1)");
+	assert_null(store_open(f, STORE_WRITE, err, sizeof err));
+	assert_non_null(strstr(err, f));
+	assert_non_null(strstr(err, "another application"));
+	/* the application id alone is not enough: the marker row is checked too */
+	const char *g = path("fake.db");
+	sql_exec(g, "PRAGMA application_id=1414288210; CREATE TABLE meta(key, value)");
+	assert_null(store_open(g, STORE_READ, err, sizeof err));
+	assert_non_null(strstr(err, "no tlsready marker"));
+	/* untouched */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM things"), 1);
+}
+
+static void refuses_damaged_and_newer(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("damaged.db");
+	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
+	struct seen seen = { .n = 0 };
+	assert_non_null(st);
+	for (int k = 0; k < 20; k++) {
+		struct flow_record *a[50];
+		for (int i = 0; i < 50; i++) {
+			char ip[32];
+			snprintf(ip, sizeof ip, "198.51.100.%d", i + 1);
+			a[i] = rec(ip, "192.0.2.10", 8476, "as-signon", PC_NONSECURE, k * 100 + i, k * 100 + i + 1, TCP_CLOSED);
+		}
+		assert_true(checkpoint(st, a, 50, NULL, 0, 5000, 0, &seen));
+	}
+	store_close(st);
+	char cp[512];
+	snprintf(cp, sizeof cp, "cp '%s' '%s.orig'", f, f);
+	assert_int_equal(system(cp), 0);
+	/* scribble over pages in the middle of the file (not page 1, the header) */
+	int fd = open(f, O_WRONLY);
+	assert_true(fd >= 0);
+	off_t size = lseek(fd, 0, SEEK_END);
+	assert_true(size > 16 * 4096);
+	char junk[4096];
+	memset(junk, 0x5a, sizeof junk);
+	for (off_t at = 4096; at < size - 4096; at += 3 * 4096)
+		assert_int_equal(pwrite(fd, junk, sizeof junk, at), (ssize_t)sizeof junk);
+	close(fd);
+	assert_null(store_open(f, STORE_WRITE, err, sizeof err));
+	assert_non_null(strstr(err, f));
+	assert_non_null(strstr(err, "damaged"));
+	assert_null(strchr(err, '\n'));
+	/* damage only the flow records at the end: the file opens, quick_check finds it */
+	const char *h = path("tail.db");
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "cp '%s.orig' '%s'", f, h);
+	assert_int_equal(system(cmd), 0);
+	fd = open(h, O_WRONLY);
+	assert_true(fd >= 0);
+	for (off_t at = size * 3 / 4 / 4096 * 4096; at < size - 4096; at += 2 * 4096)
+		assert_int_equal(pwrite(fd, junk, 3000, at + 100), 3000);
+	close(fd);
+	assert_null(store_open(h, STORE_WRITE, err, sizeof err));
+	assert_non_null(strstr(err, h));
+	assert_non_null(strstr(err, "damaged state file (quick_check"));
+	assert_null(strchr(err, '\n'));
+
+	const char *g = path("newer.db");
+	st = store_open(g, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	store_close(st);
+	sql_exec(g, "PRAGMA user_version=99");
+	assert_null(store_open(g, STORE_WRITE, err, sizeof err));
+	assert_non_null(strstr(err, "newer"));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/tlsready-store-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(schema_created),
+		cmocka_unit_test(migration_from_v1),
+		cmocka_unit_test(checkpoint_math),
+		cmocka_unit_test(retention_keeps_inventory),
+		cmocka_unit_test(refuses_text_file),
+		cmocka_unit_test(refuses_foreign_sqlite),
+		cmocka_unit_test(refuses_damaged_and_newer),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
