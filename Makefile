@@ -33,7 +33,7 @@ MAIN_OBJ := $(O)/analyzer/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz bench asan
+.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz bench bench-gen bench-flood asan
 
 all: tlsready
 
@@ -92,6 +92,10 @@ pcaps:
 
 bench: all
 	sh tests/bench/run.sh
+bench-gen:
+	sh tests/bench/run.sh gen
+bench-flood: all
+	sh tests/bench/run.sh flood
 
 clean:
 	rm -rf build build-asan build-fuzz tlsready
