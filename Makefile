@@ -26,6 +26,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread
 # Debian packages: to build, and what the tests use.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev
 DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin
+DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3
 
 LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -47,7 +48,7 @@ $(O)/%.o: %.c $(wildcard analyzer/*.h dissectors/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(O)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/testutil.h
+$(O)/tests/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
@@ -87,7 +88,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/tlsready@.service
 
 pcaps:
-	@$(MAKE) --no-print-directory all
+	@sh tests/deps.sh $(DEB_LAB)
 	sh pcaps/lab/run.sh
 
 bench: all

@@ -134,6 +134,14 @@ static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h,
 		e->cnt.filtered++;
 		return;
 	}
+	uint16_t sp, dp;
+	if (c_prefilter && engine_ports_only(e)) {
+		int proto = decode_ports(dlt, data, h->caplen, &sp, &dp);
+		if (proto >= 0 && (proto != 6 || !engine_port_wanted(e, sp, dp))) {
+			e->cnt.filtered++;
+			return;
+		}
+	}
 	struct packet p;
 	p.index = e->cnt.packets - 1;
 	/* nanosecond precision was requested: tv_usec holds nanoseconds */

@@ -294,3 +294,58 @@ enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, 
 		return DEC_NON_IP;
 	}
 }
+
+int decode_ports(int dlt, const uint8_t *frame, uint32_t caplen, uint16_t *sport, uint16_t *dport)
+{
+	struct cursor c = cur_make(frame, caplen);
+	uint16_t type = ETH_IPV4;
+	switch (dlt) {
+	case DLT_EN10MB:
+		cur_skip(&c, 12);
+		type = cur_be16(&c);
+		for (int tags = 0; (type == ETH_VLAN || type == ETH_QINQ) && tags < MAX_VLAN_TAGS; tags++) {
+			cur_skip(&c, 2);
+			type = cur_be16(&c);
+		}
+		break;
+	case DLT_LINUX_SLL:
+		cur_skip(&c, 14);
+		type = cur_be16(&c);
+		break;
+	case DLT_LINUX_SLL2:
+		type = cur_be16(&c);
+		cur_skip(&c, 18);
+		break;
+	default:
+		return -1;
+	}
+	if (c.err)
+		return -1;
+	uint8_t proto;
+	size_t l4;
+	if (type == ETH_IPV4) {
+		uint8_t vihl = cur_peek_u8(&c, 0);
+		if ((vihl >> 4) != 4 || (vihl & 0x0f) < 5 || (cur_peek_be16(&c, 6) & 0x3fff))
+			return -1;              /* odd header or a fragment: the full decoder counts it */
+		proto = cur_peek_u8(&c, 9);
+		l4 = (size_t)(vihl & 0x0f) * 4;
+	} else if (type == ETH_IPV6) {
+		if ((cur_peek_u8(&c, 0) >> 4) != 6)
+			return -1;
+		proto = cur_peek_u8(&c, 6);
+		l4 = 40;
+		if (ipv6_is_ext(proto))
+			return -1;
+	} else {
+		return 0;                       /* not IP */
+	}
+	if (c.err)
+		return -1;
+	if (proto == 4 || proto == 41)
+		return -1;                      /* a tunnel: let the full decoder open it */
+	if (proto != 6)
+		return proto;
+	*sport = cur_peek_be16(&c, l4);
+	*dport = cur_peek_be16(&c, l4 + 2);
+	return c.err ? -1 : 6;
+}

@@ -59,4 +59,12 @@ bool decode_linktype_supported(int dlt);
 
 enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, struct packet *pkt);
 
+/*
+ * The prefilter's quick look: the transport protocol and, for TCP, the ports,
+ * without building a packet.  Returns the IP protocol number (6 for TCP), or
+ * -1 when the frame needs the full decoder to say (IPv6 extension headers,
+ * tunnels, fragments, truncation, anything unusual).
+ */
+int decode_ports(int dlt, const uint8_t *frame, uint32_t caplen, uint16_t *sport, uint16_t *dport);
+
 #endif

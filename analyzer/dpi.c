@@ -116,6 +116,11 @@ void dpi_giveup(struct dpi *d, struct dpi_flow *f, struct dpi_result *out)
 	fill(d, f, p, out);
 }
 
+unsigned dpi_packets(const struct dpi_flow *f)
+{
+	return f->packets;
+}
+
 const char *dpi_risk_name(int bit)
 {
 	return ndpi_risk2str((ndpi_risk_enum)bit);

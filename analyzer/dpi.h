@@ -34,6 +34,8 @@ bool dpi_feed(struct dpi *d, struct dpi_flow *f, const uint8_t *l3, uint32_t l3_
 /* End of the flow before detection finished: give up, fill result. */
 void dpi_giveup(struct dpi *d, struct dpi_flow *f, struct dpi_result *out);
 void dpi_flow_free(struct dpi_flow *f);
+/* Packets fed to this flow so far. */
+unsigned dpi_packets(const struct dpi_flow *f);
 /* Risk name for bit i, e.g. "TLS Self-signed Certificate"? (nDPI's own words). */
 const char *dpi_risk_name(int bit);
 int dpi_max_risk(void);

@@ -55,7 +55,7 @@ struct inspect {
 
 static uint32_t server_slot(const struct engine *e, const struct addr *a)
 {
-	return (uint32_t)siphash24(a->b, 16, e->ft.k0, e->ft.k1) & (SERVER_SET_MAX - 1);
+	return (uint32_t)siphash13(a->b, 16, e->ft.k0, e->ft.k1) & (SERVER_SET_MAX - 1);
 }
 
 static const struct addr zero_addr;
@@ -203,10 +203,9 @@ static enum tcp_outcome tcp_outcome(const struct flow *f, enum end_reason why)
 	return why == END_INPUT ? TCP_OPEN : TCP_ESTABLISHED;
 }
 
-static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
+/* The flow's counters and TCP outcome into its record, and the verdict. */
+static void complete_record(struct flow_record *r, const struct flow *f, enum end_reason why)
 {
-	struct flow_record *r = f->result;
-	end_inspection(e, f, r);
 	r->end_reason = why;
 	r->start_us = f->first_us;
 	r->end_us = f->last_us;
@@ -217,6 +216,13 @@ static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
 	r->midstream = f->midstream;
 	r->tcp = tcp_outcome(f, why);
 	classify_final(r);
+}
+
+static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
+{
+	struct flow_record *r = f->result;
+	end_inspection(e, f, r);
+	complete_record(r, f, why);
 	switch (why) {
 	case END_IDLE: e->cnt.flows_idle++; break;
 	case END_CLOSED: break;
@@ -351,6 +357,10 @@ static void light_probe(struct engine *e, struct flow *f, int dir, const struct 
 	f->light = 0;
 }
 
+/* nDPI's packets on a flow the dissectors have already classified: enough
+ * for its TLS, Telnet and DRDA detection and its risks (ndpi-4.2.md). */
+#define DPI_AFTER_CLASSIFIED 8
+
 /* A closed connection (FIN both ways, or RST) waits this long for its last
  * ACKs and retransmissions before its record is written. */
 #define CLOSED_LINGER_US (5LL * 1000000)
@@ -469,6 +479,11 @@ void engine_packet(struct engine *e, const struct packet *p)
 		stream_acked(&in->dir[1 - dir], p->ack, &e->cnt.stream);
 	if (!in->dpi_done && p->l3) {
 		in->dpi_done = dpi_feed(e->dpi, in->dpi, p->l3, p->l3_len, p->ts_us, &r->dpi);
+		/* our dissector already knows the flow: nDPI gets a few more packets, then its verdict */
+		if (!in->dpi_done && in->content_done && dpi_packets(in->dpi) >= DPI_AFTER_CLASSIFIED) {
+			dpi_giveup(e->dpi, in->dpi, &r->dpi);
+			in->dpi_done = true;
+		}
 		r->dpi_ran |= in->dpi_done;
 	}
 	/* A direction that stopped (gap or depth) has nothing more to give. */
@@ -498,9 +513,7 @@ static void sort_and_mark(struct engine *e, struct flow_record **recs, size_t n)
 
 void engine_finish(struct engine *e)
 {
-	struct flow *f;
-	while ((f = flow_oldest(&e->ft)))
-		finish_flow(e, f, f->list == FLOW_CLOSED ? END_CLOSED : END_INPUT);
+	engine_flush(e);
 	sort_and_mark(e, e->records, e->n_records);
 }
 
@@ -555,17 +568,8 @@ static struct flow_record *snapshot_one(const struct flow *f)
 	if (!r)
 		return NULL;
 	*r = *(const struct flow_record *)f->result;
-	r->end_reason = END_INPUT;
-	r->start_us = f->first_us;
-	r->end_us = f->last_us;
-	r->packets = (uint64_t)f->pkts[0] + f->pkts[1];
-	r->bytes = f->bytes[0] + f->bytes[1];
-	r->payload[0] = f->payload[0];
-	r->payload[1] = f->payload[1];
-	r->midstream = f->midstream;
-	r->tcp = tcp_outcome(f, END_INPUT);
+	complete_record(r, f, END_INPUT);
 	r->link = -1;
-	classify_final(r);
 	return r;
 }
 

@@ -102,6 +102,15 @@ void engine_free_snapshot(struct flow_record **recs, size_t n);
  * service names (re-interned into `fresh`), learned ports are carried over.
  * The caller frees the old one after this returns. */
 void engine_set_services(struct engine *e, struct services *fresh);
+/* Can the prefilter decide on ports alone (no --server, nothing learned)? */
+static inline bool engine_ports_only(const struct engine *e)
+{
+	return e->cfg.n_servers == 0 && __atomic_load_n(&e->svc->n_learned, __ATOMIC_RELAXED) == 0;
+}
+static inline bool engine_port_wanted(const struct engine *e, uint16_t sport, uint16_t dport)
+{
+	return e->svc->port_name[sport] || e->svc->port_name[dport];
+}
 /* Does the prefilter keep this packet: a catalogued or learned port, or a --server address? */
 bool engine_wants(const struct engine *e, const struct packet *p);
 /* Is this address an IBM i (configured or learned)? */

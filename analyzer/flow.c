@@ -53,7 +53,7 @@ static uint32_t tuple_hash(const struct flow_table *t, const struct addr *a, uin
 	} else {
 		memcpy(k.lo, b->b, 16); memcpy(k.hi, a->b, 16); k.plo = pb; k.phi = pa;
 	}
-	return (uint32_t)siphash24(&k, sizeof k, t->k0, t->k1);
+	return (uint32_t)siphash13(&k, sizeof k, t->k0, t->k1);
 }
 
 static bool flow_matches(const struct flow *f, const struct packet *p, bool *from_client)

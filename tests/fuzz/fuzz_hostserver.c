@@ -1,50 +1,30 @@
 /*
  * fuzz_hostserver.c - libFuzzer harness for dissectors/hostserver.c.
  *
- * Input: a control byte, then bytes.  The control byte splits the rest into
- * the client and server directions (client = the first c*n/255 bytes) and
- * seeds the step sizes; growing prefixes of each direction are then fed
- * alternately, each in an exact-size copy so ASan sees any read past `len`.
- * Probe, done and the name helpers are exercised on the way.
+ * Input: see fuzz_split.h (a control byte splits the rest into the two
+ * directions, fed in growing prefixes).  Probe, done and the name
+ * helpers are exercised on the way.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hostserver.h"
+#include "fuzz_split.h"
 
-static void feed(struct hs_state *s, int dir, const uint8_t *b, size_t n)
+static void feed(void *state, int dir, const uint8_t *b, size_t n)
 {
-	uint8_t *copy = malloc(n ? n : 1);
-	if (!copy)
-		return;
-	memcpy(copy, b, n);
-	(void)hs_probe(copy, n, dir);
-	hs_consume(s, dir, copy, n);
+	struct hs_state *s = state;
+	(void)hs_probe(b, n, dir);
+	hs_consume(s, dir, b, n);
 	(void)hs_done(s);
-	free(copy);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
-		return 0;
-	uint32_t rnd = data[0] * 2654435761u + 1;
-	size_t n = size - 1, split = (size_t)data[0] * n / 255;
-	const uint8_t *dir_b[2] = { data + 1, data + 1 + split };
-	size_t dir_n[2] = { split, n - split }, have[2] = { 0, 0 };
 	struct hs_state s;
 	hs_init(&s);
-	while (have[0] < dir_n[0] || have[1] < dir_n[1]) {
-		for (int d = 0; d < 2; d++) {
-			if (have[d] == dir_n[d])
-				continue;
-			rnd = rnd * 1103515245u + 12345u;
-			size_t step = 1 + (rnd >> 16) % 24;
-			have[d] = have[d] + step > dir_n[d] ? dir_n[d] : have[d] + step;
-			feed(&s, d, dir_b[d], have[d]);
-		}
-	}
+	fuzz_split_feed(data, size, feed, &s);
 	char v[16];
 	(void)hs_server_service(s.server_id);
 	(void)hs_outcome_name(s.outcome);
