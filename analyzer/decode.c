@@ -6,7 +6,9 @@
  * loopback (DLT_NULL, DLT_LOOP).  IPv4 with options; fragments: the first one
  * is decoded, later ones are skipped and counted.  IPv6 with its extension
  * headers walked (hop-by-hop, routing, fragment, destination options, AH).
- * IPv6-in-IPv4 and IP-in-IP tunnels are opened (a bounded depth).  TCP with
+ * Tunnels are opened, to a bounded depth: IPv6-in-IPv4 and IP-in-IP, GRE
+ * (with ERSPAN type II and transparent Ethernet bridging), VXLAN and GTP-U;
+ * the packet then carries the innermost addresses and IP header.  TCP with
  * options.  All reads go through the bounded cursor.
  */
 #include "decode.h"
@@ -71,6 +73,81 @@ bool decode_linktype_supported(int dlt)
 }
 
 static enum decode_result decode_ip(struct cursor c, struct packet *pkt, int depth);
+static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struct packet *pkt, int depth);
+
+#define UDP_GTPU 2152
+#define UDP_VXLAN 4789
+#define GRE_ERSPAN2 0x88BE
+#define GRE_TEB 0x6558
+
+/* GRE (RFC 2784/2890): flags and version, protocol type, then optional
+ * checksum, key and sequence words; ERSPAN type II adds 8 bytes before the
+ * mirrored Ethernet frame. */
+static enum decode_result decode_gre(struct cursor c, struct packet *pkt, int depth)
+{
+	uint16_t flags = cur_be16(&c);
+	uint16_t type = cur_be16(&c);
+	if (c.err)
+		return DEC_TRUNCATED_IP;
+	if (flags & 0x0007)
+		return DEC_NON_TCP;             /* GRE version 1 (PPTP) and others */
+	size_t opt = ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + ((flags & 0x1000) ? 4 : 0);
+	if (!cur_skip(&c, opt))
+		return DEC_TRUNCATED_IP;
+	if (type == GRE_ERSPAN2) {
+		if (!cur_skip(&c, 8))
+			return DEC_TRUNCATED_IP;
+		type = GRE_TEB;
+	}
+	if (type == GRE_TEB) {
+		if (!cur_skip(&c, 12))
+			return DEC_TRUNCATED_LINK;
+		uint16_t et = cur_be16(&c);
+		if (c.err)
+			return DEC_TRUNCATED_LINK;
+		return decode_ethertype(c, et, pkt, depth + 1);
+	}
+	return decode_ethertype(c, type, pkt, depth + 1);
+}
+
+/* UDP tunnels: GTP-U (3GPP TS 29.281: 8 bytes, 4 more when E, S or PN is
+ * set, then the extension headers) and VXLAN (RFC 7348: 8 bytes, then an
+ * Ethernet frame).  Other UDP is not ours. */
+static enum decode_result decode_udp(struct cursor c, struct packet *pkt, int depth)
+{
+	cur_skip(&c, 2);
+	uint16_t dport = cur_be16(&c);
+	if (!cur_skip(&c, 4))
+		return DEC_NON_TCP;
+	if (dport == UDP_GTPU) {
+		uint8_t flags = cur_u8(&c);
+		uint8_t type = cur_u8(&c);
+		if (!cur_skip(&c, 6) || (flags >> 5) != 1 || type != 0xFF)
+			return DEC_NON_TCP;             /* not GTPv1 user data (G-PDU) */
+		if (flags & 0x07) {
+			cur_skip(&c, 3);
+			uint8_t next = cur_u8(&c);
+			for (int i = 0; next && i < 8 && !c.err; i++) {
+				uint8_t words = cur_u8(&c);
+				if (words == 0 || !cur_skip(&c, (size_t)words * 4 - 2))
+					return DEC_TRUNCATED_IP;
+				next = cur_u8(&c);
+			}
+		}
+		if (c.err)
+			return DEC_TRUNCATED_IP;
+		return decode_ip(cur_rest(&c), pkt, depth + 1);
+	}
+	if (dport == UDP_VXLAN) {
+		if (!cur_skip(&c, 8 + 12))
+			return DEC_TRUNCATED_LINK;
+		uint16_t et = cur_be16(&c);
+		if (c.err)
+			return DEC_TRUNCATED_LINK;
+		return decode_ethertype(c, et, pkt, depth + 1);
+	}
+	return DEC_NON_TCP;
+}
 
 static enum decode_result decode_tcp(struct cursor c, struct packet *pkt, uint32_t wire_len)
 {
@@ -110,6 +187,14 @@ static enum decode_result decode_l4(struct cursor c, uint8_t proto, struct packe
 		if (depth >= MAX_TUNNEL_DEPTH)
 			return DEC_TUNNEL_DEPTH;
 		return decode_ip(c, pkt, depth + 1);
+	case 17:
+		if (depth >= MAX_TUNNEL_DEPTH)
+			return DEC_TUNNEL_DEPTH;
+		return decode_udp(c, pkt, depth);
+	case 47:
+		if (depth >= MAX_TUNNEL_DEPTH)
+			return DEC_TUNNEL_DEPTH;
+		return decode_gre(c, pkt, depth);
 	default:
 		return DEC_NON_TCP;
 	}
@@ -137,7 +222,7 @@ static enum decode_result decode_ipv4(struct cursor c, struct packet *pkt, int d
 	cur_copy(&h, dst, 4);
 	addr_from_v4(&pkt->src, src);
 	addr_from_v4(&pkt->dst, dst);
-	if (depth == 0) {
+	{                                 /* the innermost IP header goes to nDPI */
 		struct cursor v = c;      /* view handed to nDPI, bounded by l3_len */
 		pkt->l3_len = (uint32_t)cur_left(&v);
 		pkt->l3 = cur_view(&v, pkt->l3_len);
@@ -165,7 +250,7 @@ static enum decode_result decode_ipv6(struct cursor c, struct packet *pkt, int d
 		return DEC_TRUNCATED_IP;
 	if ((cur_peek_u8(&c, 0) >> 4) != 6)
 		return DEC_BAD_IP;
-	if (depth == 0) {
+	{
 		struct cursor v = c;
 		pkt->l3_len = (uint32_t)cur_left(&v);
 		pkt->l3 = cur_view(&v, pkt->l3_len);
@@ -221,7 +306,7 @@ static enum decode_result decode_ip(struct cursor c, struct packet *pkt, int dep
 	}
 }
 
-static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struct packet *pkt)
+static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struct packet *pkt, int depth)
 {
 	for (int tags = 0; type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD; tags++) {
 		if (tags >= MAX_VLAN_TAGS || !cur_skip(&c, 2))
@@ -231,8 +316,8 @@ static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struc
 			return DEC_TRUNCATED_LINK;
 	}
 	if (type == ETH_IPV4 || type == ETH_IPV6)
-		return decode_ip(cur_rest(&c), pkt, 0);
-	return DEC_NON_IP;
+		return decode_ip(cur_rest(&c), pkt, depth);
+	return depth ? DEC_NON_TCP : DEC_NON_IP;
 }
 
 static enum decode_result decode_null(struct cursor c, int dlt, struct packet *pkt)
@@ -268,7 +353,7 @@ enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, 
 			uint16_t type = cur_be16(&c);
 			if (c.err)
 				return DEC_TRUNCATED_LINK;
-			return decode_ethertype(c, type, pkt);
+			return decode_ethertype(c, type, pkt, 0);
 		}
 	case DLT_LINUX_SLL:
 		if (!cur_skip(&c, 14))
@@ -277,14 +362,14 @@ enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, 
 			uint16_t type = cur_be16(&c);
 			if (c.err)
 				return DEC_TRUNCATED_LINK;
-			return decode_ethertype(c, type, pkt);
+			return decode_ethertype(c, type, pkt, 0);
 		}
 	case DLT_LINUX_SLL2:
 		{
 			uint16_t type = cur_be16(&c);
 			if (!cur_skip(&c, 18))
 				return DEC_TRUNCATED_LINK;
-			return decode_ethertype(c, type, pkt);
+			return decode_ethertype(c, type, pkt, 0);
 		}
 	case DLT_NULL: case DLT_LOOP:
 		return decode_null(c, dlt, pkt);
@@ -341,8 +426,13 @@ int decode_ports(int dlt, const uint8_t *frame, uint32_t caplen, uint16_t *sport
 	}
 	if (c.err)
 		return -1;
-	if (proto == 4 || proto == 41)
+	if (proto == 4 || proto == 41 || proto == 47)
 		return -1;                      /* a tunnel: let the full decoder open it */
+	if (proto == 17) {
+		uint16_t udport = cur_peek_be16(&c, l4 + 2);
+		if (c.err || udport == UDP_GTPU || udport == UDP_VXLAN)
+			return -1;
+	}
 	if (proto != 6)
 		return proto;
 	*sport = cur_peek_be16(&c, l4);

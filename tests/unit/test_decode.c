@@ -236,6 +236,74 @@ static void six_in_four(void **st)
 	assert_false(addr_is_v4(&p.dst));
 }
 
+/* An inner IPv4/TCP packet wrapped by `wrap` bytes, inside outer IPv4 of protocol `proto`. */
+static size_t tunnel(uint8_t *f, uint8_t proto, const uint8_t *wrap, size_t wlen)
+{
+	uint8_t inner[96], l4[64];
+	size_t l4len = put_tcp(l4, 40100, 9476, 0x02, "", 0);
+	size_t ihl = put_ipv4(inner, 6, l4len, 0, 0);
+	inner[15] = 99;                                   /* inner client 192.0.2.99 */
+	memcpy(inner + ihl, l4, l4len);
+	size_t inlen = ihl + l4len;
+	size_t ohl = put_ipv4(f, proto, wlen + inlen, 0, 0);
+	f[12] = 203; f[13] = 0; f[14] = 113; f[15] = 1;   /* outer 203.0.113.1 */
+	memcpy(f + ohl, wrap, wlen);
+	memcpy(f + ohl + wlen, inner, inlen);
+	return ohl + wlen + inlen;
+}
+
+static void tunnels(void **st)
+{
+	(void)st;
+	uint8_t f[256];
+	struct packet p;
+	/* GTP-U: UDP to 2152, GTPv1 G-PDU (flags 0x30, type 0xFF), no options */
+	const uint8_t gtp[] = { 0x08, 0x68, 0x08, 0x68, 0x00, 0x00, 0x00, 0x00,
+				0x30, 0xFF, 0x00, 0x28, 0x00, 0x00, 0x00, 0x01 };
+	size_t n = tunnel(f, 17, gtp, sizeof gtp);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)n, &p), DEC_OK);
+	assert_int_equal(p.dport, 9476);
+	assert_int_equal(p.src.b[15], 99);                  /* the inner addresses */
+	/* GTP-U with the sequence flag: 4 more bytes, no extension */
+	const uint8_t gtps[] = { 0x08, 0x68, 0x08, 0x68, 0x00, 0x00, 0x00, 0x00,
+				 0x32, 0xFF, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07, 0x00, 0x00 };
+	n = tunnel(f, 17, gtps, sizeof gtps);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)n, &p), DEC_OK);
+	assert_int_equal(p.dport, 9476);
+	/* GTP control (not a G-PDU) is not TCP */
+	uint8_t gtpc[sizeof gtp];
+	memcpy(gtpc, gtp, sizeof gtp);
+	gtpc[9] = 0x01;
+	n = tunnel(f, 17, gtpc, sizeof gtpc);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)n, &p), DEC_NON_TCP);
+	/* GRE with a key, carrying IPv4 */
+	const uint8_t gre[] = { 0x20, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x2a };
+	n = tunnel(f, 47, gre, sizeof gre);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)n, &p), DEC_OK);
+	assert_int_equal(p.src.b[15], 99);
+	/* ERSPAN type II over GRE (sequence number set): 8-byte ERSPAN header, then Ethernet */
+	uint8_t erspan[4 + 4 + 8 + 14] = { 0x10, 0x00, 0x88, 0xBE, 0, 0, 0, 1, 0x10, 0, 0, 1, 0, 0, 0, 0 };
+	erspan[16 + 12] = 0x08;
+	erspan[16 + 13] = 0x00;
+	n = tunnel(f, 47, erspan, sizeof erspan);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)n, &p), DEC_OK);
+	assert_int_equal(p.dport, 9476);
+	/* VXLAN: UDP to 4789, 8-byte header, then Ethernet */
+	uint8_t vx[8 + 8 + 14] = { 0x12, 0x34, 0x12, 0xB5, 0, 0, 0, 0, 0x08, 0, 0, 0, 0, 0, 0x64, 0 };
+	vx[16 + 12] = 0x08;
+	vx[16 + 13] = 0x00;
+	n = tunnel(f, 17, vx, sizeof vx);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)n, &p), DEC_OK);
+	assert_int_equal(p.dport, 9476);
+	/* a truncated GTP header */
+	n = tunnel(f, 17, gtp, sizeof gtp);
+	assert_int_not_equal(decode_frame(DLT_RAW, f, 20 + 8 + 4, &p), DEC_OK);
+	/* ordinary UDP (DNS) stays non-TCP */
+	const uint8_t dns[] = { 0x12, 0x34, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00 };
+	n = tunnel(f, 17, dns, sizeof dns);
+	assert_int_equal(decode_frame(DLT_RAW, f, (uint32_t)n, &p), DEC_NON_TCP);
+}
+
 static void unsupported_linktypes(void **st)
 {
 	(void)st;
@@ -258,6 +326,7 @@ int main(void)
 		cmocka_unit_test(ipv4_bad_and_truncated),
 		cmocka_unit_test(ipv6_with_extensions),
 		cmocka_unit_test(six_in_four),
+		cmocka_unit_test(tunnels),
 		cmocka_unit_test(unsupported_linktypes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
