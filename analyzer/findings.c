@@ -22,6 +22,7 @@ static const char *const names[FND_COUNT] = {
 	[FND_HANDSHAKE_FAILED] = "tls-handshake-failed",
 	[FND_MISMATCH] = "port-mismatch",
 	[FND_SIGNON_FAILED] = "signon-failed",
+	[FND_SERVER_ID_MISMATCH] = "server-id-mismatch",
 };
 
 const char *finding_name(enum finding f)
@@ -31,9 +32,19 @@ const char *finding_name(enum finding f)
 
 #define WEAK_FAMILIES (TLSF_NULL | TLSF_EXPORT | TLSF_ANON | TLSF_RC4 | TLSF_DES | TLSF_3DES)
 
+bool server_id_mismatch(const struct flow_record *r)
+{
+	if (!r->hs || !r->hs->valid || !r->service || r->hs->routed)
+		return false;
+	const char *by_id = hs_server_service(r->hs->server_id);
+	return by_id && strcmp(by_id, r->service) != 0;
+}
+
 uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 {
 	uint32_t f = 0;
+	if (server_id_mismatch(r))
+		f |= 1u << FND_SERVER_ID_MISMATCH;
 	/* the port mapper is cleartext by design, for secure lookups too */
 	if (r->transport == TR_CLEARTEXT && r->cls != PC_SECURE && r->cls != PC_MAPPER)
 		f |= 1u << FND_CLEARTEXT;

@@ -28,6 +28,7 @@ enum finding {
 	FND_HANDSHAKE_FAILED,       /* with the alert, when one was seen */
 	FND_MISMATCH,               /* the bytes disagree with the port */
 	FND_SIGNON_FAILED,
+	FND_SERVER_ID_MISMATCH,     /* the host-server datastream names another server than the port */
 	FND_COUNT
 };
 
@@ -35,6 +36,8 @@ enum finding {
 
 const char *finding_name(enum finding f);
 uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us);
+/* The host-server server ID names another service than the port's. */
+bool server_id_mismatch(const struct flow_record *r);
 
 /* What the client offered, over all its TLS flows (feed each flow). */
 struct offer_summary {

@@ -142,13 +142,15 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	fputs("]}", f);
 }
 
-static void json_hostserver(const struct report_ctx *c, FILE *f, const struct hs_state *h)
+static void json_hostserver(const struct report_ctx *c, FILE *f, const struct flow_record *r)
 {
+	const struct hs_state *h = r->hs;
 	char buf[32];
 	fputs("{\"server_id\":", f);
 	snprintf(buf, sizeof buf, "%04X", h->server_id);
 	json_str(f, buf);
 	fputs(",\"server_id_service\":", f); json_str(f, hs_server_service(h->server_id));
+	fprintf(f, ",\"server_id_mismatch\":%s", server_id_mismatch(r) ? "true" : "false");
 	fputs(",\"requests\":[", f);
 	for (int i = 0; i < h->n_req_ids; i++)
 		fprintf(f, "%s\"%04X\"", i ? "," : "", h->req_ids[i]);
@@ -258,7 +260,7 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 	fputs(",\"end\":", f); json_str(f, fmt_time(r->end_us, t));
 	fputs(",\"internal\":", f); fputs(r->internal ? "true" : "false", f);
 	fputs(",\"content\":", f); json_str(f, app_name(r->app));
-	if (r->hs) { fputs(",\"hostserver\":", f); json_hostserver(c, f, r->hs); }
+	if (r->hs) { fputs(",\"hostserver\":", f); json_hostserver(c, f, r); }
 	if (r->tn) { fputs(",\"telnet\":", f); json_telnet(c, f, r->tn); }
 	if (r->drda) { fputs(",\"drda\":", f); json_drda(f, r->drda); }
 	fputs(",\"ndpi\":", f);
