@@ -13,8 +13,10 @@ lab's clients sent (pcaps/secrets.json).  Differences print as a readable
 diff.
 """
 import glob
+import hashlib
 import json
 import os
+import subprocess
 
 from tap import ok, skip, run, done, sanitizer_report, PCAPS
 
@@ -121,6 +123,68 @@ def compare_capture(cap, truth):
     return doc
 
 
+def syn_times(cap):
+    """(time, client ip, client port, server port) of every SYN, from tshark."""
+    p = subprocess.run(["tshark", "-r", cap, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields",
+                        "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport",
+                        "-e", "tcp.dstport"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=120)
+    out = []
+    for line in p.stdout.decode().splitlines():
+        t, v4, v6, sp, dp = line.split("\t")
+        out.append((float(t), v4 or v6, int(sp), int(dp)))
+    return sorted(out)
+
+
+def check_mapper_links(cap, doc):
+    """Each answered port-mapper lookup links to the client's next connection to
+    that port, by tshark's SYN times (a connection answers one lookup)."""
+    syns = syn_times(cap)
+    flows = doc["flows"]
+    claimed, diff, n = set(), [], 0
+    for i, f in enumerate(flows):
+        m = f.get("mapper") or {}
+        if m.get("port") is None:
+            continue
+        n += 1
+        t0 = next((t for t, ip, sp, dp in syns if ip == f["client_ip"] and sp == f["client_port"] and dp == 449), None)
+        want = next(((ip, sp) for t, ip, sp, dp in syns if t0 is not None and t >= t0 and ip == f["client_ip"]
+                     and dp == m["port"] and (ip, sp) not in claimed), None)
+        got = m.get("next_connection")
+        gotk = (flows[got]["client_ip"], flows[got]["client_port"]) if got is not None else None
+        if want:
+            claimed.add(want)
+        if gotk != want:
+            diff.append(f"  {f['client_ip']}:{f['client_port']} asked {m.get('requested')} -> {m['port']}: "
+                        f"next connection by tshark {want}, tlsready {gotk}")
+    if n:
+        ok(not diff, f"{os.path.basename(cap)}: {n} port-mapper lookups linked to the connection that followed",
+           "\n".join(diff))
+
+
+def check_certificates(cap, doc):
+    """Every server certificate tshark reassembles (out-of-order segments
+    included) is the one tlsready reports: the lossy and reordered captures
+    still give the certificate when every byte was captured."""
+    p = subprocess.run(["tshark", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", cap, "-Y",
+                        "tls.handshake.type == 11", "-T", "fields", "-E", "occurrence=f", "-e", "tcp.srcport",
+                        "-e", "tcp.dstport", "-e", "tls.handshake.certificate"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=120)
+    flows = {(f["server_port"], f["client_port"]): f for f in doc["flows"]}
+    diff, n = [], 0
+    for line in p.stdout.decode().splitlines():
+        sp, cp, der = line.split("\t")
+        f = flows.get((int(sp), int(cp)))
+        if not der or not f:
+            continue
+        n += 1
+        want = hashlib.sha256(bytes.fromhex(der)).hexdigest()
+        got = ((f.get("tls") or {}).get("server_cert") or {}).get("sha256")
+        if got != want:
+            diff.append(f"  {cp}->{sp}: tshark {want[:16]}..., tlsready {got}")
+    if n:
+        ok(not diff, f"{os.path.basename(cap)}: {n} server certificates as tshark reassembles them", "\n".join(diff))
+
+
 def verdicts(doc, full):
     v = []
     for f in doc["flows"]:
@@ -143,7 +207,10 @@ for tpath in truths:
     if not os.path.exists(cap):
         ok(False, f"{os.path.relpath(tpath, PCAPS)}: its capture exists", cap)
         continue
-    compare_capture(cap, truth)
+    doc = compare_capture(cap, truth)
+    if doc:
+        check_mapper_links(cap, doc)
+        check_certificates(cap, doc)
 
 # Format variants: pcaps/formats*.pcap* are one capture in several forms
 # (pcap, pcapng, VLAN, SLL, SLL2, nanoseconds, snaplen 96, cut mid-packet).
