@@ -16,7 +16,9 @@ import glob
 import hashlib
 import json
 import os
+import struct
 import subprocess
+import tempfile
 
 from tap import ok, skip, run, done, sanitizer_report, PCAPS
 
@@ -185,6 +187,71 @@ def check_certificates(cap, doc):
         ok(not diff, f"{os.path.basename(cap)}: {n} server certificates as tshark reassembles them", "\n".join(diff))
 
 
+def read_pcap(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    hdr, off, pkts = data[:24], 24, []
+    while off + 16 <= len(data):
+        caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+        pkts.append(data[off:off + 16 + caplen])
+        off += 16 + caplen
+    return hdr, pkts
+
+
+def check_reordered(cap):
+    """Reorder by hand: in the first TLS connection whose server sends its
+    certificate in several segments, swap two of those segments and send one
+    again (a retransmission).  The certificate must still be the one tshark
+    reads from the original capture."""
+    tmp = tempfile.mkdtemp(prefix="tlsready-reorder-")
+    plain = os.path.join(tmp, "plain.pcap")
+    if subprocess.run(["editcap", "-F", "pcap", cap, plain], stderr=subprocess.DEVNULL).returncode != 0:
+        skip("reordered certificate", "editcap failed")
+        return
+    hdr, pkts = read_pcap(plain)
+    linktype = struct.unpack("<I", hdr[20:24])[0]
+    if linktype != 1:
+        skip("reordered certificate", f"link type {linktype}")
+        return
+    p = subprocess.run(["tshark", "-r", cap, "-Y", "tls.handshake.type == 11", "-T", "fields", "-e", "tcp.srcport",
+                        "-e", "tcp.dstport"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60)
+    with_cert = {tuple(map(int, l.split("\t"))) for l in p.stdout.decode().splitlines() if l.strip()}
+    data_pkts = []
+    for i, p in enumerate(pkts):
+        fr = p[16:]
+        if len(fr) < 54 or fr[12:14] != b"\x08\x00" or fr[23] != 6:
+            continue
+        ihl = (fr[14] & 15) * 4
+        tcp = fr[14 + ihl:]
+        sport, dport = struct.unpack("!HH", tcp[:4])
+        plen = struct.unpack("!H", fr[16:18])[0] - ihl - (tcp[12] >> 4) * 4
+        if plen > 0 and (sport, dport) in with_cert:
+            data_pkts.append((i, sport, dport))
+    pair = next(((a, b) for a, b in zip(data_pkts, data_pkts[1:]) if a[1:] == b[1:] and b[0] == a[0] + 1), None)
+    if not pair:
+        skip("reordered certificate", "no server flight of two segments found")
+        return
+    i, j = pair[0][0], pair[1][0]
+    pkts[i], pkts[j] = pkts[j], pkts[i]
+    pkts.insert(j + 1, pkts[i])       # the first-sent segment once more, after both
+    out = os.path.join(tmp, "reordered.pcap")
+    with open(out, "wb") as f:
+        f.write(hdr + b"".join(pkts))
+    rc, stdout, err = run(["-r", out, "--format", "json", "-q"])
+    doc = json.loads(stdout)
+    f = next((x for x in doc["flows"] if x["server_port"] == pair[0][1] and x["client_port"] == pair[0][2]), {})
+    p = subprocess.run(["tshark", "-r", cap, "-Y", f"tls.handshake.type == 11 && tcp.srcport == {pair[0][1]} && "
+                        f"tcp.dstport == {pair[0][2]}", "-T", "fields", "-E", "occurrence=f", "-e",
+                        "tls.handshake.certificate"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60)
+    der = p.stdout.decode().strip()
+    want = hashlib.sha256(bytes.fromhex(der)).hexdigest() if der else None
+    got = ((f.get("tls") or {}).get("server_cert") or {}).get("sha256")
+    c = doc["capture"]["counters"]
+    ok(want and got == want and c["stream_out_of_order"] >= 1 and c["stream_retransmitted"] >= 1,
+       f"{os.path.basename(cap)} with two certificate segments swapped and one resent: same certificate",
+       f"want {want} got {got} counters {c}")
+
+
 def verdicts(doc, full):
     v = []
     for f in doc["flows"]:
@@ -211,6 +278,8 @@ for tpath in truths:
     if doc:
         check_mapper_links(cap, doc)
         check_certificates(cap, doc)
+
+check_reordered(os.path.join(PCAPS, "longchain.pcapng"))
 
 # Format variants: pcaps/formats*.pcap* are one capture in several forms
 # (pcap, pcapng, VLAN, SLL, SLL2, nanoseconds, snaplen 96, cut mid-packet).
