@@ -697,28 +697,6 @@ static void json_time(FILE *f, int64_t us)
 	json_str(f, us ? fmt_time(us, t) : NULL);
 }
 
-static void json_nameset(FILE *f, const struct name_set *s)
-{
-	fputc('[', f);
-	for (int i = 0; i < s->n; i++) {
-		fputs(i ? "," : "", f);
-		json_str(f, s->v[i]);
-	}
-	fputc(']', f);
-}
-
-static void json_versions(FILE *f, uint32_t bits)
-{
-	uint16_t v[8];
-	int n = inv_versions(bits, v, 8);
-	fputc('[', f);
-	for (int i = 0; i < n; i++) {
-		fputs(i ? "," : "", f);
-		json_str(f, tls_version_name(v[i]));
-	}
-	fputc(']', f);
-}
-
 static void json_sv_usage(FILE *f, const struct sv_usage *u)
 {
 	fputs("{\"server\":", f); json_str(f, u->server);
@@ -727,8 +705,8 @@ static void json_sv_usage(FILE *f, const struct sv_usage *u)
 		u->connections, u->refused, u->unanswered);
 	fputs(",\"first_seen\":", f); json_time(f, u->first_us);
 	fputs(",\"last_seen\":", f); json_time(f, u->last_us);
-	fputs(",\"users\":", f); json_nameset(f, &u->users);
-	fputs(",\"devices\":", f); json_nameset(f, &u->devices);
+	fputs(",\"users\":", f); json_string_set(f, &u->users);
+	fputs(",\"devices\":", f); json_string_set(f, &u->devices);
 	if (u->cls == PC_SECURE) {
 		fputs(",\"tls_versions\":", f);
 		json_versions(f, u->tls_versions);
@@ -753,10 +731,10 @@ static void json_sv_client(const struct rep *r, const struct sv_client *c)
 			}
 		fputc(']', f);
 	}
-	fputs(",\"mapper_requests\":", f); json_nameset(f, &c->mapper_requests);
+	fputs(",\"mapper_requests\":", f); json_string_set(f, &c->mapper_requests);
 	fprintf(f, ",\"internal\":%s", c->internal ? "true" : "false");
-	fputs(",\"users\":", f); json_nameset(f, &c->users);
-	fputs(",\"devices\":", f); json_nameset(f, &c->devices);
+	fputs(",\"users\":", f); json_string_set(f, &c->users);
+	fputs(",\"devices\":", f); json_string_set(f, &c->devices);
 	fprintf(f, ",\"signon_failures\":%" PRIu64, c->signon_failures);
 	fputs(",\"first_seen\":", f); json_time(f, c->first_us);
 	fputs(",\"last_seen\":", f); json_time(f, c->last_us);

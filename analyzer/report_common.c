@@ -339,3 +339,25 @@ void json_capture(const struct report_ctx *c, FILE *f)
 	json_str(f, c->st->exit_code == 2 && c->st->error[0] ? c->st->error : NULL);
 	fputc('}', f);
 }
+
+void json_versions(FILE *f, uint32_t bits)
+{
+	uint16_t v[8];
+	int n = inv_versions(bits, v, 8);
+	fputc('[', f);
+	for (int i = 0; i < n; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, tls_version_name(v[i]));
+	}
+	fputc(']', f);
+}
+
+void json_string_set(FILE *f, const struct name_set *s)
+{
+	fputc('[', f);
+	for (int i = 0; i < s->n; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, s->v[i]);
+	}
+	fputc(']', f);
+}

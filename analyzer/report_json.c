@@ -20,18 +20,6 @@ static void json_names(FILE *f, const struct report_ctx *c, const struct name_se
 	fputc(']', f);
 }
 
-static void json_versions(FILE *f, uint32_t bits)
-{
-	uint16_t v[8];
-	int n = inv_versions(bits, v, 8);
-	fputc('[', f);
-	for (int i = 0; i < n; i++) {
-		fputs(i ? "," : "", f);
-		json_str(f, tls_version_name(v[i]));
-	}
-	fputc(']', f);
-}
-
 static void json_usage(const struct report_ctx *c, FILE *f, const struct inv_usage *u, bool secure)
 {
 	char a[ADDR_STRLEN], t[32];
