@@ -124,6 +124,20 @@ static void progress_show(struct progress *pg, const struct engine *e, FILE *f, 
  * several times cheaper.  Frames that are not TCP count as filtered, as
  * they would with BPF.
  */
+/* Capture time in microseconds; hostile files can hold any 64-bit second
+ * count, so it saturates instead of overflowing (nanosecond precision was
+ * requested: tv_usec holds nanoseconds). */
+static int64_t capture_time_us(const struct pcap_pkthdr *h)
+{
+	const int64_t max_s = INT64_MAX / 1000000 / 4;   /* room left for timeouts added to it */
+	int64_t s = (int64_t)h->ts.tv_sec;
+	if (s > max_s)
+		s = max_s;
+	if (s < -max_s)
+		s = -max_s;
+	return s * 1000000 + (int64_t)h->ts.tv_usec / 1000;
+}
+
 static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h, const uint8_t *data,
 			 const struct bpf_program *prog, bool have_prog, bool c_prefilter)
 {
@@ -145,7 +159,7 @@ static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h,
 	struct packet p;
 	p.index = e->cnt.packets - 1;
 	/* nanosecond precision was requested: tv_usec holds nanoseconds */
-	p.ts_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec / 1000;
+	p.ts_us = capture_time_us(h);
 	p.caplen = h->caplen;
 	p.wirelen = h->len;
 	enum decode_result r = decode_frame(dlt, data, h->caplen, &p);

@@ -29,7 +29,8 @@ char *fmt_time(int64_t us, char *buf)
 		s--;
 	}
 	struct tm tm;
-	gmtime_r(&s, &tm);
+	if (!gmtime_r(&s, &tm))
+		memset(&tm, 0, sizeof tm);   /* a time no calendar holds: printed as year 1900 */
 	size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, 32 - n, ".%06ldZ", frac);
 	return buf;
