@@ -221,15 +221,20 @@ static void complete_record(struct flow_record *r, const struct flow *f, enum en
 static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
 {
 	struct flow_record *r = f->result;
-	end_inspection(e, f, r);
-	complete_record(r, f, why);
 	switch (why) {
 	case END_IDLE: e->cnt.flows_idle++; break;
 	case END_CLOSED: break;
 	case END_EVICTED: e->cnt.flows_evicted++; break;
 	case END_NEW_SYN: e->cnt.flows_reused++; break;
-	case END_INPUT: if (r->tcp == TCP_OPEN) e->cnt.flows_open++; break;
+	case END_INPUT: if (tcp_outcome(f, why) == TCP_OPEN) e->cnt.flows_open++; break;
 	}
+	if (!r) {                  /* a light flow that never showed IBM i bytes */
+		e->cnt.flows_other++;
+		flow_remove(&e->ft, f);
+		return;
+	}
+	end_inspection(e, f, r);
+	complete_record(r, f, why);
 	bool ibmi = classify_is_ibmi(r);
 	if (ibmi)
 		server_add(e, &r->srv);
@@ -263,6 +268,20 @@ static bool src_is_client(const struct engine *e, const struct packet *p)
 	return p->sport >= p->dport;
 }
 
+/* The record's identity, from its flow and the catalogue. */
+static void start_record(struct flow_record *r, const struct flow *f, const struct service_info *si)
+{
+	r->seq_no = f->first_index;   /* the first packet's frame number: one order for every thread */
+	r->cli = f->cli;
+	r->srv = f->srv;
+	r->cport = f->cport;
+	r->sport = f->sport;
+	r->service = si->name;
+	r->cls = si->cls;
+	r->learned_port = si->learned;
+	r->link = -1;
+}
+
 /* nDPI and the full dissectors run on flows that can be reported by their
  * port or server; the rest are only probed for IBM i bytes (light). */
 static bool start_dpi(struct engine *e, struct inspect *in)
@@ -287,9 +306,10 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 	const struct addr *srv = cli ? &p->dst : &p->src;
 	struct service_info si = lookup_service(e, srv, cli ? p->dport : p->sport);
 	bool full = si.name || configured_server(e, srv);
-	struct flow_record *r = calloc(1, sizeof *r);
+	/* light flows get their record only if their bytes turn out to be IBM i */
+	struct flow_record *r = full ? calloc(1, sizeof *r) : NULL;
 	struct inspect *in = full ? calloc(1, sizeof *in) : NULL;
-	struct flow *f = r && (in || !full) ? flow_create(&e->ft, p, cli) : NULL;
+	struct flow *f = (r && in) || !full ? flow_create(&e->ft, p, cli) : NULL;
 	if (!f) {
 		free(r);
 		free(in);
@@ -300,16 +320,10 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 	f->result = r;
 	f->insp = in;
 	f->light = !full;
+	f->first_index = p->index;
 	f->midstream = (p->flags & (TH_SYN | TH_ACK)) != TH_SYN;
-	r->seq_no = p->index;   /* the first packet's frame number: one order for every thread */
-	r->cli = f->cli;
-	r->srv = f->srv;
-	r->cport = f->cport;
-	r->sport = f->sport;
-	r->service = si.name;
-	r->cls = si.cls;
-	r->learned_port = si.learned;
-	r->link = -1;
+	if (r)
+		start_record(r, f, &si);
 	if (in)
 		in->dpi_done = !start_dpi(e, in);
 	e->cnt.flows++;
@@ -343,11 +357,17 @@ static void light_probe(struct engine *e, struct flow *f, int dir, const struct 
 		return;
 	}
 	struct inspect *in = calloc(1, sizeof *in);
-	if (!in) {
+	struct flow_record *r = calloc(1, sizeof *r);
+	if (!in || !r) {
+		free(in);
+		free(r);
 		f->light = 0;
 		e->cnt.alloc_failures++;
 		return;
 	}
+	struct service_info si = lookup_service(e, &f->srv, f->sport);
+	start_record(r, f, &si);
+	f->result = r;
 	in->dpi_done = true;
 	if (f->syn)
 		stream_set_isn(&in->dir[0], f->isn[0]);
@@ -442,7 +462,7 @@ void engine_packet(struct engine *e, const struct packet *p)
 		f->isn[1] = p->seq;
 		if (f->insp)
 			stream_set_isn(&f->insp->dir[1], p->seq);
-		if (r->service)
+		if (r && r->service)
 			server_add(e, &f->srv);
 	}
 	if (p->flags & TH_RST) {

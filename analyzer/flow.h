@@ -34,6 +34,7 @@ struct flow {
 	uint32_t idx;              /* own index in the pool */
 	uint32_t lru_prev, lru_next;
 	uint64_t seq_no;           /* creation order */
+	uint64_t first_index;      /* frame number of the first packet */
 	int64_t first_us, last_us;
 	uint64_t bytes[2];         /* wire bytes (IP length) per direction */
 	uint64_t payload[2];       /* TCP payload bytes per direction */
