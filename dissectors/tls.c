@@ -45,6 +45,7 @@
  * own lengths sets malformed[dir], and facts read before the break are kept.
  */
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -229,6 +230,32 @@ static void copy_printable(char *dst, size_t cap, struct cursor *c, size_t n)
 }
 
 /* ------------------------------------------------------ fingerprint sinks */
+
+/*
+ * OpenSSL 3 looks an algorithm up (under a lock) on every EVP_DigestInit_ex
+ * with EVP_md5()/EVP_sha256(); fetching MD5 and SHA-256 once and keeping
+ * them for the life of the process takes that off the per-flow path.
+ */
+static EVP_MD *fetched_md5, *fetched_sha256;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+	fetched_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	fetched_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *md_md5(void)
+{
+	pthread_once(&fetch_once, fetch_digests);
+	return fetched_md5 ? fetched_md5 : EVP_md5();
+}
+
+static const EVP_MD *md_sha256(void)
+{
+	pthread_once(&fetch_once, fetch_digests);
+	return fetched_sha256 ? fetched_sha256 : EVP_sha256();
+}
 
 /* Text written to a digest, and optionally also kept (truncated) in a string. */
 struct sink {
@@ -436,7 +463,7 @@ static void ja3_client(struct tls_state *s, const struct hello_fp *fp)
 {
 	struct sink k;
 	char num[16];
-	if (!sink_open(&k, EVP_md5(), s->ja3_string, sizeof s->ja3_string))
+	if (!sink_open(&k, md_md5(), s->ja3_string, sizeof s->ja3_string))
 		return;
 	snprintf(num, sizeof num, "%u,", s->client_legacy_version);
 	sink_put(&k, num);
@@ -474,7 +501,7 @@ static void ja4_hash(char out[13], const uint16_t *v, size_t n, bool drop_sni_al
 	}
 	qsort(tmp, m, sizeof tmp[0], cmp_u16);
 	struct sink k;
-	if (!sink_open(&k, EVP_sha256(), NULL, 0)) {
+	if (!sink_open(&k, md_sha256(), NULL, 0)) {
 		out[0] = '\0';
 		return;
 	}
@@ -576,7 +603,7 @@ static void ja3s_ja4s(struct tls_state *s, const struct hello_fp *fp, uint16_t s
 {
 	struct sink k;
 	char num[16];
-	if (sink_open(&k, EVP_md5(), NULL, 0)) {
+	if (sink_open(&k, md_md5(), NULL, 0)) {
 		snprintf(num, sizeof num, "%u,%u,", s->server_legacy_version, s->cipher);
 		sink_put(&k, num);
 		sink_list(&k, fp->exts, fp->n_exts, false);
@@ -585,7 +612,7 @@ static void ja3s_ja4s(struct tls_state *s, const struct hello_fp *fp, uint16_t s
 	const char *vc = tok_name(ja4_versions, sv ? sv : s->server_legacy_version);
 	char c[13];
 	memcpy(c, "000000000000", 13);
-	if (fp->n_exts && sink_open(&k, EVP_sha256(), NULL, 0)) {
+	if (fp->n_exts && sink_open(&k, md_sha256(), NULL, 0)) {
 		sink_list(&k, fp->exts, fp->n_exts, true);
 		sink_close(&k, c, 12);
 	}
