@@ -9,6 +9,12 @@
  */
 #include "capture.h"
 
+#include <errno.h>
+#include <sys/socket.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#endif
+
 #include "workers.h"
 
 #include <errno.h>
@@ -332,6 +338,20 @@ fail:
 	pcap_close(h->p);
 	free(h);
 	return NULL;
+}
+
+bool capture_live_fanout(struct capture_handle *h, int group, char *err, size_t errlen)
+{
+#ifdef PACKET_FANOUT
+	/* a symmetric flow hash: both directions of a connection reach one socket */
+	uint32_t arg = ((uint32_t)group & 0xffff) | ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+	if (setsockopt(pcap_fileno(h->p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) == 0)
+		return true;
+	snprintf(err, errlen, "%s: cannot join fanout group %d: %s", h->o->iface, group, strerror(errno));
+#else
+	snprintf(err, errlen, "%s: this platform has no PACKET_FANOUT", h->o->iface);
+#endif
+	return false;
 }
 
 int capture_live_dispatch(struct capture_handle *h, struct capture_status *st)

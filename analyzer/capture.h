@@ -60,6 +60,9 @@ struct capture_handle;
 struct capture_handle *capture_live_open(struct engine *e, const struct capture_opts *o, struct capture_status *st);
 /* Packets handled (>= 0), or -1 after a capture error (a warning in st). */
 int capture_live_dispatch(struct capture_handle *h, struct capture_status *st);
+/* Join a PACKET_FANOUT group (Linux): packets are spread over the group's
+ * sockets by a symmetric flow hash.  False, with err, where it cannot. */
+bool capture_live_fanout(struct capture_handle *h, int group, char *err, size_t errlen);
 /* libpcap's cumulative counters into st->ps_*; false if unavailable. */
 bool capture_live_stats(struct capture_handle *h, struct capture_status *st);
 bool capture_live_refilter(struct capture_handle *h, struct capture_status *st);

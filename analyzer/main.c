@@ -93,7 +93,8 @@ static const char usage_text[] =
 "  --depth BYTES        bytes inspected per direction (default 65536)\n"
 "  --no-dpi             do not run nDPI\n"
 "  --threads N          N worker threads, connections spread by a symmetric hash; the\n"
-"                       report is the same as with one (default 1)\n"
+"                       report is the same as with one (default 1); with -i, N capture\n"
+"                       sockets in one PACKET_FANOUT group\n"
 "                         tlsready -r big.pcap --threads 2\n"
 "\n"
 "  --version            print the version\n"
@@ -338,7 +339,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlsready: %s\n", err);
 		return 2;
 	}
-	if (threads > 1 && !(e.workers = workers_start(&e, threads, err, sizeof err))) {
+	if (threads > 1 && !iface && !(e.workers = workers_start(&e, threads, err, sizeof err))) {
 		fprintf(stderr, "tlsready: %s\n", err);
 		engine_free(&e);
 		return 2;
@@ -363,7 +364,10 @@ int main(int argc, char **argv)
 		struct sigaction sa = { .sa_handler = on_signal };
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		capture_live(&e, &co, &st);
+		if (threads > 1)
+			workers_live(&e, threads, &co, &st);   /* N sockets in a fanout group */
+		else
+			capture_live(&e, &co, &st);
 	} else {
 		capture_files(&e, inputs, n_inputs, &co, &st);
 	}

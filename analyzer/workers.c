@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "x509.h"
 
@@ -249,4 +250,87 @@ void workers_finish(struct workers *ws)
 		engine_free(&w->e);
 	}
 	free(ws);
+}
+
+/* ---- live: one socket per worker in a fanout group ---- */
+
+struct live_worker {
+	pthread_t th;
+	struct engine e;
+	struct capture_handle *h;
+	struct capture_status st;
+	bool engine_ok, started;
+};
+
+static void *live_main(void *arg)
+{
+	struct live_worker *w = arg;
+	while (!capture_stop && capture_live_dispatch(w->h, &w->st) >= 0)
+		;
+	capture_live_stats(w->h, &w->st);
+	engine_flush(&w->e);
+	x509_cache_clear();
+	return NULL;
+}
+
+bool workers_live(struct engine *e, int n, const struct capture_opts *o, struct capture_status *st)
+{
+	struct live_worker *ws = calloc((size_t)n, sizeof *ws);
+	bool ok = ws != NULL;
+	int group = (int)(getpid() & 0xffff);
+	if (!ws)
+		snprintf(st->error, sizeof st->error, "out of memory");
+	engine_set_shared(e);
+	for (int i = 0; ok && i < n; i++) {
+		struct live_worker *w = &ws[i];
+		struct engine_config cfg = e->cfg;
+		cfg.max_flows = (e->cfg.max_flows + (uint32_t)n - 1) / (uint32_t)n;
+		if (!(w->engine_ok = engine_init(&w->e, &cfg, e->svc, st->error, sizeof st->error))) {
+			ok = false;
+			break;
+		}
+		engine_set_shared(&w->e);
+		if (!(w->h = capture_live_open(&w->e, o, &w->st))) {
+			snprintf(st->error, sizeof st->error, "%s", w->st.error);
+			ok = false;
+		} else if (!capture_live_fanout(w->h, group, st->error, sizeof st->error)) {
+			ok = false;
+		}
+	}
+	for (int i = 0; ok && i < n; i++) {
+		if (pthread_create(&ws[i].th, NULL, live_main, &ws[i]) != 0) {
+			snprintf(st->error, sizeof st->error, "cannot start capture thread %d", i);
+			capture_stop = 1;
+			ok = false;
+			break;
+		}
+		ws[i].started = true;
+	}
+	st->live = true;
+	for (int i = 0; ws && i < n; i++) {
+		struct live_worker *w = &ws[i];
+		if (w->started)
+			pthread_join(w->th, NULL);
+		if (w->h) {
+			st->ps_recv += w->st.ps_recv;
+			st->ps_drop += w->st.ps_drop;
+			st->ps_ifdrop += w->st.ps_ifdrop;
+			for (int k = 0; k < w->st.n_linktypes && i == 0; k++)
+				snprintf(st->linktypes[st->n_linktypes++], sizeof st->linktypes[0], "%s", w->st.linktypes[k]);
+			for (int k = 0; k < w->st.n_warnings && st->n_warnings < CAPTURE_MAX_WARNINGS; k++)
+				snprintf(st->warnings[st->n_warnings++], sizeof st->warnings[0], "%s", w->st.warnings[k]);
+			if (w->st.exit_code == 1 && st->exit_code < 1)
+				st->exit_code = 1;
+			capture_live_close(w->h);
+		}
+		if (w->engine_ok) {
+			if (w->started)
+				engine_merge(e, &w->e);
+			engine_free(&w->e);
+		}
+	}
+	free(ws);
+	if (!ok)
+		st->exit_code = 2;
+	return ok;
 }

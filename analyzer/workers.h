@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "capture.h"
 #include "engine.h"
 
 #define WORKERS_MAX 64
@@ -27,5 +28,12 @@ struct workers *workers_start(struct engine *e, int n, char *err, size_t errlen)
 void workers_dispatch(struct workers *w, int dlt, const struct packet *p, const uint8_t *frame);
 /* Drain, end every flow, merge everything into the reader's engine, stop the threads. */
 void workers_finish(struct workers *w);
+/*
+ * Live capture with N sockets in one PACKET_FANOUT group, one thread and one
+ * engine each, until capture_stop; then every flow ends and is merged into
+ * e, and the sockets' statistics are added up in st.  Returns false (st has
+ * the error) when the sockets cannot be opened or grouped.
+ */
+bool workers_live(struct engine *e, int n, const struct capture_opts *o, struct capture_status *st);
 
 #endif
