@@ -475,14 +475,6 @@ static void versions_text(uint32_t bits, char *out, size_t len)
 		snprintf(out, len, "-");
 }
 
-static void section(FILE *f, const char *title)
-{
-	fprintf(f, "\n%s\n", title);
-	for (size_t i = 0; i < strlen(title); i++)
-		fputc('-', f);
-	fputc('\n', f);
-}
-
 static double coverage(const struct sv_health *h)
 {
 	uint64_t missed = h->dropped_kernel + h->dropped_interface;
@@ -659,7 +651,7 @@ static void report_state_text(const struct rep *r)
 		" new nonsecure; %" PRIu64 " flow records kept (oldest %s)\n", v->n_clients, ns, sec, unk, fresh,
 		v->flows_stored, t2);
 
-	section(f, "Capture health");
+	text_section(f, "Capture health");
 	text_health(r, "since the time asked for", &v->window);
 	text_health(r, "everything monitored", &v->total);
 	uint64_t missed = v->window.dropped_kernel + v->window.dropped_interface;
@@ -671,21 +663,21 @@ static void report_state_text(const struct rep *r)
 		fprintf(f, "  WARNING: the capture missed %" PRIu64 " packets before then.\n",
 			v->total.dropped_kernel + v->total.dropped_interface);
 
-	section(f, "New nonsecure clients");
+	text_section(f, "New nonsecure clients");
 	text_new(r);
-	section(f, "Clients still using nonsecure ports");
+	text_section(f, "Clients still using nonsecure ports");
 	text_usage_rows(r, false, PC_NONSECURE);
-	section(f, "Last nonsecure use per client (\"clean for\" is the time since)");
+	text_section(f, "Last nonsecure use per client (\"clean for\" is the time since)");
 	text_last_use(r);
 	if (internal) {
-		section(f, "The IBM i talking to itself (loopback or its own address)");
+		text_section(f, "The IBM i talking to itself (loopback or its own address)");
 		text_usage_rows(r, true, PC_NONSECURE);
 	}
-	section(f, "Clients using secure ports only");
+	text_section(f, "Clients using secure ports only");
 	text_usage_rows(r, false, PC_SECURE);
-	section(f, "Server certificates");
+	text_section(f, "Server certificates");
 	text_certs(r);
-	section(f, "Counters (cumulative)");
+	text_section(f, "Counters (cumulative)");
 	text_counters(r);
 }
 

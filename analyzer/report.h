@@ -45,6 +45,8 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index);
 void json_versions(FILE *f, uint32_t bits);
 /* A name set as a JSON array of strings, as they are (no redaction). */
 void json_string_set(FILE *f, const struct name_set *s);
+/* A text report's section title, underlined. */
+void text_section(FILE *f, const char *title);
 /* A findings bit set as a JSON array of names. */
 void json_findings(FILE *f, uint32_t bits);
 /* The capture object (inputs, times, counters, warnings). */

@@ -362,3 +362,11 @@ void json_string_set(FILE *f, const struct name_set *s)
 	}
 	fputc(']', f);
 }
+
+void text_section(FILE *f, const char *title)
+{
+	fprintf(f, "\n%s\n", title);
+	for (size_t i = 0; i < strlen(title); i++)
+		fputc('-', f);
+	fputc('\n', f);
+}

@@ -81,14 +81,6 @@ static void usage_table(const struct report_ctx *c, bool internal, enum port_cla
 		fprintf(f, "  (none)\n");
 }
 
-static void section(FILE *f, const char *title)
-{
-	fprintf(f, "\n%s\n", title);
-	for (size_t i = 0; i < strlen(title); i++)
-		fputc('-', f);
-	fputc('\n', f);
-}
-
 static void mapper_lookups(const struct report_ctx *c)
 {
 	FILE *f = c->out;
@@ -279,25 +271,25 @@ void report_text(const struct report_ctx *c)
 		c->e->cnt.packets, c->e->n_records, c->inv->n_clients, c->inv->nonsecure_clients,
 		c->inv->secure_clients, c->inv->unknown_clients);
 
-	section(f, "Clients still using nonsecure ports");
+	text_section(f, "Clients still using nonsecure ports");
 	usage_table(c, false, PC_NONSECURE);
 	if (c->inv->internal_clients) {
-		section(f, "The IBM i talking to itself (loopback or its own address)");
+		text_section(f, "The IBM i talking to itself (loopback or its own address)");
 		fprintf(f, "  IBM's note: some IBM i web tools use the nonsecure ports over loopback. A span port\n"
 			   "  never sees this traffic; port restrictions would still break it.\n");
 		usage_table(c, true, PC_NONSECURE);
 	}
-	section(f, "Clients using secure ports only");
+	text_section(f, "Clients using secure ports only");
 	usage_table(c, false, PC_SECURE);
-	section(f, "TLS on the secure ports");
+	text_section(f, "TLS on the secure ports");
 	tls_section(c);
-	section(f, "Port-mapper lookups");
+	text_section(f, "Port-mapper lookups");
 	mapper_lookups(c);
-	section(f, "Sign-on failures");
+	text_section(f, "Sign-on failures");
 	signon_failures(c);
-	section(f, "Mismatches (the bytes disagree with the port)");
+	text_section(f, "Mismatches (the bytes disagree with the port)");
 	mismatches(c);
-	section(f, "Servers");
+	text_section(f, "Servers");
 	for (size_t i = 0; i < c->inv->n_servers; i++) {
 		const struct inv_server *s = &c->inv->servers[i];
 		fprintf(f, "  %s%s%s: %" PRIu64 " clients; ports", addr_str(&s->ip, a),
@@ -309,10 +301,10 @@ void report_text(const struct report_ctx *c)
 	}
 	if (!c->inv->n_servers)
 		fprintf(f, "  (none)\n");
-	section(f, "Counters");
+	text_section(f, "Counters");
 	counters(c);
 	if (c->st->n_warnings) {
-		section(f, "Warnings");
+		text_section(f, "Warnings");
 		for (int i = 0; i < c->st->n_warnings; i++)
 			fprintf(f, "  %s\n", c->st->warnings[i]);
 	}

@@ -527,6 +527,45 @@ static void ja4_client(struct tls_state *s, const struct hello_fp *fp)
 		 (unsigned)(fp->n_exts > 99 ? 99 : fp->n_exts), fp->alpn_fp, b, c);
 }
 
+/*
+ * A hello's extension block, for both ClientHello and ServerHello: opened
+ * from the message cursor, then (type, body) pairs one at a time; every
+ * non-GREASE type also goes into the fingerprint's extension list.  `bad`
+ * ends true when the block broke its own lengths or did not end the message.
+ */
+struct ext_iter {
+	struct cursor exts;
+	bool bad;
+};
+
+static void ext_open(struct ext_iter *it, struct cursor *m)
+{
+	it->bad = false;
+	if (cur_left(m) == 0) {
+		it->exts = cur_make(NULL, 0);   /* no extensions at all: allowed */
+		return;
+	}
+	it->exts = cur_sub(m, cur_be16(m));
+	it->bad = m->err || cur_left(m) > 0;
+}
+
+static bool ext_next(struct ext_iter *it, struct hello_fp *fp, uint16_t *type, struct cursor *e)
+{
+	if (it->exts.err || cur_left(&it->exts) == 0) {
+		it->bad |= it->exts.err;
+		return false;
+	}
+	*type = cur_be16(&it->exts);
+	*e = cur_sub(&it->exts, cur_be16(&it->exts));
+	if (it->exts.err) {
+		it->bad = true;
+		return false;
+	}
+	if (!is_grease(*type))
+		fp_add(fp->exts, &fp->n_exts, *type, &fp->overflow);
+	return true;
+}
+
 /* The cipher suite list: counts, families, fingerprint list. */
 static void client_ciphers(struct tls_state *s, struct cursor *cs, struct hello_fp *fp)
 {
@@ -571,23 +610,14 @@ static void parse_client_hello(struct tls_state *s, struct cursor *m)
 	if (cs_len == 0)
 		s->malformed[DIR_C2S] = true;   /* at least one suite is required; go on anyway */
 
-	bool bad = false;
-	if (cur_left(m) > 0) {
-		struct cursor exts = cur_sub(m, cur_be16(m));
-		bad = m->err || cur_left(m) > 0;
-		while (!exts.err && cur_left(&exts) > 0) {
-			uint16_t type = cur_be16(&exts);
-			struct cursor e = cur_sub(&exts, cur_be16(&exts));
-			if (exts.err)
-				break;
-			if (!is_grease(type))
-				fp_add(fp.exts, &fp.n_exts, type, &fp.overflow);
-			if (!client_ext(s, type, &e, &fp))
-				bad = true;
-		}
-		bad |= exts.err;
-	}
-	if (bad)
+	struct ext_iter it;
+	uint16_t type;
+	struct cursor e;
+	ext_open(&it, m);
+	while (ext_next(&it, &fp, &type, &e))
+		if (!client_ext(s, type, &e, &fp))
+			it.bad = true;
+	if (it.bad)
 		s->malformed[DIR_C2S] = true;
 	if (fp.have_sv && fp.max_sv)
 		s->client_max_version = fp.max_sv;
@@ -640,28 +670,20 @@ static void parse_server_hello(struct tls_state *s, struct cursor *m)
 		return;
 	}
 	uint16_t selected = 0;
-	bool bad = false;
 	char alpn_save[sizeof s->alpn];
 	memcpy(alpn_save, s->alpn, sizeof alpn_save);
-	if (cur_left(m) > 0) {
-		struct cursor exts = cur_sub(m, cur_be16(m));
-		bad = m->err || cur_left(m) > 0;
-		while (!exts.err && cur_left(&exts) > 0) {
-			uint16_t type = cur_be16(&exts);
-			struct cursor e = cur_sub(&exts, cur_be16(&exts));
-			if (exts.err)
-				break;
-			if (!is_grease(type))
-				fp_add(fp.exts, &fp.n_exts, type, &fp.overflow);
-			if (type == EXT_SUPPORTED_VERSIONS)
-				selected = cur_be16(&e);
-			else if (type == EXT_ALPN && !ext_alpn(s, &e, fp.alpn_fp, true))
-				bad = true;
-			bad |= e.err;
-		}
-		bad |= exts.err;
+	struct ext_iter it;
+	uint16_t type;
+	struct cursor e;
+	ext_open(&it, m);
+	while (ext_next(&it, &fp, &type, &e)) {
+		if (type == EXT_SUPPORTED_VERSIONS)
+			selected = cur_be16(&e);
+		else if (type == EXT_ALPN && !ext_alpn(s, &e, fp.alpn_fp, true))
+			it.bad = true;
+		it.bad |= e.err;
 	}
-	if (bad)
+	if (it.bad)
 		s->malformed[DIR_S2C] = true;
 
 	s->server_hello = true;
