@@ -70,6 +70,11 @@ struct dpi_flow *dpi_flow_new(void)
 	return f;
 }
 
+size_t dpi_flow_size(void)
+{
+	return SIZEOF_FLOW_STRUCT + sizeof(struct dpi_flow);
+}
+
 void dpi_flow_free(struct dpi_flow *f)
 {
 	if (!f)

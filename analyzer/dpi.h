@@ -28,6 +28,8 @@ struct dpi_result {
 struct dpi *dpi_open(char *err, size_t errlen);
 void dpi_close(struct dpi *d);
 struct dpi_flow *dpi_flow_new(void);
+/* Bytes one nDPI flow holds (its state struct and our wrapper), for the memory budget. */
+size_t dpi_flow_size(void);
 /* Feed one packet; returns true when detection is over (result filled). */
 bool dpi_feed(struct dpi *d, struct dpi_flow *f, const uint8_t *l3, uint32_t l3_len, int64_t ts_us,
 	      struct dpi_result *out);

@@ -49,6 +49,9 @@ struct inspect {
 	bool content_done;
 	bool dpi_done;
 	bool learned_applied;
+	struct flow *flow;
+	struct inspect *older, *newer;   /* the engine's list, least recently fed first */
+	uint64_t charged;                /* bytes of this struct and the nDPI flow, charged to --memcap */
 };
 
 /* ---- the set of IBM i addresses ---- */
@@ -129,6 +132,87 @@ size_t engine_servers(const struct engine *e, struct addr **out)
 	return n;
 }
 
+/* ---- inspection state and the --memcap budget ---- */
+
+static void insp_unlink(struct engine *e, struct inspect *in)
+{
+	if (in->older)
+		in->older->newer = in->newer;
+	else
+		e->insp_oldest = in->newer;
+	if (in->newer)
+		in->newer->older = in->older;
+	else
+		e->insp_newest = in->older;
+	in->older = in->newer = NULL;
+}
+
+static void insp_append(struct engine *e, struct inspect *in)
+{
+	in->older = e->insp_newest;
+	in->newer = NULL;
+	if (e->insp_newest)
+		e->insp_newest->newer = in;
+	else
+		e->insp_oldest = in;
+	e->insp_newest = in;
+}
+
+static void insp_touch(struct engine *e, struct inspect *in)
+{
+	if (e->insp_newest != in) {
+		insp_unlink(e, in);
+		insp_append(e, in);
+	}
+}
+
+static void end_inspection(struct engine *e, struct flow *f, struct flow_record *r);
+
+/* The budget is spent: the flows fed least recently lose their held data
+ * (their inspection ends with what was found so far), never the flow of the
+ * packet being handled. */
+static void reclaim(void *owner, uint64_t need)
+{
+	struct engine *e = owner;
+	uint64_t freed = 0;
+	struct inspect *in = e->insp_oldest;
+	while (in && freed < need) {
+		struct inspect *next = in->newer;
+		if (in->flow != e->current) {
+			uint64_t before = e->mem.used;
+			struct flow *f = in->flow;
+			struct flow_record *r = f->result;
+			if (r)
+				r->memcap_dropped = true;
+			end_inspection(e, f, r);
+			freed += before - e->mem.used;
+			e->cnt.memcap_inspections_ended++;
+			e->cnt.memcap_bytes_released += before - e->mem.used;
+		}
+		in = next;
+	}
+}
+
+/* A flow's inspection state, charged to the budget; NULL when it cannot be had. */
+static struct inspect *new_inspection(struct engine *e, struct flow *f, bool with_dpi)
+{
+	uint64_t charge = sizeof(struct inspect) + (with_dpi ? dpi_flow_size() : 0);
+	if (!stream_mem_take(&e->mem, charge)) {
+		e->cnt.memcap_not_inspected++;
+		return NULL;
+	}
+	struct inspect *in = calloc(1, sizeof *in);
+	if (!in) {
+		stream_mem_give(&e->mem, charge);
+		e->cnt.alloc_failures++;
+		return NULL;
+	}
+	in->flow = f;
+	in->charged = charge;
+	insp_append(e, in);
+	return in;
+}
+
 /* ---- life of a flow ---- */
 
 bool engine_init(struct engine *e, const struct engine_config *cfg, struct services *svc, char *err,
@@ -142,6 +226,9 @@ bool engine_init(struct engine *e, const struct engine_config *cfg, struct servi
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
+	e->mem.cap = cfg->memcap;
+	e->mem.reclaim = reclaim;
+	e->mem.owner = e;
 	if (!cfg->no_dpi) {
 		e->dpi = dpi_open(err, errlen);
 		if (!e->dpi)
@@ -171,19 +258,33 @@ static void end_inspection(struct engine *e, struct flow *f, struct flow_record 
 	struct inspect *in = f->insp;
 	if (!in)
 		return;
+	bool conflict = false;
 	for (int d = 0; d < 2; d++) {
-		stream_close(&in->dir[d], &e->cnt.stream);
-		r->gap[d] |= in->dir[d].gap;
-		r->truncated[d] |= in->dir[d].full;
-		stream_free(&in->dir[d]);
+		/* held ranges dropped for memory are not holes in the capture */
+		if (!(r && r->memcap_dropped))
+			stream_close(&in->dir[d], &e->cnt.stream);
+		conflict |= in->dir[d].conflict;
+		if (r) {
+			r->gap[d] |= in->dir[d].gap;
+			r->truncated[d] |= in->dir[d].full;
+			r->memcap_dropped |= in->dir[d].memcap;
+		}
+		stream_free(&in->dir[d], &e->mem);
+	}
+	if (conflict) {
+		e->cnt.overlap_conflict_flows++;
+		if (r)
+			r->overlap_conflict = true;
 	}
 	if (in->dpi) {
-		if (!in->dpi_done) {
+		if (!in->dpi_done && r) {
 			dpi_giveup(e->dpi, in->dpi, &r->dpi);
 			r->dpi_ran = true;
 		}
 		dpi_flow_free(in->dpi);
 	}
+	insp_unlink(e, in);
+	stream_mem_give(&e->mem, in->charged);
 	free(in);
 	f->insp = NULL;
 }
@@ -214,6 +315,7 @@ static void complete_record(struct flow_record *r, const struct flow *f, enum en
 	r->payload[0] = f->payload[0];
 	r->payload[1] = f->payload[1];
 	r->midstream = f->midstream;
+	r->handshake_done = f->established;
 	r->tcp = tcp_outcome(f, why);
 	classify_final(r);
 }
@@ -308,16 +410,18 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 	bool full = si.name || configured_server(e, srv);
 	/* light flows get their record only if their bytes turn out to be IBM i */
 	struct flow_record *r = full ? calloc(1, sizeof *r) : NULL;
-	struct inspect *in = full ? calloc(1, sizeof *in) : NULL;
-	struct flow *f = (r && in) || !full ? flow_create(&e->ft, p, cli) : NULL;
+	struct flow *f = r || !full ? flow_create(&e->ft, p, cli) : NULL;
 	if (!f) {
 		free(r);
-		free(in);
 		e->cnt.alloc_failures++;
 		return NULL;
 	}
 	*from_client = cli;
 	f->result = r;
+	/* no room in the budget even after dropping older held data: counted, reported uninspected */
+	struct inspect *in = full ? new_inspection(e, f, e->dpi != NULL) : NULL;
+	if (r && !in)
+		r->memcap_dropped = true;
 	f->insp = in;
 	f->light = !full;
 	f->first_index = p->index;
@@ -356,13 +460,14 @@ static void light_probe(struct engine *e, struct flow *f, int dir, const struct 
 			f->light = 0;   /* not IBM i: counted, never inspected */
 		return;
 	}
-	struct inspect *in = calloc(1, sizeof *in);
 	struct flow_record *r = calloc(1, sizeof *r);
-	if (!in || !r) {
-		free(in);
-		free(r);
+	struct inspect *in = r ? new_inspection(e, f, false) : NULL;
+	if (!in) {
+		if (r)
+			record_free(r);
+		else
+			e->cnt.alloc_failures++;
 		f->light = 0;
-		e->cnt.alloc_failures++;
 		return;
 	}
 	struct service_info si = lookup_service(e, &f->srv, f->sport);
@@ -415,8 +520,9 @@ static void inspect_payload(struct engine *e, struct flow *f, int dir, const str
 	struct inspect *in = f->insp;
 	struct flow_record *r = f->result;
 	struct stream_dir *s = &in->dir[dir];
+	insp_touch(e, in);
 	if (!in->content_done &&
-	    stream_add(s, p->seq, p->payload, p->payload_len, p->payload_wire, e->cfg.depth, &e->cnt.stream)) {
+	    stream_add(s, p->seq, p->payload, p->payload_len, p->payload_wire, e->cfg.depth, &e->cnt.stream, &e->mem)) {
 		in->content_done = classify_bytes(r, dir, s->buf, s->len, f->midstream);
 		if (r->app == APP_PORTMAPPER)
 			learn_from_mapper(e, r, in);
@@ -443,6 +549,7 @@ void engine_packet(struct engine *e, const struct packet *p)
 	}
 	if (!f && !(f = new_flow(e, p, &from_client)))
 		return;
+	e->current = f;
 
 	int dir = from_client ? 0 : 1;
 	f->pkts[dir]++;
@@ -450,7 +557,6 @@ void engine_packet(struct engine *e, const struct packet *p)
 	if (p->ts_us > f->last_us)
 		f->last_us = p->ts_us;
 	flow_touch(&e->ft, f);
-	struct flow_record *r = f->result;
 
 	if ((p->flags & (TH_SYN | TH_ACK)) == TH_SYN && dir == 0) {
 		f->syn = 1;
@@ -462,7 +568,8 @@ void engine_packet(struct engine *e, const struct packet *p)
 		f->isn[1] = p->seq;
 		if (f->insp)
 			stream_set_isn(&f->insp->dir[1], p->seq);
-		if (r && r->service)
+		const struct flow_record *known = f->result;
+		if (known && known->service)
 			server_add(e, &f->srv);
 	}
 	if (p->flags & TH_RST) {
@@ -490,7 +597,9 @@ void engine_packet(struct engine *e, const struct packet *p)
 
 	if (f->light && p->payload_len)
 		light_probe(e, f, dir, p);
+	/* read only now: the light probe may have just given the flow its record and inspection */
 	struct inspect *in = f->insp;
+	struct flow_record *r = f->result;
 	if (!in)
 		return;
 	if (p->payload_wire)
@@ -507,7 +616,8 @@ void engine_packet(struct engine *e, const struct packet *p)
 		r->dpi_ran |= in->dpi_done;
 	}
 	/* A direction that stopped (gap or depth) has nothing more to give. */
-	bool starved = (in->dir[0].gap || in->dir[0].full) && (in->dir[1].gap || in->dir[1].full);
+	bool starved = (in->dir[0].gap || in->dir[0].full || in->dir[0].memcap) &&
+		       (in->dir[1].gap || in->dir[1].full || in->dir[1].memcap);
 	if ((in->content_done || starved) && in->dpi_done)
 		end_inspection(e, f, r);
 }
@@ -542,6 +652,7 @@ void engine_flush(struct engine *e)
 	struct flow *f;
 	while ((f = flow_oldest(&e->ft)))
 		finish_flow(e, f, f->list == FLOW_CLOSED ? END_CLOSED : END_INPUT);
+	e->cnt.memcap_peak = e->mem.peak;
 }
 
 void engine_merge(struct engine *into, struct engine *from)

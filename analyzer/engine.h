@@ -7,6 +7,12 @@
  * packets in with engine_packet(); engine_finish() ends every open flow;
  * the finished records (sorted by first packet) go to the inventory and the
  * reporters.
+ *
+ * Memory: the flow table is capped in flows (--max-flows); what flows hold
+ * while inspected (stream buffers, nDPI state) is capped in bytes
+ * (--memcap).  When a flow needs more and the budget is spent, the flows
+ * fed least recently lose their held data first (their inspection ends with
+ * the facts found so far); every such drop is counted.
  */
 #ifndef TLSREADY_ENGINE_H
 #define TLSREADY_ENGINE_H
@@ -28,6 +34,7 @@ struct engine_config {
 	uint32_t max_flows;
 	int64_t idle_timeout_us;
 	uint32_t depth;            /* inspection depth per direction, bytes */
+	uint64_t memcap;           /* bytes of inspection state (stream buffers, nDPI flows) held at once */
 	bool no_dpi;
 	struct { struct addr net; int len; } servers[ENGINE_MAX_PREFIXES];
 	int n_servers;
@@ -52,6 +59,11 @@ struct engine_counters {
 	uint64_t alloc_failures;   /* flows not tracked for lack of memory */
 	uint64_t server_set_full;
 	uint64_t dpi_flows;
+	uint64_t memcap_inspections_ended;  /* flows whose held data was dropped to stay under --memcap */
+	uint64_t memcap_bytes_released;     /* bytes those flows held */
+	uint64_t memcap_not_inspected;      /* new flows with no room even after dropping older data */
+	uint64_t memcap_peak;               /* the most inspection bytes held at once (not a sum) */
+	uint64_t overlap_conflict_flows;    /* flows with two different copies of some bytes */
 	struct stream_counters stream;
 };
 
@@ -69,6 +81,9 @@ struct engine {
 	bool any_packet;
 	bool shared;               /* the catalogue is shared with other engines (--threads) */
 	struct workers *workers;   /* --threads: the reader hands frames to these */
+	struct stream_mem mem;     /* the --memcap budget of this engine's inspection state */
+	struct inspect *insp_oldest, *insp_newest;   /* inspected flows, least recently fed first */
+	struct flow *current;      /* the flow of the packet being handled: never reclaimed under it */
 };
 
 bool engine_init(struct engine *e, const struct engine_config *cfg, struct services *svc, char *err,

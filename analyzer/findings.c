@@ -23,6 +23,7 @@ static const char *const names[FND_COUNT] = {
 	[FND_MISMATCH] = "port-mismatch",
 	[FND_SIGNON_FAILED] = "signon-failed",
 	[FND_SERVER_ID_MISMATCH] = "server-id-mismatch",
+	[FND_OVERLAP_CONFLICT] = "stream-overlap-conflict",
 };
 
 const char *finding_name(enum finding f)
@@ -45,6 +46,8 @@ uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 	uint32_t f = 0;
 	if (server_id_mismatch(r))
 		f |= 1u << FND_SERVER_ID_MISMATCH;
+	if (r->overlap_conflict)
+		f |= 1u << FND_OVERLAP_CONFLICT;
 	/* the port mapper is cleartext by design, for secure lookups too */
 	if (r->transport == TR_CLEARTEXT && r->cls != PC_SECURE && r->cls != PC_MAPPER)
 		f |= 1u << FND_CLEARTEXT;

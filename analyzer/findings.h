@@ -29,6 +29,7 @@ enum finding {
 	FND_MISMATCH,               /* the bytes disagree with the port */
 	FND_SIGNON_FAILED,
 	FND_SERVER_ID_MISMATCH,     /* the host-server datastream names another server than the port */
+	FND_OVERLAP_CONFLICT,       /* two copies of some stream bytes differed: evasion attempt or broken sender */
 	FND_COUNT
 };
 

@@ -19,8 +19,8 @@
 
 const char *client_status_name(enum client_status s)
 {
-	static const char *const n[] = { "unknown", "secure", "nonsecure" };
-	return (unsigned)s <= CS_NONSECURE ? n[s] : "unknown";
+	static const char *const n[] = { "unknown", "secure", "nonsecure", "attempt-only" };
+	return (unsigned)s <= CS_ATTEMPT ? n[s] : "unknown";
 }
 
 void name_set_add(struct name_set *s, const char *name)
@@ -291,7 +291,9 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 			u->last_us = r->end_us;
 		name_set_add(&u->users, user);
 		name_set_add(&u->devices, dev);
-		if (r->cls == PC_NONSECURE) {
+		if (r->cls == PC_NONSECURE && !record_handshake_done(r)) {
+			c->attempted_nonsecure = true;
+		} else if (r->cls == PC_NONSECURE) {
 			c->status = CS_NONSECURE;
 			if (r->end_us > c->last_nonsecure_us)
 				c->last_nonsecure_us = r->end_us;
@@ -304,9 +306,12 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 		struct inv_client *c = &inv->clients[i];
 		if (c->n_use > 1)
 			qsort(c->use, c->n_use, sizeof *c->use, usage_cmp);
+		if (c->status == CS_UNKNOWN && c->attempted_nonsecure)
+			c->status = CS_ATTEMPT;
 		switch (c->status) {
 		case CS_NONSECURE: inv->nonsecure_clients++; break;
 		case CS_SECURE: inv->secure_clients++; break;
+		case CS_ATTEMPT: inv->attempt_clients++; break;
 		default: inv->unknown_clients++; break;
 		}
 		if (c->internal)

@@ -21,7 +21,10 @@
 
 #define INV_MAX_NAMES 16
 
-enum client_status { CS_UNKNOWN = 0, CS_SECURE, CS_NONSECURE };
+/* A client that only knocked on nonsecure ports (SYNs unanswered, refused, or a
+ * handshake it never completed: what spoofed SYNs look like) is an attempt,
+ * listed apart from the clients that used a nonsecure port. */
+enum client_status { CS_UNKNOWN = 0, CS_SECURE, CS_NONSECURE, CS_ATTEMPT };
 
 struct name_set {
 	char (*v)[48];             /* sorted, unique; allocated on the first name */
@@ -51,6 +54,7 @@ struct inv_client {
 	struct name_set users, devices;
 	struct name_set software;  /* TLS stacks (by fingerprint), DRDA products, terminal types */
 	uint64_t signon_failures;
+	bool attempted_nonsecure;  /* a nonsecure port saw its SYN, and nothing more */
 	int64_t last_nonsecure_us;
 	uint32_t findings;         /* enum finding bits over its flows */
 	struct offer_summary offer;
@@ -79,7 +83,7 @@ struct inventory {
 	size_t n_clients;
 	struct inv_server *servers;
 	size_t n_servers;
-	uint64_t nonsecure_clients, secure_clients, unknown_clients, internal_clients;
+	uint64_t nonsecure_clients, secure_clients, unknown_clients, internal_clients, attempt_clients;
 };
 
 bool inventory_build(struct inventory *inv, struct engine *e);

@@ -24,14 +24,15 @@
 #include "fingerprints.h"
 #include "inventory.h"
 #include "monitor.h"
-#include "workers.h"
+#include "redact.h"
 #include "report.h"
 #include "services.h"
+#include "workers.h"
 
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
-       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_NODPI, OPT_REDACT_KEY, OPT_SHOW_FILTER,
+       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER,
        OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER };
 
 static const char usage_text[] =
@@ -63,7 +64,9 @@ static const char usage_text[] =
 "                         tlsready -r day.pcap --format json -o report.json\n"
 "  -o FILE              write the report to FILE instead of standard output\n"
 "  --redact-users       replace user profiles and device names by a keyed hash\n"
-"  --redact-key KEY     the key of that hash (default: a built-in key; set one)\n"
+"  --redact-key-file FILE  the key of that hash: the file's first line (to compare\n"
+"                       hashes across reports; default: a random key for this run)\n"
+"  --redact-key KEY     the same, given on the command line (visible to other users)\n"
 "  --fail-on-nonsecure  exit with 3 when any client used a nonsecure port\n"
 "                         tlsready -r day.pcap -q --fail-on-nonsecure || echo 'not ready'\n"
 "  -q                   no progress line on standard error\n"
@@ -91,6 +94,9 @@ static const char usage_text[] =
 "                       evicted beyond it and counted\n"
 "  --idle-timeout SECS  a connection idle this long (capture time) ends (default 300)\n"
 "  --depth BYTES        bytes inspected per direction (default 65536)\n"
+"  --memcap SIZE        bytes of inspection state held at once: stream buffers and nDPI\n"
+"                       state (default 32M; K, M, G suffixes); past it the connections\n"
+"                       fed least recently lose their held data first, counted\n"
 "  --no-dpi             do not run nDPI\n"
 "  --threads N          N worker threads, connections spread by a symmetric hash; the\n"
 "                       report is the same as with one (default 1); with -i, N capture\n"
@@ -108,6 +114,9 @@ static void on_signal(int sig)
 	(void)sig;
 	capture_stop = 1;
 }
+
+/* 32 MiB of held inspection state keeps a whole run within the 64 MiB goal. */
+#define DEFAULT_MEMCAP (32ull << 20)
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -129,6 +138,27 @@ static bool parse_u64(const char *s, unsigned long long lo, unsigned long long h
 	return true;
 }
 
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static bool parse_size(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10), mul = 1;
+	if (end == s)
+		return false;
+	if (*end == 'K' || *end == 'k')
+		mul = 1ull << 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1ull << 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1ull << 30, end++;
+	if (*end || v > hi / mul || v * mul < lo)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -138,6 +168,7 @@ int main(int argc, char **argv)
 		{ "fail-on-nonsecure", no_argument, 0, OPT_FAIL },
 		{ "redact-users", no_argument, 0, OPT_REDACT },
 		{ "redact-key", required_argument, 0, OPT_REDACT_KEY },
+		{ "redact-key-file", required_argument, 0, OPT_REDACT_KEY_FILE },
 		{ "version", no_argument, 0, OPT_VERSION },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ "no-prefilter", no_argument, 0, OPT_NOPREFILTER },
@@ -147,6 +178,7 @@ int main(int argc, char **argv)
 		{ "max-flows", required_argument, 0, OPT_MAXFLOWS },
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
 		{ "depth", required_argument, 0, OPT_DEPTH },
+		{ "memcap", required_argument, 0, OPT_MEMCAP },
 		{ "no-dpi", no_argument, 0, OPT_NODPI },
 		{ "db", required_argument, 0, OPT_DB },
 		{ "interval", required_argument, 0, OPT_INTERVAL },
@@ -161,9 +193,12 @@ int main(int argc, char **argv)
 	static const char *inputs[MAX_INPUTS];
 	int n_inputs = 0;
 	const char *iface = NULL, *services_file = NULL, *format = "text", *outfile = NULL, *redact_key = NULL;
+	static char key_buf[REDACT_KEY_MAX];
+	int redact_source = REDACT_KEY_RANDOM;
 	bool fail_on_nonsecure = false, redact = false, quiet = false, no_prefilter = false, show_filter = false;
 	int threads = 1;
-	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536 };
+	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536,
+				     .memcap = DEFAULT_MEMCAP };
 	unsigned long long v;
 	int c;
 	static struct monitor_opts mo = { .interval_s = MONITOR_DEFAULT_INTERVAL, .retain_us = MONITOR_DEFAULT_RETAIN,
@@ -197,7 +232,18 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FAIL: fail_on_nonsecure = true; break;
 		case OPT_REDACT: redact = true; break;
-		case OPT_REDACT_KEY: redact_key = optarg; redact = true; break;
+		case OPT_REDACT_KEY: redact_key = optarg; redact = true; redact_source = REDACT_KEY_GIVEN; break;
+		case OPT_REDACT_KEY_FILE: {
+			char kerr[600];
+			if (!redact_key_from_file(optarg, key_buf, sizeof key_buf, kerr, sizeof kerr)) {
+				fprintf(stderr, "tlsready: %s\n", kerr);
+				return 2;
+			}
+			redact_key = key_buf;
+			redact = true;
+			redact_source = REDACT_KEY_FILE;
+			break;
+		}
 		case OPT_NOPREFILTER: no_prefilter = true; break;
 		case OPT_THREADS:
 			if (!parse_u64(optarg, 1, WORKERS_MAX, &v))
@@ -227,6 +273,11 @@ int main(int argc, char **argv)
 			if (!parse_u64(optarg, 64, 16u << 20, &v))
 				return usage_error("--depth: '%s' is not a number of bytes (64 to 16777216)", optarg);
 			cfg.depth = (uint32_t)v;
+			break;
+		case OPT_MEMCAP:
+			if (!parse_size(optarg, 1u << 20, 1ull << 40, &v))
+				return usage_error("--memcap: '%s' is not a size from 1M to 1024G (K, M, G suffixes)", optarg);
+			cfg.memcap = v;
 			break;
 		case OPT_NODPI: cfg.no_dpi = true; break;
 		case 'Z': mo.user = optarg; monitor_only = true; break;
@@ -296,6 +347,16 @@ int main(int argc, char **argv)
 		capture_prefilter(&e, 1, buf, sizeof buf);
 		printf("%s\n", buf);
 		return 0;
+	}
+	if (redact && !redact_key) {
+		/* the monitor's state keeps hashes for weeks: they must stay comparable */
+		if (mo.db)
+			return usage_error("%s", "--redact-users with --db needs --redact-key-file FILE (or --redact-key)");
+		if (!redact_key_random(key_buf, sizeof key_buf)) {
+			fprintf(stderr, "tlsready: no random key for --redact-users: %m\n");
+			return 2;
+		}
+		redact_key = key_buf;
 	}
 	if (mo.db && n_inputs)
 		return usage_error("%s", "--db goes with -i IFACE (monitor) or alone (report), not with -r");
@@ -386,7 +447,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlsready: out of memory building the inventory\n");
 		return 2;
 	}
-	struct report_ctx rc = { out, &e, &inv, &st, inputs, n_inputs, iface, redact, redact_key };
+	struct report_ctx rc = { out, &e, &inv, &st, inputs, n_inputs, iface, redact, redact_key, redact_source };
 	if (strcmp(format, "json") == 0)
 		report_json(&rc);
 	else if (strcmp(format, "csv") == 0)

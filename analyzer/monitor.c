@@ -500,7 +500,8 @@ static void text_usage_rows(const struct rep *r, bool internal, enum port_class 
 	bool header = false;
 	for (size_t i = 0; i < r->v->n_clients; i++) {
 		const struct sv_client *c = &r->v->clients[i];
-		if (c->internal != internal || (cls == PC_SECURE && c->status != CS_SECURE))
+		if (c->internal != internal || (cls == PC_SECURE && c->status != CS_SECURE) ||
+		    (cls == PC_NONSECURE && c->status != CS_NONSECURE))
 			continue;
 		for (size_t j = 0; j < c->n_use; j++) {
 			const struct sv_usage *us = &c->use[j];
@@ -627,9 +628,10 @@ static void report_state_text(const struct rep *r)
 	const struct store_view *v = r->v;
 	FILE *f = r->f;
 	char t1[24], t2[24], t3[24];
-	uint64_t ns = 0, sec = 0, unk = 0, internal = 0, fresh = 0;
+	uint64_t ns = 0, sec = 0, unk = 0, internal = 0, fresh = 0, tried = 0;
 	for (size_t i = 0; i < v->n_clients; i++) {
 		const struct sv_client *c = &v->clients[i];
+		tried += c->status == CS_ATTEMPT;
 		ns += c->status == CS_NONSECURE;
 		sec += c->status == CS_SECURE;
 		unk += c->status == CS_UNKNOWN;
@@ -650,6 +652,9 @@ static void report_state_text(const struct rep *r)
 	fprintf(f, "Seen:  %zu clients: %" PRIu64 " nonsecure, %" PRIu64 " secure only, %" PRIu64 " unknown; %" PRIu64
 		" new nonsecure; %" PRIu64 " flow records kept (oldest %s)\n", v->n_clients, ns, sec, unk, fresh,
 		v->flows_stored, t2);
+	if (tried)
+		fprintf(f, "       and %" PRIu64 " clients that only tried nonsecure ports (no TCP handshake completed)\n",
+			tried);
 
 	text_section(f, "Capture health");
 	text_health(r, "since the time asked for", &v->window);
@@ -755,8 +760,9 @@ static void report_state_json(const struct rep *r)
 {
 	const struct store_view *v = r->v;
 	FILE *f = r->f;
-	uint64_t ns = 0, sec = 0, unk = 0, internal = 0, fresh = 0;
+	uint64_t ns = 0, sec = 0, unk = 0, internal = 0, fresh = 0, tried = 0;
 	for (size_t i = 0; i < v->n_clients; i++) {
+		tried += v->clients[i].status == CS_ATTEMPT;
 		ns += v->clients[i].status == CS_NONSECURE;
 		sec += v->clients[i].status == CS_SECURE;
 		unk += v->clients[i].status == CS_UNKNOWN;
@@ -784,8 +790,8 @@ static void report_state_json(const struct rep *r)
 		fprintf(f, ":%" PRIu64, v->counters[i].value);
 	}
 	fprintf(f, "},\n\"summary\":{\"clients\":%zu,\"nonsecure_clients\":%" PRIu64 ",\"secure_clients\":%" PRIu64
-		",\"unknown_clients\":%" PRIu64 ",\"internal_clients\":%" PRIu64 ",\"new_nonsecure_clients\":%" PRIu64 "}",
-		v->n_clients, ns, sec, unk, internal, fresh);
+		",\"unknown_clients\":%" PRIu64 ",\"internal_clients\":%" PRIu64 ",\"new_nonsecure_clients\":%" PRIu64
+		",\"attempt_only_clients\":%" PRIu64 "}", v->n_clients, ns, sec, unk, internal, fresh, tried);
 	fputs(",\n\"new_nonsecure_clients\":[", f);
 	int n = 0;
 	for (size_t i = 0; i < v->n_clients; i++)

@@ -79,6 +79,11 @@ const char *record_software(const struct flow_record *r)
 	return NULL;
 }
 
+bool record_handshake_done(const struct flow_record *r)
+{
+	return r->handshake_done || r->midstream || r->payload[0] || r->payload[1];
+}
+
 void record_free(struct flow_record *r)
 {
 	if (!r)

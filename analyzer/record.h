@@ -53,6 +53,7 @@ struct flow_record {
 	enum mismatch mismatch;
 	enum end_reason end_reason;
 	bool midstream;
+	bool handshake_done;       /* the client acknowledged the server's SYN-ACK, or both sides sent bytes */
 	bool starttls;             /* cleartext first, then TLS (SMTP/FTP/... STARTTLS) */
 	bool tls_base_set[2];
 	uint32_t tls_base[2];      /* where TLS starts in each direction's bytes */
@@ -60,6 +61,8 @@ struct flow_record {
 	bool internal;             /* client is loopback or an IBM i address */
 	bool gap[2];               /* the stream had a hole the capture never filled */
 	bool truncated[2];         /* the stream reached the inspection depth */
+	bool memcap_dropped;       /* inspection ended early: --memcap spent (facts are those found before) */
+	bool overlap_conflict;     /* two copies of some stream bytes differed: an evasion attempt or a broken sender */
 	int64_t start_us, end_us;
 	uint64_t packets, bytes;
 	uint64_t payload[2];
@@ -86,6 +89,8 @@ const char *record_device(const struct flow_record *r);
 /* What the client software says it is: TLS stack by fingerprint, DRDA
  * product, 5250 terminal type; NULL if nothing tells. */
 const char *record_software(const struct flow_record *r);
+/* Did the connection get past the TCP handshake (a mid-stream flow did, by definition)? */
+bool record_handshake_done(const struct flow_record *r);
 void record_free(struct flow_record *r);
 
 #endif

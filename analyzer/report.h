@@ -25,6 +25,7 @@ struct report_ctx {
 	const char *iface;
 	bool redact;
 	const char *redact_key;
+	int redact_source;         /* enum redact_source: where the key came from */
 };
 
 void report_text(const struct report_ctx *c);

@@ -3,6 +3,8 @@
  * strings, and the JSON forms of a flow record and of the capture object
  * (json and ndjson print the same objects).
  */
+#include "counters.h"
+#include "redact.h"
 #include "report.h"
 
 #include <inttypes.h>
@@ -40,13 +42,8 @@ const char *report_name(const struct report_ctx *c, const char *name, char *buf,
 {
 	if (!name || !c->redact)
 		return name;
-	static const char default_key[] = "tlsready-redaction";
-	const char *key = c->redact_key ? c->redact_key : default_key;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)name, strlen(name), md, &mdlen);
-	snprintf(buf, len, "redacted-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3], md[4], md[5]);
-	return buf;
+	/* the caller always sets a key (the user's or a random one); never a built-in one */
+	return redact_name(c->redact_key ? c->redact_key : "", name, buf, len);
 }
 
 void json_str(FILE *f, const char *s)
@@ -127,8 +124,9 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	json_str(f, t->client_hello ? fingerprint_stack(t->ja4, t->ja3) : NULL);
 	if (r->starttls)
 		fputs(",\"starttls\":true", f);
+	/* the length is every certificate the message held; "chain" details the first TLS_MAX_CHAIN */
 	fprintf(f, ",\"hello_retry\":%s,\"completed\":%s,\"chain_length\":%u",
-		t->hrr_seen ? "true" : "false", t->completed ? "true" : "false", t->chain_len);
+		t->hrr_seen ? "true" : "false", t->completed ? "true" : "false", (unsigned)t->chain_total);
 	fputs(",\"server_cert\":", f);
 	if (t->cert_seen && t->chain[0].parsed)
 		json_cert(f, &t->chain[0]);
@@ -281,6 +279,7 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 	fprintf(f, ",\"payload_bytes\":[%" PRIu64 ",%" PRIu64 "]", r->payload[0], r->payload[1]);
 	fprintf(f, ",\"stream_gap\":%s,\"stream_truncated\":%s", (r->gap[0] || r->gap[1]) ? "true" : "false",
 		(r->truncated[0] || r->truncated[1]) ? "true" : "false");
+	fprintf(f, ",\"memcap_dropped\":%s", r->memcap_dropped ? "true" : "false");
 	fputs(",\"end_reason\":", f); json_str(f, end_reason_name(r->end_reason));
 	fputs(",\"findings\":", f);
 	json_findings(f, findings_for(r, c->e->last_us));
@@ -308,25 +307,19 @@ void json_capture(const struct report_ctx *c, FILE *f)
 	json_str(f, c->e->any_packet ? fmt_time(c->e->last_us, t) : NULL);
 	fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"tcp_packets\":%" PRIu64, k->packets,
 		k->bytes, k->tcp);
-	fprintf(f, ",\"counters\":{\"filtered\":%" PRIu64, k->filtered);
-	fputs(",\"not_decoded\":{", f);
-	for (int i = 1; i < DEC_NREASONS; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", decode_reason_name((enum decode_result)i),
-			k->not_decoded[i]);
-	fprintf(f, "},\"ip_first_fragments\":%" PRIu64, k->ip_fragments);
-	fprintf(f, ",\"connections\":%" PRIu64 ",\"connections_reported\":%" PRIu64
-		",\"connections_other\":%" PRIu64 ",\"connections_midstream\":%" PRIu64,
-		k->flows, k->flows_reported, k->flows_other, k->flows_midstream);
-	fprintf(f, ",\"flows_evicted\":%" PRIu64 ",\"flows_idle_timeout\":%" PRIu64 ",\"flows_port_reused\":%" PRIu64
-		",\"flows_open_at_end\":%" PRIu64 ",\"flows_not_tracked\":%" PRIu64,
-		k->flows_evicted, k->flows_idle, k->flows_reused, k->flows_open, k->alloc_failures);
-	fprintf(f, ",\"stream_retransmitted\":%" PRIu64 ",\"stream_out_of_order\":%" PRIu64
-		",\"stream_out_of_order_dropped\":%" PRIu64 ",\"stream_gaps\":%" PRIu64
-		",\"streams_truncated\":%" PRIu64 ",\"segments_cut_by_snaplen\":%" PRIu64,
-		k->stream.retransmitted, k->stream.out_of_order, k->stream.ooo_dropped, k->stream.gaps,
-		k->stream.truncated, k->stream.snaplen_cut);
-	fprintf(f, ",\"learned_ports_dropped\":%" PRIu64 ",\"server_set_full\":%" PRIu64 "}",
-		c->e->svc->learned_dropped, k->server_set_full);
+	struct counter cs[COUNTERS_MAX];
+	size_t n = counters_list(k, c->e->svc->learned_dropped, cs);
+	fputs(",\"counters\":{", f);
+	for (size_t i = 0; i < n; i++) {
+		bool group_start = cs[i].group && (i == 0 || !cs[i - 1].group || strcmp(cs[i - 1].group, cs[i].group));
+		bool group_end = cs[i].group && (i + 1 == n || !cs[i + 1].group || strcmp(cs[i + 1].group, cs[i].group));
+		if (group_start)
+			fprintf(f, "%s\"%s\":{", i ? "," : "", cs[i].group);
+		fprintf(f, "%s\"%s\":%" PRIu64, i && !group_start ? "," : "", cs[i].name, cs[i].value);
+		if (group_end)
+			fputc('}', f);
+	}
+	fputc('}', f);
 	if (c->st->live)
 		fprintf(f, ",\"live\":{\"received\":%llu,\"dropped_kernel\":%llu,\"dropped_interface\":%llu}",
 			c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop);

@@ -1,11 +1,14 @@
 /*
  * report_csv.c - one row per client x server x service x port class, for
- * spreadsheets; then one "counter" row per counter so that nothing that was
- * not decoded, evicted or truncated is hidden.  RFC 4180 quoting.
+ * spreadsheets; then one "counter" row per counter of the registry
+ * (counters.h) so that nothing that was not decoded, evicted or truncated is
+ * hidden.  RFC 4180 quoting; a cell that a spreadsheet would take for a
+ * formula (=, +, -, @, tab, carriage return first) is prefixed with a quote.
  */
 #include <inttypes.h>
 #include <string.h>
 
+#include "counters.h"
 #include "report.h"
 #include "tls.h"
 
@@ -13,11 +16,15 @@ static void csv_field(FILE *f, const char *s)
 {
 	if (!s)
 		return;
-	if (!strpbrk(s, ",\"\n\r")) {
+	/* OWASP's advice for CSV injection: make such a cell text, visibly */
+	bool formula = strchr("=+-@\t\r", s[0]) && s[0];
+	if (!strpbrk(s, ",\"\n\r") && !formula) {
 		fputs(s, f);
 		return;
 	}
 	fputc('"', f);
+	if (formula)
+		fputc('\'', f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);
@@ -72,23 +79,12 @@ void report_csv(const struct report_ctx *c)
 		}
 	}
 	const struct engine_counters *k = &c->e->cnt;
-#define CNT(name, v) fprintf(f, "counter,,,,,%s,,,%" PRIu64 ",,,,,,,\n", name, (uint64_t)(v))
-	CNT("packets", k->packets);
-	CNT("tcp_packets", k->tcp);
-	CNT("filtered", k->filtered);
-	for (int i = 1; i < DEC_NREASONS; i++)
-		CNT(decode_reason_name((enum decode_result)i), k->not_decoded[i]);
-	CNT("connections", k->flows);
-	CNT("connections_reported", k->flows_reported);
-	CNT("connections_other", k->flows_other);
-	CNT("flows_evicted", k->flows_evicted);
-	CNT("flows_idle_timeout", k->flows_idle);
-	CNT("flows_not_tracked", k->alloc_failures);
-	CNT("stream_gaps", k->stream.gaps);
-	CNT("streams_truncated", k->stream.truncated);
-	CNT("stream_out_of_order_dropped", k->stream.ooo_dropped);
-	CNT("segments_cut_by_snaplen", k->stream.snaplen_cut);
-#undef CNT
+	fprintf(f, "counter,,,,,packets,,,%" PRIu64 ",,,,,,,\n", k->packets);
+	fprintf(f, "counter,,,,,tcp_packets,,,%" PRIu64 ",,,,,,,\n", k->tcp);
+	struct counter cs[COUNTERS_MAX];
+	size_t n = counters_list(k, c->e->svc->learned_dropped, cs);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "counter,,,,,%s,,,%" PRIu64 ",,,,,,,\n", cs[i].name, cs[i].value);
 	for (int i = 0; i < c->st->n_warnings; i++) {
 		fputs("warning,,,,,", f);
 		csv_field(f, c->st->warnings[i]);

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 
+#include "redact.h"
 #include "report.h"
 #include "hostserver.h"
 #include "tls.h"
@@ -116,9 +117,12 @@ void report_json(const struct report_ctx *c)
 	fputs(",\n\"capture\":", f);
 	json_capture(c, f);
 	fprintf(f, ",\n\"summary\":{\"clients\":%zu,\"nonsecure_clients\":%" PRIu64 ",\"secure_clients\":%" PRIu64
-		",\"unknown_clients\":%" PRIu64 ",\"internal_clients\":%" PRIu64 ",\"flows\":%zu}",
+		",\"unknown_clients\":%" PRIu64 ",\"internal_clients\":%" PRIu64 ",\"flows\":%zu"
+		",\"attempt_only_clients\":%" PRIu64 "}",
 		c->inv->n_clients, c->inv->nonsecure_clients, c->inv->secure_clients, c->inv->unknown_clients,
-		c->inv->internal_clients, c->e->n_records);
+		c->inv->internal_clients, c->e->n_records, c->inv->attempt_clients);
+	if (c->redact)
+		fprintf(f, ",\n\"redaction\":{\"key\":\"%s\"}", redact_source_name((enum redact_source)c->redact_source));
 	fputs(",\n\"servers\":[", f);
 	for (size_t i = 0; i < c->inv->n_servers; i++) {
 		fputs(i ? ",\n" : "\n", f);

@@ -12,16 +12,40 @@
 #include "findings.h"
 #include "hostserver.h"
 #include "portmapper.h"
+#include "redact.h"
 #include "report.h"
 #include "tls.h"
+
+/* One name as the list shows it: bare, or in double quotes with \" and \\ when it holds a
+ * separator, a quote, a backslash or a space, so "A,B" never reads as two names. */
+static size_t list_name(char *out, size_t len, const char *name)
+{
+	if (!strpbrk(name, ", \"\\"))
+		return (size_t)snprintf(out, len, "%s", name);
+	size_t o = 0;
+	if (o + 1 < len)
+		out[o++] = '"';
+	for (; *name && o + 3 < len; name++) {
+		if (*name == '"' || *name == '\\')
+			out[o++] = '\\';
+		out[o++] = *name;
+	}
+	if (o + 1 < len)
+		out[o++] = '"';
+	out[o < len ? o : len - 1] = '\0';
+	return o;
+}
 
 static void names(const struct report_ctx *c, const struct name_set *s, char *out, size_t len)
 {
 	char b[40];
 	size_t o = 0;
 	out[0] = '\0';
-	for (int i = 0; i < s->n && o < len; i++)
-		o += (size_t)snprintf(out + o, len - o, "%s%s", i ? "," : "", report_name(c, s->v[i], b, sizeof b));
+	for (int i = 0; i < s->n && o + 1 < len; i++) {
+		if (i)
+			out[o++] = ',', out[o] = '\0';
+		o += list_name(out + o, len - o, report_name(c, s->v[i], b, sizeof b));
+	}
 	if (s->overflow && o < len)
 		snprintf(out + o, len - o, ",...");
 	if (!out[0])
@@ -36,8 +60,23 @@ static void short_time(int64_t us, char *buf)
 	snprintf(buf, 20, "%.10s %.8s", t, t + 11);
 }
 
-static void usage_table(const struct report_ctx *c, bool internal, enum port_class cls)
+/* The usage rows of one port class, of the clients of one kind: nonsecure rows of
+ * nonsecure clients (the cutover list), nonsecure rows of the others (attempts:
+ * nothing got past the TCP handshake), secure rows of secure-only clients. */
+enum table { T_NONSECURE, T_ATTEMPTS, T_SECURE };
+
+static bool row_wanted(const struct inv_client *cl, const struct inv_usage *us, enum table t)
 {
+	switch (t) {
+	case T_NONSECURE: return us->cls == PC_NONSECURE && cl->status == CS_NONSECURE;
+	case T_ATTEMPTS: return us->cls == PC_NONSECURE && cl->status != CS_NONSECURE;
+	default: return us->cls == PC_SECURE && cl->status == CS_SECURE;
+	}
+}
+
+static void usage_table(const struct report_ctx *c, bool internal, enum table t)
+{
+	enum port_class cls = t == T_SECURE ? PC_SECURE : PC_NONSECURE;
 	FILE *f = c->out;
 	char a[ADDR_STRLEN], s[ADDR_STRLEN], u[256], d[256], t1[24], t2[24];
 	bool header = false;
@@ -45,11 +84,9 @@ static void usage_table(const struct report_ctx *c, bool internal, enum port_cla
 		const struct inv_client *cl = &c->inv->clients[i];
 		if (cl->internal != internal)
 			continue;
-		if (cls == PC_SECURE && cl->status != CS_SECURE)
-			continue;
 		for (size_t j = 0; j < cl->n_use; j++) {
 			const struct inv_usage *us = &cl->use[j];
-			if (us->cls != cls)
+			if (!row_wanted(cl, us, t))
 				continue;
 			if (!header) {
 				fprintf(f, "  %-22s %-16s %-12s %5s %5s %7s  %-20s %-12s %-19s %-19s\n", "CLIENT", "SERVER",
@@ -245,6 +282,15 @@ static void counters(const struct report_ctx *c)
 		" (dropped %" PRIu64 "), retransmitted %" PRIu64 ", cut by snaplen %" PRIu64 "\n",
 		k->stream.gaps, k->stream.truncated, k->stream.out_of_order, k->stream.ooo_dropped,
 		k->stream.retransmitted, k->stream.snaplen_cut);
+	fprintf(f, "  memory (--memcap): peak held %" PRIu64 " bytes; connections whose held data was dropped %" PRIu64
+		" (%" PRIu64 " bytes), not inspected %" PRIu64 ", directions refused %" PRIu64 "\n",
+		k->memcap_peak, k->memcap_inspections_ended, k->memcap_bytes_released, k->memcap_not_inspected,
+		k->stream.memcap_refused);
+	fprintf(f, "  overlapping segments with different bytes %" PRIu64 " in %" PRIu64
+		" connections (stream-overlap-conflict); flows ended by a new SYN %" PRIu64
+		"; learned ports dropped %" PRIu64 ", server set full %" PRIu64 ", first IP fragments %" PRIu64 "\n",
+		k->stream.overlap_conflicts, k->overlap_conflict_flows, k->flows_reused, c->e->svc->learned_dropped,
+		k->server_set_full, k->ip_fragments);
 	if (c->st->live)
 		fprintf(f, "  live capture: received %llu, dropped by kernel %llu, by interface %llu\n",
 			c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop);
@@ -270,17 +316,31 @@ void report_text(const struct report_ctx *c)
 		" secure only, %" PRIu64 " unknown\n",
 		c->e->cnt.packets, c->e->n_records, c->inv->n_clients, c->inv->nonsecure_clients,
 		c->inv->secure_clients, c->inv->unknown_clients);
+	if (c->redact)
+		fprintf(f, "Names: user and device names redacted, %s\n",
+			c->redact_source == REDACT_KEY_RANDOM ? "key random for this run (hashes differ between reports)"
+							      : "with the given key");
+	if (c->inv->attempt_clients)
+		fprintf(f, "       and %" PRIu64 " clients that only tried nonsecure ports (no TCP handshake completed)\n",
+			c->inv->attempt_clients);
 
 	text_section(f, "Clients still using nonsecure ports");
-	usage_table(c, false, PC_NONSECURE);
+	usage_table(c, false, T_NONSECURE);
 	if (c->inv->internal_clients) {
 		text_section(f, "The IBM i talking to itself (loopback or its own address)");
 		fprintf(f, "  IBM's note: some IBM i web tools use the nonsecure ports over loopback. A span port\n"
 			   "  never sees this traffic; port restrictions would still break it.\n");
-		usage_table(c, true, PC_NONSECURE);
+		usage_table(c, true, T_NONSECURE);
+	}
+	if (c->inv->attempt_clients) {
+		text_section(f, "Clients that only tried nonsecure ports (SYN unanswered or refused, handshake never completed)");
+		fprintf(f, "  Not counted as nonsecure use: spoofed SYNs look like this. A real client here\n"
+			   "  failed to connect, and will keep failing after the cutover.\n");
+		usage_table(c, false, T_ATTEMPTS);
+		usage_table(c, true, T_ATTEMPTS);
 	}
 	text_section(f, "Clients using secure ports only");
-	usage_table(c, false, PC_SECURE);
+	usage_table(c, false, T_SECURE);
 	text_section(f, "TLS on the secure ports");
 	tls_section(c);
 	text_section(f, "Port-mapper lookups");

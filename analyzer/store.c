@@ -665,7 +665,9 @@ static bool put_client(struct ckpt *k, int open, const struct inv_client *cl, co
 	sqlite3_stmt *st = k->client;
 	sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, open);
-	sqlite3_bind_int(st, 3, cl->status);
+	/* stored 0 unknown, 1 secure, 2 nonsecure and merged by max(): an attempt-only client is
+	 * stored as unknown with its nonsecure usage rows, and told apart again when loaded */
+	sqlite3_bind_int(st, 3, cl->status == CS_ATTEMPT ? CS_UNKNOWN : cl->status);
 	sqlite3_bind_int(st, 4, cl->internal);
 	sqlite3_bind_int64(st, 5, t->first);
 	sqlite3_bind_int64(st, 6, t->last);
@@ -1115,9 +1117,15 @@ static bool load_usage(struct store *s, struct store_view *v)
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(nm);
-	for (size_t i = 0; i < v->n_clients; i++)
-		if (v->clients[i].n_use > 1)
-			qsort(v->clients[i].use, v->clients[i].n_use, sizeof *v->clients[i].use, cmp_usage);
+	for (size_t i = 0; i < v->n_clients; i++) {
+		struct sv_client *c = &v->clients[i];
+		if (c->n_use > 1)
+			qsort(c->use, c->n_use, sizeof *c->use, cmp_usage);
+		/* nonsecure rows on a client never stored as nonsecure: only attempts were seen */
+		for (size_t j = 0; c->status == CS_UNKNOWN && j < c->n_use; j++)
+			if (c->use[j].cls == PC_NONSECURE)
+				c->status = CS_ATTEMPT;
+	}
 	return rc == SQLITE_DONE;
 }
 

@@ -3,9 +3,9 @@
  *
  * Offsets are relative to `base` and computed with 32-bit wrapping
  * arithmetic, so sequence-number wrap-around needs no special case.  A
- * segment that starts before `len` has its already-held prefix ignored
- * (first copy wins); bytes past the depth are dropped and the direction is
- * marked full, once.
+ * segment that starts before `len` has its already-delivered prefix
+ * compared and ignored; bytes past the depth are dropped and the direction
+ * is marked full, once.
  */
 #include "stream.h"
 
@@ -13,6 +13,26 @@
 #include <string.h>
 
 #define STREAM_MIN_CAP 2048
+
+bool stream_mem_take(struct stream_mem *m, uint64_t n)
+{
+	if (!m)
+		return true;
+	if (m->cap && m->used + n > m->cap && m->reclaim)
+		m->reclaim(m->owner, m->used + n - m->cap);
+	if (m->cap && m->used + n > m->cap)
+		return false;
+	m->used += n;
+	if (m->used > m->peak)
+		m->peak = m->used;
+	return true;
+}
+
+void stream_mem_give(struct stream_mem *m, uint64_t n)
+{
+	if (m)
+		m->used = n > m->used ? 0 : m->used - n;
+}
 
 void stream_set_isn(struct stream_dir *s, uint32_t isn)
 {
@@ -22,16 +42,23 @@ void stream_set_isn(struct stream_dir *s, uint32_t isn)
 	}
 }
 
-static bool reserve(struct stream_dir *s, uint32_t need)
+/* Room for `need` bytes: doubling from 2 KiB, never past the depth. */
+static bool reserve(struct stream_dir *s, uint32_t need, uint32_t depth, struct stream_mem *mem)
 {
 	if (need <= s->cap)
 		return true;
 	uint32_t cap = s->cap ? s->cap : STREAM_MIN_CAP;
 	while (cap < need)
-		cap *= 2;
-	uint8_t *b = realloc(s->buf, cap);
-	if (!b)
+		cap = cap > UINT32_MAX / 2 ? need : cap * 2;
+	if (cap > depth && depth >= need)
+		cap = depth;
+	if (!stream_mem_take(mem, cap - s->cap))
 		return false;
+	uint8_t *b = realloc(s->buf, cap);
+	if (!b) {
+		stream_mem_give(mem, cap - s->cap);
+		return false;
+	}
 	s->buf = b;
 	s->cap = cap;
 	return true;
@@ -55,7 +82,20 @@ static void absorb_ranges(struct stream_dir *s)
 	}
 }
 
-/* Copy the parts of [start, end) not already held by a range (first copy wins). */
+/* Do the bytes [start, end) of data differ from out-of-order bytes held there? */
+static bool differs_from_held(const struct stream_dir *s, uint32_t start, uint32_t end, const uint8_t *data,
+			      uint32_t data_start)
+{
+	for (int i = 0; i < s->n_ranges; i++) {
+		uint32_t lo = s->ranges[i].start > start ? s->ranges[i].start : start;
+		uint32_t hi = s->ranges[i].end < end ? s->ranges[i].end : end;
+		if (lo < hi && memcmp(s->buf + lo, data + (lo - data_start), hi - lo) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* Copy the parts of [start, end) not already held by a range (the first out-of-order copy wins). */
 static void write_new_bytes(struct stream_dir *s, uint32_t start, uint32_t end, const uint8_t *data,
 			    uint32_t data_start)
 {
@@ -110,10 +150,24 @@ static bool add_range(struct stream_dir *s, uint32_t start, uint32_t end)
 	return true;
 }
 
-bool stream_add(struct stream_dir *s, uint32_t seq, const uint8_t *data, uint32_t n, uint32_t wire,
-		uint32_t depth, struct stream_counters *cnt)
+static void conflict(struct stream_dir *s, struct stream_counters *cnt)
 {
-	if (wire == 0 || s->gap)
+	s->conflict = true;
+	cnt->overlap_conflicts++;
+}
+
+static void mark_full(struct stream_dir *s, struct stream_counters *cnt)
+{
+	if (!s->full) {
+		s->full = true;
+		cnt->truncated++;
+	}
+}
+
+bool stream_add(struct stream_dir *s, uint32_t seq, const uint8_t *data, uint32_t n, uint32_t wire,
+		uint32_t depth, struct stream_counters *cnt, struct stream_mem *mem)
+{
+	if (wire == 0 || s->gap || s->memcap)
 		return false;
 	if (!s->started) {
 		s->base = seq;
@@ -123,8 +177,8 @@ bool stream_add(struct stream_dir *s, uint32_t seq, const uint8_t *data, uint32_
 		cnt->snaplen_cut++;
 	uint32_t rel = seq - s->base;
 	if ((int32_t)rel < 0) {
-		/* starts before the buffer: keep only what lies after base */
-		uint32_t skip = (uint32_t)-(int32_t)rel;
+		/* starts before the buffer: keep only what lies after base (unsigned: no overflow at 2^31) */
+		uint32_t skip = s->base - seq;
 		if (skip >= n) {
 			cnt->retransmitted++;
 			return false;
@@ -135,19 +189,19 @@ bool stream_add(struct stream_dir *s, uint32_t seq, const uint8_t *data, uint32_
 		rel = 0;
 	}
 	if (rel > depth) {
-		if (!s->full) {
-			s->full = true;
-			cnt->truncated++;
-		}
+		mark_full(s, cnt);
 		return false;
 	}
 	uint32_t end = rel + n;
 	if (end < rel || end > depth) {
 		end = depth;
-		if (!s->full) {
-			s->full = true;
-			cnt->truncated++;
-		}
+		mark_full(s, cnt);
+	}
+	/* bytes already delivered in order never change; a different copy is reported */
+	if (rel < s->len) {
+		uint32_t hi = end < s->len ? end : s->len;
+		if (memcmp(s->buf + rel, data, hi - rel) != 0)
+			conflict(s, cnt);
 	}
 	if (end <= s->len) {
 		cnt->retransmitted++;
@@ -156,16 +210,19 @@ bool stream_add(struct stream_dir *s, uint32_t seq, const uint8_t *data, uint32_
 	uint32_t start = rel < s->len ? s->len : rel;
 	if (start >= end)
 		return false;
-	if (!reserve(s, end)) {
-		if (!s->full) {
-			s->full = true;
-			cnt->truncated++;
+	if (!reserve(s, end, depth, mem)) {
+		if (!s->memcap) {
+			s->memcap = true;
+			cnt->memcap_refused++;
 		}
 		return false;
 	}
 	uint32_t before = s->len;
+	if (differs_from_held(s, start, end, data, rel))
+		conflict(s, cnt);
 	if (start == s->len) {
-		write_new_bytes(s, start, end, data, rel);
+		/* in order: this copy is what the receiver delivers, held out-of-order bytes included */
+		memcpy(s->buf + start, data + (start - rel), end - start);
 		s->len = end;
 		absorb_ranges(s);
 	} else {
@@ -208,8 +265,9 @@ void stream_close(struct stream_dir *s, struct stream_counters *cnt)
 	}
 }
 
-void stream_free(struct stream_dir *s)
+void stream_free(struct stream_dir *s, struct stream_mem *mem)
 {
+	stream_mem_give(mem, s->cap);
 	free(s->buf);
 	memset(s, 0, sizeof *s);
 }

@@ -161,6 +161,7 @@ struct workers *workers_start(struct engine *e, int n, char *err, size_t errlen)
 		/* the flow cap is shared out; nDPI modules must be created one at a time */
 		struct engine_config cfg = e->cfg;
 		cfg.max_flows = (e->cfg.max_flows + (uint32_t)n - 1) / (uint32_t)n;
+		cfg.memcap = e->cfg.memcap ? (e->cfg.memcap + (uint64_t)n - 1) / (uint64_t)n : 0;
 		if (!engine_init(&w->e, &cfg, e->svc, err, errlen))
 			goto fail;
 		engine_set_shared(&w->e);
@@ -285,6 +286,7 @@ bool workers_live(struct engine *e, int n, const struct capture_opts *o, struct 
 		struct live_worker *w = &ws[i];
 		struct engine_config cfg = e->cfg;
 		cfg.max_flows = (e->cfg.max_flows + (uint32_t)n - 1) / (uint32_t)n;
+		cfg.memcap = e->cfg.memcap ? (e->cfg.memcap + (uint64_t)n - 1) / (uint64_t)n : 0;
 		if (!(w->engine_ok = engine_init(&w->e, &cfg, e->svc, st->error, sizeof st->error))) {
 			ok = false;
 			break;

@@ -722,7 +722,7 @@ static void parse_certificate(struct tls_state *s, struct cursor *m)
 			x509_parse(&s->chain[s->chain_len], der, n);
 			s->chain_len++;
 		}
-		if (s->chain_total < UINT8_MAX)
+		if (s->chain_total < UINT16_MAX)
 			s->chain_total++;
 	}
 	if (list.err || cur_left(m) > 0)

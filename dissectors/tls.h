@@ -77,7 +77,7 @@ struct tls_state {
 	/* ---- added: facts ---- */
 	bool hrr_seen;             /* a HelloRetryRequest was seen (hello_retry is cleared by the final ServerHello) */
 	uint16_t server_legacy_version; /* the ServerHello's legacy_version field (JA3S input) */
-	uint8_t chain_total;       /* certificates in the Certificate message, also those past TLS_MAX_CHAIN (max 255) */
+	uint16_t chain_total;      /* certificates in the Certificate message, also those past TLS_MAX_CHAIN */
 	uint32_t appdata_records[2];   /* application_data records per direction (all of them, 0-RTT included) */
 	uint16_t first_appdata_len[2]; /* payload length of the first one (19 = a lone TLS 1.3 encrypted alert) */
 };

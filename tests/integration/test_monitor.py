@@ -166,7 +166,7 @@ def inventory(doc):
 
 
 def merge(a, b):
-    rank = {"unknown": 0, "secure": 1, "nonsecure": 2}
+    rank = {"unknown": 0, "attempt-only": 0.5, "secure": 1, "nonsecure": 2}
     out = dict(a)
     for ip, (st, use) in b.items():
         if ip in out:

@@ -49,6 +49,7 @@ static struct flow_record *rec(const char *cli, const char *srv, uint16_t port, 
 	r->start_us = S(start_s);
 	r->end_us = S(end_s);
 	r->tcp = tcp;
+	r->handshake_done = tcp != TCP_REFUSED && tcp != TCP_UNANSWERED;
 	r->transport = tcp == TCP_REFUSED ? TR_NONE : TR_CLEARTEXT;
 	r->link = -1;
 	return r;

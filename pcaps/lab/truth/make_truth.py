@@ -162,9 +162,12 @@ def jt400_unseen(events, flows):
 def clients_of(flows):
     out = {}
     for f in flows:
-        c = out.setdefault(f["client_ip"], {"ip": f["client_ip"], "ns": set(), "s": set(), "m": set()})
+        c = out.setdefault(f["client_ip"], {"ip": f["client_ip"], "ns": set(), "s": set(), "m": set(),
+                                            "used": False})
         if f["port_class"] == "nonsecure":
             c["ns"].add(f["service"])
+            # a SYN and nothing more (refused, unanswered) is an attempt, not use
+            c["used"] |= f.get("tcp") not in ("refused", "unanswered")
         elif f["port_class"] == "secure":
             c["s"].add(f["service"])
         if f.get("mapper") and f["mapper"].get("requested"):
@@ -173,7 +176,8 @@ def clients_of(flows):
     for ip in sorted(out, key=lambda x: ipaddress.ip_address(x).packed if ":" not in x else b"\xff" + ipaddress.ip_address(x).packed):
         c = out[ip]
         plain_ask = any(not r.endswith("-s") for r in c["m"])
-        status = "nonsecure" if c["ns"] or plain_ask else ("secure" if c["s"] else "unknown")
+        status = "nonsecure" if c["used"] or plain_ask else ("secure" if c["s"] else
+                                                             ("attempt-only" if c["ns"] else "unknown"))
         res.append({"ip": ip, "status": status, "nonsecure_services": sorted(x for x in c["ns"] if x),
                     "secure_services": sorted(x for x in c["s"] if x), "mapper_requests": sorted(c["m"]),
                     "internal": internal(ip)})

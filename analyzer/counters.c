@@ -1,0 +1,71 @@
+/*
+ * counters.c - the counter registry (see counters.h).  The order here is
+ * the order of the JSON capture.counters object, which is part of the
+ * report contract: add new counters at the end.
+ */
+#include "counters.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define ENGINE(f) offsetof(struct engine_counters, f)
+
+static const struct {
+	const char *name, *meaning;
+	size_t offset;
+} defs[] = {
+	{ "ip_first_fragments", "first IP fragments decoded (later fragments are counted as not decoded)",
+	  ENGINE(ip_fragments) },
+	{ "connections", "TCP connections seen", ENGINE(flows) },
+	{ "connections_reported", "connections reported (catalogued, IBM i bytes, or a --server address)",
+	  ENGINE(flows_reported) },
+	{ "connections_other", "connections not to an IBM i service: counted only", ENGINE(flows_other) },
+	{ "connections_midstream", "connections whose start was not captured", ENGINE(flows_midstream) },
+	{ "flows_evicted", "connections ended early by the --max-flows cap", ENGINE(flows_evicted) },
+	{ "flows_idle_timeout", "connections ended by the idle timeout", ENGINE(flows_idle) },
+	{ "flows_port_reused", "connections ended by a new SYN on the same addresses and ports",
+	  ENGINE(flows_reused) },
+	{ "flows_open_at_end", "connections still open at the end of the input", ENGINE(flows_open) },
+	{ "flows_not_tracked", "connections not tracked for lack of memory", ENGINE(alloc_failures) },
+	{ "stream_retransmitted", "segments already held: ignored", ENGINE(stream.retransmitted) },
+	{ "stream_out_of_order", "segments held until a hole filled", ENGINE(stream.out_of_order) },
+	{ "stream_out_of_order_dropped", "out-of-order segments beyond the held-range bound",
+	  ENGINE(stream.ooo_dropped) },
+	{ "stream_gaps", "holes the capture never filled", ENGINE(stream.gaps) },
+	{ "streams_truncated", "directions that reached the inspection depth", ENGINE(stream.truncated) },
+	{ "segments_cut_by_snaplen", "segments whose payload the snap length cut", ENGINE(stream.snaplen_cut) },
+	{ NULL, "port-mapper answers not learned: the learned-port table was full", 0 },
+	{ "server_set_full", "IBM i addresses not remembered: the address set was full", ENGINE(server_set_full) },
+	{ "stream_overlap_conflicts", "segments whose bytes differ from another copy of the same bytes",
+	  ENGINE(stream.overlap_conflicts) },
+	{ "overlap_conflict_connections", "connections with such a conflict (flagged: stream-overlap-conflict)",
+	  ENGINE(overlap_conflict_flows) },
+	{ "memcap_inspections_ended", "connections whose held data was dropped to stay under --memcap",
+	  ENGINE(memcap_inspections_ended) },
+	{ "memcap_bytes_released", "bytes those connections held", ENGINE(memcap_bytes_released) },
+	{ "memcap_not_inspected", "connections not inspected: no room under --memcap", ENGINE(memcap_not_inspected) },
+	{ "memcap_directions_refused", "stream directions stopped: no room under --memcap",
+	  ENGINE(stream.memcap_refused) },
+	{ "memcap_peak_bytes", "most inspection bytes held at once (with --threads, summed over threads)",
+	  ENGINE(memcap_peak) },
+};
+
+size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, struct counter *out)
+{
+	size_t n = 0;
+	out[n++] = (struct counter){ "filtered", NULL, "frames outside the prefilter or the user's filter",
+				      k->filtered };
+	for (int i = 1; i < DEC_NREASONS && n < COUNTERS_MAX; i++)
+		out[n++] = (struct counter){ decode_reason_name((enum decode_result)i), "not_decoded",
+					      "frames not decoded, by reason", k->not_decoded[i] };
+	for (size_t i = 0; i < sizeof defs / sizeof defs[0] && n < COUNTERS_MAX; i++) {
+		if (!defs[i].name) {
+			out[n++] = (struct counter){ "learned_ports_dropped", NULL, defs[i].meaning, learned_dropped };
+			continue;
+		}
+		uint64_t v;
+		memcpy(&v, (const char *)k + defs[i].offset, sizeof v);
+		out[n++] = (struct counter){ defs[i].name, NULL, defs[i].meaning, v };
+	}
+	return n;
+}

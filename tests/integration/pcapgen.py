@@ -1,0 +1,100 @@
+"""pcapgen.py - small hand-built captures for the tests: Ethernet, IPv4 and
+TCP frames written byte for byte into a classic pcap file, so a test states
+exactly what is on the wire (the independent truth) instead of trusting a
+tool's idea of it.
+
+Use: w = Pcap(path); c = w.conn("192.0.2.10", 40000, "198.51.100.1", 8476)
+then c.handshake(), c.send(b"...", from_client=True), c.close(); w.close().
+Checksums are left zero (tlsready does not check them; neither do span ports).
+"""
+import struct
+
+
+def ip4(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+class Pcap:
+    def __init__(self, path, snaplen=65535):
+        self.f = open(path, "wb")
+        self.snaplen = snaplen
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, 1))
+        self.ts = 1_700_000_000.0
+        self.ip_id = 1
+
+    def tick(self, dt=0.001):
+        self.ts += dt
+
+    def frame(self, src, dst, sport, dport, flags, seq, ack, payload=b"", wire_payload=None):
+        """One TCP segment; wire_payload > len(payload) makes a snaplen cut."""
+        plen = len(payload) if wire_payload is None else wire_payload
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags,
+                          65535, 0, 0)
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 20 + plen, self.ip_id & 0xFFFF, 0, 64, 6, 0,
+                         ip4(src), ip4(dst))
+        self.ip_id += 1
+        eth = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
+        frame = eth + ip + tcp + payload
+        wire = len(eth) + 40 + plen
+        sec = int(self.ts)
+        usec = int(round((self.ts - sec) * 1e6))
+        self.f.write(struct.pack("<IIII", sec, usec, len(frame), wire) + frame)
+        self.tick()
+
+    def conn(self, cli, cport, srv, sport, isn_c=1000, isn_s=5000):
+        return Conn(self, cli, cport, srv, sport, isn_c, isn_s)
+
+    def close(self):
+        self.f.close()
+
+
+SYN, FIN, RST, PSH, ACK = 0x02, 0x01, 0x04, 0x08, 0x10
+
+
+class Conn:
+    """One TCP connection; tracks both sides' next sequence numbers."""
+
+    def __init__(self, w, cli, cport, srv, sport, isn_c, isn_s):
+        self.w, self.cli, self.cport, self.srv, self.sport = w, cli, cport, srv, sport
+        self.isn = [isn_c, isn_s]
+        self.nxt = [isn_c + 1, isn_s + 1]
+
+    def _ends(self, from_client):
+        if from_client:
+            return self.cli, self.srv, self.cport, self.sport, 0
+        return self.srv, self.cli, self.sport, self.cport, 1
+
+    def syn(self):
+        self.w.frame(self.cli, self.srv, self.cport, self.sport, SYN, self.isn[0], 0)
+
+    def handshake(self):
+        self.syn()
+        self.w.frame(self.srv, self.cli, self.sport, self.cport, SYN | ACK, self.isn[1], self.nxt[0])
+        self.w.frame(self.cli, self.srv, self.cport, self.sport, ACK, self.nxt[0], self.nxt[1])
+
+    def refuse(self):
+        self.syn()
+        self.w.frame(self.srv, self.cli, self.sport, self.cport, RST | ACK, 0, self.nxt[0])
+
+    def send(self, data, from_client=True, offset=0, advance=True, wire=None):
+        """Data at the direction's next sequence number + offset."""
+        s, d, sp, dp, i = self._ends(from_client)
+        self.w.frame(s, d, sp, dp, PSH | ACK, self.nxt[i] + offset, self.nxt[1 - i], data, wire)
+        if advance and offset == 0:
+            self.nxt[i] += len(data) if wire is None else wire
+
+    def seg(self, rel, data, from_client=True, flags=PSH | ACK):
+        """Data at an explicit offset from the direction's first byte (ISN + 1 + rel)."""
+        s, d, sp, dp, i = self._ends(from_client)
+        self.w.frame(s, d, sp, dp, flags, self.isn[i] + 1 + rel, self.nxt[1 - i], data)
+
+    def ack(self, from_client=True):
+        s, d, sp, dp, i = self._ends(from_client)
+        self.w.frame(s, d, sp, dp, ACK, self.nxt[i], self.nxt[1 - i])
+
+    def close(self):
+        self.w.frame(self.cli, self.srv, self.cport, self.sport, FIN | ACK, self.nxt[0], self.nxt[1])
+        self.nxt[0] += 1
+        self.w.frame(self.srv, self.cli, self.sport, self.cport, FIN | ACK, self.nxt[1], self.nxt[0])
+        self.nxt[1] += 1
+        self.w.frame(self.cli, self.srv, self.cport, self.sport, ACK, self.nxt[0], self.nxt[1])
