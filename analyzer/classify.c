@@ -1,8 +1,9 @@
 /*
  * classify.c - dissector selection and the flow's final verdict.
  *
- * Probing order: the dissector the catalogue expects for the port first,
- * then TLS (recognised on any port), then the others.  A flow whose first
+ * Probing order: the protocol the catalogue expects for the port first,
+ * then every registered protocol in the order of protocols.c (TLS first: it
+ * is recognised on any port).  A flow whose first
  * bytes every dissector rejects is APP_OPAQUE.  Mid-stream flows do not
  * start at a message boundary: only TLS record framing and the host-server
  * header are looked for, anywhere else the bytes stay opaque (transport
@@ -14,46 +15,19 @@
 #include <string.h>
 
 #include "cursor.h"
-#include "drda.h"
 #include "hostserver.h"
-#include "portmapper.h"
-#include "telnet5250.h"
+#include "protocols.h"
 #include "tls.h"
 
-typedef enum probe (*probe_fn)(const uint8_t *, size_t, int);
-
-static const struct { enum app app; probe_fn probe; } probes[] = {
-	{ APP_TLS, tls_probe },
-	{ APP_HOSTSERVER, hs_probe },
-	{ APP_PORTMAPPER, pm_probe },
-	{ APP_TELNET, tn_probe },
-	{ APP_DRDA, drda_probe },
-};
-#define N_PROBES (sizeof probes / sizeof probes[0])
-
-static enum app expected_app(const struct flow_record *r)
+/* The protocol the catalogue expects on the flow's port, or NULL. */
+static const struct protocol *expected_protocol(const struct flow_record *r)
 {
 	if (!r->service)
-		return APP_UNDECIDED;
-	if (r->cls == PC_SECURE)
-		return APP_TLS;
-	if (r->cls == PC_MAPPER)
-		return APP_PORTMAPPER;
-	if (strcmp(r->service, "telnet") == 0)
-		return APP_TELNET;
-	if (strcmp(r->service, "ddm") == 0)
-		return APP_DRDA;
-	if (strncmp(r->service, "as-", 3) == 0)
-		return APP_HOSTSERVER;
-	return APP_UNDECIDED;
-}
-
-static enum probe run_probe(enum app a, const uint8_t *buf, uint32_t len, int dir)
-{
-	for (size_t i = 0; i < N_PROBES; i++)
-		if (probes[i].app == a)
-			return probes[i].probe(buf, len, dir);
-	return PROBE_NO;
+		return NULL;
+	for (const struct protocol *const *p = protocols; *p; p++)
+		if ((*p)->expected && (*p)->expected(r->service, (int)r->cls))
+			return *p;
+	return NULL;
 }
 
 /* A TLS record header of any content type: mid-stream recognition. */
@@ -67,51 +41,43 @@ static bool looks_like_tls_record(const uint8_t *buf, uint32_t len)
 	return !c.err && type >= 20 && type <= 23 && major == 3 && minor <= 4 && rlen > 0 && rlen <= 18432;
 }
 
-static bool adopt(struct flow_record *r, enum app a)
+static bool adopt(struct flow_record *r, const struct protocol *p)
 {
-	r->app = a;
-	switch (a) {
-	case APP_TLS: r->tls = calloc(1, sizeof *r->tls); if (r->tls) r->tls->alert_dir = -1; return r->tls;
-	case APP_PORTMAPPER: r->pm = calloc(1, sizeof *r->pm); return r->pm;
-	case APP_HOSTSERVER:
-		r->hs = calloc(1, sizeof *r->hs);
-		if (r->hs)
-			r->hs->password_level = r->hs->client_level = -1;
-		return r->hs;
-	case APP_TELNET: r->tn = calloc(1, sizeof *r->tn); return r->tn;
-	case APP_DRDA: r->drda = calloc(1, sizeof *r->drda); return r->drda;
-	default: return true;
-	}
+	r->app = APP_PROTOCOL;
+	r->proto = p;
+	r->facts = p->create();
+	return r->facts != NULL;
 }
 
 static void decide(struct flow_record *r, int dir, const uint8_t *buf, uint32_t len, bool midstream)
 {
 	if (midstream) {
 		if (looks_like_tls_record(buf, len) && tls_probe(buf, len, dir) != PROBE_YES) {
-			r->app = APP_TLS;       /* records without a handshake: no state needed */
+			r->app = APP_PROTOCOL;  /* records without a handshake: no state needed */
+			r->proto = &protocol_tls;
 			r->midstream = true;
 			return;
 		}
 	}
-	enum app first = expected_app(r);
+	const struct protocol *first = expected_protocol(r);
 	bool maybe = false;
-	if (first != APP_UNDECIDED) {
-		enum probe p = run_probe(first, buf, len, dir);
+	if (first) {
+		enum probe p = first->probe(buf, len, dir);
 		if (p == PROBE_YES) {
 			adopt(r, first);
 			return;
 		}
 		maybe |= p == PROBE_MAYBE;
 	}
-	for (size_t i = 0; i < N_PROBES; i++) {
-		if (probes[i].app == first)
+	for (const struct protocol *const *p = protocols; *p; p++) {
+		if (*p == first)
 			continue;
-		enum probe p = probes[i].probe(buf, len, dir);
-		if (p == PROBE_YES) {
-			adopt(r, probes[i].app);
+		enum probe v = (*p)->probe(buf, len, dir);
+		if (v == PROBE_YES) {
+			adopt(r, *p);
 			return;
 		}
-		maybe |= p == PROBE_MAYBE;
+		maybe |= v == PROBE_MAYBE;
 	}
 	if (!maybe)
 		r->app = APP_OPAQUE;
@@ -147,12 +113,12 @@ static void look_for_starttls(struct flow_record *r, int dir, const uint8_t *buf
 	r->starttls = true;
 	r->tls_base[0] = (uint32_t)at;
 	r->tls_base_set[0] = true;
-	adopt(r, APP_TLS);
+	adopt(r, &protocol_tls);
 }
 
 static void feed_tls(struct flow_record *r, int dir, const uint8_t *buf, uint32_t len)
 {
-	if (!r->tls)
+	if (!r->facts)
 		return;
 	if (r->starttls && !r->tls_base_set[dir]) {
 		long at = tls_after_line(buf, len, dir);
@@ -165,17 +131,13 @@ static void feed_tls(struct flow_record *r, int dir, const uint8_t *buf, uint32_
 	if (!cur_skip(&c, r->tls_base[dir]))
 		return;
 	struct cursor rest = cur_rest(&c);
-	tls_consume(r->tls, dir, rest.p, rest.len);
+	tls_consume(r->facts, dir, rest.p, rest.len);
 }
 
 bool classify_done(const struct flow_record *r)
 {
 	switch (r->app) {
-	case APP_TLS: return !r->tls || tls_done(r->tls);
-	case APP_PORTMAPPER: return pm_done(r->pm);
-	case APP_HOSTSERVER: return hs_done(r->hs);
-	case APP_TELNET: return tn_done(r->tn);
-	case APP_DRDA: return drda_done(r->drda);
+	case APP_PROTOCOL: return !r->facts || r->proto->done(r->facts);
 	case APP_OPAQUE: return r->midstream || r->opaque_scanned >= STARTTLS_SCAN;
 	default: return false;
 	}
@@ -192,26 +154,16 @@ bool classify_bytes(struct flow_record *r, int dir, const uint8_t *buf, uint32_t
 		if (dir == DIR_C2S)
 			r->opaque_scanned = len;
 	}
-	switch (r->app) {
-	case APP_TLS: feed_tls(r, dir, buf, len); break;
-	case APP_PORTMAPPER: pm_consume(r->pm, dir, buf, len); break;
-	case APP_HOSTSERVER: hs_consume(r->hs, dir, buf, len); break;
-	case APP_TELNET: tn_consume(r->tn, dir, buf, len); break;
-	case APP_DRDA: drda_consume(r->drda, dir, buf, len); break;
-	default: break;
-	}
+	if (record_is(r, &protocol_tls))
+		feed_tls(r, dir, buf, len);   /* from where TLS starts in each direction (STARTTLS) */
+	else if (r->app == APP_PROTOCOL && r->facts)
+		r->proto->consume(r->facts, dir, buf, len);
 	return classify_done(r);
 }
 
 bool classify_is_ibmi(const struct flow_record *r)
 {
-	switch (r->app) {
-	case APP_PORTMAPPER: return r->pm->request && !r->pm->malformed;
-	case APP_HOSTSERVER: return r->hs->valid;
-	case APP_TELNET: return r->tn->kind == TN_KIND_5250_DISPLAY || r->tn->kind == TN_KIND_5250_PRINTER;
-	case APP_DRDA: return r->drda->valid;
-	default: return false;
-	}
+	return r->app == APP_PROTOCOL && r->facts && r->proto->is_ibmi && r->proto->is_ibmi(r->facts);
 }
 
 /*
@@ -230,7 +182,7 @@ static bool tls13_rejected(const struct tls_state *t)
 
 static enum transport tls_transport(const struct flow_record *r)
 {
-	const struct tls_state *t = r->tls;
+	const struct tls_state *t = rec_tls(r);
 	bool ended_badly = r->tcp == TCP_RESET || r->tcp == TCP_CLOSED;
 	if (!t) {
 		/* mid-stream records: encrypted data both ways means a session was up */
@@ -261,7 +213,7 @@ void classify_final(struct flow_record *r)
 {
 	if (r->payload[0] == 0 && r->payload[1] == 0)
 		r->transport = TR_NONE;
-	else if (r->app == APP_TLS)
+	else if (record_is(r, &protocol_tls))
 		r->transport = tls_transport(r);
 	else if (r->app == APP_OPAQUE)
 		r->transport = r->midstream ? TR_UNKNOWN : TR_CLEARTEXT;

@@ -46,8 +46,6 @@ static const struct {
 	{ "memcap_not_inspected", "connections not inspected: no room under --memcap", ENGINE(memcap_not_inspected) },
 	{ "memcap_directions_refused", "stream directions stopped: no room under --memcap",
 	  ENGINE(stream.memcap_refused) },
-	{ "memcap_peak_bytes", "most inspection bytes held at once (with --threads, summed over threads)",
-	  ENGINE(memcap_peak) },
 };
 
 size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, struct counter *out)

@@ -16,10 +16,8 @@
 #include <string.h>
 
 #include "classify.h"
-#include "drda.h"
-#include "hostserver.h"
 #include "portmapper.h"
-#include "telnet5250.h"
+#include "protocols.h"
 #include "siphash.h"
 
 #include <pthread.h>
@@ -447,11 +445,11 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 
 static void light_probe(struct engine *e, struct flow *f, int dir, const struct packet *p)
 {
-	static enum probe (*const probes[])(const uint8_t *, size_t, int) = { hs_probe, pm_probe, tn_probe,
-									       drda_probe };
 	bool yes = false, maybe = false;
-	for (size_t i = 0; i < sizeof probes / sizeof probes[0] && !yes; i++) {
-		enum probe r = probes[i](p->payload, p->payload_len, dir);
+	for (const struct protocol *const *pr = protocols; *pr && !yes; pr++) {
+		if (!(*pr)->light)
+			continue;
+		enum probe r = (*pr)->probe(p->payload, p->payload_len, dir);
 		yes = r == PROBE_YES;
 		maybe |= r == PROBE_MAYBE;
 	}
@@ -501,7 +499,7 @@ static void expire_idle(struct engine *e, int64_t now)
 
 static void learn_from_mapper(struct engine *e, struct flow_record *r, struct inspect *in)
 {
-	const struct pm_state *pm = r->pm;
+	const struct pm_state *pm = rec_pm(r);
 	if (in->learned_applied || !pm || !pm->reply || !pm->reply_ok || pm->port == 0 || pm->port > 65535)
 		return;
 	in->learned_applied = true;
@@ -524,7 +522,7 @@ static void inspect_payload(struct engine *e, struct flow *f, int dir, const str
 	if (!in->content_done &&
 	    stream_add(s, p->seq, p->payload, p->payload_len, p->payload_wire, e->cfg.depth, &e->cnt.stream, &e->mem)) {
 		in->content_done = classify_bytes(r, dir, s->buf, s->len, f->midstream);
-		if (r->app == APP_PORTMAPPER)
+		if (rec_pm(r))
 			learn_from_mapper(e, r, in);
 	}
 }
@@ -652,7 +650,6 @@ void engine_flush(struct engine *e)
 	struct flow *f;
 	while ((f = flow_oldest(&e->ft)))
 		finish_flow(e, f, f->list == FLOW_CLOSED ? END_CLOSED : END_INPUT);
-	e->cnt.memcap_peak = e->mem.peak;
 }
 
 void engine_merge(struct engine *into, struct engine *from)

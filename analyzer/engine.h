@@ -62,7 +62,6 @@ struct engine_counters {
 	uint64_t memcap_inspections_ended;  /* flows whose held data was dropped to stay under --memcap */
 	uint64_t memcap_bytes_released;     /* bytes those flows held */
 	uint64_t memcap_not_inspected;      /* new flows with no room even after dropping older data */
-	uint64_t memcap_peak;               /* the most inspection bytes held at once (not a sum) */
 	uint64_t overlap_conflict_flows;    /* flows with two different copies of some bytes */
 	struct stream_counters stream;
 };

@@ -35,10 +35,7 @@ const char *finding_name(enum finding f)
 
 bool server_id_mismatch(const struct flow_record *r)
 {
-	if (!r->hs || !r->hs->valid || !r->service || r->hs->routed)
-		return false;
-	const char *by_id = hs_server_service(r->hs->server_id);
-	return by_id && strcmp(by_id, r->service) != 0;
+	return hs_server_id_mismatch(rec_hs(r), r->service);
 }
 
 uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
@@ -53,9 +50,9 @@ uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 		f |= 1u << FND_CLEARTEXT;
 	if (r->mismatch)
 		f |= 1u << FND_MISMATCH;
-	if (r->hs && r->hs->outcome != HS_OUTCOME_NONE && r->hs->outcome != HS_OUTCOME_OK)
+	if (rec_hs(r) && rec_hs(r)->outcome != HS_OUTCOME_NONE && rec_hs(r)->outcome != HS_OUTCOME_OK)
 		f |= 1u << FND_SIGNON_FAILED;
-	const struct tls_state *t = r->tls;
+	const struct tls_state *t = rec_tls(r);
 	if (!t)
 		return f;
 	if (r->transport == TR_TLS_FAILED)
@@ -87,7 +84,7 @@ uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 
 void offer_add(struct offer_summary *o, const struct flow_record *r)
 {
-	const struct tls_state *t = r->tls;
+	const struct tls_state *t = rec_tls(r);
 	if (!t || !t->client_hello)
 		return;
 	bool legacy_only = t->n_ciphers > 0 && t->n_legacy_ciphers == t->n_ciphers;

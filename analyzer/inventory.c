@@ -160,10 +160,10 @@ static void add_port(struct inv_server *s, const struct flow_record *r)
 		s->n_ports++;
 	}
 	p->connections++;
-	if (r->tls && r->transport == TR_TLS && r->tls->version >= 0x0300 && r->tls->version <= 0x0304)
-		p->tls_versions |= 1u << (r->tls->version & 0x1f);
-	if (r->tls && r->tls->server_hello && !r->tls->hello_retry)
-		name_set_add(&p->ciphers, tls_cipher_name(r->tls->cipher));
+	if (rec_tls(r) && r->transport == TR_TLS && rec_tls(r)->version >= 0x0300 && rec_tls(r)->version <= 0x0304)
+		p->tls_versions |= 1u << (rec_tls(r)->version & 0x1f);
+	if (rec_tls(r) && rec_tls(r)->server_hello && !rec_tls(r)->hello_retry)
+		name_set_add(&p->ciphers, tls_cipher_name(rec_tls(r)->cipher));
 }
 
 /* Port-mapper lookup -> the next connection of that client to the answered port. */
@@ -171,13 +171,13 @@ static void link_mapper(struct engine *e)
 {
 	for (size_t i = 0; i < e->n_records; i++) {
 		struct flow_record *m = e->records[i];
-		if (m->app != APP_PORTMAPPER || !m->pm || !m->pm->reply_ok)
+		if (!rec_pm(m) || !rec_pm(m)->reply_ok)
 			continue;
 		for (size_t j = i + 1; j < e->n_records; j++) {
 			struct flow_record *c = e->records[j];
 			if (c->start_us - m->start_us > LINK_WINDOW_US)
 				break;
-			if (c->sport == m->pm->port && c->link < 0 && addr_eq(&c->cli, &m->cli) &&
+			if (c->sport == rec_pm(m)->port && c->link < 0 && addr_eq(&c->cli, &m->cli) &&
 			    addr_eq(&c->srv, &m->srv)) {
 				m->link = (int64_t)j;
 				c->link = (int64_t)i;
@@ -235,11 +235,11 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 		name_set_add(&c->users, user);
 		name_set_add(&c->devices, dev);
 		name_set_add(&c->software, record_software(r));
-		if (r->hs && r->hs->outcome != HS_OUTCOME_NONE && r->hs->outcome != HS_OUTCOME_OK)
+		if (rec_hs(r) && rec_hs(r)->outcome != HS_OUTCOME_NONE && rec_hs(r)->outcome != HS_OUTCOME_OK)
 			c->signon_failures++;
-		if (r->pm && r->pm->requested[0]) {
-			name_set_add(&c->mapper_requests, r->pm->requested);
-			if (!r->pm->secure) {
+		if (rec_pm(r) && rec_pm(r)->requested[0]) {
+			name_set_add(&c->mapper_requests, rec_pm(r)->requested);
+			if (!rec_pm(r)->secure) {
 				c->status = CS_NONSECURE;
 				if (r->end_us > c->last_nonsecure_us)
 					c->last_nonsecure_us = r->end_us;
@@ -253,8 +253,8 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 				for (size_t k = 0; k < s->n_ports; k++)
 					if (s->ports[k].port == r->sport)
 						s->ports[k].findings |= findings_for(r, e->last_us);
-				if (r->hs && r->hs->server_vrm)
-					s->release_vrm = r->hs->server_vrm;
+				if (rec_hs(r) && rec_hs(r)->server_vrm)
+					s->release_vrm = rec_hs(r)->server_vrm;
 			}
 		} else if (r->cls == PC_MAPPER) {
 			struct inv_server *s = sorted_find((void **)&inv->servers, &inv->n_servers, &cap_servers,
@@ -280,8 +280,8 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 			u->cleartext++;
 		if (r->transport == TR_TLS) {
 			u->tls++;
-			if (r->tls && r->tls->version >= 0x0300 && r->tls->version <= 0x0304)
-				u->tls_versions |= 1u << (r->tls->version & 0x1f);
+			if (rec_tls(r) && rec_tls(r)->version >= 0x0300 && rec_tls(r)->version <= 0x0304)
+				u->tls_versions |= 1u << (rec_tls(r)->version & 0x1f);
 		}
 		if (r->mismatch)
 			u->mismatch = true;

@@ -1,16 +1,14 @@
 /*
  * record.c - names of the record's value sets (the report contract's words)
- * and the accessors reporters share.
+ * and the accessors reporters share; the protocol-specific facts come from
+ * the owning protocol's description (protocol.h).
  */
 #include "record.h"
 
 #include <stdlib.h>
 
-#include "drda.h"
 #include "fingerprints.h"
-#include "hostserver.h"
-#include "portmapper.h"
-#include "telnet5250.h"
+#include "protocol.h"
 #include "tls.h"
 
 const char *transport_name(enum transport t)
@@ -34,49 +32,30 @@ const char *mismatch_name(enum mismatch m)
 	}
 }
 
-const char *app_name(enum app a)
+const char *record_content(const struct flow_record *r)
 {
-	static const char *const n[] = { "undecided", "tls", "portmapper", "hostserver", "telnet", "drda", "opaque" };
-	return (unsigned)a <= APP_OPAQUE ? n[a] : "undecided";
+	if (r->app == APP_PROTOCOL && r->proto)
+		return r->proto->name;
+	return r->app == APP_OPAQUE ? "opaque" : "undecided";
 }
 
 const char *record_user(const struct flow_record *r)
 {
-	if (r->hs && r->hs->user[0])
-		return r->hs->user;
-	if (r->tn && r->tn->user[0])
-		return r->tn->user;
-	if (r->drda && r->drda->user[0])
-		return r->drda->user;
-	return NULL;
+	return r->facts && r->proto->user ? r->proto->user(r->facts) : NULL;
 }
 
 const char *record_device(const struct flow_record *r)
 {
-	if (r->tn && r->tn->devname[0])
-		return r->tn->devname;
-	return NULL;
+	return r->facts && r->proto->device ? r->proto->device(r->facts) : NULL;
 }
 
 const char *record_software(const struct flow_record *r)
 {
-	if (r->tls && r->tls->client_hello)
-		return fingerprint_stack(r->tls->ja4, r->tls->ja3);
-	if (r->drda && r->drda->extnam[0])
-		return r->drda->extnam;
-	if (r->drda && r->drda->prdid[0])
-		return r->drda->prdid;
-	if (r->tn && r->tn->terminal_type[0])
-		return r->tn->terminal_type;
-	static const char *const levels[] = {
-		"host-server datastream level 0", "host-server datastream level 1", "host-server datastream level 2",
-		"host-server datastream level 3", "host-server datastream level 4", "host-server datastream level 5",
-		"host-server datastream level 6", "host-server datastream level 7", "host-server datastream level 8",
-		"host-server datastream level 9", "host-server datastream level 10",
-	};
-	if (r->hs && r->hs->client_level >= 0 && r->hs->client_level <= 10)
-		return levels[r->hs->client_level];
-	return NULL;
+	/* TLS is the transport: its client stack comes from the fingerprint table */
+	const struct tls_state *t = rec_tls(r);
+	if (t)
+		return t->client_hello ? fingerprint_stack(t->ja4, t->ja3) : NULL;
+	return r->facts && r->proto->software ? r->proto->software(r->facts) : NULL;
 }
 
 bool record_handshake_done(const struct flow_record *r)
@@ -88,10 +67,6 @@ void record_free(struct flow_record *r)
 {
 	if (!r)
 		return;
-	free(r->tls);
-	free(r->pm);
-	free(r->hs);
-	free(r->tn);
-	free(r->drda);
+	free(r->facts);
 	free(r);
 }

@@ -18,20 +18,15 @@
 #include "dpi.h"
 #include "services.h"
 
+struct protocol;
 struct tls_state;
 struct pm_state;
 struct hs_state;
-struct tn_state;
-struct drda_state;
 
-/* Which dissector owns the flow's bytes. */
+/* Who owns the flow's bytes. */
 enum app {
 	APP_UNDECIDED = 0,         /* no bytes yet, or too few to tell */
-	APP_TLS,
-	APP_PORTMAPPER,
-	APP_HOSTSERVER,
-	APP_TELNET,
-	APP_DRDA,
+	APP_PROTOCOL,              /* a registered protocol claimed them: `proto` (protocols.h) */
 	APP_OPAQUE,                /* bytes no dissector claimed */
 };
 
@@ -68,12 +63,10 @@ struct flow_record {
 	uint64_t payload[2];
 	struct dpi_result dpi;
 	bool dpi_ran;
-	/* the owning dissector's facts (only the one of `app` is non-NULL) */
-	struct tls_state *tls;
-	struct pm_state *pm;
-	struct hs_state *hs;
-	struct tn_state *tn;
-	struct drda_state *drda;
+	/* the owning protocol and its facts (its dissector's state; NULL only for
+	 * mid-stream TLS records, whose handshake was not captured) */
+	const struct protocol *proto;
+	void *facts;
 	/* port-mapper linking, filled by the inventory (indexes into the sorted records, -1 none) */
 	int64_t link;
 };
@@ -81,7 +74,27 @@ struct flow_record {
 const char *transport_name(enum transport t);
 const char *tcp_outcome_name(enum tcp_outcome t);
 const char *mismatch_name(enum mismatch m);   /* NULL for MM_NONE */
-const char *app_name(enum app a);
+/* The flow's "content" word: the owning protocol's name, "opaque" or "undecided". */
+const char *record_content(const struct flow_record *r);
+static inline bool record_is(const struct flow_record *r, const struct protocol *p)
+{
+	return r->proto == p;
+}
+/* Facts with a meaning beyond their protocol: TLS (the transport), the port
+ * mapper's answers (links, learned ports), host-server sign-ons and release. */
+extern const struct protocol protocol_tls, protocol_portmapper, protocol_hostserver;
+static inline struct tls_state *rec_tls(const struct flow_record *r)
+{
+	return r->proto == &protocol_tls ? (struct tls_state *)r->facts : NULL;
+}
+static inline struct pm_state *rec_pm(const struct flow_record *r)
+{
+	return r->proto == &protocol_portmapper ? (struct pm_state *)r->facts : NULL;
+}
+static inline struct hs_state *rec_hs(const struct flow_record *r)
+{
+	return r->proto == &protocol_hostserver ? (struct hs_state *)r->facts : NULL;
+}
 /* The user profile the flow carried, from whichever dissector saw it; NULL if none. */
 const char *record_user(const struct flow_record *r);
 /* The device name (telnet DEVNAME); NULL if none. */

@@ -19,6 +19,7 @@
 #include "fingerprints.h"
 #include "hostserver.h"
 #include "portmapper.h"
+#include "protocol.h"
 #include "telnet5250.h"
 #include "tls.h"
 
@@ -48,26 +49,7 @@ const char *report_name(const struct report_ctx *c, const char *name, char *buf,
 
 void json_str(FILE *f, const char *s)
 {
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20 || *p >= 0x7f)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
+	facts_json_str(f, s);
 }
 
 static void json_cert(FILE *f, const struct x509_info *x)
@@ -88,8 +70,8 @@ static void json_cert(FILE *f, const struct x509_info *x)
 
 static void json_tls(FILE *f, const struct flow_record *r)
 {
-	const struct tls_state *t = r->tls;
-	if (r->app != APP_TLS) {
+	const struct tls_state *t = rec_tls(r);
+	if (!record_is(r, &protocol_tls)) {
 		fputs("null", f);
 		return;
 	}
@@ -141,64 +123,10 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	fputs("]}", f);
 }
 
-static void json_hostserver(const struct report_ctx *c, FILE *f, const struct flow_record *r)
+/* A personal name as this report shows it (the facts printers' callback). */
+static const char *facts_name(const void *ctx, const char *name, char *buf, size_t len)
 {
-	const struct hs_state *h = r->hs;
-	char buf[32];
-	fputs("{\"server_id\":", f);
-	snprintf(buf, sizeof buf, "%04X", h->server_id);
-	json_str(f, buf);
-	fputs(",\"server_id_service\":", f); json_str(f, hs_server_service(h->server_id));
-	fprintf(f, ",\"server_id_mismatch\":%s", server_id_mismatch(r) ? "true" : "false");
-	fputs(",\"requests\":[", f);
-	for (int i = 0; i < h->n_req_ids; i++)
-		fprintf(f, "%s\"%04X\"", i ? "," : "", h->req_ids[i]);
-	fputs("],\"replies\":[", f);
-	for (int i = 0; i < h->n_rep_ids; i++)
-		fprintf(f, "%s\"%04X\"", i ? "," : "", h->rep_ids[i]);
-	fputs("],\"signon\":", f);
-	json_str(f, hs_outcome_name(h->outcome));
-	if (h->rc_seen)
-		fprintf(f, ",\"return_code\":\"%08X\"", h->rc);
-	fputs(",\"server_release\":", f);
-	json_str(f, hs_vrm_string(h->server_vrm, buf, sizeof buf) ? buf : NULL);
-	if (h->password_level >= 0)
-		fprintf(f, ",\"password_level\":%d", h->password_level);
-	if (h->client_level >= 0)
-		fprintf(f, ",\"client_datastream_level\":%d", h->client_level);
-	if (h->auth_type)
-		fprintf(f, ",\"authentication\":{\"type\":%u,\"length\":%u}", h->auth_type, h->auth_len);
-	(void)c;
-	fputc('}', f);
-}
-
-static void json_telnet(const struct report_ctx *c, FILE *f, const struct tn_state *t)
-{
-	char b1[40];
-	fputs("{\"kind\":", f); json_str(f, tn_kind_name(t->kind));
-	fputs(",\"terminal_type\":", f); json_str(f, t->terminal_type[0] ? t->terminal_type : NULL);
-	fputs(",\"device\":", f); json_str(f, report_name(c, t->devname[0] ? t->devname : NULL, b1, sizeof b1));
-	fputs(",\"kbdtype\":", f); json_str(f, t->kbdtype[0] ? t->kbdtype : NULL);
-	fputs(",\"codepage\":", f); json_str(f, t->codepage[0] ? t->codepage : NULL);
-	fputs(",\"charset\":", f); json_str(f, t->charset[0] ? t->charset : NULL);
-	fputs(",\"curlib\":", f); json_str(f, t->curlib[0] ? t->curlib : NULL);
-	fputs(",\"initial_menu\":", f); json_str(f, t->imenu[0] ? t->imenu : NULL);
-	fputs(",\"program\":", f); json_str(f, t->program[0] ? t->program : NULL);
-	fprintf(f, ",\"auto_signon\":%s", t->autosignon ? "true" : "false");
-	if (t->autosignon)
-		fprintf(f, ",\"password_substitute_length\":%u", t->subspw_len);
-	fputs(",\"startup_code\":", f); json_str(f, t->startup_code[0] ? t->startup_code : NULL);
-	fputc('}', f);
-}
-
-static void json_drda(FILE *f, const struct drda_state *d)
-{
-	fputs("{\"client_product\":", f);
-	json_str(f, d->extnam[0] ? d->extnam : d->prdid[0] ? d->prdid : NULL);
-	fputs(",\"server_class\":", f); json_str(f, d->srvclsnm[0] ? d->srvclsnm : NULL);
-	if (d->secmec)
-		fprintf(f, ",\"secmec\":%u", d->secmec);
-	fputc('}', f);
+	return report_name(ctx, name, buf, len);
 }
 
 void json_findings(FILE *f, uint32_t bits)
@@ -237,31 +165,33 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 	fputs(",\"user\":", f); json_str(f, report_name(c, record_user(r), nb, sizeof nb));
 	fputs(",\"device\":", f); json_str(f, report_name(c, record_device(r), nb, sizeof nb));
 	fputs(",\"mapper\":", f);
-	if (r->pm && r->pm->requested[0]) {
-		fputs("{\"requested\":", f); json_str(f, r->pm->requested);
-		fputs(",\"service\":", f); json_str(f, r->pm->service[0] ? r->pm->service : NULL);
-		fprintf(f, ",\"secure\":%s,\"port\":", r->pm->secure ? "true" : "false");
-		if (r->pm->reply_ok)
-			fprintf(f, "%u", r->pm->port);
+	if (rec_pm(r) && rec_pm(r)->requested[0]) {
+		fputs("{\"requested\":", f); json_str(f, rec_pm(r)->requested);
+		fputs(",\"service\":", f); json_str(f, rec_pm(r)->service[0] ? rec_pm(r)->service : NULL);
+		fprintf(f, ",\"secure\":%s,\"port\":", rec_pm(r)->secure ? "true" : "false");
+		if (rec_pm(r)->reply_ok)
+			fprintf(f, "%u", rec_pm(r)->port);
 		else
 			fputs("null", f);
-		fprintf(f, ",\"answered\":%s", r->pm->reply ? (r->pm->reply_ok ? "true" : "\"failure\"") : "false");
+		fprintf(f, ",\"answered\":%s", rec_pm(r)->reply ? (rec_pm(r)->reply_ok ? "true" : "\"failure\"") : "false");
 		if (r->link >= 0)
 			fprintf(f, ",\"next_connection\":%" PRId64, r->link);
 		fputc('}', f);
 	} else {
 		fputs("null", f);
 	}
-	if (r->app != APP_PORTMAPPER && r->link >= 0)
+	if (!record_is(r, &protocol_portmapper) && r->link >= 0)
 		fprintf(f, ",\"via_mapper\":%" PRId64, r->link);
 	fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64, r->packets, r->bytes);
 	fputs(",\"start\":", f); json_str(f, fmt_time(r->start_us, t));
 	fputs(",\"end\":", f); json_str(f, fmt_time(r->end_us, t));
 	fputs(",\"internal\":", f); fputs(r->internal ? "true" : "false", f);
-	fputs(",\"content\":", f); json_str(f, app_name(r->app));
-	if (r->hs) { fputs(",\"hostserver\":", f); json_hostserver(c, f, r); }
-	if (r->tn) { fputs(",\"telnet\":", f); json_telnet(c, f, r->tn); }
-	if (r->drda) { fputs(",\"drda\":", f); json_drda(f, r->drda); }
+	fputs(",\"content\":", f); json_str(f, record_content(r));
+	if (r->facts && r->proto->facts_json) {
+		struct facts_out o = { f, facts_name, c, r->service };
+		fprintf(f, ",\"%s\":", r->proto->name);
+		r->proto->facts_json(&o, r->facts);
+	}
 	fputs(",\"ndpi\":", f);
 	if (r->dpi_ran) {
 		fputs("{\"protocol\":", f); json_str(f, r->dpi.proto);

@@ -125,19 +125,19 @@ static void mapper_lookups(const struct report_ctx *c)
 	int n = 0;
 	for (size_t i = 0; i < c->e->n_records; i++) {
 		const struct flow_record *r = c->e->records[i];
-		if (!r->pm || !r->pm->requested[0])
+		if (!rec_pm(r) || !rec_pm(r)->requested[0])
 			continue;
 		n++;
 		fprintf(f, "  %-22s asked %-16s for %-16s (%s): ", addr_str(&r->cli, a), addr_str(&r->srv, s),
-			r->pm->requested, r->pm->secure ? "secure" : "nonsecure");
-		if (!r->pm->reply)
+			rec_pm(r)->requested, rec_pm(r)->secure ? "secure" : "nonsecure");
+		if (!rec_pm(r)->reply)
 			fprintf(f, "no answer seen\n");
-		else if (!r->pm->reply_ok)
-			fprintf(f, "failure (reply byte 0x%02x)\n", r->pm->reply_byte);
+		else if (!rec_pm(r)->reply_ok)
+			fprintf(f, "failure (reply byte 0x%02x)\n", rec_pm(r)->reply_byte);
 		else if (r->link >= 0)
-			fprintf(f, "port %u, then connected to %u\n", r->pm->port, c->e->records[r->link]->sport);
+			fprintf(f, "port %u, then connected to %u\n", rec_pm(r)->port, c->e->records[r->link]->sport);
 		else
-			fprintf(f, "port %u, no connection to it seen\n", r->pm->port);
+			fprintf(f, "port %u, no connection to it seen\n", rec_pm(r)->port);
 	}
 	if (!n)
 		fprintf(f, "  (none)\n");
@@ -150,13 +150,13 @@ static void signon_failures(const struct report_ctx *c)
 	int n = 0;
 	for (size_t i = 0; i < c->e->n_records; i++) {
 		const struct flow_record *r = c->e->records[i];
-		if (!r->hs || r->hs->outcome == HS_OUTCOME_NONE || r->hs->outcome == HS_OUTCOME_OK)
+		if (!rec_hs(r) || rec_hs(r)->outcome == HS_OUTCOME_NONE || rec_hs(r)->outcome == HS_OUTCOME_OK)
 			continue;
 		n++;
 		short_time(r->start_us, t);
 		fprintf(f, "  %s  %-22s %-12s user %-12s %s (rc %08X)\n", t, addr_str(&r->cli, a),
 			r->service ? r->service : "-", report_name(c, record_user(r), b, sizeof b) ?: "-",
-			hs_outcome_name(r->hs->outcome), r->hs->rc);
+			hs_outcome_name(rec_hs(r)->outcome), rec_hs(r)->rc);
 	}
 	if (!n)
 		fprintf(f, "  (none)\n");
@@ -218,14 +218,14 @@ static void tls_section(const struct report_ctx *c)
 	n = 0;
 	for (size_t i = 0; i < c->e->n_records; i++) {
 		const struct flow_record *r = c->e->records[i];
-		if (!r->tls || !r->tls->cert_seen || !r->tls->chain[0].parsed)
+		if (!rec_tls(r) || !rec_tls(r)->cert_seen || !rec_tls(r)->chain[0].parsed)
 			continue;
-		const struct x509_info *x = &r->tls->chain[0];
+		const struct x509_info *x = &rec_tls(r)->chain[0];
 		bool dup = false;   /* one line per server port and certificate */
 		for (size_t j = 0; j < i && !dup; j++) {
 			const struct flow_record *q = c->e->records[j];
-			dup = q->tls && q->tls->cert_seen && q->sport == r->sport && addr_eq(&q->srv, &r->srv) &&
-			      strcmp(q->tls->chain[0].sha256, x->sha256) == 0;
+			dup = rec_tls(q) && rec_tls(q)->cert_seen && q->sport == r->sport && addr_eq(&q->srv, &r->srv) &&
+			      strcmp(rec_tls(q)->chain[0].sha256, x->sha256) == 0;
 		}
 		if (dup)
 			continue;
@@ -282,9 +282,9 @@ static void counters(const struct report_ctx *c)
 		" (dropped %" PRIu64 "), retransmitted %" PRIu64 ", cut by snaplen %" PRIu64 "\n",
 		k->stream.gaps, k->stream.truncated, k->stream.out_of_order, k->stream.ooo_dropped,
 		k->stream.retransmitted, k->stream.snaplen_cut);
-	fprintf(f, "  memory (--memcap): peak held %" PRIu64 " bytes; connections whose held data was dropped %" PRIu64
+	fprintf(f, "  memory (--memcap): connections whose held data was dropped %" PRIu64
 		" (%" PRIu64 " bytes), not inspected %" PRIu64 ", directions refused %" PRIu64 "\n",
-		k->memcap_peak, k->memcap_inspections_ended, k->memcap_bytes_released, k->memcap_not_inspected,
+		k->memcap_inspections_ended, k->memcap_bytes_released, k->memcap_not_inspected,
 		k->stream.memcap_refused);
 	fprintf(f, "  overlapping segments with different bytes %" PRIu64 " in %" PRIu64
 		" connections (stream-overlap-conflict); flows ended by a new SYN %" PRIu64

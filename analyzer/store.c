@@ -512,7 +512,7 @@ struct client_times {
 
 static bool record_nonsecure(const struct flow_record *r)
 {
-	return r->cls == PC_NONSECURE || (r->pm && r->pm->requested[0] && !r->pm->secure);
+	return r->cls == PC_NONSECURE || (rec_pm(r) && rec_pm(r)->requested[0] && !rec_pm(r)->secure);
 }
 
 static struct client_times *batch_times(const struct inventory *inv, struct flow_record **recs, size_t n)
@@ -746,7 +746,7 @@ static bool put_flows(struct ckpt *k)
 
 static bool put_cert(struct ckpt *k, const struct flow_record *r)
 {
-	const struct tls_state *t = r->tls;
+	const struct tls_state *t = rec_tls(r);
 	if (!t || !t->cert_seen || !t->chain[0].parsed || !t->chain[0].sha256[0])
 		return true;
 	const struct x509_info *x = &t->chain[0];

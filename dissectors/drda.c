@@ -30,9 +30,11 @@
  */
 #include "drda.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cursor.h"
+#include "protocol.h"
 
 #define DRDA_HDR_LEN 6
 #define DRDA_MAGIC 0xD0
@@ -338,3 +340,45 @@ enum probe drda_probe(const uint8_t *buf, size_t len, int dir)
 		return PROBE_MAYBE;
 	return cur_peek_be16(&c, 0) - cur_peek_be16(&c, 6) == DRDA_HDR_LEN ? PROBE_YES : PROBE_NO;
 }
+
+/* ---- registration (protocol.h) ---- */
+
+static bool drda_expected(const char *service, int cls)
+{
+	return service && cls != PROTO_PC_SECURE && cls != PROTO_PC_MAPPER && strcmp(service, "ddm") == 0;
+}
+
+static void *drda_create(void) { return calloc(1, sizeof(struct drda_state)); }
+static void drda_consume_any(void *s, int dir, const uint8_t *buf, size_t len) { drda_consume(s, dir, buf, len); }
+static bool drda_done_any(const void *s) { return drda_done(s); }
+static bool drda_is_ibmi(const void *s) { return ((const struct drda_state *)s)->valid; }
+
+static const char *drda_user(const void *v)
+{
+	const struct drda_state *d = v;
+	return d->user[0] ? d->user : NULL;
+}
+
+static const char *drda_software(const void *v)
+{
+	const struct drda_state *d = v;
+	return d->extnam[0] ? d->extnam : d->prdid[0] ? d->prdid : NULL;
+}
+
+static void drda_facts_json(const struct facts_out *o, const void *v)
+{
+	const struct drda_state *d = v;
+	FILE *f = o->f;
+	fputs("{\"client_product\":", f);
+	facts_json_str(f, d->extnam[0] ? d->extnam : d->prdid[0] ? d->prdid : NULL);
+	fputs(",\"server_class\":", f); facts_json_str(f, d->srvclsnm[0] ? d->srvclsnm : NULL);
+	if (d->secmec)
+		fprintf(f, ",\"secmec\":%u", d->secmec);
+	fputc('}', f);
+}
+
+const struct protocol protocol_drda = {
+	.name = "drda", .light = true, .expected = drda_expected, .probe = drda_probe, .create = drda_create,
+	.consume = drda_consume_any, .done = drda_done_any, .is_ibmi = drda_is_ibmi, .user = drda_user,
+	.software = drda_software, .facts_json = drda_facts_json,
+};

@@ -35,5 +35,6 @@ struct drda_state {
 enum probe drda_probe(const uint8_t *buf, size_t len, int dir);
 void drda_consume(struct drda_state *s, int dir, const uint8_t *buf, size_t len);
 bool drda_done(const struct drda_state *s);
+extern const struct protocol protocol_drda;
 
 #endif

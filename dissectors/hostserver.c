@@ -32,9 +32,11 @@
 #include "hostserver.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cursor.h"
+#include "protocol.h"
 
 #define HS_HDR_LEN 20
 #define HS_MAX_LEN (16u << 20)      /* sane maximum PDU length */
@@ -479,3 +481,85 @@ bool hs_vrm_string(uint32_t vrm, char *buf, size_t len)
 	                 (unsigned)(vrm & 0xFF));
 	return n > 0 && (size_t)n < len;
 }
+
+/* ---- registration (protocol.h) ---- */
+
+bool hs_server_id_mismatch(const struct hs_state *s, const char *service)
+{
+	if (!s || !s->valid || !service || s->routed)
+		return false;
+	const char *by_id = hs_server_service(s->server_id);
+	return by_id && strcmp(by_id, service) != 0;
+}
+
+static bool hs_expected(const char *service, int cls)
+{
+	return service && cls != PROTO_PC_SECURE && cls != PROTO_PC_MAPPER && strncmp(service, "as-", 3) == 0;
+}
+
+static void *hs_create(void)
+{
+	struct hs_state *s = malloc(sizeof *s);
+	if (s)
+		hs_init(s);
+	return s;
+}
+
+static void hs_consume_any(void *s, int dir, const uint8_t *buf, size_t len) { hs_consume(s, dir, buf, len); }
+static bool hs_done_any(const void *s) { return hs_done(s); }
+static bool hs_is_ibmi(const void *s) { return ((const struct hs_state *)s)->valid; }
+
+static const char *hs_user(const void *v)
+{
+	const struct hs_state *s = v;
+	return s->user[0] ? s->user : NULL;
+}
+
+static const char *hs_software(const void *v)
+{
+	static const char *const levels[] = {
+		"host-server datastream level 0", "host-server datastream level 1", "host-server datastream level 2",
+		"host-server datastream level 3", "host-server datastream level 4", "host-server datastream level 5",
+		"host-server datastream level 6", "host-server datastream level 7", "host-server datastream level 8",
+		"host-server datastream level 9", "host-server datastream level 10",
+	};
+	const struct hs_state *s = v;
+	return s->client_level >= 0 && s->client_level <= 10 ? levels[s->client_level] : NULL;
+}
+
+static void hs_facts_json(const struct facts_out *o, const void *v)
+{
+	const struct hs_state *h = v;
+	FILE *f = o->f;
+	char buf[32];
+	fputs("{\"server_id\":", f);
+	snprintf(buf, sizeof buf, "%04X", h->server_id);
+	facts_json_str(f, buf);
+	fputs(",\"server_id_service\":", f); facts_json_str(f, hs_server_service(h->server_id));
+	fprintf(f, ",\"server_id_mismatch\":%s", hs_server_id_mismatch(h, o->service) ? "true" : "false");
+	fputs(",\"requests\":[", f);
+	for (int i = 0; i < h->n_req_ids; i++)
+		fprintf(f, "%s\"%04X\"", i ? "," : "", h->req_ids[i]);
+	fputs("],\"replies\":[", f);
+	for (int i = 0; i < h->n_rep_ids; i++)
+		fprintf(f, "%s\"%04X\"", i ? "," : "", h->rep_ids[i]);
+	fputs("],\"signon\":", f);
+	facts_json_str(f, hs_outcome_name(h->outcome));
+	if (h->rc_seen)
+		fprintf(f, ",\"return_code\":\"%08X\"", h->rc);
+	fputs(",\"server_release\":", f);
+	facts_json_str(f, hs_vrm_string(h->server_vrm, buf, sizeof buf) ? buf : NULL);
+	if (h->password_level >= 0)
+		fprintf(f, ",\"password_level\":%d", h->password_level);
+	if (h->client_level >= 0)
+		fprintf(f, ",\"client_datastream_level\":%d", h->client_level);
+	if (h->auth_type)
+		fprintf(f, ",\"authentication\":{\"type\":%u,\"length\":%u}", h->auth_type, h->auth_len);
+	fputc('}', f);
+}
+
+const struct protocol protocol_hostserver = {
+	.name = "hostserver", .light = true, .expected = hs_expected, .probe = hs_probe, .create = hs_create,
+	.consume = hs_consume_any, .done = hs_done_any, .is_ibmi = hs_is_ibmi, .user = hs_user,
+	.software = hs_software, .facts_json = hs_facts_json,
+};

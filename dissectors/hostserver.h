@@ -61,6 +61,10 @@ void hs_consume(struct hs_state *s, int dir, const uint8_t *buf, size_t len);
 bool hs_done(const struct hs_state *s);
 /* Zero the state and set password_level and client_level to -1 (unknown). */
 void hs_init(struct hs_state *s);
+/* The datastream names another server than the catalogue's service for the port
+ * (a hostcnn socket carrying another server is not a mismatch). */
+bool hs_server_id_mismatch(const struct hs_state *s, const char *service);
+extern const struct protocol protocol_hostserver;
 
 /* "as-signon" for 0xE009 etc.; NULL for an unknown ID. */
 const char *hs_server_service(uint16_t server_id);

@@ -24,9 +24,11 @@
  */
 #include "portmapper.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cursor.h"
+#include "protocol.h"
 
 #define PM_NAME_MAX 20          /* longest name accepted (as-database-s is 13) */
 #define PM_REPLY_LEN 5
@@ -217,3 +219,27 @@ enum probe pm_probe(const uint8_t *buf, size_t len, int dir)
 		return PROBE_YES;
 	return PROBE_NO;
 }
+
+/* ---- registration (protocol.h) ---- */
+
+static bool pm_expected(const char *service, int cls)
+{
+	(void)service;
+	return cls == PROTO_PC_MAPPER;
+}
+
+static void *pm_create(void) { return calloc(1, sizeof(struct pm_state)); }
+static void pm_consume_any(void *s, int dir, const uint8_t *buf, size_t len) { pm_consume(s, dir, buf, len); }
+static bool pm_done_any(const void *s) { return pm_done(s); }
+
+static bool pm_is_ibmi(const void *v)
+{
+	const struct pm_state *p = v;
+	return p->request && !p->malformed;
+}
+
+/* Its facts (the lookup, the answer) are the flow's "mapper" object, which the writers print. */
+const struct protocol protocol_portmapper = {
+	.name = "portmapper", .light = true, .expected = pm_expected, .probe = pm_probe, .create = pm_create,
+	.consume = pm_consume_any, .done = pm_done_any, .is_ibmi = pm_is_ibmi,
+};

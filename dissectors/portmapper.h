@@ -27,5 +27,6 @@ struct pm_state {
 enum probe pm_probe(const uint8_t *buf, size_t len, int dir);
 void pm_consume(struct pm_state *s, int dir, const uint8_t *buf, size_t len);
 bool pm_done(const struct pm_state *s);
+extern const struct protocol protocol_portmapper;
 
 #endif

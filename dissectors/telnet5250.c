@@ -28,10 +28,12 @@
 #include "telnet5250.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cursor.h"
+#include "protocol.h"
 
 #define TN_SB_MAX 2048                  /* longest subnegotiation accepted */
 #define TN_MAX_BYTES (1u << 20)         /* stop parsing a direction after this */
@@ -399,3 +401,66 @@ const char *tn_kind_name(enum tn_kind k)
 {
 	return tok_name(tn_kinds, (uint32_t)k);
 }
+
+/* ---- registration (protocol.h) ---- */
+
+static bool tn_expected(const char *service, int cls)
+{
+	return service && cls != PROTO_PC_SECURE && cls != PROTO_PC_MAPPER && strcmp(service, "telnet") == 0;
+}
+
+static void *tn_create(void) { return calloc(1, sizeof(struct tn_state)); }
+static void tn_consume_any(void *s, int dir, const uint8_t *buf, size_t len) { tn_consume(s, dir, buf, len); }
+static bool tn_done_any(const void *s) { return tn_done(s); }
+
+static bool tn_is_ibmi(const void *v)
+{
+	const struct tn_state *t = v;
+	return t->kind == TN_KIND_5250_DISPLAY || t->kind == TN_KIND_5250_PRINTER;
+}
+
+static const char *tn_user(const void *v)
+{
+	const struct tn_state *t = v;
+	return t->user[0] ? t->user : NULL;
+}
+
+static const char *tn_device(const void *v)
+{
+	const struct tn_state *t = v;
+	return t->devname[0] ? t->devname : NULL;
+}
+
+static const char *tn_software(const void *v)
+{
+	const struct tn_state *t = v;
+	return t->terminal_type[0] ? t->terminal_type : NULL;
+}
+
+static void tn_facts_json(const struct facts_out *o, const void *v)
+{
+	const struct tn_state *t = v;
+	FILE *f = o->f;
+	char b1[40];
+	fputs("{\"kind\":", f); facts_json_str(f, tn_kind_name(t->kind));
+	fputs(",\"terminal_type\":", f); facts_json_str(f, t->terminal_type[0] ? t->terminal_type : NULL);
+	fputs(",\"device\":", f);
+	facts_json_str(f, t->devname[0] ? o->name(o->ctx, t->devname, b1, sizeof b1) : NULL);
+	fputs(",\"kbdtype\":", f); facts_json_str(f, t->kbdtype[0] ? t->kbdtype : NULL);
+	fputs(",\"codepage\":", f); facts_json_str(f, t->codepage[0] ? t->codepage : NULL);
+	fputs(",\"charset\":", f); facts_json_str(f, t->charset[0] ? t->charset : NULL);
+	fputs(",\"curlib\":", f); facts_json_str(f, t->curlib[0] ? t->curlib : NULL);
+	fputs(",\"initial_menu\":", f); facts_json_str(f, t->imenu[0] ? t->imenu : NULL);
+	fputs(",\"program\":", f); facts_json_str(f, t->program[0] ? t->program : NULL);
+	fprintf(f, ",\"auto_signon\":%s", t->autosignon ? "true" : "false");
+	if (t->autosignon)
+		fprintf(f, ",\"password_substitute_length\":%u", t->subspw_len);
+	fputs(",\"startup_code\":", f); facts_json_str(f, t->startup_code[0] ? t->startup_code : NULL);
+	fputc('}', f);
+}
+
+const struct protocol protocol_telnet5250 = {
+	.name = "telnet", .light = true, .expected = tn_expected, .probe = tn_probe, .create = tn_create,
+	.consume = tn_consume_any, .done = tn_done_any, .is_ibmi = tn_is_ibmi, .user = tn_user,
+	.device = tn_device, .software = tn_software, .facts_json = tn_facts_json,
+};

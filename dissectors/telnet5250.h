@@ -49,6 +49,7 @@ struct tn_state {
 enum probe tn_probe(const uint8_t *buf, size_t len, int dir);
 void tn_consume(struct tn_state *s, int dir, const uint8_t *buf, size_t len);
 bool tn_done(const struct tn_state *s);
-const char *tn_kind_name(enum tn_kind k);   /* "5250-display", "5250-printer", "telnet" */
+const char *tn_kind_name(enum tn_kind k);
+extern const struct protocol protocol_telnet5250;   /* "5250-display", "5250-printer", "telnet" */
 
 #endif

@@ -51,6 +51,7 @@
 #include <openssl/evp.h>
 
 #include "cursor.h"
+#include "protocol.h"
 #include "tls.h"
 
 enum {
@@ -1027,3 +1028,29 @@ bool tls_done(const struct tls_state *s)
 {
 	return s->completed || (s->alert && s->alert_level == 2) || (s->dead[0] && s->dead[1]);
 }
+
+/* ---- registration (protocol.h) ---- */
+
+static bool tls_expected(const char *service, int cls)
+{
+	(void)service;
+	return cls == PROTO_PC_SECURE;
+}
+
+static void *tls_create(void)
+{
+	struct tls_state *s = calloc(1, sizeof *s);
+	if (s)
+		s->alert_dir = -1;
+	return s;
+}
+
+static void tls_consume_any(void *s, int dir, const uint8_t *buf, size_t len) { tls_consume(s, dir, buf, len); }
+static bool tls_done_any(const void *s) { return tls_done(s); }
+
+/* TLS is the transport, not an IBM i protocol: it proves no IBM i, and its facts are the
+ * flow's "tls" object (version, cipher, certificates, fingerprints), which the writers print. */
+const struct protocol protocol_tls = {
+	.name = "tls", .expected = tls_expected, .probe = tls_probe, .create = tls_create,
+	.consume = tls_consume_any, .done = tls_done_any,
+};

@@ -85,6 +85,7 @@ struct tls_state {
 enum probe tls_probe(const uint8_t *buf, size_t len, int dir);
 void tls_consume(struct tls_state *s, int dir, const uint8_t *buf, size_t len);
 bool tls_done(const struct tls_state *s);
+extern const struct protocol protocol_tls;
 
 /* Names: "TLSv1.2", "SSLv3" ...; "SSLv2" for 0x0002, "TLSv1.3-draft" for
  * 0x7fxx and 0xfbxx; NULL for 0 or unknown. */

@@ -139,8 +139,8 @@ ok(f21.get("service") == "as-signon" and f21.get("port_class") == "nonsecure" an
 f22 = flows.get("192.0.2.22", {})
 ok(f22.get("tcp") == "refused" and f22.get("transport") == "none", "refused connection on 8471", f22)
 cl = {c["ip"]: c for c in doc["clients"]}
-ok(cl.get("192.0.2.22", {}).get("status") == "nonsecure" and cl["192.0.2.22"]["nonsecure"][0]["refused"] == 1,
-   "a refused attempt on a nonsecure port makes a nonsecure client", cl.get("192.0.2.22"))
+ok(cl.get("192.0.2.22", {}).get("status") == "attempt-only" and cl["192.0.2.22"]["nonsecure"][0]["refused"] == 1,
+   "a refused attempt on a nonsecure port makes an attempt-only client, its usage row kept", cl.get("192.0.2.22"))
 ok(doc["capture"]["counters"]["filtered"] == 8, "the SSH connection is counted as filtered, not lost",
    doc["capture"]["counters"])
 

@@ -1,0 +1,58 @@
+/*
+ * protocol.h - how a dissector describes itself to the rest of tlsready.
+ *
+ * Each dissector file ends with one `const struct protocol protocol_X`, and
+ * analyzer/protocols.c registers it with one line.  Classification (which
+ * dissector owns a flow), the light probe (IBM i bytes on ports outside the
+ * catalogue), flow records (user, device, client software), the inventory
+ * and the writers (the flow's facts object in JSON) read that table; none of
+ * them names a protocol, except where a protocol's facts carry a meaning of
+ * their own elsewhere (TLS versions and certificates, the port mapper's
+ * answers, host-server sign-ons).  Adding a protocol: its dissector file,
+ * its line in protocols.c, the catalogue, and its tests.
+ *
+ * A state is created when the protocol claims a flow and freed with the
+ * record; everything the dissector learned stays in it (the "facts").
+ */
+#ifndef TLSREADY_PROTOCOL_H
+#define TLSREADY_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dissector.h"
+
+/* Where and how a protocol prints its facts. */
+struct facts_out {
+	FILE *f;
+	/* a personal name (user, device) as the report shows it: itself, or redacted */
+	const char *(*name)(const void *ctx, const char *name, char *buf, size_t len);
+	const void *ctx;
+	const char *service;       /* the catalogue's name for the flow's port, or NULL */
+};
+
+/* Port classes as the catalogue numbers them (analyzer/services.h). */
+enum { PROTO_PC_NONSECURE = 1, PROTO_PC_SECURE = 2, PROTO_PC_MAPPER = 3 };
+
+struct protocol {
+	const char *name;          /* the flow's "content" word, and the key of its JSON facts object */
+	bool light;                /* also probed on flows outside the catalogue: its bytes prove an IBM i */
+	/* The catalogue's service and port class say the flow should be this protocol. */
+	bool (*expected)(const char *service, int port_class);
+	enum probe (*probe)(const uint8_t *buf, size_t len, int dir);
+	void *(*create)(void);     /* a new state, ready for consume(); NULL when out of memory */
+	void (*consume)(void *state, int dir, const uint8_t *buf, size_t len);
+	bool (*done)(const void *state);
+	bool (*is_ibmi)(const void *state);         /* NULL: never proves an IBM i */
+	const char *(*user)(const void *state);     /* NULL, or NULL returned: none */
+	const char *(*device)(const void *state);
+	const char *(*software)(const void *state); /* what the client software says it is */
+	void (*facts_json)(const struct facts_out *o, const void *state);   /* NULL: no facts object */
+};
+
+/* JSON values for facts printers (facts_json.c): a string with escapes, or null. */
+void facts_json_str(FILE *f, const char *s);
+
+#endif
