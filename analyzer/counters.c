@@ -46,6 +46,8 @@ static const struct {
 	{ "memcap_not_inspected", "connections not inspected: no room under --memcap", ENGINE(memcap_not_inspected) },
 	{ "memcap_directions_refused", "stream directions stopped: no room under --memcap",
 	  ENGINE(stream.memcap_refused) },
+	{ "late_segments", "segments of connections that had closed (a resent FIN, RST, ACK or SYN): no new connection",
+	  ENGINE(late_segments) },
 };
 
 size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, struct counter *out)

@@ -220,7 +220,7 @@ bool engine_init(struct engine *e, const struct engine_config *cfg, struct servi
 	e->cfg = *cfg;
 	e->svc = svc;
 	e->servers = calloc(SERVER_SET_MAX, sizeof *e->servers);
-	if (!e->servers || !flow_table_init(&e->ft, cfg->max_flows)) {
+	if (!e->servers || !flow_table_init(&e->ft, cfg->max_flows) || !recent_init(&e->recent, e->ft.k0, e->ft.k1)) {
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
@@ -318,9 +318,24 @@ static void complete_record(struct flow_record *r, const struct flow *f, enum en
 	classify_final(r);
 }
 
+/* A connection that closed: its late segments must not start another. */
+static void remember_closed(struct engine *e, const struct flow *f)
+{
+	struct recent_conn c = { .cli = f->cli, .srv = f->srv, .cport = f->cport, .sport = f->sport,
+				 .syn = f->syn, .isn = f->isn[0], .ended_us = f->last_us };
+	for (int d = 0; d < 2; d++) {
+		c.seen[d] = f->seq_seen >> d & 1;
+		c.lo[d] = f->seq_lo[d];
+		c.hi[d] = f->seq_hi[d];
+	}
+	recent_add(&e->recent, &c);
+}
+
 static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
 {
 	struct flow_record *r = f->result;
+	if (why == END_CLOSED)
+		remember_closed(e, f);
 	switch (why) {
 	case END_IDLE: e->cnt.flows_idle++; break;
 	case END_CLOSED: break;
@@ -540,16 +555,33 @@ void engine_packet(struct engine *e, const struct packet *p)
 	bool from_client = true;
 	struct flow *f = flow_lookup(&e->ft, p, &from_client);
 	bool syn_only = (p->flags & (TH_SYN | TH_ACK)) == TH_SYN;
-	if (f && syn_only && from_client &&
-	    (f->fin_c || f->fin_s || f->rst || (f->syn && f->established && p->seq != f->isn[0]))) {
+	/* a SYN resent with the ISN already seen belongs to the same connection, closed or not */
+	bool resent_syn = f && f->syn && p->seq == f->isn[0];
+	if (f && syn_only && from_client && !resent_syn &&
+	    (f->fin_c || f->fin_s || f->rst || (f->syn && f->established))) {
 		finish_flow(e, f, END_NEW_SYN);
 		f = NULL;
+	}
+	if (!f && recent_late(&e->recent, p, p->ts_us)) {
+		e->cnt.late_segments++;
+		return;
 	}
 	if (!f && !(f = new_flow(e, p, &from_client)))
 		return;
 	e->current = f;
 
 	int dir = from_client ? 0 : 1;
+	uint32_t seg_end = p->seq + p->payload_wire + !!(p->flags & TH_SYN) + !!(p->flags & TH_FIN);
+	if (!(f->seq_seen >> dir & 1)) {
+		f->seq_seen |= (uint8_t)(1u << dir);
+		f->seq_lo[dir] = p->seq;
+		f->seq_hi[dir] = seg_end;
+	} else {
+		if ((int32_t)(seg_end - f->seq_hi[dir]) > 0)
+			f->seq_hi[dir] = seg_end;
+		if ((int32_t)(p->seq - f->seq_lo[dir]) < 0)
+			f->seq_lo[dir] = p->seq;
+	}
 	f->pkts[dir]++;
 	f->bytes[dir] += p->wirelen;
 	if (p->ts_us > f->last_us)
@@ -763,6 +795,7 @@ void engine_free(struct engine *e)
 		record_free(e->records[i]);
 	free(e->records);
 	free(e->servers);
+	recent_free(&e->recent);
 	flow_table_free(&e->ft);
 	dpi_close(e->dpi);
 	memset(e, 0, sizeof *e);

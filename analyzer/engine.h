@@ -23,6 +23,7 @@
 #include "decode.h"
 #include "dpi.h"
 #include "flow.h"
+#include "recent.h"
 #include "record.h"
 #include "services.h"
 #include "stream.h"
@@ -63,6 +64,7 @@ struct engine_counters {
 	uint64_t memcap_bytes_released;     /* bytes those flows held */
 	uint64_t memcap_not_inspected;      /* new flows with no room even after dropping older data */
 	uint64_t overlap_conflict_flows;    /* flows with two different copies of some bytes */
+	uint64_t late_segments;    /* segments of connections that had ended (a resent FIN, RST or SYN): no new connection */
 	struct stream_counters stream;
 };
 
@@ -81,6 +83,7 @@ struct engine {
 	bool shared;               /* the catalogue is shared with other engines (--threads) */
 	struct workers *workers;   /* --threads: the reader hands frames to these */
 	struct stream_mem mem;     /* the --memcap budget of this engine's inspection state */
+	struct recent recent;      /* connections that ended a short while ago, for their late segments */
 	struct inspect *insp_oldest, *insp_newest;   /* inspected flows, least recently fed first */
 	struct flow *current;      /* the flow of the packet being handled: never reclaimed under it */
 };

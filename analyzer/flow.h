@@ -40,6 +40,7 @@ struct flow {
 	uint64_t payload[2];       /* TCP payload bytes per direction */
 	uint32_t pkts[2];
 	uint32_t isn[2];
+	uint32_t seq_lo[2], seq_hi[2];   /* sequence space each side used: first, one past the last */
 	/* TCP state bits */
 	uint8_t syn : 1, synack : 1, established : 1, midstream : 1;
 	uint8_t fin_c : 1, fin_s : 1, rst : 1, rst_before_est : 1;
@@ -47,6 +48,7 @@ struct flow {
 	uint8_t light : 1;         /* not catalogued: only probed for IBM i content (engine.c) */
 	uint8_t list : 1;          /* FLOW_OPEN or FLOW_CLOSED */
 	uint8_t light_probes : 3;
+	uint8_t seq_seen : 2;      /* bit per side: seq_lo/seq_hi are set */
 	struct inspect *insp;      /* NULL once inspection is over */
 	void *result;              /* the classification outcome (engine.c) */
 };

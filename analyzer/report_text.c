@@ -287,9 +287,11 @@ static void counters(const struct report_ctx *c)
 		k->memcap_inspections_ended, k->memcap_bytes_released, k->memcap_not_inspected,
 		k->stream.memcap_refused);
 	fprintf(f, "  overlapping segments with different bytes %" PRIu64 " in %" PRIu64
-		" connections (stream-overlap-conflict); flows ended by a new SYN %" PRIu64
+		" connections (stream-overlap-conflict); flows ended by a new SYN %" PRIu64 ", late segments of closed"
+		" connections %" PRIu64
 		"; learned ports dropped %" PRIu64 ", server set full %" PRIu64 ", first IP fragments %" PRIu64 "\n",
-		k->stream.overlap_conflicts, k->overlap_conflict_flows, k->flows_reused, c->e->svc->learned_dropped,
+		k->stream.overlap_conflicts, k->overlap_conflict_flows, k->flows_reused, k->late_segments,
+		c->e->svc->learned_dropped,
 		k->server_set_full, k->ip_fragments);
 	if (c->st->live)
 		fprintf(f, "  live capture: received %llu, dropped by kernel %llu, by interface %llu\n",
