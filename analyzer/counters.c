@@ -67,5 +67,8 @@ size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, 
 		memcpy(&v, (const char *)k + defs[i].offset, sizeof v);
 		out[n++] = (struct counter){ defs[i].name, NULL, defs[i].meaning, v };
 	}
+	for (int i = 0; i < ENCAP_N && n < COUNTERS_MAX; i++)
+		out[n++] = (struct counter){ encap_name((enum encap)i), "encapsulations",
+					      "TCP segments that came through this kind of layer", k->encap[i] };
 	return n;
 }

@@ -6,10 +6,14 @@
  * loopback (DLT_NULL, DLT_LOOP).  IPv4 with options; fragments: the first one
  * is decoded, later ones are skipped and counted.  IPv6 with its extension
  * headers walked (hop-by-hop, routing, fragment, destination options, AH).
- * Tunnels are opened, to a bounded depth: IPv6-in-IPv4 and IP-in-IP, GRE
- * (with ERSPAN type II and transparent Ethernet bridging), VXLAN and GTP-U;
- * the packet then carries the innermost addresses and IP header.  TCP with
- * options.  All reads go through the bounded cursor.
+ * Linux NFLOG (the payload TLV).  Layers below IP: MPLS label stacks (IP,
+ * or an Ethernet pseudowire with its control word) and PPPoE sessions, over
+ * Ethernet and VLAN tags.  Tunnels are opened, to a bounded depth:
+ * IPv6-in-IPv4 and IP-in-IP, GRE (with ERSPAN type II and transparent
+ * Ethernet bridging), GRE in UDP (RFC 8086), VXLAN, Geneve (cloud traffic
+ * mirroring), GTP-U and AYIYA; the packet then carries the innermost
+ * addresses and IP header, and a bit for each kind of layer it went through.
+ * TCP with options.  All reads go through the bounded cursor.
  */
 #include "decode.h"
 
@@ -26,12 +30,19 @@
 #ifndef DLT_IPV6
 #define DLT_IPV6 229
 #endif
+#ifndef DLT_NFLOG
+#define DLT_NFLOG 239
+#endif
 
 #define ETH_IPV4 0x0800
 #define ETH_IPV6 0x86DD
 #define ETH_VLAN 0x8100
 #define ETH_QINQ 0x88A8
 #define ETH_QINQ_OLD 0x9100
+#define ETH_MPLS 0x8847
+#define ETH_MPLS_MC 0x8848
+#define ETH_PPPOE_SESSION 0x8864
+#define MAX_MPLS_LABELS 8
 #define MAX_VLAN_TAGS 8
 #define MAX_TUNNEL_DEPTH 3
 #define MAX_IPV6_EXT 8
@@ -55,11 +66,26 @@ const char *decode_reason_name(enum decode_result r)
 	return (unsigned)r < DEC_NREASONS ? reason_names[r] : "unknown";
 }
 
+const char *encap_name(enum encap e)
+{
+	static const char *const n[ENCAP_N] = {
+		[ENCAP_VLAN] = "vlan", [ENCAP_MPLS] = "mpls", [ENCAP_PPPOE] = "pppoe", [ENCAP_IP_IN_IP] = "ip_in_ip",
+		[ENCAP_GRE] = "gre", [ENCAP_ERSPAN] = "erspan", [ENCAP_VXLAN] = "vxlan", [ENCAP_GENEVE] = "geneve",
+		[ENCAP_GRE_UDP] = "gre_in_udp", [ENCAP_GTPU] = "gtp_u", [ENCAP_AYIYA] = "ayiya",
+	};
+	return (unsigned)e < ENCAP_N ? n[e] : "unknown";
+}
+
+static inline void layer(struct packet *pkt, enum encap e)
+{
+	pkt->encap |= (uint16_t)(1u << e);
+}
+
 bool decode_linktype_supported(int dlt)
 {
 	switch (dlt) {
 	case DLT_EN10MB: case DLT_LINUX_SLL: case DLT_LINUX_SLL2: case DLT_RAW:
-	case DLT_IPV4: case DLT_IPV6: case DLT_NULL: case DLT_LOOP:
+	case DLT_IPV4: case DLT_IPV6: case DLT_NULL: case DLT_LOOP: case DLT_NFLOG:
 #if defined(DLT_RAW) && DLT_RAW != 12
 	case 12:
 #endif
@@ -77,6 +103,9 @@ static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struc
 
 #define UDP_GTPU 2152
 #define UDP_VXLAN 4789
+#define UDP_GENEVE 6081
+#define UDP_GRE 4754
+#define UDP_AYIYA 5072
 #define GRE_ERSPAN2 0x88BE
 #define GRE_TEB 0x6558
 
@@ -85,6 +114,7 @@ static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struc
  * mirrored Ethernet frame. */
 static enum decode_result decode_gre(struct cursor c, struct packet *pkt, int depth)
 {
+	layer(pkt, ENCAP_GRE);
 	uint16_t flags = cur_be16(&c);
 	uint16_t type = cur_be16(&c);
 	if (c.err)
@@ -95,6 +125,7 @@ static enum decode_result decode_gre(struct cursor c, struct packet *pkt, int de
 	if (!cur_skip(&c, opt))
 		return DEC_TRUNCATED_IP;
 	if (type == GRE_ERSPAN2) {
+		layer(pkt, ENCAP_ERSPAN);
 		if (!cur_skip(&c, 8))
 			return DEC_TRUNCATED_IP;
 		type = GRE_TEB;
@@ -110,16 +141,73 @@ static enum decode_result decode_gre(struct cursor c, struct packet *pkt, int de
 	return decode_ethertype(c, type, pkt, depth + 1);
 }
 
+/* An Ethernet frame inside a tunnel: the addresses, then its type. */
+static enum decode_result decode_inner_ethernet(struct cursor c, struct packet *pkt, int depth)
+{
+	if (!cur_skip(&c, 12))
+		return DEC_TRUNCATED_LINK;
+	uint16_t et = cur_be16(&c);
+	if (c.err)
+		return DEC_TRUNCATED_LINK;
+	return decode_ethertype(c, et, pkt, depth + 1);
+}
+
+/* Geneve (RFC 8926): 8 bytes, then the options (length in 4-byte words), then
+ * a frame of the protocol type it names (Ethernet, IPv4, IPv6). */
+static enum decode_result decode_geneve(struct cursor c, struct packet *pkt, int depth)
+{
+	layer(pkt, ENCAP_GENEVE);
+	uint8_t vo = cur_u8(&c);
+	cur_skip(&c, 1);
+	uint16_t type = cur_be16(&c);
+	if (!cur_skip(&c, 4) || (vo >> 6) != 0)
+		return c.err ? DEC_TRUNCATED_IP : DEC_NON_TCP;     /* only version 0 exists */
+	if (!cur_skip(&c, (size_t)(vo & 0x3f) * 4))
+		return DEC_TRUNCATED_IP;
+	if (type == GRE_TEB)
+		return decode_inner_ethernet(c, pkt, depth);
+	return decode_ethertype(c, type, pkt, depth + 1);
+}
+
+/* AYIYA (draft-massar-v6ops-ayiya): identity length 2^n, signature length in
+ * 4-byte words, the next header (IPv6 41, IPv4 4), an epoch, then the packet. */
+static enum decode_result decode_ayiya(struct cursor c, struct packet *pkt, int depth)
+{
+	layer(pkt, ENCAP_AYIYA);
+	uint8_t id = cur_u8(&c);
+	uint8_t sig = cur_u8(&c);
+	uint8_t op = cur_u8(&c);
+	uint8_t next = cur_u8(&c);
+	if (c.err)
+		return DEC_TRUNCATED_IP;
+	if ((op & 0x0f) != 1 || (next != 41 && next != 4))
+		return DEC_NON_TCP;             /* only "forward" carries a packet */
+	size_t skip = 4 + ((size_t)1 << (id >> 4)) + (size_t)(sig >> 4) * 4;
+	if (!cur_skip(&c, skip))
+		return DEC_TRUNCATED_IP;
+	return decode_ip(cur_rest(&c), pkt, depth + 1);
+}
+
 /* UDP tunnels: GTP-U (3GPP TS 29.281: 8 bytes, 4 more when E, S or PN is
- * set, then the extension headers) and VXLAN (RFC 7348: 8 bytes, then an
- * Ethernet frame).  Other UDP is not ours. */
+ * set, then the extension headers), VXLAN (RFC 7348: 8 bytes, then an
+ * Ethernet frame), Geneve, GRE in UDP (RFC 8086) and AYIYA.  Other UDP is
+ * not ours. */
 static enum decode_result decode_udp(struct cursor c, struct packet *pkt, int depth)
 {
 	cur_skip(&c, 2);
 	uint16_t dport = cur_be16(&c);
 	if (!cur_skip(&c, 4))
 		return DEC_NON_TCP;
+	if (dport == UDP_GENEVE)
+		return decode_geneve(c, pkt, depth);
+	if (dport == UDP_GRE) {
+		layer(pkt, ENCAP_GRE_UDP);
+		return decode_gre(c, pkt, depth);
+	}
+	if (dport == UDP_AYIYA)
+		return decode_ayiya(c, pkt, depth);
 	if (dport == UDP_GTPU) {
+		layer(pkt, ENCAP_GTPU);
 		uint8_t flags = cur_u8(&c);
 		uint8_t type = cur_u8(&c);
 		if (!cur_skip(&c, 6) || (flags >> 5) != 1 || type != 0xFF)
@@ -139,6 +227,7 @@ static enum decode_result decode_udp(struct cursor c, struct packet *pkt, int de
 		return decode_ip(cur_rest(&c), pkt, depth + 1);
 	}
 	if (dport == UDP_VXLAN) {
+		layer(pkt, ENCAP_VXLAN);
 		if (!cur_skip(&c, 8 + 12))
 			return DEC_TRUNCATED_LINK;
 		uint16_t et = cur_be16(&c);
@@ -186,6 +275,7 @@ static enum decode_result decode_l4(struct cursor c, uint8_t proto, struct packe
 	case 4: case 41:
 		if (depth >= MAX_TUNNEL_DEPTH)
 			return DEC_TUNNEL_DEPTH;
+		layer(pkt, ENCAP_IP_IN_IP);
 		return decode_ip(c, pkt, depth + 1);
 	case 17:
 		if (depth >= MAX_TUNNEL_DEPTH)
@@ -306,9 +396,54 @@ static enum decode_result decode_ip(struct cursor c, struct packet *pkt, int dep
 	}
 }
 
+/* An MPLS label stack (RFC 3032) down to its bottom entry, then IP by its
+ * version nibble, or an Ethernet pseudowire behind its control word (RFC 4448). */
+static enum decode_result decode_mpls(struct cursor c, struct packet *pkt, int depth)
+{
+	layer(pkt, ENCAP_MPLS);
+	for (int n = 0;; n++) {
+		if (n >= MAX_MPLS_LABELS)
+			return DEC_TUNNEL_DEPTH;
+		uint32_t entry = cur_be32(&c);
+		if (c.err)
+			return DEC_TRUNCATED_LINK;
+		if (entry & 0x100)              /* bottom of stack */
+			break;
+	}
+	if (!cur_has(&c, 1))
+		return DEC_TRUNCATED_LINK;
+	switch (cur_peek_u8(&c, 0) >> 4) {
+	case 4: case 6: return decode_ip(cur_rest(&c), pkt, depth);
+	case 0:
+		if (depth >= MAX_TUNNEL_DEPTH)
+			return DEC_TUNNEL_DEPTH;
+		cur_skip(&c, 4);                /* the pseudowire control word */
+		return decode_inner_ethernet(c, pkt, depth);
+	default: return DEC_NON_IP;
+	}
+}
+
+/* A PPPoE session frame (RFC 2516): 6 bytes, then the PPP protocol number. */
+static enum decode_result decode_pppoe(struct cursor c, struct packet *pkt, int depth)
+{
+	layer(pkt, ENCAP_PPPOE);
+	uint8_t vt = cur_u8(&c);
+	cur_skip(&c, 5);
+	uint16_t proto = cur_be16(&c);
+	if (c.err)
+		return DEC_TRUNCATED_LINK;
+	if (vt != 0x11)
+		return DEC_NON_IP;
+	switch (proto) {
+	case 0x0021: case 0x0057: return decode_ip(cur_rest(&c), pkt, depth);
+	default: return DEC_NON_IP;     /* LCP, IPCP, ... */
+	}
+}
+
 static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struct packet *pkt, int depth)
 {
 	for (int tags = 0; type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD; tags++) {
+		layer(pkt, ENCAP_VLAN);
 		if (tags >= MAX_VLAN_TAGS || !cur_skip(&c, 2))
 			return DEC_TRUNCATED_LINK;
 		type = cur_be16(&c);
@@ -317,7 +452,43 @@ static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struc
 	}
 	if (type == ETH_IPV4 || type == ETH_IPV6)
 		return decode_ip(cur_rest(&c), pkt, depth);
+	if (type == ETH_MPLS || type == ETH_MPLS_MC)
+		return decode_mpls(cur_rest(&c), pkt, depth);
+	if (type == ETH_PPPOE_SESSION)
+		return decode_pppoe(cur_rest(&c), pkt, depth);
 	return depth ? DEC_NON_TCP : DEC_NON_IP;
+}
+
+/* Linux NFLOG (LINKTYPE_NFLOG): family, version, resource id, then TLVs of
+ * 16-bit length and type in the capturing host's byte order (little-endian
+ * on the machines that write them; the other order is tried when that one
+ * cannot be), each padded to 4 bytes; type 9 is the packet from its IP
+ * header. */
+#define NFULA_PAYLOAD 9
+static enum decode_result decode_nflog(struct cursor c, struct packet *pkt)
+{
+	if (!cur_skip(&c, 4))
+		return DEC_TRUNCATED_LINK;
+	struct cursor tlvs = cur_rest(&c);
+	for (int order = 0; order < 2; order++) {
+		struct cursor t = tlvs;
+		for (int n = 0; n < 64 && cur_left(&t) >= 4; n++) {
+			struct cursor h = t;
+			uint16_t len = order ? cur_be16(&h) : cur_le16(&h);
+			uint16_t type = order ? cur_be16(&h) : cur_le16(&h);
+			if (len < 4 || len > cur_left(&t))
+				break;
+			if ((type & 0x7fff) == NFULA_PAYLOAD) {
+				struct cursor v = t;
+				cur_skip(&v, 4);
+				struct cursor body = cur_sub(&v, len - 4u);
+				return decode_ip(body, pkt, 0);
+			}
+			if (!cur_skip(&t, ((size_t)len + 3) & ~(size_t)3))
+				break;
+		}
+	}
+	return DEC_NON_IP;
 }
 
 static enum decode_result decode_null(struct cursor c, int dlt, struct packet *pkt)
@@ -345,6 +516,7 @@ enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, 
 	pkt->payload = NULL;
 	pkt->payload_len = pkt->payload_wire = 0;
 	pkt->fragment = false;
+	pkt->encap = 0;
 	switch (dlt) {
 	case DLT_EN10MB:
 		if (!cur_skip(&c, 12))
@@ -373,6 +545,8 @@ enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, 
 		}
 	case DLT_NULL: case DLT_LOOP:
 		return decode_null(c, dlt, pkt);
+	case DLT_NFLOG:
+		return decode_nflog(c, pkt);
 	default:
 		if (decode_linktype_supported(dlt))   /* the raw-IP family */
 			return decode_ip(c, pkt, 0);
@@ -421,6 +595,8 @@ int decode_ports(int dlt, const uint8_t *frame, uint32_t caplen, uint16_t *sport
 		l4 = 40;
 		if (ipv6_is_ext(proto))
 			return -1;
+	} else if (type == ETH_MPLS || type == ETH_MPLS_MC || type == ETH_PPPOE_SESSION) {
+		return -1;                      /* IP below a label or a session: the full decoder opens it */
 	} else {
 		return 0;                       /* not IP */
 	}
@@ -430,7 +606,8 @@ int decode_ports(int dlt, const uint8_t *frame, uint32_t caplen, uint16_t *sport
 		return -1;                      /* a tunnel: let the full decoder open it */
 	if (proto == 17) {
 		uint16_t udport = cur_peek_be16(&c, l4 + 2);
-		if (c.err || udport == UDP_GTPU || udport == UDP_VXLAN)
+		if (c.err || udport == UDP_GTPU || udport == UDP_VXLAN || udport == UDP_GENEVE || udport == UDP_GRE ||
+		    udport == UDP_AYIYA)
 			return -1;
 	}
 	if (proto != 6)

@@ -33,7 +33,15 @@ struct packet {
 	uint32_t payload_len;      /* captured payload bytes */
 	uint32_t payload_wire;     /* payload length according to the IP header */
 	bool fragment;             /* a first fragment (more follow) */
+	uint16_t encap;            /* bit (1 << enum encap) for each kind of layer opened to reach TCP */
 };
+
+/* Encapsulations opened on the way to the TCP segment (each counted). */
+enum encap {
+	ENCAP_VLAN = 0, ENCAP_MPLS, ENCAP_PPPOE, ENCAP_IP_IN_IP, ENCAP_GRE, ENCAP_ERSPAN, ENCAP_VXLAN,
+	ENCAP_GENEVE, ENCAP_GRE_UDP, ENCAP_GTPU, ENCAP_AYIYA, ENCAP_N
+};
+const char *encap_name(enum encap e);
 
 /* Why a frame was not decoded as TCP.  DEC_OK means it was. */
 enum decode_result {

@@ -550,6 +550,8 @@ void engine_packet(struct engine *e, const struct packet *p)
 	}
 	if (p->ts_us > e->last_us)
 		e->last_us = p->ts_us;
+	for (uint16_t m = p->encap; m; m &= (uint16_t)(m - 1))
+		e->cnt.encap[__builtin_ctz(m)]++;
 	expire_idle(e, p->ts_us);
 
 	bool from_client = true;

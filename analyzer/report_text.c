@@ -273,6 +273,12 @@ static void counters(const struct report_ctx *c)
 			fprintf(f, "%s %s %" PRIu64, n++ ? "," : "", decode_reason_name((enum decode_result)i),
 				k->not_decoded[i]);
 	fprintf(f, "%s\n", n ? "" : " none");
+	fprintf(f, "  encapsulations opened:");
+	n = 0;
+	for (int i = 0; i < ENCAP_N; i++)
+		if (k->encap[i])
+			fprintf(f, "%s %s %" PRIu64, n++ ? "," : "", encap_name((enum encap)i), k->encap[i]);
+	fprintf(f, "%s\n", n ? "" : " none");
 	fprintf(f, "  connections %" PRIu64 " (reported %" PRIu64 ", not IBM i %" PRIu64 ", mid-stream %" PRIu64 ")\n",
 		k->flows, k->flows_reported, k->flows_other, k->flows_midstream);
 	fprintf(f, "  flows evicted by --max-flows %" PRIu64 ", ended by idle timeout %" PRIu64

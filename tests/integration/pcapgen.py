@@ -10,15 +10,30 @@ Checksums are left zero (tlsready does not check them; neither do span ports).
 import struct
 
 
+ETH_DST_SRC = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01"
+
+
 def ip4(a):
     return bytes(int(x) for x in a.split("."))
 
 
+def ipv4_header(src, dst, proto, payload_len, ident=1):
+    """A 20-byte IPv4 header (checksum zero) for an outer tunnel packet."""
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + payload_len, ident, 0, 64, proto, 0, ip4(src), ip4(dst))
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
 class Pcap:
-    def __init__(self, path, snaplen=65535):
+    def __init__(self, path, snaplen=65535, linktype=1, wrap=None):
+        """wrap(ip_packet) -> the whole frame, for other link types and encapsulations;
+        default: Ethernet with type IPv4."""
         self.f = open(path, "wb")
         self.snaplen = snaplen
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, 1))
+        self.wrap = wrap
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
         self.ts = 1_700_000_000.0
         self.ip_id = 1
 
@@ -33,9 +48,13 @@ class Pcap:
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 20 + plen, self.ip_id & 0xFFFF, 0, 64, 6, 0,
                          ip4(src), ip4(dst))
         self.ip_id += 1
-        eth = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
-        frame = eth + ip + tcp + payload
-        wire = len(eth) + 40 + plen
+        if self.wrap:
+            frame = self.wrap(ip + tcp + payload)
+            wire = len(frame) + plen - len(payload)
+        else:
+            eth = ETH_DST_SRC + b"\x08\x00"
+            frame = eth + ip + tcp + payload
+            wire = len(eth) + 40 + plen
         sec = int(self.ts)
         usec = int(round((self.ts - sec) * 1e6))
         self.f.write(struct.pack("<IIII", sec, usec, len(frame), wire) + frame)

@@ -7,14 +7,21 @@ connection must be one connection in the report.
 - a FIN, RST or ACK retransmitted long after the close (7 to 57 s in the
   field) is a late segment of the closed connection, counted as such;
 - a SYN with a new ISN on the same addresses and ports after the close is a
-  new connection; so is new data after the close (the talk goes on).
+  new connection; so is new data after the close (the talk goes on);
+- encapsulations of real span and mirror ports (MPLS, an MPLS Ethernet
+  pseudowire, PPPoE over QinQ, Geneve, GRE in UDP, AYIYA) and the Linux NFLOG
+  link type: the inner telnet session is analysed as if it were bare, and
+  each layer is counted.  Every header is written here from its RFC.
 """
+import struct
 import json
 import os
+import shutil
+import subprocess
 import tempfile
 
 from tap import ok, run, done, sanitizer_report
-from pcapgen import Pcap, SYN, FIN, RST, ACK
+from pcapgen import Pcap, SYN, FIN, RST, ACK, ETH_DST_SRC, ipv4_header, udp
 
 tmp = tempfile.mkdtemp(prefix="tlsready-acc-")
 
@@ -92,5 +99,94 @@ ok(doc and doc["capture"]["counters"]["late_segments"] == 0, "nothing there is l
 for threads in ("2",):
     _, d2, _ = report(cap, "--threads", threads)
     ok(d2 == doc, f"--threads {threads}: the same report")
+
+
+# ---- encapsulations ----
+def telnet_session(w):
+    c = w.conn("192.0.2.20", 41000, "198.51.100.1", 23)
+    c.handshake()
+    c.send(b"\xff\xfd\x27", from_client=False)
+    c.send(b"\xff\xfb\x27\xff\xfa\x27\x00\x00USER\x01ENCUSER\xff\xf0")
+    c.close()
+
+
+def mpls(labels, inner):
+    out = b""
+    for i, label in enumerate(labels):
+        bottom = 1 if i == len(labels) - 1 else 0
+        out += struct.pack("!I", label << 12 | bottom << 8 | 64)
+    return out + inner
+
+
+VLAN = lambda vid, et: b"\x81\x00" + struct.pack("!H", vid) + et
+QINQ = lambda vid, et: b"\x88\xa8" + struct.pack("!H", vid) + et
+ETH_IP = ETH_DST_SRC + b"\x08\x00"
+
+
+def outer_udp(dport, payload):
+    body = udp(50000, dport, payload)
+    return ETH_IP + ipv4_header("203.0.113.1", "203.0.113.2", 17, len(body)) + body
+
+
+def tshark_telnet_frames(cap, *decode_as):
+    """tshark's own count of frames carrying the telnet session (the independent truth), or None."""
+    if not shutil.which("tshark"):
+        return None
+    r = subprocess.run(["tshark", "-r", cap] + [x for d in decode_as for x in ("-d", d)]
+                       + ["-Y", "tcp.port == 23", "-T", "fields", "-e", "frame.number"],
+                       capture_output=True, text=True, timeout=60)
+    return len(r.stdout.split())
+
+
+cases = [
+    ("mpls", "MPLS, one label", lambda ip: ETH_DST_SRC + b"\x88\x47" + mpls([16], ip)),
+    ("mpls", "MPLS, two labels over an 802.1Q tag", lambda ip: ETH_DST_SRC + VLAN(10, b"\x88\x47") + mpls([16, 17], ip)),
+    ("mpls", "MPLS Ethernet pseudowire with its control word",
+     lambda ip: ETH_DST_SRC + b"\x88\x47" + mpls([20, 21], b"\x00\x00\x00\x00" + ETH_IP + ip),
+     "mpls.label==21,pwethcw"),
+    ("pppoe", "PPPoE session over QinQ",
+     lambda ip: ETH_DST_SRC + QINQ(100, b"") + VLAN(200, b"\x88\x64")
+     + struct.pack("!BBHH", 0x11, 0, 0x1234, len(ip) + 2) + b"\x00\x21" + ip),
+    ("geneve", "Geneve with an option, Ethernet inside",
+     lambda ip: outer_udp(6081, struct.pack("!BBH", 2, 0, 0x6558) + b"\x00\x00\x2a\x00"
+                          + b"\x01\x02\x03\x01" + b"\xaa\xbb\xcc\xdd" + ETH_IP + ip)),
+    ("gre_in_udp", "GRE in UDP (RFC 8086)", lambda ip: outer_udp(4754, b"\x00\x00\x08\x00" + ip)),
+    ("ayiya", "AYIYA, IPv4 inside",
+     lambda ip: outer_udp(5072, bytes([0x41, 0x52, 0x11, 4]) + b"\x00\x00\x00\x00" + b"\x11" * 16 + b"\x22" * 20 + ip)),
+]
+for counter, name, wrap, *decode_as in cases:
+    cap = path(f"enc-{counter}-{len(name)}.pcap")
+    w = Pcap(cap, wrap=wrap)
+    telnet_session(w)
+    w.close()
+    want = tshark_telnet_frames(cap, *decode_as)
+    if want is not None:
+        ok(want == 8, f"{name}: tshark finds the 8 frames of the inner session (3 + 2 + 3)", want)
+    for extra in ([], ["--no-prefilter"]):
+        rc, doc, err = report(cap, *extra)
+        flows = doc["flows"] if doc else []
+        enc = doc["capture"]["counters"]["encapsulations"] if doc else {}
+        ok(rc == 0 and len(flows) == 1 and flows[0]["service"] == "telnet" and flows[0]["user"] == "ENCUSER"
+           and flows[0]["tcp"] == "closed" and enc.get(counter) == flows[0]["packets"],
+           f"{name} {' '.join(extra)}: the inner session analysed, {counter} counted",
+           (rc, [(f["service"], f["user"], f["tcp"], f["packets"]) for f in flows], enc, err[-300:]))
+
+
+def nflog(ip):
+    tlv = lambda t, v: struct.pack("<HH", 4 + len(v), t) + v + b"\x00" * (-len(v) % 4)
+    return bytes([2, 0]) + b"\x00\x00" + tlv(1, b"\x08\x00\x03\x00") + tlv(10, b"tr0\x00") + tlv(9, ip)
+
+
+cap = path("nflog.pcap")
+w = Pcap(cap, linktype=239, wrap=nflog)
+telnet_session(w)
+w.close()
+want = tshark_telnet_frames(cap)
+if want is not None:
+    ok(want == 8, "NFLOG: tshark finds the 8 frames of the session", want)
+rc, doc, err = report(cap)
+flows = doc["flows"] if doc else []
+ok(rc == 0 and len(flows) == 1 and flows[0]["user"] == "ENCUSER" and doc["capture"]["link_types"] == ["NFLOG"],
+   "the Linux NFLOG link type: the payload TLV is the packet", (rc, err[-300:], flows[:1]))
 
 done()
