@@ -191,11 +191,16 @@ static enum transport tls_transport(const struct flow_record *r)
 	if (tls13_rejected(t) && r->payload[1])
 		return TR_TLS_FAILED;
 	if (t->completed)
-		return TR_TLS;
+		return TR_TLS;         /* whatever followed: a late alert or violation is reported as such */
 	if (t->alert && t->alert_level == 2)
 		return TR_TLS_FAILED;
 	/* one-sided capture: the visible side went past its handshake */
 	if (r->payload[0] == 0 && t->server_hello && (t->appdata[1] || t->finished[1]))
+		return TR_TLS;
+	/* The server chose a version and a cipher, and the rest was not captured (the capture
+	 * ended with the connection open, or a hole hides it): the server accepted TLS. */
+	bool accepted = t->server_hello && !t->hello_retry && !t->alert && tls_version_name(t->version);
+	if (accepted && (r->tcp == TCP_OPEN || r->gap[0] || r->gap[1]))
 		return TR_TLS;
 	if (r->payload[0] == 0 || r->payload[1] == 0)
 		return TR_UNKNOWN;     /* attempted, outcome not seen */
@@ -213,8 +218,13 @@ void classify_final(struct flow_record *r)
 {
 	if (r->payload[0] == 0 && r->payload[1] == 0)
 		r->transport = TR_NONE;
-	else if (record_is(r, &protocol_tls))
+	else if (record_is(r, &protocol_tls)) {
+		struct tls_state *t = rec_tls(r);
+		/* a TLS 1.3 client that answered with a lone encrypted alert never finished its handshake */
+		if (t && tls13_rejected(t) && r->payload[1])
+			t->completed = false;
 		r->transport = tls_transport(r);
+	}
 	else if (r->app == APP_OPAQUE)
 		r->transport = r->midstream ? TR_UNKNOWN : TR_CLEARTEXT;
 	else if (r->app == APP_UNDECIDED)

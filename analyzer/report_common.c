@@ -82,8 +82,9 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	/* "negotiated" means the handshake did not fail: a failed one has no version */
 	bool hello = t->server_hello && !t->hello_retry;
 	fputs("{\"version\":", f);
-	bool standard = t->version >= 0x0300 && t->version <= 0x0304;
-	json_str(f, hello && standard && r->transport != TR_TLS_FAILED ? tls_version_name(t->version) : NULL);
+	/* a version the schema names (SSLv3 to TLSv1.3, TLSv1.3 drafts); anything else is null */
+	const char *vname = tls_version_name(t->version);
+	json_str(f, hello && vname && r->transport != TR_TLS_FAILED ? vname : NULL);
 	fputs(",\"server_hello_version\":", f);
 	json_str(f, hello ? tls_version_name(t->version) : NULL);
 	fputs(",\"cipher\":", f);

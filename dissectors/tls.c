@@ -156,8 +156,44 @@ static const struct {
 	{ 0x0700c0, TLSF_3DES | TLSF_CBC },         /* DES_192_EDE3_CBC_WITH_MD5 */
 };
 
+/* IETF drafts 0x7f00-0x7f1c by number; Facebook's 0xfbNN drafts, and any
+ * other, as a plain draft: names the schema lists (docs/schema.md). */
+static const char *const draft_names[] = {
+	"TLSv1.3-draft-00",
+	"TLSv1.3-draft-01",
+	"TLSv1.3-draft-02",
+	"TLSv1.3-draft-03",
+	"TLSv1.3-draft-04",
+	"TLSv1.3-draft-05",
+	"TLSv1.3-draft-06",
+	"TLSv1.3-draft-07",
+	"TLSv1.3-draft-08",
+	"TLSv1.3-draft-09",
+	"TLSv1.3-draft-10",
+	"TLSv1.3-draft-11",
+	"TLSv1.3-draft-12",
+	"TLSv1.3-draft-13",
+	"TLSv1.3-draft-14",
+	"TLSv1.3-draft-15",
+	"TLSv1.3-draft-16",
+	"TLSv1.3-draft-17",
+	"TLSv1.3-draft-18",
+	"TLSv1.3-draft-19",
+	"TLSv1.3-draft-20",
+	"TLSv1.3-draft-21",
+	"TLSv1.3-draft-22",
+	"TLSv1.3-draft-23",
+	"TLSv1.3-draft-24",
+	"TLSv1.3-draft-25",
+	"TLSv1.3-draft-26",
+	"TLSv1.3-draft-27",
+	"TLSv1.3-draft-28",
+};
+
 const char *tls_version_name(uint16_t v)
 {
+	if ((v >> 8) == 0x7f && (v & 0xff) < sizeof draft_names / sizeof draft_names[0])
+		return draft_names[v & 0xff];
 	if (is_tls13_draft(v))
 		return "TLSv1.3-draft";
 	return tok_name(version_names, v);

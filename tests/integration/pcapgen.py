@@ -117,3 +117,35 @@ class Conn:
         self.w.frame(self.srv, self.cli, self.sport, self.cport, FIN | ACK, self.nxt[1], self.nxt[0])
         self.nxt[1] += 1
         self.w.frame(self.cli, self.srv, self.cport, self.sport, ACK, self.nxt[0], self.nxt[1])
+
+
+# ---- TLS bytes (RFC 8446 / RFC 5246 layouts) ----
+def tls_record(ctype, body, ver=0x0303):
+    return struct.pack("!BHH", ctype, ver, len(body)) + body
+
+
+def tls_handshake(msg_type, body):
+    return struct.pack("!B", msg_type) + len(body).to_bytes(3, "big") + body
+
+
+def tls_ext(etype, body):
+    return struct.pack("!HH", etype, len(body)) + body
+
+
+def client_hello(suites=(0x002f,), versions=None):
+    """A ClientHello; versions: a supported_versions list (TLS 1.3 style) or None."""
+    exts = b""
+    if versions:
+        lst = b"".join(struct.pack("!H", v) for v in versions)
+        exts += tls_ext(43, bytes([len(lst)]) + lst)
+    body = (struct.pack("!H", 0x0303) + b"\x11" * 32 + b"\x00" + struct.pack("!H", 2 * len(suites))
+            + b"".join(struct.pack("!H", s) for s in suites) + b"\x01\x00" + struct.pack("!H", len(exts)) + exts)
+    return tls_handshake(1, body)
+
+
+def server_hello(suite=0x002f, version=None):
+    """A ServerHello; version: a supported_versions choice (TLS 1.3 style) or None (TLS 1.2)."""
+    exts = tls_ext(43, struct.pack("!H", version)) if version else b""
+    body = (struct.pack("!H", 0x0303) + b"\x22" * 32 + b"\x00" + struct.pack("!H", suite) + b"\x00"
+            + struct.pack("!H", len(exts)) + exts)
+    return tls_handshake(2, body)

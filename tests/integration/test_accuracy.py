@@ -8,12 +8,17 @@ connection must be one connection in the report.
   field) is a late segment of the closed connection, counted as such;
 - a SYN with a new ISN on the same addresses and ports after the close is a
   new connection; so is new data after the close (the talk goes on);
+- TLS seen only in part: a ServerHello that chose a version and a cipher,
+  then the capture ends, is TLS (not completed); a TLS 1.3 draft version has
+  a name; a TLS 1.3 client that answers with a lone encrypted alert failed
+  and never says completed;
 - encapsulations of real span and mirror ports (MPLS, an MPLS Ethernet
   pseudowire, PPPoE over QinQ, Geneve, GRE in UDP, AYIYA) and the Linux NFLOG
   link type: the inner telnet session is analysed as if it were bare, and
   each layer is counted.  Every header is written here from its RFC.
 """
 import struct
+import atexit
 import json
 import os
 import shutil
@@ -21,9 +26,11 @@ import subprocess
 import tempfile
 
 from tap import ok, run, done, sanitizer_report
-from pcapgen import Pcap, SYN, FIN, RST, ACK, ETH_DST_SRC, ipv4_header, udp
+from pcapgen import (Pcap, SYN, FIN, RST, ACK, ETH_DST_SRC, ipv4_header, udp, tls_record, tls_handshake,
+                     client_hello, server_hello)
 
 tmp = tempfile.mkdtemp(prefix="tlsready-acc-")
+atexit.register(shutil.rmtree, tmp, True)
 
 
 def report(cap, *args):
@@ -100,6 +107,62 @@ for threads in ("2",):
     _, d2, _ = report(cap, "--threads", threads)
     ok(d2 == doc, f"--threads {threads}: the same report")
 
+
+# ---- TLS seen only in part ----
+def tls_flow(cap, versions, chosen, suite, tail):
+    w = Pcap(cap)
+    c = w.conn("192.0.2.30", 42000, "198.51.100.1", 9476)
+    c.handshake()
+    c.send(tls_record(22, client_hello((suite,), versions), 0x0301))
+    c.send(tls_record(22, server_hello(suite, chosen)), from_client=False)
+    tail(c)
+    w.close()
+
+
+def ends_open(c):
+    pass                                            # the capture ends: the connection is still open
+
+
+cap = path("tls-cut.pcap")
+tls_flow(cap, None, None, 0x009c, ends_open)
+rc, doc, err = report(cap)
+f = doc["flows"][0] if doc and doc["flows"] else {}
+t = f.get("tls") or {}
+ok(f.get("transport") == "tls" and t.get("completed") is False and t.get("version") == "TLSv1.2"
+   and t.get("cipher") == "TLS_RSA_WITH_AES_128_GCM_SHA256",
+   "a ServerHello and then the end of the capture: tls, not completed, version and cipher", (f.get("transport"), t))
+
+
+def tls13_both_ways(c):
+    c.send(tls_record(23, b"\xee" * 900), from_client=False)   # encrypted extensions ... server Finished
+    c.send(tls_record(23, b"\xdd" * 53))                      # the client's Finished
+    c.send(tls_record(23, b"\xcc" * 200))
+    c.send(tls_record(23, b"\xbb" * 300), from_client=False)
+    c.close()
+
+
+cap = path("tls13-draft.pcap")
+tls_flow(cap, [0x7f17], 0x7f17, 0x1301, tls13_both_ways)
+rc, doc, err = report(cap)
+f = doc["flows"][0] if doc and doc["flows"] else {}
+t = f.get("tls") or {}
+ok(f.get("transport") == "tls" and t.get("completed") is True and t.get("version") == "TLSv1.3-draft-23",
+   "a completed TLS 1.3 draft-23 handshake has a version name (0x7f17)", (f.get("transport"), t.get("version")))
+
+
+def lone_alert(c):
+    c.send(tls_record(23, b"\xee" * 900), from_client=False)
+    c.send(tls_record(23, b"\xaa" * 19))                      # an encrypted alert, nothing more
+    c.close()
+
+
+cap = path("tls13-reject.pcap")
+tls_flow(cap, [0x0304], 0x0304, 0x1301, lone_alert)
+rc, doc, err = report(cap)
+f = doc["flows"][0] if doc and doc["flows"] else {}
+t = f.get("tls") or {}
+ok(f.get("transport") == "tls-failed" and t.get("completed") is False,
+   "a TLS 1.3 client's lone encrypted alert: tls-failed and never completed: true", (f.get("transport"), t))
 
 # ---- encapsulations ----
 def telnet_session(w):

@@ -15,6 +15,7 @@ the bytes themselves, not from tlsready's own output:
   the clients that used a nonsecure port;
 - redaction without a key of the user's is not the same in every run.
 """
+import atexit
 import csv
 import hashlib
 import hmac
@@ -34,6 +35,7 @@ from tap import ok, skip, run, done, sanitizer_report, TLSREADY
 from pcapgen import Pcap
 
 tmp = tempfile.mkdtemp(prefix="tlsready-hostile-")
+atexit.register(shutil.rmtree, tmp, True)
 ASAN = "asan" in TLSREADY
 
 
