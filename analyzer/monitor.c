@@ -34,6 +34,7 @@
 #include "events.h"
 #include "findings.h"
 #include "inventory.h"
+#include "outfile.h"
 #include "report.h"
 #include "services.h"
 #include "store.h"
@@ -294,9 +295,20 @@ static void reload(struct mon *m)
 static void usr1_report(struct mon *m)
 {
 	FILE *f = stderr;
-	if (m->o->report_file && !(f = fopen(m->o->report_file, "w"))) {
-		fprintf(stderr, "tlsready: SIGUSR1: %s: cannot write: %s\n", m->o->report_file, strerror(errno));
-		return;
+	if (m->o->report_file) {
+		/* no link followed, created 0640 (it names users), a plain file or a device */
+		char err[600];
+		int fd;
+		if (outfile_open(m->o->report_file, OUTFILE_TRUNCATE | OUTFILE_SPECIAL_OK, 0640, &fd, NULL, err,
+				 sizeof err) != OUTFILE_OK) {
+			fprintf(stderr, "tlsready: SIGUSR1: report file %s; not written\n", err);
+			return;
+		}
+		if (!(f = fdopen(fd, "w"))) {
+			fprintf(stderr, "tlsready: SIGUSR1: %s: cannot write: %s\n", m->o->report_file, strerror(errno));
+			close(fd);
+			return;
+		}
 	}
 	monitor_report(m->o->db, wall_us() - MONITOR_DEFAULT_SINCE, MONITOR_DEFAULT_SINCE, "text", f, false);
 	if (f != stderr && fclose(f) != 0)
@@ -365,6 +377,7 @@ static int start(struct mon *m)
 {
 	const struct monitor_opts *o = m->o;
 	char err[600];
+	int code = 2;
 	bool keep_root = false;
 	const struct passwd *pw = target_user(o->user, &keep_root, err, sizeof err);
 	struct passwd user;
@@ -381,10 +394,15 @@ static int start(struct mon *m)
 		goto fail;
 	if (!(m->engine_ok = engine_init(&m->e, &o->cfg, m->svc, err, sizeof err)))
 		goto fail;
-	if (!(m->store = store_open(o->db, STORE_WRITE, err, sizeof err)))
+	enum store_failure why;
+	if (!(m->store = store_open_why(o->db, STORE_WRITE, err, sizeof err, &why))) {
+		code = why == STORE_FAIL_LOCKED ? EXIT_STATE_IN_USE : why == STORE_FAIL_UNSAFE ? EXIT_UNSAFE_FILE : 2;
 		goto fail;
-	if (!events_open(&m->ev, o->events_file, o->use_syslog, err, sizeof err))
+	}
+	if (!events_open(&m->ev, o->events_file, o->use_syslog, err, sizeof err)) {
+		code = m->ev.unsafe ? EXIT_UNSAFE_FILE : 2;
 		goto fail;
+	}
 	if (!(m->cap = capture_live_open(&m->e, &o->co, &m->st))) {
 		snprintf(err, sizeof err, "%s", m->st.error);
 		goto fail;
@@ -407,7 +425,7 @@ fail:
 	if (pw)
 		free(user.pw_name);
 	fprintf(stderr, "tlsready: %s\n", err);
-	return 2;
+	return code;
 }
 
 int monitor_run(const struct monitor_opts *o)
@@ -417,9 +435,10 @@ int monitor_run(const struct monitor_opts *o)
 	m.o = o;
 	capture_stop = 0;
 	set_signals();
-	if (start(&m) != 0) {
+	int started = start(&m);
+	if (started != 0) {
 		shut(&m);
-		return 2;
+		return started;
 	}
 	int code = loop(&m);
 	/* flows in progress are written as open, then a last checkpoint */

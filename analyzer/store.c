@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "findings.h"
+#include "outfile.h"
 #include "portmapper.h"
 #include "report.h"
 #include "tls.h"
@@ -35,6 +37,9 @@ struct store {
 	char *path;
 	bool writable;
 	int64_t run_id;
+	int fd;                    /* the writer's own descriptor of the state, for fchown */
+	int side_fd[2];            /* -wal and -shm, opened to give them away */
+	int lock_fd;               /* FILE.lock, flock()ed while the writer runs */
 };
 
 /* ---- schema: one entry per version, applied in order, never edited once shipped ---- */
@@ -250,7 +255,81 @@ static int64_t wall_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static struct store *open_db(const char *path, enum store_mode mode, char *err, size_t errlen)
+static void close_fds(struct store *s)
+{
+	int *fds[] = { &s->side_fd[0], &s->side_fd[1], &s->fd, &s->lock_fd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static void fail_why(enum store_failure *why, enum outfile_result r)
+{
+	if (why && r == OUTFILE_UNSAFE)
+		*why = STORE_FAIL_UNSAFE;
+}
+
+/*
+ * The writer's files, before SQLite sees them: take the lock (FILE.lock,
+ * flock, held until store_close) so that a second monitor is refused before it
+ * touches anything; open the state itself (created 0600 with O_EXCL, or an
+ * existing regular file with one link; never through a link) and keep that
+ * descriptor for fchown; refuse a -wal or -shm that is a link.  SQLite then
+ * opens the path with SQLITE_OPEN_NOFOLLOW, creates its -wal and -shm with the
+ * state's mode (0600) and opens them with O_NOFOLLOW itself.
+ */
+static bool open_writer_files(struct store *s, char *err, size_t errlen, enum store_failure *why)
+{
+	char p[4096], why_s[600];
+	snprintf(p, sizeof p, "%s.lock", s->path);
+	enum outfile_result r = outfile_open(p, OUTFILE_RDWR, 0600, &s->lock_fd, NULL, why_s, sizeof why_s);
+	if (r != OUTFILE_OK) {
+		fail_why(why, r);
+		snprintf(err, errlen, "lock file %s", why_s);
+		return false;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK) {
+			snprintf(err, errlen, "%s.lock: cannot lock: %s", s->path, strerror(errno));
+			return false;
+		}
+		char pid[24] = "";
+		ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (why)
+			*why = STORE_FAIL_LOCKED;
+		snprintf(err, errlen, "%s: in use by another tlsready monitor%s%s%s (lock %s.lock); not started", s->path,
+			 pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "", s->path);
+		return false;
+	}
+	char pid[24];
+	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	/* the pid is only for the message of a second monitor: a failure to write it does not matter */
+	if (ftruncate(s->lock_fd, 0) == 0 && pwrite(s->lock_fd, pid, (size_t)len, 0) != len)
+		pid[0] = '\0';
+	r = outfile_open(s->path, OUTFILE_RDWR, 0600, &s->fd, NULL, why_s, sizeof why_s);
+	if (r != OUTFILE_OK) {
+		fail_why(why, r);
+		snprintf(err, errlen, "state file %s", why_s);
+		return false;
+	}
+	static const char *const suffix[] = { "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		snprintf(p, sizeof p, "%s%s", s->path, suffix[i]);
+		if (outfile_path_unsafe(p, why_s, sizeof why_s)) {
+			fail_why(why, OUTFILE_UNSAFE);
+			snprintf(err, errlen, "state file %s", why_s);
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct store *open_db(const char *path, enum store_mode mode, char *err, size_t errlen,
+			     enum store_failure *why)
 {
 	struct store *s = calloc(1, sizeof *s);
 	if (!s || !(s->path = strdup(path))) {
@@ -258,6 +337,7 @@ static struct store *open_db(const char *path, enum store_mode mode, char *err, 
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
+	s->fd = s->lock_fd = s->side_fd[0] = s->side_fd[1] = -1;
 	struct stat sb;
 	if (mode == STORE_READ && stat(path, &sb) != 0) {
 		snprintf(err, errlen, "%s: cannot open state file: %s", path, strerror(errno));
@@ -266,7 +346,11 @@ static struct store *open_db(const char *path, enum store_mode mode, char *err, 
 		return NULL;
 	}
 	s->writable = mode == STORE_WRITE;
-	int flags = s->writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+	if (s->writable && !open_writer_files(s, err, errlen, why)) {
+		store_close(s);
+		return NULL;
+	}
+	int flags = s->writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW : SQLITE_OPEN_READONLY;
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open state file: %s", path,
 			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -282,7 +366,15 @@ static struct store *open_db(const char *path, enum store_mode mode, char *err, 
 
 struct store *store_open(const char *path, enum store_mode mode, char *err, size_t errlen)
 {
-	struct store *s = open_db(path, mode, err, errlen);
+	return store_open_why(path, mode, err, errlen, NULL);
+}
+
+struct store *store_open_why(const char *path, enum store_mode mode, char *err, size_t errlen,
+			     enum store_failure *why)
+{
+	if (why)
+		*why = STORE_FAIL_OTHER;
+	struct store *s = open_db(path, mode, err, errlen, why);
 	bool fresh = false;
 	if (!s)
 		return NULL;
@@ -320,7 +412,7 @@ fail:
 
 bool store_create_at_version(const char *path, int version, char *err, size_t errlen)
 {
-	struct store *s = open_db(path, STORE_WRITE, err, errlen);
+	struct store *s = open_db(path, STORE_WRITE, err, errlen, NULL);
 	if (!s)
 		return false;
 	bool ok = exec(s, "PRAGMA journal_mode=WAL", err, errlen) && migrate(s, 0, version, wall_us(), err, errlen);
@@ -343,21 +435,32 @@ void store_close(struct store *s)
 			sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 		sqlite3_close_v2(s->db);
 	}
+	/* only now: closing a descriptor of the file would drop SQLite's POSIX locks on it */
+	close_fds(s);
 	free(s->path);
 	free(s);
 }
 
 bool store_chown(struct store *s, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
-	static const char *const suffix[] = { "", "-wal", "-shm" };
-	for (int i = 0; i < 3; i++) {
-		char p[4096];
+	/* through descriptors opened with O_NOFOLLOW and checked (outfile.c), never by path;
+	 * the -wal and -shm descriptors stay open until store_close (see there) */
+	static const char *const suffix[] = { "-wal", "-shm" };
+	char p[4096], why[600];
+	for (int i = 0; i < 2; i++) {
 		snprintf(p, sizeof p, "%s%s", s->path, suffix[i]);
-		if (chown(p, uid, gid) != 0 && errno != ENOENT) {
-			snprintf(err, errlen, "%s: cannot give it to uid %u: %s", p, (unsigned)uid, strerror(errno));
+		if (s->side_fd[i] < 0 && outfile_open_existing(p, &s->side_fd[i], why, sizeof why) != OUTFILE_OK) {
+			snprintf(err, errlen, "state file %s", why);
 			return false;
 		}
 	}
+	int fds[] = { s->fd, s->side_fd[0], s->side_fd[1], s->lock_fd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		if (fds[i] >= 0 && fchown(fds[i], uid, gid) != 0) {
+			snprintf(err, errlen, "%s%s: cannot give it to uid %u: %s", s->path,
+				 i == 0 ? "" : i == 3 ? ".lock" : suffix[i - 1], (unsigned)uid, strerror(errno));
+			return false;
+		}
 	return true;
 }
 

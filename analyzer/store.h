@@ -39,8 +39,20 @@ enum store_mode { STORE_WRITE, STORE_READ };
  * database, damaged (quick_check), or a newer schema.
  */
 struct store *store_open(const char *path, enum store_mode mode, char *err, size_t errlen);
+/*
+ * The same, saying why it failed.  A writer first takes an exclusive lock on
+ * FILE.lock (held until store_close): a second writer is refused
+ * (STORE_FAIL_LOCKED) while readers go on.  A writer never follows a symbolic
+ * link and refuses a hard-linked or special file at FILE, FILE.lock,
+ * FILE-wal, FILE-shm (STORE_FAIL_UNSAFE).  New files are created 0600:
+ * the state holds user profiles.
+ */
+enum store_failure { STORE_FAIL_OTHER, STORE_FAIL_UNSAFE, STORE_FAIL_LOCKED };
+struct store *store_open_why(const char *path, enum store_mode mode, char *err, size_t errlen,
+			     enum store_failure *why);
 void store_close(struct store *s);
-/* Give the file and its -wal and -shm to the user the monitor drops to. */
+/* Give the file, its -wal and -shm and its lock to the user the monitor drops
+ * to: fchown on descriptors opened without following links, never by path. */
 bool store_chown(struct store *s, uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Test helper: create a new file with the migrations up to `version` only. */
 bool store_create_at_version(const char *path, int version, char *err, size_t errlen);

@@ -207,6 +207,17 @@ with open(services, "w") as f:
 m = monitor(db, "--events", events, "--report-file", usr1, "--services", services)
 ok(m.poll() is None and "monitoring" in stderr_of(m), "the monitor starts", stderr_of(m))
 
+# a second monitor on the same state is refused (the lock), the first runs on; the checks of the stored
+# inventory below (equal to the offline analysis, every flow stored once, one run) show it untouched
+m2 = monitor(db, "--events", events + ".2")
+try:
+    rc2 = m2.wait(timeout=15)
+except subprocess.TimeoutExpired:
+    rc2 = f"still running, then {stop(m2)}"
+e2 = stderr_of(m2)
+ok(rc2 == 5 and "in use by another tlsready monitor" in e2 and len(e2.strip().splitlines()) == 1 and m.poll() is None,
+   "a second monitor on the same --db: exit 5 and one line; the first keeps running", f"rc={rc2} {e2!r}")
+
 # privilege drop: read from the kernel, not from tlsready
 status = {}
 try:
@@ -297,6 +308,8 @@ h = doc["capture_health"]["total"] if doc else {}
 ok(h.get("packets") == exp_packets + 6 and h.get("received", 0) >= h.get("packets", 1) and
    h.get("coverage") == 1.0, "capture health: every replayed packet counted, coverage 100%", (h, exp_packets))
 ok(doc and not any(c["in_progress"] for c in doc["clients"]), "after SIGTERM nothing is left in progress")
+ok(doc and doc["state"]["runs"] == 1 and doc["state"]["unclean_stops"] == 0 and not doc["state"]["running"],
+   "one run, stopped cleanly: the refused second monitor left no trace in the state", doc and doc["state"])
 
 lines = []
 for name in (events + ".1", events):

@@ -5,7 +5,9 @@
  * maximum, the open-flow snapshot is replaced, a killed run's snapshot is
  * folded in), findings are new only once, retention prunes flow records
  * and keeps the inventory, and a text file, another program's database, a
- * damaged file and a newer schema are refused with one line naming the file.
+ * damaged file and a newer schema are refused with one line naming the file;
+ * a second writer is refused by the lock, new files are 0600, links are
+ * refused; the load of many clients grows as n log n, not n squared.
  *
  * The records are built here by hand; expected values are written out, and
  * the file is read back with plain SQL as well as through store_load().
@@ -16,6 +18,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "inventory.h"
@@ -386,6 +389,62 @@ static void refuses_damaged_and_newer(void **state)
 	assert_non_null(strstr(err, "newer"));
 }
 
+/* A second writer is refused while the first holds the lock; a reader is not; new files are 0600;
+ * a state, -wal or lock that is a symbolic link is refused and what it points at is left alone. */
+static void lock_modes_and_links(void **state)
+{
+	(void)state;
+	char err[512];
+	struct stat sb;
+	enum store_failure why = STORE_FAIL_OTHER;
+	const char *f = path("locked.db");
+	mode_t old = umask(022);
+	struct store *a = store_open_why(f, STORE_WRITE, err, sizeof err, &why);
+	assert_non_null(a);
+	assert_true(store_run_start(a, "tr-test0", S(1000), err, sizeof err));
+	struct store *b = store_open_why(f, STORE_WRITE, err, sizeof err, &why);
+	assert_null(b);
+	assert_int_equal(why, STORE_FAIL_LOCKED);
+	assert_non_null(strstr(err, "in use by another tlsready monitor"));
+	struct store *r = store_open(f, STORE_READ, err, sizeof err);   /* the report reads on */
+	assert_non_null(r);
+	struct store_view v;
+	assert_true(store_load(r, 0, &v, err, sizeof err));
+	assert_true(v.running);
+	store_view_free(&v);
+	store_close(r);
+	char p[256];
+	for (int i = 0; i < 4; i++) {
+		static const char *const suffix[] = { "", "-wal", "-shm", ".lock" };
+		snprintf(p, sizeof p, "%s%s", f, suffix[i]);
+		assert_int_equal(stat(p, &sb), 0);
+		assert_int_equal(sb.st_mode & 07777, 0600);
+	}
+	store_close(a);
+	b = store_open_why(f, STORE_WRITE, err, sizeof err, &why);   /* free again once the first closed */
+	assert_non_null(b);
+	store_close(b);
+	umask(old);
+
+	/* links: the target keeps its bytes, nothing is created where a dangling one points */
+	const char *target = path("target.txt"), *link = path("link.db");
+	FILE *t = fopen(target, "w");
+	assert_non_null(t);
+	fclose(t);   /* empty: SQLite would take it for a new database */
+	assert_int_equal(symlink(target, link), 0);
+	assert_null(store_open_why(link, STORE_WRITE, err, sizeof err, &why));
+	assert_int_equal(why, STORE_FAIL_UNSAFE);
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_int_equal(stat(target, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	const char *g = path("wal.db");
+	snprintf(p, sizeof p, "%s-wal", g);
+	assert_int_equal(symlink(path("nowhere"), p), 0);
+	assert_null(store_open_why(g, STORE_WRITE, err, sizeof err, &why));
+	assert_int_equal(why, STORE_FAIL_UNSAFE);
+	assert_int_equal(access(path("nowhere"), F_OK), -1);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -411,6 +470,7 @@ int main(void)
 		cmocka_unit_test(refuses_text_file),
 		cmocka_unit_test(refuses_foreign_sqlite),
 		cmocka_unit_test(refuses_damaged_and_newer),
+		cmocka_unit_test(lock_modes_and_links),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
