@@ -1088,22 +1088,6 @@ static void col_text(sqlite3_stmt *st, int i, char *out, size_t len)
 	snprintf(out, len, "%s", t ? (const char *)t : "");
 }
 
-static bool load_names(sqlite3_stmt *st, const char *ip, const char *srv, const char *svc, int port, int cls,
-		       const char *kind, struct name_set *ns)
-{
-	sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, srv, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, svc, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 4, port);
-	sqlite3_bind_int(st, 5, cls);
-	sqlite3_bind_text(st, 6, kind, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		name_set_add(ns, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE;
-}
-
 static int cmp_client(const void *a, const void *b)
 {
 	return addr_cmp(&((const struct sv_client *)a)->addr, &((const struct sv_client *)b)->addr);
@@ -1124,29 +1108,82 @@ static int cmp_usage(const void *a, const void *b)
 	return (int)x->cls - (int)y->cls;
 }
 
-static struct sv_client *find_client(struct store_view *v, const char *ip)
+/* A total order on the key of a usage row, for finding it again (the text as stored). */
+static int cmp_usage_key(const void *a, const void *b)
 {
-	for (size_t i = 0; i < v->n_clients; i++)
-		if (strcmp(v->clients[i].ip, ip) == 0)
-			return &v->clients[i];
+	const struct sv_usage *x = a, *y = b;
+	int c = strcmp(x->server, y->server);
+	if (!c)
+		c = strcmp(x->service, y->service);
+	if (!c && x->port != y->port)
+		c = x->port < y->port ? -1 : 1;
+	if (!c)
+		c = (int)x->cls - (int)y->cls;
+	return c;
+}
+
+/* Clients by their text address, for attaching the usage rows: sort once, then a
+ * binary search per row (a linear scan per row made the report quadratic). */
+struct client_index {
+	struct sv_client **v;
+	size_t n;
+};
+
+static int cmp_client_ip(const void *a, const void *b)
+{
+	return strcmp((*(struct sv_client *const *)a)->ip, (*(struct sv_client *const *)b)->ip);
+}
+
+static bool client_index_build(struct client_index *ix, struct store_view *v)
+{
+	ix->n = v->n_clients;
+	ix->v = malloc((ix->n ? ix->n : 1) * sizeof *ix->v);
+	if (!ix->v)
+		return false;
+	for (size_t i = 0; i < ix->n; i++)
+		ix->v[i] = &v->clients[i];
+	qsort(ix->v, ix->n, sizeof *ix->v, cmp_client_ip);
+	return true;
+}
+
+static struct sv_client *find_client(const struct client_index *ix, const char *ip)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix->v[mid]->ip, ip);
+		if (c == 0)
+			return ix->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
+/*
+ * The report's load is three passes, each one query over a whole table:
+ * clients, then usage rows (attached to their client by binary search on the
+ * address text), then names (attached by binary search to their client and,
+ * within it, to their usage row).  Sorting and searching make it O(n log n)
+ * in the rows; it was a query per client and a linear search per usage row.
+ */
 static bool load_clients(struct store *s, struct store_view *v)
 {
 	sqlite3_stmt *st = prep(s, "SELECT ip, max(status), max(internal), min(first_us), max(last_us),"
 				   " min(first_nonsecure_us), max(last_nonsecure_us), bitor(findings), sum(signon_failures),"
 				   " max(open) FROM client GROUP BY ip");
-	sqlite3_stmt *nm = prep(s, "SELECT DISTINCT name FROM name WHERE client=? AND server=? AND service=? AND port=?"
-				   " AND cls=? AND kind=? ORDER BY name");
 	size_t cap = 0;
 	int rc = SQLITE_ERROR;
-	while (st && nm && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (v->n_clients == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			struct sv_client *n = realloc(v->clients, nc * sizeof *n);
-			if (!n)
+			if (!n) {
+				rc = SQLITE_NOMEM;
 				break;
+			}
 			v->clients = n;
 			cap = nc;
 		}
@@ -1165,13 +1202,8 @@ static bool load_clients(struct store *s, struct store_view *v)
 		c->findings = (uint32_t)sqlite3_column_int64(st, 7);
 		c->signon_failures = (uint64_t)sqlite3_column_int64(st, 8);
 		c->in_progress = sqlite3_column_int(st, 9);
-		if (!load_names(nm, c->ip, "", "", 0, 0, "user", &c->users) ||
-		    !load_names(nm, c->ip, "", "", 0, 0, "device", &c->devices) ||
-		    !load_names(nm, c->ip, "", "", 0, 0, "mapper", &c->mapper_requests))
-			break;
 	}
 	sqlite3_finalize(st);
-	sqlite3_finalize(nm);
 	if (rc != SQLITE_DONE)
 		return false;
 	if (v->n_clients > 1)
@@ -1179,25 +1211,27 @@ static bool load_clients(struct store *s, struct store_view *v)
 	return true;
 }
 
-static bool load_usage(struct store *s, struct store_view *v)
+static bool load_usage(struct store *s, struct store_view *v, const struct client_index *ix)
 {
 	sqlite3_stmt *st = prep(s, "SELECT client, server, service, port, cls, sum(connections), sum(refused),"
 				   " sum(unanswered), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions),"
 				   " max(mismatch), min(first_us), max(last_us), max(open) FROM usage"
 				   " GROUP BY client, server, service, port, cls");
-	sqlite3_stmt *nm = prep(s, "SELECT DISTINCT name FROM name WHERE client=? AND server=? AND service=? AND port=?"
-				   " AND cls=? AND kind=? ORDER BY name");
 	int rc = SQLITE_ERROR;
-	while (st && nm && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char ip[48];
 		col_text(st, 0, ip, sizeof ip);
-		struct sv_client *c = find_client(v, ip);
+		struct sv_client *c = find_client(ix, ip);
 		if (!c)
 			continue;
-		struct sv_usage *n = realloc(c->use, (c->n_use + 1) * sizeof *n);
-		if (!n)
-			break;
-		c->use = n;
+		if (!(c->n_use & (c->n_use - 1))) {   /* 0, 1, 2, 4, ...: double */
+			struct sv_usage *n = realloc(c->use, (c->n_use ? 2 * c->n_use : 1) * sizeof *n);
+			if (!n) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			c->use = n;
+		}
 		struct sv_usage *u = &c->use[c->n_use++];
 		memset(u, 0, sizeof *u);
 		col_text(st, 1, u->server, sizeof u->server);
@@ -1212,16 +1246,70 @@ static bool load_usage(struct store *s, struct store_view *v)
 		u->first_us = sqlite3_column_int64(st, 13);
 		u->last_us = sqlite3_column_int64(st, 14);
 		u->in_progress = sqlite3_column_int(st, 15);
-		if (!load_names(nm, ip, u->server, u->service, u->port, u->cls, "user", &u->users) ||
-		    !load_names(nm, ip, u->server, u->service, u->port, u->cls, "device", &u->devices))
-			break;
 	}
 	sqlite3_finalize(st);
-	sqlite3_finalize(nm);
 	for (size_t i = 0; i < v->n_clients; i++)
 		if (v->clients[i].n_use > 1)
-			qsort(v->clients[i].use, v->clients[i].n_use, sizeof *v->clients[i].use, cmp_usage);
+			qsort(v->clients[i].use, v->clients[i].n_use, sizeof *v->clients[i].use, cmp_usage_key);
 	return rc == SQLITE_DONE;
+}
+
+/* The usage row of a client with this key: binary search on the order of cmp_usage_key. */
+static struct sv_usage *find_usage(struct sv_client *c, const char *srv, const char *svc, int port, int cls)
+{
+	struct sv_usage key;
+	snprintf(key.server, sizeof key.server, "%s", srv);
+	snprintf(key.service, sizeof key.service, "%s", svc);
+	key.port = (uint16_t)port;
+	key.cls = (enum port_class)cls;
+	return bsearch(&key, c->use, c->n_use, sizeof *c->use, cmp_usage_key);
+}
+
+/* Names in one pass, in name order as before (a set keeps its first INV_MAX_NAMES). */
+static bool load_names(struct store *s, const struct client_index *ix)
+{
+	sqlite3_stmt *st = prep(s, "SELECT client, server, service, port, cls, kind, name FROM name ORDER BY name");
+	int rc = SQLITE_ERROR;
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char ip[48], srv[48], svc[32], kind[16];
+		col_text(st, 0, ip, sizeof ip);
+		col_text(st, 1, srv, sizeof srv);
+		col_text(st, 2, svc, sizeof svc);
+		int port = sqlite3_column_int(st, 3), cls = sqlite3_column_int(st, 4);
+		col_text(st, 5, kind, sizeof kind);
+		const char *name = (const char *)sqlite3_column_text(st, 6);
+		struct sv_client *c = find_client(ix, ip);
+		if (!c || !name)
+			continue;
+		if (!srv[0] && !svc[0] && port == 0 && cls == 0) {   /* the client's own sets */
+			if (strcmp(kind, "user") == 0)
+				name_set_add(&c->users, name);
+			else if (strcmp(kind, "device") == 0)
+				name_set_add(&c->devices, name);
+			else if (strcmp(kind, "mapper") == 0)
+				name_set_add(&c->mapper_requests, name);
+			continue;
+		}
+		struct sv_usage *u = find_usage(c, srv, svc, port, cls);
+		if (u && strcmp(kind, "user") == 0)
+			name_set_add(&u->users, name);
+		else if (u && strcmp(kind, "device") == 0)
+			name_set_add(&u->devices, name);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+static bool load_inventory(struct store *s, struct store_view *v)
+{
+	struct client_index ix = { NULL, 0 };
+	bool ok = load_clients(s, v) && client_index_build(&ix, v) && load_usage(s, v, &ix) && load_names(s, &ix);
+	free(ix.v);
+	if (ok)   /* the report's order: by server address, port, class */
+		for (size_t i = 0; i < v->n_clients; i++)
+			if (v->clients[i].n_use > 1)
+				qsort(v->clients[i].use, v->clients[i].n_use, sizeof *v->clients[i].use, cmp_usage);
+	return ok;
 }
 
 static bool load_certs(struct store *s, struct store_view *v)
@@ -1230,10 +1318,12 @@ static bool load_certs(struct store *s, struct store_view *v)
 				   " FROM cert ORDER BY not_after_us, server, port");
 	int rc = SQLITE_ERROR;
 	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct sv_cert *n = realloc(v->certs, (v->n_certs + 1) * sizeof *n);
-		if (!n)
-			break;
-		v->certs = n;
+		if (!(v->n_certs & (v->n_certs - 1))) {   /* 0, 1, 2, 4, ...: double */
+			struct sv_cert *n = realloc(v->certs, (v->n_certs ? 2 * v->n_certs : 1) * sizeof *n);
+			if (!n)
+				break;
+			v->certs = n;
+		}
 		struct sv_cert *c = &v->certs[v->n_certs++];
 		col_text(st, 0, c->server, sizeof c->server);
 		c->port = (uint16_t)sqlite3_column_int(st, 1);
@@ -1320,7 +1410,7 @@ bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *e
 	memset(v, 0, sizeof *v);
 	/* one read transaction: a consistent picture while the monitor writes */
 	bool ok = exec(s, "BEGIN", err, errlen);
-	if (ok && !(ok = load_meta(s, v) && load_clients(s, v) && load_usage(s, v) && load_certs(s, v) &&
+	if (ok && !(ok = load_meta(s, v) && load_inventory(s, v) && load_certs(s, v) &&
 			 load_counters(s, v) && load_health(s, since_us, &v->window) && load_health(s, 0, &v->total)))
 		seterr(err, errlen, s, "cannot read");
 	char ignore[8];

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inventory.h"
@@ -445,6 +446,65 @@ static void lock_modes_and_links(void **state)
 	assert_int_equal(access(path("nowhere"), F_OK), -1);
 }
 
+/* A state of n clients written with plain SQL: client i (10.x.y.z) used as-signon 8476 once, as
+ * user U<i>; store_load's CPU time, best of two. */
+static double load_cpu_seconds(int n, const char *file)
+{
+	char err[512], sql[2048];
+	struct store *st = store_open(file, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	store_close(st);
+	snprintf(sql, sizeof sql,
+		 "BEGIN; CREATE TEMP TABLE seq AS WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM c WHERE i < %d)"
+		 " SELECT i, '10.'||(i>>16)||'.'||((i>>8)&255)||'.'||(i&255) AS ip FROM c;"
+		 "INSERT INTO client SELECT ip, 0, 2, 0, 1000+i, 2000+i, 1000+i, 2000+i, 0, 0 FROM seq;"
+		 "INSERT INTO usage SELECT ip, 0, '192.0.2.10', 'as-signon', 8476, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1000+i, 2000+i"
+		 " FROM seq;"
+		 "INSERT INTO name SELECT ip, 0, '192.0.2.10', 'as-signon', 8476, 1, 'user', 'U'||i FROM seq;"
+		 "INSERT INTO name SELECT ip, 0, '', '', 0, 0, 'user', 'U'||i FROM seq; COMMIT", n - 1);
+	sql_exec(file, sql);
+	double best = 1e9;
+	for (int round = 0; round < 2; round++) {
+		st = store_open(file, STORE_READ, err, sizeof err);
+		assert_non_null(st);
+		struct store_view v;
+		struct timespec a, b;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+		assert_true(store_load(st, 0, &v, err, sizeof err));
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+		double t = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+		best = t < best ? t : best;
+		/* every usage row and name reached its client: the truth is the SQL above */
+		assert_int_equal(v.n_clients, n);
+		for (size_t i = 0; i < v.n_clients; i++) {
+			const struct sv_client *c = &v.clients[i];
+			assert_int_equal(c->n_use, 1);
+			assert_int_equal(c->use[0].port, 8476);
+			assert_int_equal(c->users.n, 1);
+			assert_int_equal(c->use[0].users.n, 1);
+			assert_string_equal(c->users.v[0], c->use[0].users.v[0]);
+			assert_int_equal(c->first_us, c->use[0].first_us);   /* the same i */
+		}
+		store_view_free(&v);
+		store_close(st);
+	}
+	return best;
+}
+
+/* The report's load grows as n log n: 32 times the clients costs about 30-45 times the time, not
+ * 1024 (it searched the client of each usage row linearly: a ratio over 200 here).  A generous
+ * bound, on CPU time. */
+static void load_is_not_quadratic(void **state)
+{
+	(void)state;
+	double small = load_cpu_seconds(2000, path("small.db"));
+	double big = load_cpu_seconds(64000, path("big.db"));
+	double ratio = big / (small > 1e-4 ? small : 1e-4);
+	printf("# store_load: 2000 clients %.4f s, 64000 clients %.4f s CPU: ratio %.1f (n log n ~ 45, n^2 1024)\n",
+	       small, big, ratio);
+	assert_true(ratio < 100);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -471,6 +531,7 @@ int main(void)
 		cmocka_unit_test(refuses_foreign_sqlite),
 		cmocka_unit_test(refuses_damaged_and_newer),
 		cmocka_unit_test(lock_modes_and_links),
+		cmocka_unit_test(load_is_not_quadratic),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
