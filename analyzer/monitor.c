@@ -227,6 +227,8 @@ static bool checkpoint(struct mon *m, bool final)
 	snap.n_records = n_open;
 	bool inv_ok = inventory_build(&open_inv, &snap);
 	bool have_stats = m->cap && capture_live_stats(m->cap, &m->st);
+	/* at the stop, after the drain: what libpcap received and the engine never saw */
+	uint64_t not_analysed = final && have_stats ? capture_not_analysed(&m->st, m->e.cnt.packets) : 0;
 	struct store_checkpoint c = {
 		.e = &m->e, .done = &done, .open = open, .n_open = n_open, .open_inv = inv_ok ? &open_inv : NULL,
 		.cnt = &m->e.cnt, .prev = &m->prev_cnt,
@@ -235,6 +237,7 @@ static bool checkpoint(struct mon *m, bool final)
 		.received = have_stats ? delta32(m->st.ps_recv, m->prev_recv) : 0,
 		.dropped_kernel = have_stats ? delta32(m->st.ps_drop, m->prev_drop) : 0,
 		.dropped_interface = have_stats ? delta32(m->st.ps_ifdrop, m->prev_ifdrop) : 0,
+		.not_analysed = not_analysed,
 		.now_us = now, .retain_us = m->o->retain_us, .back_after_us = m->o->back_after_us,
 		.redact = m->o->redact, .redact_key = m->o->redact_key,
 		.on_finding = on_finding, .on_flow = on_flow, .ctx = m,
@@ -441,7 +444,10 @@ int monitor_run(const struct monitor_opts *o)
 		return started;
 	}
 	int code = loop(&m);
-	/* flows in progress are written as open, then a last checkpoint */
+	/* what libpcap already holds is analysed (bounded: CAPTURE_DRAIN_MS), the rest is counted
+	 * at the last checkpoint; flows in progress are written as open */
+	if (m.cap && code == 0)
+		capture_live_drain(m.cap, &m.st, CAPTURE_DRAIN_MS);
 	engine_finish(&m.e);
 	if (!checkpoint(&m, true))
 		code = code ? code : 1;
@@ -496,7 +502,7 @@ static void versions_text(uint32_t bits, char *out, size_t len)
 
 static double coverage(const struct sv_health *h)
 {
-	uint64_t missed = h->dropped_kernel + h->dropped_interface;
+	uint64_t missed = h->dropped_kernel + h->dropped_interface + h->not_analysed;
 	return h->packets + missed ? (double)h->packets / (double)(h->packets + missed) : 1.0;
 }
 
@@ -508,8 +514,9 @@ static bool is_new(const struct rep *r, const struct sv_client *c)
 static void text_health(const struct rep *r, const char *label, const struct sv_health *h)
 {
 	fprintf(r->f, "  %s: %" PRIu64 " intervals, %" PRIu64 " packets analysed; libpcap received %" PRIu64
-		", dropped by the kernel %" PRIu64 ", by the interface %" PRIu64 "; coverage %.3f%%\n",
-		label, h->intervals, h->packets, h->received, h->dropped_kernel, h->dropped_interface, 100.0 * coverage(h));
+		", dropped by the kernel %" PRIu64 ", by the interface %" PRIu64 ", not analysed at stop %" PRIu64
+		"; coverage %.3f%%\n", label, h->intervals, h->packets, h->received, h->dropped_kernel,
+		h->dropped_interface, h->not_analysed, 100.0 * coverage(h));
 }
 
 static void text_usage_rows(const struct rep *r, bool internal, enum port_class cls)
@@ -681,6 +688,10 @@ static void report_state_text(const struct rep *r)
 	else if (v->total.dropped_kernel + v->total.dropped_interface)
 		fprintf(f, "  WARNING: the capture missed %" PRIu64 " packets before then.\n",
 			v->total.dropped_kernel + v->total.dropped_interface);
+	if (v->total.not_analysed)
+		fprintf(f, "  WARNING: %" PRIu64 " packets libpcap had received were not analysed when a run stopped (%" PRIu64
+			" since then): a backlog the stop could not drain in %d s; clients may be missing.\n",
+			v->total.not_analysed, v->window.not_analysed, CAPTURE_DRAIN_MS / 1000);
 
 	text_section(f, "New nonsecure clients");
 	text_new(r);
@@ -765,9 +776,9 @@ static void json_health(FILE *f, const struct sv_health *h)
 {
 	fprintf(f, "{\"intervals\":%" PRIu64 ",\"intervals_with_drops\":%" PRIu64 ",\"packets\":%" PRIu64
 		",\"received\":%" PRIu64 ",\"dropped_kernel\":%" PRIu64 ",\"dropped_interface\":%" PRIu64
-		",\"coverage\":%.6f,\"dropped\":%s}", h->intervals, h->intervals_with_drops, h->packets, h->received,
-		h->dropped_kernel, h->dropped_interface, coverage(h),
-		h->dropped_kernel + h->dropped_interface ? "true" : "false");
+		",\"not_analysed_at_stop\":%" PRIu64 ",\"coverage\":%.6f,\"dropped\":%s}", h->intervals,
+		h->intervals_with_drops, h->packets, h->received, h->dropped_kernel, h->dropped_interface, h->not_analysed,
+		coverage(h), h->dropped_kernel + h->dropped_interface ? "true" : "false");
 }
 
 static void report_state_json(const struct rep *r)

@@ -81,6 +81,8 @@ static const struct migration {
 	  " subject TEXT NOT NULL, issuer TEXT NOT NULL, not_after_us INTEGER NOT NULL,"
 	  " first_us INTEGER NOT NULL, last_us INTEGER NOT NULL, warned INTEGER NOT NULL DEFAULT 0,"
 	  " PRIMARY KEY(server, port, sha256));" },
+	{ 3, "packets libpcap received but the monitor did not analyse before it stopped",
+	  "ALTER TABLE interval ADD COLUMN not_analysed INTEGER NOT NULL DEFAULT 0;" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -954,6 +956,7 @@ static bool put_counters(struct ckpt *k)
 		     add_counter(st, "checkpoints", 1) && add_counter(st, "pcap_received", c->received) &&
 		     add_counter(st, "pcap_dropped_kernel", c->dropped_kernel) &&
 		     add_counter(st, "pcap_dropped_interface", c->dropped_interface) &&
+		     add_counter(st, "pcap_not_analysed_at_stop", c->not_analysed) &&
 		     add_counter(st, "intervals_with_drops", c->dropped_kernel + c->dropped_interface ? 1 : 0);
 	sqlite3_finalize(st);
 	return ok;
@@ -963,7 +966,7 @@ static bool put_interval(struct ckpt *k)
 {
 	const struct store_checkpoint *c = k->c;
 	sqlite3_stmt *st = prep(k->s, "INSERT INTO interval(iface, start_us, end_us, packets, received, dropped_kernel,"
-				      " dropped_interface, flows) VALUES(?,?,?,?,?,?,?,?)");
+				      " dropped_interface, flows, not_analysed) VALUES(?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return false;
 	uint64_t pk = c->cnt ? c->cnt->packets - (c->prev ? c->prev->packets : 0) : 0;
@@ -978,6 +981,7 @@ static bool put_interval(struct ckpt *k)
 		sqlite3_bind_int64(st, 7, (int64_t)c->dropped_interface);
 	}
 	sqlite3_bind_int64(st, 8, (int64_t)c->e->n_records);
+	sqlite3_bind_int64(st, 9, (int64_t)c->not_analysed);
 	bool ok = step_done(st);
 	sqlite3_finalize(st);
 	if (ok && (st = prep(k->s, "UPDATE run SET last_checkpoint_us=? WHERE id=?"))) {
@@ -1365,19 +1369,19 @@ uint64_t store_view_counter(const struct store_view *v, const char *name)
 static bool load_health(struct store *s, int64_t since_us, struct sv_health *h)
 {
 	sqlite3_stmt *st = prep(s, "SELECT count(*), sum(dropped_kernel + dropped_interface > 0), sum(packets),"
-				   " sum(received), sum(dropped_kernel), sum(dropped_interface), min(start_us), max(end_us)"
-				   " FROM interval WHERE end_us >= ?");
+				   " sum(received), sum(dropped_kernel), sum(dropped_interface), sum(not_analysed),"
+				   " min(start_us), max(end_us) FROM interval WHERE end_us >= ?");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, since_us);
 	bool ok = sqlite3_step(st) == SQLITE_ROW;
 	if (ok) {
 		uint64_t *f[] = { &h->intervals, &h->intervals_with_drops, &h->packets, &h->received, &h->dropped_kernel,
-				  &h->dropped_interface };
-		for (int i = 0; i < 6; i++)
+				  &h->dropped_interface, &h->not_analysed };
+		for (int i = 0; i < 7; i++)
 			*f[i] = (uint64_t)sqlite3_column_int64(st, i);
-		h->first_us = sqlite3_column_int64(st, 6);
-		h->last_us = sqlite3_column_int64(st, 7);
+		h->first_us = sqlite3_column_int64(st, 7);
+		h->last_us = sqlite3_column_int64(st, 8);
 	}
 	sqlite3_finalize(st);
 	return ok;
@@ -1422,6 +1426,7 @@ bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *e
 		v->total.received = store_view_counter(v, "pcap_received");
 		v->total.dropped_kernel = store_view_counter(v, "pcap_dropped_kernel");
 		v->total.dropped_interface = store_view_counter(v, "pcap_dropped_interface");
+		v->total.not_analysed = store_view_counter(v, "pcap_not_analysed_at_stop");
 		v->total.intervals_with_drops = store_view_counter(v, "intervals_with_drops");
 		v->total.packets = store_view_counter(v, "packets");
 		v->total.intervals = v->checkpoints;

@@ -26,7 +26,7 @@
 #include "inventory.h"
 
 #define STORE_APPLICATION_ID 0x544c5352   /* "TLSR" */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -90,6 +90,7 @@ struct store_checkpoint {
 	int64_t start_us, end_us;
 	bool have_pcap_stats;
 	uint64_t received, dropped_kernel, dropped_interface;  /* deltas */
+	uint64_t not_analysed;             /* at the stop: received, not dropped, not analysed */
 	int64_t now_us;
 	int64_t retain_us;                 /* prune flow records older than this; 0 keeps all */
 	int64_t back_after_us;             /* "back on a nonsecure port" after this long without */
@@ -154,6 +155,7 @@ struct store_view {
 	/* capture health since the time asked for, and over everything kept */
 	struct sv_health {
 		uint64_t intervals, intervals_with_drops, packets, received, dropped_kernel, dropped_interface;
+		uint64_t not_analysed;     /* received by libpcap but not analysed when a run stopped */
 		int64_t first_us, last_us;
 	} window, total;
 };
