@@ -27,7 +27,6 @@
 #include "fingerprints.h"
 #include "inventory.h"
 #include "monitor.h"
-#include "outfile.h"
 #include "workers.h"
 #include "report.h"
 #include "services.h"
@@ -108,12 +107,6 @@ static const char usage_text[] =
 "input; 3 nonsecure use found with --fail-on-nonsecure; 4 a file to write is a symbolic\n"
 "link, a hard link or not a plain file (refused); 5 another monitor holds --db.\n";
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	capture_stop = 1;
-}
-
 /* -o FILE: never through a symbolic link, created 0640 (reports name users);
  * an existing regular file with one link is truncated, /dev/null and FIFOs are fine.
  * NULL with *code set (EXIT_UNSAFE_FILE or 2) and one line said. */
@@ -132,6 +125,12 @@ static FILE *open_output(const char *path, int *code)
 		*code = r == OUTFILE_UNSAFE ? EXIT_UNSAFE_FILE : 2;
 	}
 	return f;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	capture_stop = 1;
 }
 
 static int usage_error(const char *fmt, const char *arg)

@@ -16,6 +16,7 @@
 
 #include "capture.h"
 #include "engine.h"
+#include "outfile.h"   /* EXIT_UNSAFE_FILE, beside EXIT_STATE_IN_USE below */
 
 #define MONITOR_DEFAULT_INTERVAL 60
 #define MONITOR_DEFAULT_RETAIN (30LL * 86400 * 1000000)
