@@ -359,6 +359,15 @@ static struct store *open_db(const char *path, enum store_mode mode, char *err, 
 		store_close(s);
 		return NULL;
 	}
+	struct stat ours, theirs;   /* SQLite opened the file we checked, not one swapped in since */
+	if (s->writable && (fstat(s->fd, &ours) != 0 || lstat(path, &theirs) != 0 || ours.st_dev != theirs.st_dev ||
+			    ours.st_ino != theirs.st_ino)) {
+		if (why)
+			*why = STORE_FAIL_UNSAFE;
+		snprintf(err, errlen, "state file %s: replaced while it was being opened; refusing it", path);
+		store_close(s);
+		return NULL;
+	}
 	sqlite3_extended_result_codes(s->db, 0);
 	sqlite3_busy_timeout(s->db, 5000);
 	sqlite3_create_function(s->db, "bitor", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL, bitor_step,
