@@ -7,6 +7,7 @@
 #   make pcaps      rebuild the lab captures (root; see pcaps/README.md)
 #   make fuzz       libFuzzer harnesses (clang)
 #   make bench      the benchmark (see README "Performance")
+#   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -34,7 +35,7 @@ MAIN_OBJ := $(O)/analyzer/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz bench bench-gen bench-flood asan
+.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz bench bench-gen bench-flood bench-store asan
 
 all: tlsready
 
@@ -97,6 +98,12 @@ bench-gen:
 	sh tests/bench/run.sh gen
 bench-flood: all
 	sh tests/bench/run.sh flood
+# the report of a monitor state with many clients (tests/bench/store.sh; STORE_N="30000 1000000")
+bench-store: $(O)/tlsready $(O)/bench/genstore
+	sh tests/bench/store.sh $(STORE_N)
+$(O)/bench/genstore: tests/bench/genstore.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 clean:
 	rm -rf build build-asan build-fuzz tlsready

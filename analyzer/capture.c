@@ -372,6 +372,49 @@ int capture_live_dispatch(struct capture_handle *h, struct capture_status *st)
 	return n;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * At stop: what libpcap already received (its ring, the socket) goes to the
+ * engine.  The socket is non-blocking, so pcap_dispatch returns 0 once the
+ * ring is empty; with TPACKET_V3 the last block shows only when its timeout
+ * (100 ms) retires it, hence one poll of 250 ms before believing it.  The
+ * packets held at the stop are the target (received - dropped - analysed,
+ * from pcap_stats); the drain ends when they are analysed, when nothing more
+ * comes, or after max_ms, so a busy link cannot keep a stopping monitor
+ * running.  What is still not analysed is counted by the caller.
+ */
+uint64_t capture_live_drain(struct capture_handle *h, struct capture_status *st, int max_ms)
+{
+	uint64_t start = h->e->cnt.packets, target = UINT64_MAX;
+	if (capture_live_stats(h, st))
+		target = start + capture_not_analysed(st, start);
+	int64_t end = mono_ms() + max_ms;
+	for (int rounds = 0; rounds < 1000000 && h->e->cnt.packets < target && mono_ms() < end; rounds++) {
+		int n = pcap_dispatch(h->p, 4096, live_cb, (u_char *)h);
+		if (n < 0)
+			break;
+		if (n == 0) {
+			struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+			if (h->fd < 0 || poll(&pfd, 1, 250) <= 0)
+				break;
+		}
+	}
+	return h->e->cnt.packets - start;
+}
+
+uint64_t capture_not_analysed(const struct capture_status *st, uint64_t analysed)
+{
+	/* libpcap's counters are 32-bit: the difference is taken modulo 2^32 */
+	uint32_t held = (uint32_t)(st->ps_recv - st->ps_drop), done = (uint32_t)analysed;
+	return held > done ? held - done : 0;
+}
+
 bool capture_live_stats(struct capture_handle *h, struct capture_status *st)
 {
 	struct pcap_stat ps;
@@ -398,6 +441,8 @@ void capture_live(struct engine *e, const struct capture_opts *o, struct capture
 		return;
 	while (!capture_stop && capture_live_dispatch(h, st) >= 0)
 		;
-	capture_live_stats(h, st);
+	capture_live_drain(h, st, CAPTURE_DRAIN_MS);
+	if (capture_live_stats(h, st))
+		st->not_analysed = capture_not_analysed(st, e->cnt.packets);
 	capture_live_close(h);
 }

@@ -39,7 +39,13 @@ struct capture_status {
 	/* live capture statistics (pcap_stats) */
 	bool live;
 	unsigned long long ps_recv, ps_drop, ps_ifdrop;
+	/* received by libpcap (and not dropped) but not analysed when the capture stopped:
+	 * what the drain at stop could not reach (capture_not_analysed) */
+	unsigned long long not_analysed;
 };
+
+/* How long a stopping live capture keeps handing libpcap's backlog to the engine. */
+#define CAPTURE_DRAIN_MS 5000
 
 /* Set by the SIGINT/SIGTERM handler: stop a live capture. */
 extern volatile sig_atomic_t capture_stop;
@@ -66,6 +72,12 @@ bool capture_live_fanout(struct capture_handle *h, int group, char *err, size_t 
 /* libpcap's cumulative counters into st->ps_*; false if unavailable. */
 bool capture_live_stats(struct capture_handle *h, struct capture_status *st);
 bool capture_live_refilter(struct capture_handle *h, struct capture_status *st);
+/* At stop: dispatch what libpcap holds until it is analysed, nothing more comes,
+ * or max_ms passed; returns the packets handled. */
+uint64_t capture_live_drain(struct capture_handle *h, struct capture_status *st, int max_ms);
+/* Received by libpcap, not dropped, not analysed: ps_recv - ps_drop - analysed (Linux counts
+ * the drops in ps_recv), from the counters last read into st; 0 if negative. */
+uint64_t capture_not_analysed(const struct capture_status *st, uint64_t analysed);
 void capture_live_close(struct capture_handle *h);
 
 #endif

@@ -6,6 +6,9 @@
  * {"type":"finding","finding":"new-nonsecure-client","time":...,...}.
  * Lines are buffered and flushed once per checkpoint, so a reader sees
  * whole checkpoints.  Syslog gets the findings only, one message each.
+ * The file is opened with outfile_open() (no link followed, created 0640,
+ * a regular file with one link) and given to the monitor's user through
+ * that descriptor, never by path.
  */
 #include "events.h"
 
@@ -15,15 +18,23 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "report.h"
 
 static bool open_file(struct events *ev, char *err, size_t errlen)
 {
-	int fd = open(ev->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0 || !(ev->f = fdopen(fd, "a"))) {
-		snprintf(err, errlen, "%s: cannot write events: %s", ev->path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	int fd;
+	char why[600];
+	ev->unsafe = false;
+	enum outfile_result r = outfile_open(ev->path, OUTFILE_APPEND, 0640, &fd, NULL, why, sizeof why);
+	if (r != OUTFILE_OK) {
+		ev->unsafe = r == OUTFILE_UNSAFE;
+		snprintf(err, errlen, "events file %s", why);
+		return false;
+	}
+	if (!(ev->f = fdopen(fd, "a"))) {
+		snprintf(err, errlen, "events file %s: cannot write: %s", ev->path, strerror(errno));
+		close(fd);
 		return false;
 	}
 	return true;

@@ -6,6 +6,7 @@
  * NDJSON lines appended to the --events file ({"type":"flow",...} and
  * {"type":"finding",...}, docs/schema.md), and with --syslog one syslog(3)
  * message per finding.  The file is reopened on SIGHUP (log rotation).
+ * It is created 0640 and never opened through a symbolic link (outfile.h).
  */
 #ifndef TLSREADY_EVENTS_H
 #define TLSREADY_EVENTS_H
@@ -21,6 +22,7 @@ struct events {
 	const char *path;          /* NULL: no events file */
 	bool use_syslog;
 	unsigned long long lines, errors;
+	bool unsafe;               /* the last open was refused: a link, or not a plain file */
 };
 
 bool events_open(struct events *ev, const char *path, bool use_syslog, char *err, size_t errlen);

@@ -8,9 +8,12 @@
  *   tlsready --db FILE [--since DURATION] [--format text|json]             (the stored state)
  *
  * Exit codes: 0 success; 1 an input was only partly readable; 2 usage
- * error or unreadable input; 3 --fail-on-nonsecure and nonsecure use found.
+ * error or unreadable input; 3 --fail-on-nonsecure and nonsecure use found;
+ * 4 a file to write refused (a symbolic link, a hard link, not a plain
+ * file); 5 the monitor's state is held by another monitor.
  * Whatever was analysed before an error is still reported.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,7 +110,28 @@ static const char usage_text[] =
 "  --help               this text\n"
 "\n"
 "Exit status: 0 ok; 1 an input was only partly readable; 2 usage error or unreadable\n"
-"input; 3 nonsecure use found with --fail-on-nonsecure.\n";
+"input; 3 nonsecure use found with --fail-on-nonsecure; 4 a file to write is a symbolic\n"
+"link, a hard link or not a plain file (refused); 5 another monitor holds --db.\n";
+
+/* -o FILE: never through a symbolic link, created 0640 (reports name users);
+ * an existing regular file with one link is truncated, /dev/null and FIFOs are fine.
+ * NULL with *code set (EXIT_UNSAFE_FILE or 2) and one line said. */
+static FILE *open_output(const char *path, int *code)
+{
+	char err[600];
+	int fd;
+	enum outfile_result r = outfile_open(path, OUTFILE_TRUNCATE | OUTFILE_SPECIAL_OK, 0640, &fd, NULL, err, sizeof err);
+	FILE *f = r == OUTFILE_OK ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (r == OUTFILE_OK) {
+			snprintf(err, sizeof err, "%s: cannot write: %s", path, strerror(errno));
+			close(fd);
+		}
+		fprintf(stderr, "tlsready: %s\n", err);
+		*code = r == OUTFILE_UNSAFE ? EXIT_UNSAFE_FILE : 2;
+	}
+	return f;
+}
 
 static void on_signal(int sig)
 {
@@ -366,10 +390,9 @@ int main(int argc, char **argv)
 		if (o)
 			return usage_error("%s", "a BPF expression needs -i IFACE");
 		FILE *rout = stdout;
-		if (outfile && !(rout = fopen(outfile, "w"))) {
-			fprintf(stderr, "tlsready: %s: cannot write: %m\n", outfile);
-			return 2;
-		}
+		int ocode;
+		if (outfile && !(rout = open_output(outfile, &ocode)))
+			return ocode;
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
@@ -406,10 +429,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	FILE *out = stdout;
-	if (outfile && !(out = fopen(outfile, "w"))) {
-		fprintf(stderr, "tlsready: %s: cannot write: %m\n", outfile);
+	int ocode;
+	if (outfile && !(out = open_output(outfile, &ocode))) {
 		engine_free(&e);
-		return 2;
+		return ocode;
 	}
 
 	struct capture_opts co = {

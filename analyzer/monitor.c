@@ -34,6 +34,7 @@
 #include "events.h"
 #include "findings.h"
 #include "inventory.h"
+#include "outfile.h"
 #include "report.h"
 #include "services.h"
 #include "store.h"
@@ -226,6 +227,8 @@ static bool checkpoint(struct mon *m, bool final)
 	snap.n_records = n_open;
 	bool inv_ok = inventory_build(&open_inv, &snap);
 	bool have_stats = m->cap && capture_live_stats(m->cap, &m->st);
+	/* at the stop, after the drain: what libpcap received and the engine never saw */
+	uint64_t not_analysed = final && have_stats ? capture_not_analysed(&m->st, m->e.cnt.packets) : 0;
 	struct store_checkpoint c = {
 		.e = &m->e, .done = &done, .open = open, .n_open = n_open, .open_inv = inv_ok ? &open_inv : NULL,
 		.cnt = &m->e.cnt, .prev = &m->prev_cnt,
@@ -234,6 +237,7 @@ static bool checkpoint(struct mon *m, bool final)
 		.received = have_stats ? delta32(m->st.ps_recv, m->prev_recv) : 0,
 		.dropped_kernel = have_stats ? delta32(m->st.ps_drop, m->prev_drop) : 0,
 		.dropped_interface = have_stats ? delta32(m->st.ps_ifdrop, m->prev_ifdrop) : 0,
+		.not_analysed = not_analysed,
 		.now_us = now, .retain_us = m->o->retain_us, .back_after_us = m->o->back_after_us,
 		.redact = m->o->redact, .redact_key = m->o->redact_key,
 		.on_finding = on_finding, .on_flow = on_flow, .ctx = m,
@@ -294,9 +298,20 @@ static void reload(struct mon *m)
 static void usr1_report(struct mon *m)
 {
 	FILE *f = stderr;
-	if (m->o->report_file && !(f = fopen(m->o->report_file, "w"))) {
-		fprintf(stderr, "tlsready: SIGUSR1: %s: cannot write: %s\n", m->o->report_file, strerror(errno));
-		return;
+	if (m->o->report_file) {
+		/* no link followed, created 0640 (it names users), a plain file or a device */
+		char err[600];
+		int fd;
+		if (outfile_open(m->o->report_file, OUTFILE_TRUNCATE | OUTFILE_SPECIAL_OK, 0640, &fd, NULL, err,
+				 sizeof err) != OUTFILE_OK) {
+			fprintf(stderr, "tlsready: SIGUSR1: report file %s; not written\n", err);
+			return;
+		}
+		if (!(f = fdopen(fd, "w"))) {
+			fprintf(stderr, "tlsready: SIGUSR1: %s: cannot write: %s\n", m->o->report_file, strerror(errno));
+			close(fd);
+			return;
+		}
 	}
 	monitor_report(m->o->db, wall_us() - MONITOR_DEFAULT_SINCE, MONITOR_DEFAULT_SINCE, "text", f, false);
 	if (f != stderr && fclose(f) != 0)
@@ -365,6 +380,7 @@ static int start(struct mon *m)
 {
 	const struct monitor_opts *o = m->o;
 	char err[600];
+	int code = 2;
 	bool keep_root = false;
 	const struct passwd *pw = target_user(o->user, &keep_root, err, sizeof err);
 	struct passwd user;
@@ -381,10 +397,15 @@ static int start(struct mon *m)
 		goto fail;
 	if (!(m->engine_ok = engine_init(&m->e, &o->cfg, m->svc, err, sizeof err)))
 		goto fail;
-	if (!(m->store = store_open(o->db, STORE_WRITE, err, sizeof err)))
+	enum store_failure why;
+	if (!(m->store = store_open_why(o->db, STORE_WRITE, err, sizeof err, &why))) {
+		code = why == STORE_FAIL_LOCKED ? EXIT_STATE_IN_USE : why == STORE_FAIL_UNSAFE ? EXIT_UNSAFE_FILE : 2;
 		goto fail;
-	if (!events_open(&m->ev, o->events_file, o->use_syslog, err, sizeof err))
+	}
+	if (!events_open(&m->ev, o->events_file, o->use_syslog, err, sizeof err)) {
+		code = m->ev.unsafe ? EXIT_UNSAFE_FILE : 2;
 		goto fail;
+	}
 	if (!(m->cap = capture_live_open(&m->e, &o->co, &m->st))) {
 		snprintf(err, sizeof err, "%s", m->st.error);
 		goto fail;
@@ -407,7 +428,7 @@ fail:
 	if (pw)
 		free(user.pw_name);
 	fprintf(stderr, "tlsready: %s\n", err);
-	return 2;
+	return code;
 }
 
 int monitor_run(const struct monitor_opts *o)
@@ -417,12 +438,16 @@ int monitor_run(const struct monitor_opts *o)
 	m.o = o;
 	capture_stop = 0;
 	set_signals();
-	if (start(&m) != 0) {
+	int started = start(&m);
+	if (started != 0) {
 		shut(&m);
-		return 2;
+		return started;
 	}
 	int code = loop(&m);
-	/* flows in progress are written as open, then a last checkpoint */
+	/* what libpcap already holds is analysed (bounded: CAPTURE_DRAIN_MS), the rest is counted
+	 * at the last checkpoint; flows in progress are written as open */
+	if (m.cap && code == 0)
+		capture_live_drain(m.cap, &m.st, CAPTURE_DRAIN_MS);
 	engine_finish(&m.e);
 	if (!checkpoint(&m, true))
 		code = code ? code : 1;
@@ -477,7 +502,7 @@ static void versions_text(uint32_t bits, char *out, size_t len)
 
 static double coverage(const struct sv_health *h)
 {
-	uint64_t missed = h->dropped_kernel + h->dropped_interface;
+	uint64_t missed = h->dropped_kernel + h->dropped_interface + h->not_analysed;
 	return h->packets + missed ? (double)h->packets / (double)(h->packets + missed) : 1.0;
 }
 
@@ -489,8 +514,9 @@ static bool is_new(const struct rep *r, const struct sv_client *c)
 static void text_health(const struct rep *r, const char *label, const struct sv_health *h)
 {
 	fprintf(r->f, "  %s: %" PRIu64 " intervals, %" PRIu64 " packets analysed; libpcap received %" PRIu64
-		", dropped by the kernel %" PRIu64 ", by the interface %" PRIu64 "; coverage %.3f%%\n",
-		label, h->intervals, h->packets, h->received, h->dropped_kernel, h->dropped_interface, 100.0 * coverage(h));
+		", dropped by the kernel %" PRIu64 ", by the interface %" PRIu64 ", not analysed at stop %" PRIu64
+		"; coverage %.3f%%\n", label, h->intervals, h->packets, h->received, h->dropped_kernel,
+		h->dropped_interface, h->not_analysed, 100.0 * coverage(h));
 }
 
 static void text_usage_rows(const struct rep *r, bool internal, enum port_class cls)
@@ -667,6 +693,10 @@ static void report_state_text(const struct rep *r)
 	else if (v->total.dropped_kernel + v->total.dropped_interface)
 		fprintf(f, "  WARNING: the capture missed %" PRIu64 " packets before then.\n",
 			v->total.dropped_kernel + v->total.dropped_interface);
+	if (v->total.not_analysed)
+		fprintf(f, "  WARNING: %" PRIu64 " packets libpcap had received were not analysed when a run stopped (%" PRIu64
+			" since then): a backlog the stop could not drain in %d s; clients may be missing.\n",
+			v->total.not_analysed, v->window.not_analysed, CAPTURE_DRAIN_MS / 1000);
 
 	text_section(f, "New nonsecure clients");
 	text_new(r);
@@ -751,9 +781,9 @@ static void json_health(FILE *f, const struct sv_health *h)
 {
 	fprintf(f, "{\"intervals\":%" PRIu64 ",\"intervals_with_drops\":%" PRIu64 ",\"packets\":%" PRIu64
 		",\"received\":%" PRIu64 ",\"dropped_kernel\":%" PRIu64 ",\"dropped_interface\":%" PRIu64
-		",\"coverage\":%.6f,\"dropped\":%s}", h->intervals, h->intervals_with_drops, h->packets, h->received,
-		h->dropped_kernel, h->dropped_interface, coverage(h),
-		h->dropped_kernel + h->dropped_interface ? "true" : "false");
+		",\"not_analysed_at_stop\":%" PRIu64 ",\"coverage\":%.6f,\"dropped\":%s}", h->intervals,
+		h->intervals_with_drops, h->packets, h->received, h->dropped_kernel, h->dropped_interface, h->not_analysed,
+		coverage(h), h->dropped_kernel + h->dropped_interface ? "true" : "false");
 }
 
 static void report_state_json(const struct rep *r)

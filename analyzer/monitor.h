@@ -16,11 +16,15 @@
 
 #include "capture.h"
 #include "engine.h"
+#include "outfile.h"   /* EXIT_UNSAFE_FILE, beside EXIT_STATE_IN_USE below */
 
 #define MONITOR_DEFAULT_INTERVAL 60
 #define MONITOR_DEFAULT_RETAIN (30LL * 86400 * 1000000)
 #define MONITOR_DEFAULT_BACK_AFTER (7LL * 86400 * 1000000)
 #define MONITOR_DEFAULT_SINCE (7LL * 86400 * 1000000)
+/* Exit status of a monitor refused because another one holds the state's lock
+ * (4, a file refused as unsafe, is EXIT_UNSAFE_FILE in outfile.h). */
+#define EXIT_STATE_IN_USE 5
 
 struct monitor_opts {
 	const char *db;
@@ -38,7 +42,8 @@ struct monitor_opts {
 	struct capture_opts co;        /* co.iface is the interface */
 };
 
-/* Run until SIGTERM or SIGINT; returns the exit code (0, 1 capture failed, 2 cannot start). */
+/* Run until SIGTERM or SIGINT; returns the exit code (0, 1 capture failed, 2 cannot start,
+ * 4 a file to write refused as unsafe, 5 another monitor holds the state). */
 int monitor_run(const struct monitor_opts *o);
 
 /* The report of the stored state; "new" means since `since_us` (wall clock).

@@ -252,8 +252,9 @@ void json_capture(const struct report_ctx *c, FILE *f)
 	}
 	fputc('}', f);
 	if (c->st->live)
-		fprintf(f, ",\"live\":{\"received\":%llu,\"dropped_kernel\":%llu,\"dropped_interface\":%llu}",
-			c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop);
+		fprintf(f, ",\"live\":{\"received\":%llu,\"dropped_kernel\":%llu,\"dropped_interface\":%llu"
+			",\"not_analysed_at_stop\":%llu}",
+			c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop, c->st->not_analysed);
 	fputs(",\"warnings\":[", f);
 	for (int i = 0; i < c->st->n_warnings; i++) {
 		fputs(i ? "," : "", f);

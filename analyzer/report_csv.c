@@ -85,6 +85,12 @@ void report_csv(const struct report_ctx *c)
 	size_t n = counters_list(k, c->e->svc->learned_dropped, cs);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "counter,,,,,%s,,,%" PRIu64 ",,,,,,,\n", cs[i].name, cs[i].value);
+	if (c->st->live) {
+		fprintf(f, "counter,,,,,live_received,,,%llu,,,,,,,\n", c->st->ps_recv);
+		fprintf(f, "counter,,,,,live_dropped_kernel,,,%llu,,,,,,,\n", c->st->ps_drop);
+		fprintf(f, "counter,,,,,live_dropped_interface,,,%llu,,,,,,,\n", c->st->ps_ifdrop);
+		fprintf(f, "counter,,,,,live_not_analysed_at_stop,,,%llu,,,,,,,\n", c->st->not_analysed);
+	}
 	for (int i = 0; i < c->st->n_warnings; i++) {
 		fputs("warning,,,,,", f);
 		csv_field(f, c->st->warnings[i]);

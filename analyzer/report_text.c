@@ -300,8 +300,8 @@ static void counters(const struct report_ctx *c)
 		c->e->svc->learned_dropped,
 		k->server_set_full, k->ip_fragments);
 	if (c->st->live)
-		fprintf(f, "  live capture: received %llu, dropped by kernel %llu, by interface %llu\n",
-			c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop);
+		fprintf(f, "  live capture: received %llu, dropped by kernel %llu, by interface %llu, not analysed at"
+			   " stop %llu\n", c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop, c->st->not_analysed);
 }
 
 void report_text(const struct report_ctx *c)

@@ -18,11 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "findings.h"
+#include "outfile.h"
 #include "portmapper.h"
 #include "report.h"
 #include "tls.h"
@@ -35,6 +38,9 @@ struct store {
 	char *path;
 	bool writable;
 	int64_t run_id;
+	int fd;                    /* the writer's own descriptor of the state, for fchown */
+	int side_fd[2];            /* -wal and -shm, opened to give them away */
+	int lock_fd;               /* FILE.lock, flock()ed while the writer runs */
 };
 
 /* ---- schema: one entry per version, applied in order, never edited once shipped ---- */
@@ -76,6 +82,8 @@ static const struct migration {
 	  " subject TEXT NOT NULL, issuer TEXT NOT NULL, not_after_us INTEGER NOT NULL,"
 	  " first_us INTEGER NOT NULL, last_us INTEGER NOT NULL, warned INTEGER NOT NULL DEFAULT 0,"
 	  " PRIMARY KEY(server, port, sha256));" },
+	{ 3, "packets libpcap received but the monitor did not analyse before it stopped",
+	  "ALTER TABLE interval ADD COLUMN not_analysed INTEGER NOT NULL DEFAULT 0;" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -250,7 +258,81 @@ static int64_t wall_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static struct store *open_db(const char *path, enum store_mode mode, char *err, size_t errlen)
+static void close_fds(struct store *s)
+{
+	int *fds[] = { &s->side_fd[0], &s->side_fd[1], &s->fd, &s->lock_fd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static void fail_why(enum store_failure *why, enum outfile_result r)
+{
+	if (why && r == OUTFILE_UNSAFE)
+		*why = STORE_FAIL_UNSAFE;
+}
+
+/*
+ * The writer's files, before SQLite sees them: take the lock (FILE.lock,
+ * flock, held until store_close) so that a second monitor is refused before it
+ * touches anything; open the state itself (created 0600 with O_EXCL, or an
+ * existing regular file with one link; never through a link) and keep that
+ * descriptor for fchown; refuse a -wal or -shm that is a link.  SQLite then
+ * opens the path with SQLITE_OPEN_NOFOLLOW, creates its -wal and -shm with the
+ * state's mode (0600) and opens them with O_NOFOLLOW itself.
+ */
+static bool open_writer_files(struct store *s, char *err, size_t errlen, enum store_failure *why)
+{
+	char p[4096], why_s[600];
+	snprintf(p, sizeof p, "%s.lock", s->path);
+	enum outfile_result r = outfile_open(p, OUTFILE_RDWR, 0600, &s->lock_fd, NULL, why_s, sizeof why_s);
+	if (r != OUTFILE_OK) {
+		fail_why(why, r);
+		snprintf(err, errlen, "lock file %s", why_s);
+		return false;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK) {
+			snprintf(err, errlen, "%s.lock: cannot lock: %s", s->path, strerror(errno));
+			return false;
+		}
+		char pid[24] = "";
+		ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (why)
+			*why = STORE_FAIL_LOCKED;
+		snprintf(err, errlen, "%s: in use by another tlsready monitor%s%s%s (lock %s.lock); not started", s->path,
+			 pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "", s->path);
+		return false;
+	}
+	char pid[24];
+	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	/* the pid is only for the message of a second monitor: a failure to write it does not matter */
+	if (ftruncate(s->lock_fd, 0) == 0 && pwrite(s->lock_fd, pid, (size_t)len, 0) != len)
+		pid[0] = '\0';
+	r = outfile_open(s->path, OUTFILE_RDWR, 0600, &s->fd, NULL, why_s, sizeof why_s);
+	if (r != OUTFILE_OK) {
+		fail_why(why, r);
+		snprintf(err, errlen, "state file %s", why_s);
+		return false;
+	}
+	static const char *const suffix[] = { "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		snprintf(p, sizeof p, "%s%s", s->path, suffix[i]);
+		if (outfile_path_unsafe(p, why_s, sizeof why_s)) {
+			fail_why(why, OUTFILE_UNSAFE);
+			snprintf(err, errlen, "state file %s", why_s);
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct store *open_db(const char *path, enum store_mode mode, char *err, size_t errlen,
+			     enum store_failure *why)
 {
 	struct store *s = calloc(1, sizeof *s);
 	if (!s || !(s->path = strdup(path))) {
@@ -258,6 +340,7 @@ static struct store *open_db(const char *path, enum store_mode mode, char *err, 
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
+	s->fd = s->lock_fd = s->side_fd[0] = s->side_fd[1] = -1;
 	struct stat sb;
 	if (mode == STORE_READ && stat(path, &sb) != 0) {
 		snprintf(err, errlen, "%s: cannot open state file: %s", path, strerror(errno));
@@ -266,10 +349,23 @@ static struct store *open_db(const char *path, enum store_mode mode, char *err, 
 		return NULL;
 	}
 	s->writable = mode == STORE_WRITE;
-	int flags = s->writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+	if (s->writable && !open_writer_files(s, err, errlen, why)) {
+		store_close(s);
+		return NULL;
+	}
+	int flags = s->writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW : SQLITE_OPEN_READONLY;
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open state file: %s", path,
 			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return NULL;
+	}
+	struct stat ours, theirs;   /* SQLite opened the file we checked, not one swapped in since */
+	if (s->writable && (fstat(s->fd, &ours) != 0 || lstat(path, &theirs) != 0 || ours.st_dev != theirs.st_dev ||
+			    ours.st_ino != theirs.st_ino)) {
+		if (why)
+			*why = STORE_FAIL_UNSAFE;
+		snprintf(err, errlen, "state file %s: replaced while it was being opened; refusing it", path);
 		store_close(s);
 		return NULL;
 	}
@@ -282,7 +378,15 @@ static struct store *open_db(const char *path, enum store_mode mode, char *err, 
 
 struct store *store_open(const char *path, enum store_mode mode, char *err, size_t errlen)
 {
-	struct store *s = open_db(path, mode, err, errlen);
+	return store_open_why(path, mode, err, errlen, NULL);
+}
+
+struct store *store_open_why(const char *path, enum store_mode mode, char *err, size_t errlen,
+			     enum store_failure *why)
+{
+	if (why)
+		*why = STORE_FAIL_OTHER;
+	struct store *s = open_db(path, mode, err, errlen, why);
 	bool fresh = false;
 	if (!s)
 		return NULL;
@@ -320,7 +424,7 @@ fail:
 
 bool store_create_at_version(const char *path, int version, char *err, size_t errlen)
 {
-	struct store *s = open_db(path, STORE_WRITE, err, errlen);
+	struct store *s = open_db(path, STORE_WRITE, err, errlen, NULL);
 	if (!s)
 		return false;
 	bool ok = exec(s, "PRAGMA journal_mode=WAL", err, errlen) && migrate(s, 0, version, wall_us(), err, errlen);
@@ -343,21 +447,32 @@ void store_close(struct store *s)
 			sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 		sqlite3_close_v2(s->db);
 	}
+	/* only now: closing a descriptor of the file would drop SQLite's POSIX locks on it */
+	close_fds(s);
 	free(s->path);
 	free(s);
 }
 
 bool store_chown(struct store *s, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
-	static const char *const suffix[] = { "", "-wal", "-shm" };
-	for (int i = 0; i < 3; i++) {
-		char p[4096];
+	/* through descriptors opened with O_NOFOLLOW and checked (outfile.c), never by path;
+	 * the -wal and -shm descriptors stay open until store_close (see there) */
+	static const char *const suffix[] = { "-wal", "-shm" };
+	char p[4096], why[600];
+	for (int i = 0; i < 2; i++) {
 		snprintf(p, sizeof p, "%s%s", s->path, suffix[i]);
-		if (chown(p, uid, gid) != 0 && errno != ENOENT) {
-			snprintf(err, errlen, "%s: cannot give it to uid %u: %s", p, (unsigned)uid, strerror(errno));
+		if (s->side_fd[i] < 0 && outfile_open_existing(p, &s->side_fd[i], why, sizeof why) != OUTFILE_OK) {
+			snprintf(err, errlen, "state file %s", why);
 			return false;
 		}
 	}
+	int fds[] = { s->fd, s->side_fd[0], s->side_fd[1], s->lock_fd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		if (fds[i] >= 0 && fchown(fds[i], uid, gid) != 0) {
+			snprintf(err, errlen, "%s%s: cannot give it to uid %u: %s", s->path,
+				 i == 0 ? "" : i == 3 ? ".lock" : suffix[i - 1], (unsigned)uid, strerror(errno));
+			return false;
+		}
 	return true;
 }
 
@@ -801,20 +916,13 @@ static bool put_certs(struct ckpt *k)
 
 /* ---- counters: the engine's, by the names of the JSON report, kept cumulatively ---- */
 
+/* The engine's own totals; every other counter comes from the registry (counters.h). */
 static const struct counter_field {
 	const char *name;
 	size_t off;
 } counter_fields[] = {
 #define CF(n, f) { n, offsetof(struct engine_counters, f) }
-	CF("packets", packets), CF("bytes", bytes), CF("tcp_packets", tcp), CF("filtered", filtered),
-	CF("ip_first_fragments", ip_fragments), CF("connections", flows), CF("connections_reported", flows_reported),
-	CF("connections_other", flows_other), CF("connections_midstream", flows_midstream),
-	CF("flows_evicted", flows_evicted), CF("flows_idle_timeout", flows_idle), CF("flows_port_reused", flows_reused),
-	CF("flows_open_at_end", flows_open), CF("flows_not_tracked", alloc_failures),
-	CF("server_set_full", server_set_full), CF("stream_retransmitted", stream.retransmitted),
-	CF("stream_out_of_order", stream.out_of_order), CF("stream_out_of_order_dropped", stream.ooo_dropped),
-	CF("stream_gaps", stream.gaps), CF("streams_truncated", stream.truncated),
-	CF("segments_cut_by_snaplen", stream.snaplen_cut),
+	CF("packets", packets), CF("bytes", bytes), CF("tcp_packets", tcp),
 #undef CF
 };
 
@@ -843,16 +951,22 @@ static bool put_counters(struct ckpt *k)
 	bool ok = st != NULL;
 	for (size_t i = 0; ok && c->cnt && i < sizeof counter_fields / sizeof counter_fields[0]; i++)
 		ok = add_counter(st, counter_fields[i].name, field(c->cnt, counter_fields[i].off) - field(p, counter_fields[i].off));
-	for (int i = 1; ok && c->cnt && i < DEC_NREASONS; i++) {
-		char n[64];
-		snprintf(n, sizeof n, "not_decoded.%s", decode_reason_name((enum decode_result)i));
-		ok = add_counter(st, n, c->cnt->not_decoded[i] - p->not_decoded[i]);
+	if (ok && c->cnt) {
+		struct counter now[COUNTERS_MAX], before[COUNTERS_MAX];
+		size_t n = counters_list(c->cnt, c->learned_dropped, now);
+		counters_list(p, c->prev_learned_dropped, before);
+		for (size_t i = 0; ok && i < n; i++) {
+			char name[96];
+			snprintf(name, sizeof name, "%s%s%s", now[i].group ? now[i].group : "", now[i].group ? "." : "",
+				 now[i].name);
+			ok = add_counter(st, name, now[i].value - before[i].value);
+		}
 	}
 	if (ok)
-		ok = add_counter(st, "learned_ports_dropped", c->learned_dropped - c->prev_learned_dropped) &&
-		     add_counter(st, "checkpoints", 1) && add_counter(st, "pcap_received", c->received) &&
+		ok = add_counter(st, "checkpoints", 1) && add_counter(st, "pcap_received", c->received) &&
 		     add_counter(st, "pcap_dropped_kernel", c->dropped_kernel) &&
 		     add_counter(st, "pcap_dropped_interface", c->dropped_interface) &&
+		     add_counter(st, "pcap_not_analysed_at_stop", c->not_analysed) &&
 		     add_counter(st, "intervals_with_drops", c->dropped_kernel + c->dropped_interface ? 1 : 0);
 	sqlite3_finalize(st);
 	return ok;
@@ -862,7 +976,7 @@ static bool put_interval(struct ckpt *k)
 {
 	const struct store_checkpoint *c = k->c;
 	sqlite3_stmt *st = prep(k->s, "INSERT INTO interval(iface, start_us, end_us, packets, received, dropped_kernel,"
-				      " dropped_interface, flows) VALUES(?,?,?,?,?,?,?,?)");
+				      " dropped_interface, flows, not_analysed) VALUES(?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return false;
 	uint64_t pk = c->cnt ? c->cnt->packets - (c->prev ? c->prev->packets : 0) : 0;
@@ -877,6 +991,7 @@ static bool put_interval(struct ckpt *k)
 		sqlite3_bind_int64(st, 7, (int64_t)c->dropped_interface);
 	}
 	sqlite3_bind_int64(st, 8, (int64_t)c->e->n_records);
+	sqlite3_bind_int64(st, 9, (int64_t)c->not_analysed);
 	bool ok = step_done(st);
 	sqlite3_finalize(st);
 	if (ok && (st = prep(k->s, "UPDATE run SET last_checkpoint_us=? WHERE id=?"))) {
@@ -987,22 +1102,6 @@ static void col_text(sqlite3_stmt *st, int i, char *out, size_t len)
 	snprintf(out, len, "%s", t ? (const char *)t : "");
 }
 
-static bool load_names(sqlite3_stmt *st, const char *ip, const char *srv, const char *svc, int port, int cls,
-		       const char *kind, struct name_set *ns)
-{
-	sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, srv, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, svc, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 4, port);
-	sqlite3_bind_int(st, 5, cls);
-	sqlite3_bind_text(st, 6, kind, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		name_set_add(ns, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE;
-}
-
 static int cmp_client(const void *a, const void *b)
 {
 	return addr_cmp(&((const struct sv_client *)a)->addr, &((const struct sv_client *)b)->addr);
@@ -1023,29 +1122,82 @@ static int cmp_usage(const void *a, const void *b)
 	return (int)x->cls - (int)y->cls;
 }
 
-static struct sv_client *find_client(struct store_view *v, const char *ip)
+/* A total order on the key of a usage row, for finding it again (the text as stored). */
+static int cmp_usage_key(const void *a, const void *b)
 {
-	for (size_t i = 0; i < v->n_clients; i++)
-		if (strcmp(v->clients[i].ip, ip) == 0)
-			return &v->clients[i];
+	const struct sv_usage *x = a, *y = b;
+	int c = strcmp(x->server, y->server);
+	if (!c)
+		c = strcmp(x->service, y->service);
+	if (!c && x->port != y->port)
+		c = x->port < y->port ? -1 : 1;
+	if (!c)
+		c = (int)x->cls - (int)y->cls;
+	return c;
+}
+
+/* Clients by their text address, for attaching the usage rows: sort once, then a
+ * binary search per row (a linear scan per row made the report quadratic). */
+struct client_index {
+	struct sv_client **v;
+	size_t n;
+};
+
+static int cmp_client_ip(const void *a, const void *b)
+{
+	return strcmp((*(struct sv_client *const *)a)->ip, (*(struct sv_client *const *)b)->ip);
+}
+
+static bool client_index_build(struct client_index *ix, struct store_view *v)
+{
+	ix->n = v->n_clients;
+	ix->v = malloc((ix->n ? ix->n : 1) * sizeof *ix->v);
+	if (!ix->v)
+		return false;
+	for (size_t i = 0; i < ix->n; i++)
+		ix->v[i] = &v->clients[i];
+	qsort(ix->v, ix->n, sizeof *ix->v, cmp_client_ip);
+	return true;
+}
+
+static struct sv_client *find_client(const struct client_index *ix, const char *ip)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix->v[mid]->ip, ip);
+		if (c == 0)
+			return ix->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
+/*
+ * The report's load is three passes, each one query over a whole table:
+ * clients, then usage rows (attached to their client by binary search on the
+ * address text), then names (attached by binary search to their client and,
+ * within it, to their usage row).  Sorting and searching make it O(n log n)
+ * in the rows; it was a query per client and a linear search per usage row.
+ */
 static bool load_clients(struct store *s, struct store_view *v)
 {
 	sqlite3_stmt *st = prep(s, "SELECT ip, max(status), max(internal), min(first_us), max(last_us),"
 				   " min(first_nonsecure_us), max(last_nonsecure_us), bitor(findings), sum(signon_failures),"
 				   " max(open) FROM client GROUP BY ip");
-	sqlite3_stmt *nm = prep(s, "SELECT DISTINCT name FROM name WHERE client=? AND server=? AND service=? AND port=?"
-				   " AND cls=? AND kind=? ORDER BY name");
 	size_t cap = 0;
 	int rc = SQLITE_ERROR;
-	while (st && nm && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (v->n_clients == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			struct sv_client *n = realloc(v->clients, nc * sizeof *n);
-			if (!n)
+			if (!n) {
+				rc = SQLITE_NOMEM;
 				break;
+			}
 			v->clients = n;
 			cap = nc;
 		}
@@ -1064,13 +1216,8 @@ static bool load_clients(struct store *s, struct store_view *v)
 		c->findings = (uint32_t)sqlite3_column_int64(st, 7);
 		c->signon_failures = (uint64_t)sqlite3_column_int64(st, 8);
 		c->in_progress = sqlite3_column_int(st, 9);
-		if (!load_names(nm, c->ip, "", "", 0, 0, "user", &c->users) ||
-		    !load_names(nm, c->ip, "", "", 0, 0, "device", &c->devices) ||
-		    !load_names(nm, c->ip, "", "", 0, 0, "mapper", &c->mapper_requests))
-			break;
 	}
 	sqlite3_finalize(st);
-	sqlite3_finalize(nm);
 	if (rc != SQLITE_DONE)
 		return false;
 	if (v->n_clients > 1)
@@ -1078,25 +1225,27 @@ static bool load_clients(struct store *s, struct store_view *v)
 	return true;
 }
 
-static bool load_usage(struct store *s, struct store_view *v)
+static bool load_usage(struct store *s, struct store_view *v, const struct client_index *ix)
 {
 	sqlite3_stmt *st = prep(s, "SELECT client, server, service, port, cls, sum(connections), sum(refused),"
 				   " sum(unanswered), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions),"
 				   " max(mismatch), min(first_us), max(last_us), max(open) FROM usage"
 				   " GROUP BY client, server, service, port, cls");
-	sqlite3_stmt *nm = prep(s, "SELECT DISTINCT name FROM name WHERE client=? AND server=? AND service=? AND port=?"
-				   " AND cls=? AND kind=? ORDER BY name");
 	int rc = SQLITE_ERROR;
-	while (st && nm && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char ip[48];
 		col_text(st, 0, ip, sizeof ip);
-		struct sv_client *c = find_client(v, ip);
+		struct sv_client *c = find_client(ix, ip);
 		if (!c)
 			continue;
-		struct sv_usage *n = realloc(c->use, (c->n_use + 1) * sizeof *n);
-		if (!n)
-			break;
-		c->use = n;
+		if (!(c->n_use & (c->n_use - 1))) {   /* 0, 1, 2, 4, ...: double */
+			struct sv_usage *n = realloc(c->use, (c->n_use ? 2 * c->n_use : 1) * sizeof *n);
+			if (!n) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			c->use = n;
+		}
 		struct sv_usage *u = &c->use[c->n_use++];
 		memset(u, 0, sizeof *u);
 		col_text(st, 1, u->server, sizeof u->server);
@@ -1111,22 +1260,75 @@ static bool load_usage(struct store *s, struct store_view *v)
 		u->first_us = sqlite3_column_int64(st, 13);
 		u->last_us = sqlite3_column_int64(st, 14);
 		u->in_progress = sqlite3_column_int(st, 15);
-		if (!load_names(nm, ip, u->server, u->service, u->port, u->cls, "user", &u->users) ||
-		    !load_names(nm, ip, u->server, u->service, u->port, u->cls, "device", &u->devices))
-			break;
 	}
 	sqlite3_finalize(st);
-	sqlite3_finalize(nm);
-	for (size_t i = 0; i < v->n_clients; i++) {
+	for (size_t i = 0; i < v->n_clients; i++)
+		if (v->clients[i].n_use > 1)
+			qsort(v->clients[i].use, v->clients[i].n_use, sizeof *v->clients[i].use, cmp_usage_key);
+	return rc == SQLITE_DONE;
+}
+
+/* The usage row of a client with this key: binary search on the order of cmp_usage_key. */
+static struct sv_usage *find_usage(struct sv_client *c, const char *srv, const char *svc, int port, int cls)
+{
+	struct sv_usage key;
+	snprintf(key.server, sizeof key.server, "%s", srv);
+	snprintf(key.service, sizeof key.service, "%s", svc);
+	key.port = (uint16_t)port;
+	key.cls = (enum port_class)cls;
+	return bsearch(&key, c->use, c->n_use, sizeof *c->use, cmp_usage_key);
+}
+
+/* Names in one pass, in name order as before (a set keeps its first INV_MAX_NAMES). */
+static bool load_names(struct store *s, const struct client_index *ix)
+{
+	sqlite3_stmt *st = prep(s, "SELECT client, server, service, port, cls, kind, name FROM name ORDER BY name");
+	int rc = SQLITE_ERROR;
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char ip[48], srv[48], svc[32], kind[16];
+		col_text(st, 0, ip, sizeof ip);
+		col_text(st, 1, srv, sizeof srv);
+		col_text(st, 2, svc, sizeof svc);
+		int port = sqlite3_column_int(st, 3), cls = sqlite3_column_int(st, 4);
+		col_text(st, 5, kind, sizeof kind);
+		const char *name = (const char *)sqlite3_column_text(st, 6);
+		struct sv_client *c = find_client(ix, ip);
+		if (!c || !name)
+			continue;
+		if (!srv[0] && !svc[0] && port == 0 && cls == 0) {   /* the client's own sets */
+			if (strcmp(kind, "user") == 0)
+				name_set_add(&c->users, name);
+			else if (strcmp(kind, "device") == 0)
+				name_set_add(&c->devices, name);
+			else if (strcmp(kind, "mapper") == 0)
+				name_set_add(&c->mapper_requests, name);
+			continue;
+		}
+		struct sv_usage *u = find_usage(c, srv, svc, port, cls);
+		if (u && strcmp(kind, "user") == 0)
+			name_set_add(&u->users, name);
+		else if (u && strcmp(kind, "device") == 0)
+			name_set_add(&u->devices, name);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+static bool load_inventory(struct store *s, struct store_view *v)
+{
+	struct client_index ix = { NULL, 0 };
+	bool ok = load_clients(s, v) && client_index_build(&ix, v) && load_usage(s, v, &ix) && load_names(s, &ix);
+	free(ix.v);
+	for (size_t i = 0; ok && i < v->n_clients; i++) {
 		struct sv_client *c = &v->clients[i];
-		if (c->n_use > 1)
+		if (c->n_use > 1)     /* the report's order: by server address, port, class */
 			qsort(c->use, c->n_use, sizeof *c->use, cmp_usage);
 		/* nonsecure rows on a client never stored as nonsecure: only attempts were seen */
 		for (size_t j = 0; c->status == CS_UNKNOWN && j < c->n_use; j++)
 			if (c->use[j].cls == PC_NONSECURE)
 				c->status = CS_ATTEMPT;
 	}
-	return rc == SQLITE_DONE;
+	return ok;
 }
 
 static bool load_certs(struct store *s, struct store_view *v)
@@ -1135,10 +1337,12 @@ static bool load_certs(struct store *s, struct store_view *v)
 				   " FROM cert ORDER BY not_after_us, server, port");
 	int rc = SQLITE_ERROR;
 	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct sv_cert *n = realloc(v->certs, (v->n_certs + 1) * sizeof *n);
-		if (!n)
-			break;
-		v->certs = n;
+		if (!(v->n_certs & (v->n_certs - 1))) {   /* 0, 1, 2, 4, ...: double */
+			struct sv_cert *n = realloc(v->certs, (v->n_certs ? 2 * v->n_certs : 1) * sizeof *n);
+			if (!n)
+				break;
+			v->certs = n;
+		}
 		struct sv_cert *c = &v->certs[v->n_certs++];
 		col_text(st, 0, c->server, sizeof c->server);
 		c->port = (uint16_t)sqlite3_column_int(st, 1);
@@ -1180,19 +1384,19 @@ uint64_t store_view_counter(const struct store_view *v, const char *name)
 static bool load_health(struct store *s, int64_t since_us, struct sv_health *h)
 {
 	sqlite3_stmt *st = prep(s, "SELECT count(*), sum(dropped_kernel + dropped_interface > 0), sum(packets),"
-				   " sum(received), sum(dropped_kernel), sum(dropped_interface), min(start_us), max(end_us)"
-				   " FROM interval WHERE end_us >= ?");
+				   " sum(received), sum(dropped_kernel), sum(dropped_interface), sum(not_analysed),"
+				   " min(start_us), max(end_us) FROM interval WHERE end_us >= ?");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, since_us);
 	bool ok = sqlite3_step(st) == SQLITE_ROW;
 	if (ok) {
 		uint64_t *f[] = { &h->intervals, &h->intervals_with_drops, &h->packets, &h->received, &h->dropped_kernel,
-				  &h->dropped_interface };
-		for (int i = 0; i < 6; i++)
+				  &h->dropped_interface, &h->not_analysed };
+		for (int i = 0; i < 7; i++)
 			*f[i] = (uint64_t)sqlite3_column_int64(st, i);
-		h->first_us = sqlite3_column_int64(st, 6);
-		h->last_us = sqlite3_column_int64(st, 7);
+		h->first_us = sqlite3_column_int64(st, 7);
+		h->last_us = sqlite3_column_int64(st, 8);
 	}
 	sqlite3_finalize(st);
 	return ok;
@@ -1225,7 +1429,7 @@ bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *e
 	memset(v, 0, sizeof *v);
 	/* one read transaction: a consistent picture while the monitor writes */
 	bool ok = exec(s, "BEGIN", err, errlen);
-	if (ok && !(ok = load_meta(s, v) && load_clients(s, v) && load_usage(s, v) && load_certs(s, v) &&
+	if (ok && !(ok = load_meta(s, v) && load_inventory(s, v) && load_certs(s, v) &&
 			 load_counters(s, v) && load_health(s, since_us, &v->window) && load_health(s, 0, &v->total)))
 		seterr(err, errlen, s, "cannot read");
 	char ignore[8];
@@ -1237,6 +1441,7 @@ bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *e
 		v->total.received = store_view_counter(v, "pcap_received");
 		v->total.dropped_kernel = store_view_counter(v, "pcap_dropped_kernel");
 		v->total.dropped_interface = store_view_counter(v, "pcap_dropped_interface");
+		v->total.not_analysed = store_view_counter(v, "pcap_not_analysed_at_stop");
 		v->total.intervals_with_drops = store_view_counter(v, "intervals_with_drops");
 		v->total.packets = store_view_counter(v, "packets");
 		v->total.intervals = v->checkpoints;

@@ -26,7 +26,7 @@
 #include "inventory.h"
 
 #define STORE_APPLICATION_ID 0x544c5352   /* "TLSR" */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -39,8 +39,20 @@ enum store_mode { STORE_WRITE, STORE_READ };
  * database, damaged (quick_check), or a newer schema.
  */
 struct store *store_open(const char *path, enum store_mode mode, char *err, size_t errlen);
+/*
+ * The same, saying why it failed.  A writer first takes an exclusive lock on
+ * FILE.lock (held until store_close): a second writer is refused
+ * (STORE_FAIL_LOCKED) while readers go on.  A writer never follows a symbolic
+ * link and refuses a hard-linked or special file at FILE, FILE.lock,
+ * FILE-wal, FILE-shm (STORE_FAIL_UNSAFE).  New files are created 0600:
+ * the state holds user profiles.
+ */
+enum store_failure { STORE_FAIL_OTHER, STORE_FAIL_UNSAFE, STORE_FAIL_LOCKED };
+struct store *store_open_why(const char *path, enum store_mode mode, char *err, size_t errlen,
+			     enum store_failure *why);
 void store_close(struct store *s);
-/* Give the file and its -wal and -shm to the user the monitor drops to. */
+/* Give the file, its -wal and -shm and its lock to the user the monitor drops
+ * to: fchown on descriptors opened without following links, never by path. */
 bool store_chown(struct store *s, uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Test helper: create a new file with the migrations up to `version` only. */
 bool store_create_at_version(const char *path, int version, char *err, size_t errlen);
@@ -78,6 +90,7 @@ struct store_checkpoint {
 	int64_t start_us, end_us;
 	bool have_pcap_stats;
 	uint64_t received, dropped_kernel, dropped_interface;  /* deltas */
+	uint64_t not_analysed;             /* at the stop: received, not dropped, not analysed */
 	int64_t now_us;
 	int64_t retain_us;                 /* prune flow records older than this; 0 keeps all */
 	int64_t back_after_us;             /* "back on a nonsecure port" after this long without */
@@ -142,6 +155,7 @@ struct store_view {
 	/* capture health since the time asked for, and over everything kept */
 	struct sv_health {
 		uint64_t intervals, intervals_with_drops, packets, received, dropped_kernel, dropped_interface;
+		uint64_t not_analysed;     /* received by libpcap but not analysed when a run stopped */
 		int64_t first_us, last_us;
 	} window, total;
 };

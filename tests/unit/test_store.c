@@ -5,7 +5,9 @@
  * maximum, the open-flow snapshot is replaced, a killed run's snapshot is
  * folded in), findings are new only once, retention prunes flow records
  * and keeps the inventory, and a text file, another program's database, a
- * damaged file and a newer schema are refused with one line naming the file.
+ * damaged file and a newer schema are refused with one line naming the file;
+ * a second writer is refused by the lock, new files are 0600, links are
+ * refused; the load of many clients grows as n log n, not n squared.
  *
  * The records are built here by hand; expected values are written out, and
  * the file is read back with plain SQL as well as through store_load().
@@ -16,6 +18,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inventory.h"
@@ -144,8 +148,8 @@ static void schema_created(void **state)
 	assert_int_equal(store_user_version(st), STORE_SCHEMA_VERSION);
 	store_close(st);
 	assert_int_equal(sql_int(f, "PRAGMA application_id"), 0x544c5352);
-	assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 2);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 3);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM meta WHERE key='format' AND value='tlsready-state'"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
 				    " ('client','usage','name','flow','counter','interval','run','cert','migrations')"), 9);
@@ -154,7 +158,7 @@ static void schema_created(void **state)
 	st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 3);
 }
 
 static void migration_from_v1(void **state)
@@ -172,10 +176,10 @@ static void migration_from_v1(void **state)
 	assert_non_null(strstr(err, "older"));
 	st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
-	assert_int_equal(store_user_version(st), 2);
+	assert_int_equal(store_user_version(st), 3);
 	store_close(st);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE name='cert'"), 1);
-	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2' FROM migrations ORDER BY version"), 1);
+	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3' FROM migrations ORDER BY version"), 1);
 	assert_int_equal(sql_int(f, "SELECT last_nonsecure_us FROM client WHERE ip='192.0.2.99'"), 2000);
 }
 
@@ -387,6 +391,157 @@ static void refuses_damaged_and_newer(void **state)
 	assert_non_null(strstr(err, "newer"));
 }
 
+/* A second writer is refused while the first holds the lock; a reader is not; new files are 0600;
+ * a state, -wal or lock that is a symbolic link is refused and what it points at is left alone. */
+static void lock_modes_and_links(void **state)
+{
+	(void)state;
+	char err[512];
+	struct stat sb;
+	enum store_failure why = STORE_FAIL_OTHER;
+	const char *f = path("locked.db");
+	mode_t old = umask(022);
+	struct store *a = store_open_why(f, STORE_WRITE, err, sizeof err, &why);
+	assert_non_null(a);
+	assert_true(store_run_start(a, "tr-test0", S(1000), err, sizeof err));
+	struct store *b = store_open_why(f, STORE_WRITE, err, sizeof err, &why);
+	assert_null(b);
+	assert_int_equal(why, STORE_FAIL_LOCKED);
+	assert_non_null(strstr(err, "in use by another tlsready monitor"));
+	struct store *r = store_open(f, STORE_READ, err, sizeof err);   /* the report reads on */
+	assert_non_null(r);
+	struct store_view v;
+	assert_true(store_load(r, 0, &v, err, sizeof err));
+	assert_true(v.running);
+	store_view_free(&v);
+	store_close(r);
+	char p[256];
+	for (int i = 0; i < 4; i++) {
+		static const char *const suffix[] = { "", "-wal", "-shm", ".lock" };
+		snprintf(p, sizeof p, "%s%s", f, suffix[i]);
+		assert_int_equal(stat(p, &sb), 0);
+		assert_int_equal(sb.st_mode & 07777, 0600);
+	}
+	store_close(a);
+	b = store_open_why(f, STORE_WRITE, err, sizeof err, &why);   /* free again once the first closed */
+	assert_non_null(b);
+	store_close(b);
+	umask(old);
+
+	/* links: the target keeps its bytes, nothing is created where a dangling one points */
+	const char *target = path("target.txt"), *link = path("link.db");
+	FILE *t = fopen(target, "w");
+	assert_non_null(t);
+	fclose(t);   /* empty: SQLite would take it for a new database */
+	assert_int_equal(symlink(target, link), 0);
+	assert_null(store_open_why(link, STORE_WRITE, err, sizeof err, &why));
+	assert_int_equal(why, STORE_FAIL_UNSAFE);
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_int_equal(stat(target, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	const char *g = path("wal.db");
+	snprintf(p, sizeof p, "%s-wal", g);
+	assert_int_equal(symlink(path("nowhere"), p), 0);
+	assert_null(store_open_why(g, STORE_WRITE, err, sizeof err, &why));
+	assert_int_equal(why, STORE_FAIL_UNSAFE);
+	assert_int_equal(access(path("nowhere"), F_OK), -1);
+}
+
+/* Capture health: what libpcap received but the monitor did not analyse at a stop is stored per
+ * interval and cumulatively, and comes back in both the window and the total. */
+static void health_not_analysed(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("health.db");
+	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	assert_true(store_run_start(st, "tr-test0", S(1000), err, sizeof err));
+	struct engine e;
+	memset(&e, 0, sizeof e);
+	struct engine_counters zero, now;
+	memset(&zero, 0, sizeof zero);
+	memset(&now, 0, sizeof now);
+	now.packets = 22848;   /* the issue: 200,000 received, 22,848 analysed at SIGTERM */
+	struct store_checkpoint c = {
+		.e = &e, .cnt = &now, .prev = &zero, .start_us = S(1000), .end_us = S(1060), .now_us = S(1060),
+		.have_pcap_stats = true, .received = 200000, .dropped_kernel = 0, .not_analysed = 200000 - 22848,
+	};
+	assert_true(store_checkpoint(st, &c, err, sizeof err));
+	assert_true(store_run_stop(st, S(1060)));
+	store_close(st);
+	assert_int_equal(sql_int(f, "SELECT not_analysed FROM interval"), 177152);
+	st = store_open(f, STORE_READ, err, sizeof err);
+	assert_non_null(st);
+	struct store_view v;
+	assert_true(store_load(st, S(1000), &v, err, sizeof err));
+	assert_int_equal(v.total.not_analysed, 177152);
+	assert_int_equal(v.window.not_analysed, 177152);
+	assert_int_equal(v.total.received, v.total.packets + v.total.dropped_kernel + v.total.not_analysed);
+	assert_int_equal(store_view_counter(&v, "pcap_not_analysed_at_stop"), 177152);
+	store_view_free(&v);
+	store_close(st);
+}
+
+/* A state of n clients written with plain SQL: client i (10.x.y.z) used as-signon 8476 once, as
+ * user U<i>; store_load's CPU time, best of two. */
+static double load_cpu_seconds(int n, const char *file)
+{
+	char err[512], sql[2048];
+	struct store *st = store_open(file, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	store_close(st);
+	snprintf(sql, sizeof sql,
+		 "BEGIN; CREATE TEMP TABLE seq AS WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM c WHERE i < %d)"
+		 " SELECT i, '10.'||(i>>16)||'.'||((i>>8)&255)||'.'||(i&255) AS ip FROM c;"
+		 "INSERT INTO client SELECT ip, 0, 2, 0, 1000+i, 2000+i, 1000+i, 2000+i, 0, 0 FROM seq;"
+		 "INSERT INTO usage SELECT ip, 0, '192.0.2.10', 'as-signon', 8476, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1000+i, 2000+i"
+		 " FROM seq;"
+		 "INSERT INTO name SELECT ip, 0, '192.0.2.10', 'as-signon', 8476, 1, 'user', 'U'||i FROM seq;"
+		 "INSERT INTO name SELECT ip, 0, '', '', 0, 0, 'user', 'U'||i FROM seq; COMMIT", n - 1);
+	sql_exec(file, sql);
+	double best = 1e9;
+	for (int round = 0; round < 2; round++) {
+		st = store_open(file, STORE_READ, err, sizeof err);
+		assert_non_null(st);
+		struct store_view v;
+		struct timespec a, b;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+		assert_true(store_load(st, 0, &v, err, sizeof err));
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+		double t = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+		best = t < best ? t : best;
+		/* every usage row and name reached its client: the truth is the SQL above */
+		assert_int_equal(v.n_clients, n);
+		for (size_t i = 0; i < v.n_clients; i++) {
+			const struct sv_client *c = &v.clients[i];
+			assert_int_equal(c->n_use, 1);
+			assert_int_equal(c->use[0].port, 8476);
+			assert_int_equal(c->users.n, 1);
+			assert_int_equal(c->use[0].users.n, 1);
+			assert_string_equal(c->users.v[0], c->use[0].users.v[0]);
+			assert_int_equal(c->first_us, c->use[0].first_us);   /* the same i */
+		}
+		store_view_free(&v);
+		store_close(st);
+	}
+	return best;
+}
+
+/* The report's load grows as n log n: 32 times the clients costs about 30-45 times the time, not
+ * 1024 (it searched the client of each usage row linearly: a ratio over 200 here).  A generous
+ * bound, on CPU time. */
+static void load_is_not_quadratic(void **state)
+{
+	(void)state;
+	double small = load_cpu_seconds(2000, path("small.db"));
+	double big = load_cpu_seconds(64000, path("big.db"));
+	double ratio = big / (small > 1e-4 ? small : 1e-4);
+	printf("# store_load: 2000 clients %.4f s, 64000 clients %.4f s CPU: ratio %.1f (n log n ~ 45, n^2 1024)\n",
+	       small, big, ratio);
+	assert_true(ratio < 100);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -412,6 +567,9 @@ int main(void)
 		cmocka_unit_test(refuses_text_file),
 		cmocka_unit_test(refuses_foreign_sqlite),
 		cmocka_unit_test(refuses_damaged_and_newer),
+		cmocka_unit_test(lock_modes_and_links),
+		cmocka_unit_test(load_is_not_quadratic),
+		cmocka_unit_test(health_not_analysed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -792,7 +792,11 @@ static void test_names(void **state)
 	assert_string_equal(tls_version_name(0x0302), "TLSv1.1");
 	assert_string_equal(tls_version_name(0x0303), "TLSv1.2");
 	assert_string_equal(tls_version_name(0x0304), "TLSv1.3");
-	assert_string_equal(tls_version_name(0x7f12), "TLSv1.3-draft");
+	/* drafts by number (0x7f12 is draft 18, 0x7f1c draft 28); later ones and Facebook's 0xfbNN plainly */
+	assert_string_equal(tls_version_name(0x7f12), "TLSv1.3-draft-18");
+	assert_string_equal(tls_version_name(0x7f1c), "TLSv1.3-draft-28");
+	assert_string_equal(tls_version_name(0x7f1d), "TLSv1.3-draft");
+	assert_string_equal(tls_version_name(0xfb1a), "TLSv1.3-draft");
 	assert_null(tls_version_name(0));
 	assert_null(tls_version_name(0x0305));
 
