@@ -7,6 +7,7 @@
 #   make pcaps      rebuild the lab captures (root; see pcaps/README.md)
 #   make fuzz       libFuzzer harnesses (clang)
 #   make bench      the benchmark (see README "Performance")
+#   make flood-memcap, make soak   memory under floods and over an hour of live monitoring (root)
 #   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
 
 PREFIX  ?= /usr/local
@@ -35,7 +36,8 @@ MAIN_OBJ := $(O)/analyzer/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz bench bench-gen bench-flood bench-store asan
+.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz bench bench-gen bench-flood bench-store asan \
+	flood-memcap soak
 
 all: tlsready
 
@@ -98,6 +100,12 @@ bench-gen:
 	sh tests/bench/run.sh gen
 bench-flood: all
 	sh tests/bench/run.sh flood
+# memory under held-data floods (one-shot and live) and the live monitor over time (root)
+SOAK_SECONDS ?= 3600
+flood-memcap: all
+	python3 tests/bench/soak.py flood 30000
+soak: all
+	python3 tests/bench/soak.py soak $(SOAK_SECONDS)
 # the report of a monitor state with many clients (tests/bench/store.sh; STORE_N="30000 1000000")
 bench-store: $(O)/tlsready $(O)/bench/genstore
 	sh tests/bench/store.sh $(STORE_N)
