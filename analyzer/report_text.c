@@ -6,7 +6,9 @@
  * ports only; port-mapper lookups; sign-on failures; mismatches; servers;
  * every counter of what was not decoded, evicted or truncated; warnings.
  */
+#define _GNU_SOURCE     /* qsort_r */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "findings.h"
@@ -188,6 +190,31 @@ static void findings_words(uint32_t bits, char *out, size_t len)
 			o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ", " : "", finding_name((enum finding)i));
 }
 
+/* Certificate lines: records ordered by server, port, certificate digest, then first sight. */
+static int cmp_cert_key_only(struct flow_record *const *recs, size_t x, size_t y)
+{
+	const struct flow_record *a = recs[x], *b = recs[y];
+	int c = addr_cmp(&a->srv, &b->srv);
+	if (c)
+		return c;
+	if (a->sport != b->sport)
+		return a->sport < b->sport ? -1 : 1;
+	return strcmp(rec_tls(a)->chain[0].sha256, rec_tls(b)->chain[0].sha256);
+}
+
+static int cmp_cert_key(const void *x, const void *y, void *recs)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	int c = cmp_cert_key_only(recs, a, b);
+	return c ? c : (a < b ? -1 : a > b);
+}
+
+static int cmp_size(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	return a < b ? -1 : a > b;
+}
+
 static void tls_section(const struct report_ctx *c)
 {
 	FILE *f = c->out;
@@ -215,21 +242,30 @@ static void tls_section(const struct report_ctx *c)
 	if (!n)
 		fprintf(f, "    (none)\n");
 	fprintf(f, "  Server certificates:\n");
-	n = 0;
+	/* one line per server, port and certificate, in order of first sight: the records with a
+	 * certificate sorted by that key (n log n: a flood of handshakes cannot make this quadratic) */
+	size_t m = 0, *idx = malloc((c->e->n_records ? c->e->n_records : 1) * sizeof *idx);
+	bool tls_seen = false, tls13_only = true;
 	for (size_t i = 0; i < c->e->n_records; i++) {
-		const struct flow_record *r = c->e->records[i];
-		if (!rec_tls(r) || !rec_tls(r)->cert_seen || !rec_tls(r)->chain[0].parsed)
-			continue;
-		const struct x509_info *x = &rec_tls(r)->chain[0];
-		bool dup = false;   /* one line per server port and certificate */
-		for (size_t j = 0; j < i && !dup; j++) {
-			const struct flow_record *q = c->e->records[j];
-			dup = rec_tls(q) && rec_tls(q)->cert_seen && q->sport == r->sport && addr_eq(&q->srv, &r->srv) &&
-			      strcmp(rec_tls(q)->chain[0].sha256, x->sha256) == 0;
+		const struct tls_state *ts = rec_tls(c->e->records[i]);
+		if (ts && ts->server_hello) {
+			tls_seen = true;
+			tls13_only &= ts->version == 0x0304 || (ts->version >> 8) == 0x7f;
 		}
-		if (dup)
-			continue;
-		n++;
+		if (idx && ts && ts->cert_seen && ts->chain[0].parsed)
+			idx[m++] = i;
+	}
+	if (m > 1)
+		qsort_r(idx, m, sizeof *idx, cmp_cert_key, c->e->records);
+	size_t kept = 0;
+	for (size_t i = 0; i < m; i++)   /* the first of each run of equal keys */
+		if (i == 0 || cmp_cert_key_only(c->e->records, idx[i - 1], idx[i]) != 0)
+			idx[kept++] = idx[i];
+	if (kept > 1)
+		qsort(idx, kept, sizeof *idx, cmp_size);
+	for (size_t k = 0; k < kept; k++) {
+		const struct flow_record *r = c->e->records[idx[k]];
+		const struct x509_info *x = &rec_tls(r)->chain[0];
 		long days = (long)((x->not_after - c->e->last_us / 1000000) / 86400);
 		findings_words(findings_for(r, c->e->last_us) & ~((1u << FND_HANDSHAKE_FAILED) | (1u << FND_OBSOLETE_VERSION) |
 			       (1u << FND_WEAK_CIPHER) | (1u << FND_MISMATCH)), w, sizeof w);
@@ -237,8 +273,14 @@ static void tls_section(const struct report_ctx *c)
 			addr_str(&r->srv, a), r->sport, x->subject, x->issuer, x->key_type, x->key_bits,
 			fmt_time(x->not_after * 1000000, t), days, w[0] ? "; " : "", w, "");
 	}
-	if (!n)
+	free(idx);
+	/* say what was seen, not a guess */
+	if (!kept && !tls_seen)
+		fprintf(f, "    (none: no TLS server answered in this capture)\n");
+	else if (!kept && tls13_only)
 		fprintf(f, "    (none seen: TLS 1.3 encrypts it)\n");
+	else if (!kept)
+		fprintf(f, "    (none seen: no handshake got as far as the server's certificate)\n");
 	fprintf(f, "  Clients that would break:\n");
 	n = 0;
 	for (size_t i = 0; i < c->inv->n_clients; i++) {

@@ -12,6 +12,8 @@ connection must be one connection in the report.
   then the capture ends, is TLS (not completed); a TLS 1.3 draft version has
   a name; a TLS 1.3 client that answers with a lone encrypted alert failed
   and never says completed;
+- the text report says which of "no TLS", "TLS 1.3 only" and "cut before
+  the certificate" explains a missing server certificate;
 - encapsulations of real span and mirror ports (MPLS, an MPLS Ethernet
   pseudowire, PPPoE over QinQ, Geneve, GRE in UDP, AYIYA) and the Linux NFLOG
   link type: the inner telnet session is analysed as if it were bare, and
@@ -163,6 +165,20 @@ f = doc["flows"][0] if doc and doc["flows"] else {}
 t = f.get("tls") or {}
 ok(f.get("transport") == "tls-failed" and t.get("completed") is False,
    "a TLS 1.3 client's lone encrypted alert: tls-failed and never completed: true", (f.get("transport"), t))
+
+# ---- what the text report says about certificates is what was seen ----
+def cert_line(cap):
+    rc, out, err = run(["-q", "-r", cap])
+    text = out.decode("utf-8", "replace")
+    return text.split("Server certificates:", 1)[1].splitlines()[1].strip() if "Server certificates:" in text else text
+
+
+ok(cert_line(path("tls13-reject.pcap")) == "(none seen: TLS 1.3 encrypts it)", "TLS 1.3 only: its certificate is encrypted",
+   cert_line(path("tls13-reject.pcap")))
+ok(cert_line(path("tls-cut.pcap")) == "(none seen: no handshake got as far as the server's certificate)",
+   "a TLS 1.2 handshake cut after the ServerHello: no certificate got through", cert_line(path("tls-cut.pcap")))
+ok(cert_line(path("late-fin.pcap")) == "(none: no TLS server answered in this capture)",
+   "no TLS at all: said so, not blamed on TLS 1.3", cert_line(path("late-fin.pcap")))
 
 # ---- encapsulations ----
 def telnet_session(w):
