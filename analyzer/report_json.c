@@ -45,6 +45,10 @@ static void json_client(const struct report_ctx *c, FILE *f, const struct inv_cl
 	char a[ADDR_STRLEN], t[32];
 	fputs("{\"ip\":", f); json_str(f, addr_str(&cl->ip, a));
 	fputs(",\"status\":", f); json_str(f, client_status_name(cl->status));
+	bool tls_use = false;
+	for (size_t i = 0; i < cl->n_use; i++)
+		tls_use |= cl->use[i].cls == PC_SECURE && cl->use[i].tls;
+	fprintf(f, ",\"mixed\":%s", cl->status == CS_NONSECURE && tls_use ? "true" : "false");
 	fputs(",\"nonsecure\":[", f);
 	int n = 0;
 	for (size_t i = 0; i < cl->n_use; i++)

@@ -65,20 +65,42 @@ static void short_time(int64_t us, char *buf)
 /* The usage rows of one port class, of the clients of one kind: nonsecure rows of
  * nonsecure clients (the cutover list), nonsecure rows of the others (attempts:
  * nothing got past the TCP handshake), secure rows of secure-only clients. */
-enum table { T_NONSECURE, T_ATTEMPTS, T_SECURE };
+enum table { T_NONSECURE, T_ATTEMPTS, T_SECURE, T_MIXED };
 
 static bool row_wanted(const struct inv_client *cl, const struct inv_usage *us, enum table t)
 {
 	switch (t) {
 	case T_NONSECURE: return us->cls == PC_NONSECURE && cl->status == CS_NONSECURE;
 	case T_ATTEMPTS: return us->cls == PC_NONSECURE && cl->status != CS_NONSECURE;
+	case T_MIXED: return us->cls == PC_SECURE && cl->status == CS_NONSECURE;   /* their secure use */
 	default: return us->cls == PC_SECURE && cl->status == CS_SECURE;
 	}
 }
 
+/* A nonsecure client that also uses secure ports: the closest to ready. */
+static bool mixed(const struct inv_client *cl)
+{
+	if (cl->status != CS_NONSECURE)
+		return false;
+	for (size_t j = 0; j < cl->n_use; j++)
+		if (cl->use[j].cls == PC_SECURE && cl->use[j].tls)
+			return true;
+	return false;
+}
+
+/* Prints the rows; returns how many (the caller says "(none)"). */
+static int usage_rows(const struct report_ctx *c, bool internal, enum table t);
+
 static void usage_table(const struct report_ctx *c, bool internal, enum table t)
 {
-	enum port_class cls = t == T_SECURE ? PC_SECURE : PC_NONSECURE;
+	if (!usage_rows(c, internal, t))
+		fprintf(c->out, "  (none)\n");
+}
+
+static int usage_rows(const struct report_ctx *c, bool internal, enum table t)
+{
+	enum port_class cls = t == T_SECURE || t == T_MIXED ? PC_SECURE : PC_NONSECURE;
+	int rows = 0;
 	FILE *f = c->out;
 	char a[ADDR_STRLEN], s[ADDR_STRLEN], u[256], d[256], t1[24], t2[24];
 	bool header = false;
@@ -88,8 +110,9 @@ static void usage_table(const struct report_ctx *c, bool internal, enum table t)
 			continue;
 		for (size_t j = 0; j < cl->n_use; j++) {
 			const struct inv_usage *us = &cl->use[j];
-			if (!row_wanted(cl, us, t))
+			if (!row_wanted(cl, us, t) || (t == T_MIXED && !us->tls))
 				continue;
+			rows++;
 			if (!header) {
 				fprintf(f, "  %-22s %-16s %-12s %5s %5s %7s  %-20s %-12s %-19s %-19s\n", "CLIENT", "SERVER",
 					"SERVICE", "PORT", "CONN", "REFUSED", "USERS", cls == PC_SECURE ? "TLS" : "DEVICES",
@@ -116,8 +139,29 @@ static void usage_table(const struct report_ctx *c, bool internal, enum table t)
 				us->port, us->connections, us->refused, u, d, t1, t2, us->mismatch ? "  (mismatch)" : "");
 		}
 	}
-	if (!header)
-		fprintf(f, "  (none)\n");
+	return rows;
+}
+
+/* What each client's software says it is, with the evidence kind (TLS fingerprint, DRDA
+ * product, terminal type, host-server datastream level): nonsecure clients first. */
+static void software_section(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN];
+	int n = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->inv->n_clients; i++) {
+			const struct inv_client *cl = &c->inv->clients[i];
+			if ((pass == 0) != (cl->status == CS_NONSECURE) || !cl->software.n)
+				continue;
+			n++;
+			fprintf(f, "  %-22s %-12s ", addr_str(&cl->ip, a), client_status_name(cl->status));
+			for (int k = 0; k < cl->software.n; k++)
+				fprintf(f, "%s%s", k ? "; " : "", cl->software.v[k]);
+			fprintf(f, "%s\n", cl->software.overflow ? "; ..." : "");
+		}
+	if (!n)
+		fprintf(f, "  (none: no fingerprint, product, terminal type or datastream level seen)\n");
 }
 
 static void mapper_lookups(const struct report_ctx *c)
@@ -376,6 +420,14 @@ void report_text(const struct report_ctx *c)
 
 	text_section(f, "Clients still using nonsecure ports");
 	usage_table(c, false, T_NONSECURE);
+	uint64_t n_mixed = 0;
+	for (size_t i = 0; i < c->inv->n_clients; i++)
+		n_mixed += mixed(&c->inv->clients[i]);
+	if (n_mixed) {
+		fprintf(f, "\n  %" PRIu64 " of them also use TLS on secure ports (mixed: the closest to ready):\n", n_mixed);
+		usage_rows(c, false, T_MIXED);
+		usage_rows(c, true, T_MIXED);
+	}
 	if (c->inv->internal_clients) {
 		text_section(f, "The IBM i talking to itself (loopback or its own address)");
 		fprintf(f, "  IBM's note: some IBM i web tools use the nonsecure ports over loopback. A span port\n"
@@ -390,7 +442,14 @@ void report_text(const struct report_ctx *c)
 		usage_table(c, true, T_ATTEMPTS);
 	}
 	text_section(f, "Clients using secure ports only");
-	usage_table(c, false, T_SECURE);
+	int secure_rows = usage_rows(c, false, T_SECURE);
+	if (c->inv->internal_clients && usage_rows(c, true, T_SECURE))
+		secure_rows++, fprintf(f, "  (the rows above with the IBM i's own address or loopback as client are the IBM i"
+					  " talking to itself)\n");
+	if (!secure_rows)
+		fprintf(f, "  (none)\n");
+	text_section(f, "Client software (what the bytes say it is)");
+	software_section(c);
 	text_section(f, "TLS on the secure ports");
 	tls_section(c);
 	text_section(f, "Port-mapper lookups");

@@ -12,6 +12,9 @@ connection must be one connection in the report.
   then the capture ends, is TLS (not completed); a TLS 1.3 draft version has
   a name; a TLS 1.3 client that answers with a lone encrypted alert failed
   and never says completed;
+- a client on both kinds of port is "mixed", its TLS use shown with the
+  cutover list; every summary number of the text report has its rows; client
+  software is in the text report;
 - the text report says which of "no TLS", "TLS 1.3 only" and "cut before
   the certificate" explains a missing server certificate;
 - encapsulations of real span and mirror ports (MPLS, an MPLS Ethernet
@@ -179,6 +182,48 @@ ok(cert_line(path("tls-cut.pcap")) == "(none seen: no handshake got as far as th
    "a TLS 1.2 handshake cut after the ServerHello: no certificate got through", cert_line(path("tls-cut.pcap")))
 ok(cert_line(path("late-fin.pcap")) == "(none: no TLS server answered in this capture)",
    "no TLS at all: said so, not blamed on TLS 1.3", cert_line(path("late-fin.pcap")))
+
+# ---- a mixed client, and the IBM i's own secure use, in the text lists ----
+def tls12_completed(c):
+    c.send(tls_record(22, tls_handshake(14, b"")), from_client=False)                 # ServerHelloDone
+    c.send(tls_record(20, b"\x01") + tls_record(22, b"\x99" * 40))                   # CCS, Finished
+    c.send(tls_record(20, b"\x01") + tls_record(22, b"\x98" * 40), from_client=False)
+    c.send(tls_record(23, b"\x97" * 64))
+    c.close()
+
+
+cap = path("mixed.pcap")
+w = Pcap(cap)
+c = w.conn("192.0.2.40", 43000, "198.51.100.1", 23)
+c.handshake()
+c.send(b"\xff\xfd\x27\xff\xfd\x18\xff\xfa\x18\x01\xff\xf0", from_client=False)
+c.send(b"\xff\xfb\x27\xff\xfb\x18\xff\xfa\x18\x00IBM-3179-2\xff\xf0"
+       b"\xff\xfa\x27\x00\x00USER\x01MIXUSER\xff\xf0")
+c.close()
+for cli, port in (("192.0.2.40", 43001), ("198.51.100.1", 43002)):   # the mixed client; the IBM i itself
+    c = w.conn(cli, port, "198.51.100.1", 992)
+    c.handshake()
+    c.send(tls_record(22, client_hello((0x009c,)), 0x0301))
+    c.send(tls_record(22, server_hello(0x009c)), from_client=False)
+    tls12_completed(c)
+w.close()
+rc, doc, err = report(cap)
+cl = {x["ip"]: x for x in doc["clients"]} if doc else {}
+m = cl.get("192.0.2.40", {})
+ok(m.get("status") == "nonsecure" and m.get("mixed") is True and [u["port"] for u in m.get("secure", [])] == [992],
+   "a client on telnet 23 and on TLS 992 is nonsecure and mixed, its secure use listed", m)
+rc, out, err = run(["-q", "-r", cap])
+text = out.decode()
+nonsec = text.split("Clients still using nonsecure ports", 1)[1].split("The IBM i talking", 1)[0]
+ok("1 of them also use TLS on secure ports" in nonsec and "992" in nonsec,
+   "the text report shows the mixed client's TLS use under the cutover list", nonsec)
+summary = text.split("Seen:", 1)[1].splitlines()[0]
+secure_list = text.split("Clients using secure ports only", 1)[1].split("TLS on the secure ports", 1)[0]
+ok("1 secure only" in summary and "198.51.100.1" in secure_list,
+   "every summary number has its rows: the IBM i's own secure use is listed", (summary, secure_list))
+sw = text.split("Client software (what the bytes say it is)", 1)[1].split("TLS on the secure ports", 1)[0]
+ok(any(ln.split()[:1] == ["192.0.2.40"] and "IBM-3179-2" in ln for ln in sw.splitlines()),
+   "client software is in the text report: the terminal type the client sent", sw)
 
 # ---- encapsulations ----
 def telnet_session(w):
