@@ -231,6 +231,10 @@ void classify_final(struct flow_record *r)
 		r->transport = TR_UNKNOWN;
 	else
 		r->transport = TR_CLEARTEXT;
+	/* the snap length cut the handshake, but record headers from both sides prove a session */
+	if (r->transport == TR_UNKNOWN && r->snaplen_cut && record_tls_by_headers(r) &&
+	    (r->app == APP_UNDECIDED || record_is(r, &protocol_tls)))
+		r->transport = TR_TLS;
 
 	r->mismatch = MM_NONE;
 	if (r->cls == PC_SECURE && r->transport == TR_CLEARTEXT)

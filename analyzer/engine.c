@@ -528,6 +528,20 @@ static void learn_from_mapper(struct engine *e, struct flow_record *r, struct in
 	server_add(e, &r->srv);
 }
 
+/* A segment that starts with a TLS record header (type 20-23, version 3.x, a plausible
+ * length): evidence of TLS that survives a small snap length. */
+static void note_tls_head(struct flow_record *r, int dir, const uint8_t *b)
+{
+	unsigned len = (unsigned)b[3] << 8 | b[4];
+	if (b[0] < 20 || b[0] > 23 || b[1] != 3 || b[2] > 4 || len == 0 || len > 18432)
+		return;
+	if (b[0] == 21 && len == 2)
+		r->tls_plain_alert = true;
+	r->tls_head_types[dir] |= (uint8_t)(1u << (b[0] - 20));
+	if (r->tls_heads[dir] < UINT8_MAX)
+		r->tls_heads[dir]++;
+}
+
 static void inspect_payload(struct engine *e, struct flow *f, int dir, const struct packet *p)
 {
 	struct inspect *in = f->insp;
@@ -632,6 +646,10 @@ void engine_packet(struct engine *e, const struct packet *p)
 	/* read only now: the light probe may have just given the flow its record and inspection */
 	struct inspect *in = f->insp;
 	struct flow_record *r = f->result;
+	if (r && p->payload_len < p->payload_wire)
+		r->snaplen_cut = true;
+	if (r && p->payload_len >= 5 && r->snaplen_cut && !record_tls_by_headers(r))
+		note_tls_head(r, dir, p->payload);
 	if (!in)
 		return;
 	if (p->payload_wire)

@@ -58,6 +58,13 @@ const char *record_software(const struct flow_record *r)
 	return r->facts && r->proto->software ? r->proto->software(r->facts) : NULL;
 }
 
+bool record_tls_by_headers(const struct flow_record *r)
+{
+	const uint8_t hs = 1u << 2;   /* handshake, 22 */
+	return !r->tls_plain_alert && (r->tls_head_types[0] & hs) && (r->tls_head_types[1] & hs) &&
+	       r->tls_heads[0] >= 2 && r->tls_heads[1] >= 2;
+}
+
 bool record_handshake_done(const struct flow_record *r)
 {
 	return r->handshake_done || r->midstream || r->payload[0] || r->payload[1];

@@ -58,6 +58,10 @@ struct flow_record {
 	bool truncated[2];         /* the stream reached the inspection depth */
 	bool memcap_dropped;       /* inspection ended early: --memcap spent (facts are those found before) */
 	bool overlap_conflict;     /* two copies of some stream bytes differed: an evasion attempt or a broken sender */
+	bool snaplen_cut;          /* the capture's snap length cut some of its segments */
+	uint8_t tls_heads[2];      /* per direction: segments that start with a TLS record header (saturates) */
+	uint8_t tls_head_types[2]; /* per direction, bit (type - 20) of those records */
+	bool tls_plain_alert;      /* one of them is a plaintext alert: a refusal, not a session */
 	int64_t start_us, end_us;
 	uint64_t packets, bytes;
 	uint64_t payload[2];
@@ -76,6 +80,10 @@ const char *tcp_outcome_name(enum tcp_outcome t);
 const char *mismatch_name(enum mismatch m);   /* NULL for MM_NONE */
 /* The flow's "content" word: the owning protocol's name, "opaque" or "undecided". */
 const char *record_content(const struct flow_record *r);
+/* TLS proven by record headers alone, as a small snap length leaves them: each side starts a
+ * segment with a handshake record and at least one more segment with a record (its next flight,
+ * ChangeCipherSpec, application data, an encrypted alert), and no plaintext alert refused it. */
+bool record_tls_by_headers(const struct flow_record *r);
 static inline bool record_is(const struct flow_record *r, const struct protocol *p)
 {
 	return r->proto == p;

@@ -55,6 +55,7 @@ class Pcap:
             eth = ETH_DST_SRC + b"\x08\x00"
             frame = eth + ip + tcp + payload
             wire = len(eth) + 40 + plen
+        frame = frame[:self.snaplen]           # what a capture with this snap length keeps
         sec = int(self.ts)
         usec = int(round((self.ts - sec) * 1e6))
         self.f.write(struct.pack("<IIII", sec, usec, len(frame), wire) + frame)

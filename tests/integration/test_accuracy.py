@@ -12,6 +12,8 @@ connection must be one connection in the report.
   then the capture ends, is TLS (not completed); a TLS 1.3 draft version has
   a name; a TLS 1.3 client that answers with a lone encrypted alert failed
   and never says completed;
+- with a snap length of 80, record headers from both sides prove a TLS
+  session, and a plaintext alert answering the ClientHello does not;
 - a client on both kinds of port is "mixed", its TLS use shown with the
   cutover list; every summary number of the text report has its rows; client
   software is in the text report;
@@ -182,6 +184,34 @@ ok(cert_line(path("tls-cut.pcap")) == "(none seen: no handshake got as far as th
    "a TLS 1.2 handshake cut after the ServerHello: no certificate got through", cert_line(path("tls-cut.pcap")))
 ok(cert_line(path("late-fin.pcap")) == "(none: no TLS server answered in this capture)",
    "no TLS at all: said so, not blamed on TLS 1.3", cert_line(path("late-fin.pcap")))
+
+# ---- a small snap length: record headers prove TLS, a plaintext alert refuses it ----
+for name, tail, want in (("a whole TLS 1.2 session", None, "tls"),
+                         ("a server's plaintext handshake_failure alert", "alert", "tls-failed")):
+    cap = path(f"snap-{want}.pcap")
+    w = Pcap(cap, snaplen=80)                  # 54 header bytes: 26 bytes of each segment's payload
+    c = w.conn("192.0.2.35", 42500, "198.51.100.1", 9476)
+    c.handshake()
+    c.send(tls_record(22, client_hello((0x009c, 0x002f)), 0x0301))
+    if tail == "alert":
+        c.send(tls_record(21, b"\x02\x28"), from_client=False)
+        c.close()
+    else:
+        c.send(tls_record(22, server_hello(0x009c) + b"\x0b" + b"\x00" * 300), from_client=False)
+        c.send(tls_record(22, b"\x10" + b"\x00" * 60) + tls_record(20, b"\x01"))   # next flight, one segment
+        c.send(tls_record(20, b"\x01") + tls_record(22, b"\x98" * 40), from_client=False)
+        c.send(tls_record(23, b"\x97" * 64))
+        c.send(tls_record(23, b"\x96" * 64), from_client=False)
+        c.close()
+    w.close()
+    rc, doc, err = report(cap)
+    f = doc["flows"][0] if doc and doc["flows"] else {}
+    got = f.get("transport")
+    ok(got == want if want == "tls" else got != "tls",
+       f"snap length 80, {name}: transport {'tls' if want == 'tls' else 'not tls'}", (got, f.get("tls")))
+    if want == "tls":
+        ok((f.get("tls") or {}).get("cut_by_snaplen") is True, "...and the TLS object says its facts were cut",
+           f.get("tls"))
 
 # ---- a mixed client, and the IBM i's own secure use, in the text lists ----
 def tls12_completed(c):
