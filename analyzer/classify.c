@@ -154,6 +154,13 @@ bool classify_bytes(struct flow_record *r, int dir, const uint8_t *buf, uint32_t
 		if (dir == DIR_C2S)
 			r->opaque_scanned = len;
 	}
+	/* The server spoke first in its own protocol (telnet's option negotiation) and the client
+	 * answered with a ClientHello: a TLS attempt on a cleartext port. */
+	if (dir == DIR_C2S && !r->client_first_seen && r->app == APP_PROTOCOL && !record_is(r, &protocol_tls)) {
+		enum probe p = tls_probe(buf, len, dir);
+		r->client_first_seen = p != PROBE_MAYBE;
+		r->hello_to_cleartext = p == PROBE_YES;
+	}
 	if (record_is(r, &protocol_tls))
 		feed_tls(r, dir, buf, len);   /* from where TLS starts in each direction (STARTTLS) */
 	else if (r->app == APP_PROTOCOL && r->facts)
@@ -199,6 +206,9 @@ static enum transport tls_transport(const struct flow_record *r)
 		return TR_TLS;
 	/* The server chose a version and a cipher, and the rest was not captured (the capture
 	 * ended with the connection open, or a hole hides it): the server accepted TLS. */
+	/* a ClientHello answered in clear (bytes that are no TLS record): a cleartext server refused it */
+	if (t->client_hello && !t->server_hello && r->payload[1] && (t->dead[1] || t->malformed[1]))
+		return TR_TLS_FAILED;
 	bool accepted = t->server_hello && !t->hello_retry && !t->alert && tls_version_name(t->version);
 	if (accepted && (r->tcp == TCP_OPEN || r->gap[0] || r->gap[1]))
 		return TR_TLS;
@@ -231,6 +241,8 @@ void classify_final(struct flow_record *r)
 		r->transport = TR_UNKNOWN;
 	else
 		r->transport = TR_CLEARTEXT;
+	if (r->hello_to_cleartext)
+		r->transport = TR_TLS_FAILED;
 	/* the snap length cut the handshake, but record headers from both sides prove a session */
 	if (r->transport == TR_UNKNOWN && r->snaplen_cut && record_tls_by_headers(r) &&
 	    (r->app == APP_UNDECIDED || record_is(r, &protocol_tls)))

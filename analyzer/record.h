@@ -59,6 +59,8 @@ struct flow_record {
 	bool memcap_dropped;       /* inspection ended early: --memcap spent (facts are those found before) */
 	bool overlap_conflict;     /* two copies of some stream bytes differed: an evasion attempt or a broken sender */
 	bool snaplen_cut;          /* the capture's snap length cut some of its segments */
+	bool client_first_seen;    /* the client's first bytes were looked at for a ClientHello */
+	bool hello_to_cleartext;   /* the client opened with a ClientHello to a server that spoke another protocol */
 	uint8_t tls_heads[2];      /* per direction: segments that start with a TLS record header (saturates) */
 	uint8_t tls_head_types[2]; /* per direction, bit (type - 20) of those records */
 	bool tls_plain_alert;      /* one of them is a plaintext alert: a refusal, not a session */

@@ -12,6 +12,8 @@ connection must be one connection in the report.
   then the capture ends, is TLS (not completed); a TLS 1.3 draft version has
   a name; a TLS 1.3 client that answers with a lone encrypted alert failed
   and never says completed;
+- a ClientHello to a cleartext server (telnet after its negotiation, a host
+  server answering in clear) is a failed TLS attempt with the mismatch;
 - with a snap length of 80, record headers from both sides prove a TLS
   session, and a plaintext alert answering the ClientHello does not;
 - a client on both kinds of port is "mixed", its TLS use shown with the
@@ -184,6 +186,25 @@ ok(cert_line(path("tls-cut.pcap")) == "(none seen: no handshake got as far as th
    "a TLS 1.2 handshake cut after the ServerHello: no certificate got through", cert_line(path("tls-cut.pcap")))
 ok(cert_line(path("late-fin.pcap")) == "(none: no TLS server answered in this capture)",
    "no TLS at all: said so, not blamed on TLS 1.3", cert_line(path("late-fin.pcap")))
+
+# ---- a ClientHello to a cleartext server ----
+for name, port, first in (("telnet 23 after the server's option negotiation", 23, b"\xff\xfd\x18\xff\xfd\x27"),
+                          ("a host-server port answered in clear", 8476, None)):
+    cap = path(f"hello-clear-{port}.pcap")
+    w = Pcap(cap)
+    c = w.conn("192.0.2.36", 42600, "198.51.100.1", port)
+    c.handshake()
+    if first:
+        c.send(first, from_client=False)
+    c.send(tls_record(22, client_hello((0x009c,)), 0x0301))
+    if not first:
+        c.send(struct.pack("!IBBHIIHH", 20, 0, 0, 0xE009, 0, 0, 0, 0xF001), from_client=False)
+    c.close()
+    w.close()
+    rc, doc, err = report(cap)
+    f = doc["flows"][0] if doc and doc["flows"] else {}
+    ok(f.get("transport") == "tls-failed" and f.get("mismatch") == "tls-on-nonsecure-port",
+       f"a ClientHello on {name}: tls-failed with the mismatch", (f.get("transport"), f.get("mismatch"), f.get("content")))
 
 # ---- a small snap length: record headers prove TLS, a plaintext alert refuses it ----
 for name, tail, want in (("a whole TLS 1.2 session", None, "tls"),
