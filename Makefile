@@ -106,6 +106,11 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 DISSECT_SRCS := $(wildcard dissectors/*.c)
 fuzz: $(FUZZ_BINS)
+FUZZ_CC := clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(DISSECT_SRCS) $(wildcard dissectors/*.h analyzer/cursor.h)
 	@mkdir -p build-fuzz
-	clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $@ $< $(DISSECT_SRCS) $(PKG_LIBS)
+	$(FUZZ_CC) $(CPPFLAGS) -o $@ $< $(DISSECT_SRCS) $(PKG_LIBS)
+# the whole-capture harness links the analyzer too (everything but main.c)
+build-fuzz/fuzz_capture: tests/fuzz/fuzz_capture.c tests/fuzz/ndpi_reset.c $(LIB_SRCS) $(wildcard analyzer/*.h dissectors/*.h)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(CPPFLAGS) -o $@ $< tests/fuzz/ndpi_reset.c $(LIB_SRCS) $(PKG_LIBS) -lpthread
