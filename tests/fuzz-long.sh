@@ -67,7 +67,7 @@ for name in $names; do
 		art=$(grep -o 'Test unit written to .*' "$work.log" | sed 's/Test unit written to //' | tail -1)
 		echo "fuzz-long: $name crashed (exit $rc), input ${art:-not saved}:"
 		grep -E 'ERROR:|SUMMARY:|runtime error|^    #[0-9] ' "$work.log" | head -12 | sed 's/^/#   /'
-		cp "$work.log" "${art:-$crashes/crash-unsaved}.log" 2>/dev/null
+		tail -200 "$work.log" >"${art:-$crashes/crash-unsaved}.log"   # the report, not the progress lines
 		[ $ncrash -ge 20 ] && { echo "fuzz-long: $name: 20 crashes, giving up its turn"; break; }
 	done
 	took=$(($(date +%s) - start))
