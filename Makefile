@@ -5,7 +5,13 @@
 #   make test       the same set-up, then every test, plain and under ASan+UBSan
 #   make install    PREFIX=/usr/local DESTDIR= (binary, man page, systemd unit in UNITDIR)
 #   make pcaps      rebuild the lab captures (root; see pcaps/README.md)
-#   make fuzz       libFuzzer harnesses (clang)
+#   make fuzz       libFuzzer harnesses (clang): one per dissector, fuzz_capture for whole captures
+#   make fuzz-long  the fuzz campaign: every harness for FUZZ_LONG_SECONDS (default 600) each,
+#                   nice'd, one at a time; grows and minimises tests/fuzz/corpus/NAME (kept in git,
+#                   replayed by make test); prints executions and crashes per harness
+#                     make fuzz-long FUZZ_LONG_SECONDS=60
+#                     FUZZ_LONG_SECONDS_capture=1800 make fuzz-long      (one harness longer)
+#                     make fuzz-long FUZZ_LONG=capture                     (only some harnesses)
 #   make bench      the benchmark (see README "Performance")
 #   make flood-memcap, make soak   memory under floods and over an hour of live monitoring (root)
 #   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
@@ -36,8 +42,8 @@ MAIN_OBJ := $(O)/analyzer/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz bench bench-gen bench-flood bench-store asan \
-	flood-memcap soak
+.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz fuzz-long bench bench-gen \
+	bench-flood bench-store asan flood-memcap soak
 
 all: tlsready
 
@@ -121,6 +127,15 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 DISSECT_SRCS := $(wildcard dissectors/*.c)
 fuzz: $(FUZZ_BINS)
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_LONG ?=
+fuzz-long: deps-test
+	FUZZ_LONG_SECONDS=$(FUZZ_LONG_SECONDS) sh tests/fuzz-long.sh $(FUZZ_LONG)
+FUZZ_CC := clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(DISSECT_SRCS) $(wildcard dissectors/*.h analyzer/cursor.h)
 	@mkdir -p build-fuzz
-	clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $@ $< $(DISSECT_SRCS) $(PKG_LIBS)
+	$(FUZZ_CC) $(CPPFLAGS) -o $@ $< $(DISSECT_SRCS) $(PKG_LIBS)
+# the whole-capture harness links the analyzer too (everything but main.c)
+build-fuzz/fuzz_capture: tests/fuzz/fuzz_capture.c tests/fuzz/ndpi_reset.c $(LIB_SRCS) $(wildcard analyzer/*.h dissectors/*.h)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(CPPFLAGS) -o $@ $< tests/fuzz/ndpi_reset.c $(LIB_SRCS) $(PKG_LIBS) -lpthread
