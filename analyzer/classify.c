@@ -206,6 +206,11 @@ static enum transport tls_transport(const struct flow_record *r)
 		return TR_TLS;
 	/* The server chose a version and a cipher, and the rest was not captured (the capture
 	 * ended with the connection open, or a hole hides it): the server accepted TLS. */
+	/* A server certificate over the handshake cap was not parsed: the client then sending its own
+	 * ChangeCipherSpec means it went on (TLS), closing instead means it gave up (failed). */
+	if (t->cert_over_cap && t->server_hello && !t->alert)
+		return t->ccs[0] || t->finished[0] || t->appdata[0] ? TR_TLS
+		       : r->tcp == TCP_CLOSED || r->tcp == TCP_RESET ? TR_TLS_FAILED : TR_UNKNOWN;
 	/* a ClientHello answered in clear (bytes that are no TLS record): a cleartext server refused it */
 	if (t->client_hello && !t->server_hello && r->payload[1] && (t->dead[1] || t->malformed[1]))
 		return TR_TLS_FAILED;

@@ -46,6 +46,8 @@ static const struct {
 	{ "memcap_not_inspected", "connections not inspected: no room under --memcap", ENGINE(memcap_not_inspected) },
 	{ "memcap_directions_refused", "stream directions stopped: no room under --memcap",
 	  ENGINE(stream.memcap_refused) },
+	{ "tls_certificates_over_cap", "server Certificate messages longer than the 64 KiB handshake cap: not parsed",
+	  ENGINE(tls_cert_over_cap) },
 	{ "late_segments", "segments of connections that had closed (a resent FIN, RST, ACK or SYN): no new connection",
 	  ENGINE(late_segments) },
 };

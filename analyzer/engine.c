@@ -19,6 +19,7 @@
 #include "portmapper.h"
 #include "protocols.h"
 #include "siphash.h"
+#include "tls.h"
 
 #include <pthread.h>
 
@@ -350,6 +351,8 @@ static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
 	}
 	end_inspection(e, f, r);
 	complete_record(r, f, why);
+	if (rec_tls(r) && rec_tls(r)->cert_over_cap)
+		e->cnt.tls_cert_over_cap++;
 	bool ibmi = classify_is_ibmi(r);
 	if (ibmi)
 		server_add(e, &r->srv);

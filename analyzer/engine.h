@@ -65,7 +65,8 @@ struct engine_counters {
 	uint64_t memcap_not_inspected;      /* new flows with no room even after dropping older data */
 	uint64_t overlap_conflict_flows;    /* flows with two different copies of some bytes */
 	uint64_t encap[ENCAP_N];   /* TCP segments that came through each kind of layer (enum encap) */
-	uint64_t late_segments;    /* segments of connections that had ended (a resent FIN, RST or SYN): no new connection */
+	uint64_t late_segments;
+	uint64_t tls_cert_over_cap;        /* server Certificate messages over the 64 KiB handshake cap: not parsed */    /* segments of connections that had ended (a resent FIN, RST or SYN): no new connection */
 	struct stream_counters stream;
 };
 

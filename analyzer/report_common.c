@@ -107,6 +107,8 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	json_str(f, t->client_hello ? fingerprint_stack(t->ja4, t->ja3) : NULL);
 	if (r->starttls)
 		fputs(",\"starttls\":true", f);
+	if (t->cert_over_cap)   /* longer than the 64 KiB handshake cap: not parsed */
+		fputs(",\"certificate_over_cap\":true", f);
 	if (r->snaplen_cut)   /* the snap length cut some of its bytes: null fields may be unseen, not absent */
 		fputs(",\"cut_by_snaplen\":true", f);
 	/* the length is every certificate the message held; "chain" details the first TLS_MAX_CHAIN */

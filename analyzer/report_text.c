@@ -380,9 +380,10 @@ static void counters(const struct report_ctx *c)
 		k->stream.memcap_refused);
 	fprintf(f, "  overlapping segments with different bytes %" PRIu64 " in %" PRIu64
 		" connections (stream-overlap-conflict); flows ended by a new SYN %" PRIu64 ", late segments of closed"
-		" connections %" PRIu64
+		" connections %" PRIu64 ", TLS certificates over the 64 KiB cap %" PRIu64
 		"; learned ports dropped %" PRIu64 ", server set full %" PRIu64 ", first IP fragments %" PRIu64 "\n",
 		k->stream.overlap_conflicts, k->overlap_conflict_flows, k->flows_reused, k->late_segments,
+		k->tls_cert_over_cap,
 		c->e->svc->learned_dropped,
 		k->server_set_full, k->ip_fragments);
 	if (c->st->live)

@@ -829,6 +829,8 @@ static void handshake_record(struct tls_state *s, int dir, struct cursor *p,
 		size_t have = s->hs_have[dir] + cur_left(p);
 		size_t need = have >= 4 ? hs_pending_len(s, dir, buf, len) : 0;
 		if (have >= 4 && (need < 4 || need > TLS_MAX_HS_MSG)) {
+			if (need > TLS_MAX_HS_MSG && dir == DIR_S2C && hs_join[0] == HS_CERTIFICATE)   /* the type hs_pending_len gathered */
+				s->cert_over_cap = true;
 			die(s, dir, true);
 			return;
 		}
@@ -849,6 +851,8 @@ static void handshake_record(struct tls_state *s, int dir, struct cursor *p,
 		size_t left = cur_left(p);
 		size_t need = left >= 4 ? 4 + (size_t)(cur_peek_be32(p, 0) & 0xffffff) : 0;
 		if (need > TLS_MAX_HS_MSG) {
+			if (dir == DIR_S2C && cur_peek_u8(p, 0) == HS_CERTIFICATE)
+				s->cert_over_cap = true;   /* a fact: reported as cut, not as garbage */
 			die(s, dir, true);
 			return;
 		}

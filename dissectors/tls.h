@@ -80,6 +80,7 @@ struct tls_state {
 	uint16_t chain_total;      /* certificates in the Certificate message, also those past TLS_MAX_CHAIN */
 	uint32_t appdata_records[2];   /* application_data records per direction (all of them, 0-RTT included) */
 	uint16_t first_appdata_len[2]; /* payload length of the first one (19 = a lone TLS 1.3 encrypted alert) */
+	bool cert_over_cap;        /* the server's Certificate message is longer than the 64 KiB handshake cap: not parsed */
 };
 
 enum probe tls_probe(const uint8_t *buf, size_t len, int dir);

@@ -12,6 +12,8 @@ connection must be one connection in the report.
   then the capture ends, is TLS (not completed); a TLS 1.3 draft version has
   a name; a TLS 1.3 client that answers with a lone encrypted alert failed
   and never says completed;
+- a server Certificate message over the 64 KiB handshake cap is reported
+  as such and counted; the client closing then is a failed handshake;
 - a ClientHello to a cleartext server (telnet after its negotiation, a host
   server answering in clear) is a failed TLS attempt with the mismatch;
 - with a snap length of 80, record headers from both sides prove a TLS
@@ -186,6 +188,26 @@ ok(cert_line(path("tls-cut.pcap")) == "(none seen: no handshake got as far as th
    "a TLS 1.2 handshake cut after the ServerHello: no certificate got through", cert_line(path("tls-cut.pcap")))
 ok(cert_line(path("late-fin.pcap")) == "(none: no TLS server answered in this capture)",
    "no TLS at all: said so, not blamed on TLS 1.3", cert_line(path("late-fin.pcap")))
+
+# ---- a server certificate over the 64 KiB handshake cap ----
+for name, client_goes_on, want in (("the client closes", False, "tls-failed"), ("the client goes on", True, "tls")):
+    cap = path(f"bigcert-{want}.pcap")
+    w = Pcap(cap)
+    c = w.conn("192.0.2.37", 42700, "198.51.100.1", 9476)
+    c.handshake()
+    c.send(tls_record(22, client_hello((0x009c,)), 0x0301))
+    big = b"\x0b" + (70000).to_bytes(3, "big") + (69997).to_bytes(3, "big") + b"\x00" * 3000   # announces 70,000
+    c.send(tls_record(22, server_hello(0x009c)) + tls_record(22, big), from_client=False)
+    if client_goes_on:
+        c.send(tls_record(22, b"\x10" + b"\x00" * 40) + tls_record(20, b"\x01") + tls_record(22, b"\x99" * 40))
+    c.close()
+    w.close()
+    rc, doc, err = report(cap)
+    f = doc["flows"][0] if doc and doc["flows"] else {}
+    ok(f.get("transport") == want and (f.get("tls") or {}).get("certificate_over_cap") is True
+       and doc["capture"]["counters"]["tls_certificates_over_cap"] == 1,
+       f"a Certificate message of 70,000 bytes, then {name}: {want}, reported as over the cap and counted",
+       (f.get("transport"), f.get("tls"), doc["capture"]["counters"].get("tls_certificates_over_cap") if doc else None))
 
 # ---- a ClientHello to a cleartext server ----
 for name, port, first in (("telnet 23 after the server's option negotiation", 23, b"\xff\xfd\x18\xff\xfd\x27"),
