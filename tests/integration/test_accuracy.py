@@ -159,6 +159,8 @@ f = doc["flows"][0] if doc and doc["flows"] else {}
 t = f.get("tls") or {}
 ok(f.get("transport") == "tls" and t.get("completed") is True and t.get("version") == "TLSv1.3-draft-23",
    "a completed TLS 1.3 draft-23 handshake has a version name (0x7f17)", (f.get("transport"), t.get("version")))
+ok((t.get("ja4") or "").startswith("t00"), "JA4 of a ClientHello whose highest version is unknown to JA4: 00",
+   t.get("ja4"))
 
 
 def lone_alert(c):
