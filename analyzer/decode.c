@@ -109,6 +109,17 @@ static enum decode_result decode_ethertype(struct cursor c, uint16_t type, struc
 #define GRE_ERSPAN2 0x88BE
 #define GRE_TEB 0x6558
 
+/* An Ethernet frame inside a tunnel: the addresses, then its type. */
+static enum decode_result decode_inner_ethernet(struct cursor c, struct packet *pkt, int depth)
+{
+	if (!cur_skip(&c, 12))
+		return DEC_TRUNCATED_LINK;
+	uint16_t et = cur_be16(&c);
+	if (c.err)
+		return DEC_TRUNCATED_LINK;
+	return decode_ethertype(c, et, pkt, depth + 1);
+}
+
 /* GRE (RFC 2784/2890): flags and version, protocol type, then optional
  * checksum, key and sequence words; ERSPAN type II adds 8 bytes before the
  * mirrored Ethernet frame. */
@@ -130,26 +141,9 @@ static enum decode_result decode_gre(struct cursor c, struct packet *pkt, int de
 			return DEC_TRUNCATED_IP;
 		type = GRE_TEB;
 	}
-	if (type == GRE_TEB) {
-		if (!cur_skip(&c, 12))
-			return DEC_TRUNCATED_LINK;
-		uint16_t et = cur_be16(&c);
-		if (c.err)
-			return DEC_TRUNCATED_LINK;
-		return decode_ethertype(c, et, pkt, depth + 1);
-	}
+	if (type == GRE_TEB)
+		return decode_inner_ethernet(c, pkt, depth);
 	return decode_ethertype(c, type, pkt, depth + 1);
-}
-
-/* An Ethernet frame inside a tunnel: the addresses, then its type. */
-static enum decode_result decode_inner_ethernet(struct cursor c, struct packet *pkt, int depth)
-{
-	if (!cur_skip(&c, 12))
-		return DEC_TRUNCATED_LINK;
-	uint16_t et = cur_be16(&c);
-	if (c.err)
-		return DEC_TRUNCATED_LINK;
-	return decode_ethertype(c, et, pkt, depth + 1);
 }
 
 /* Geneve (RFC 8926): 8 bytes, then the options (length in 4-byte words), then
@@ -228,12 +222,9 @@ static enum decode_result decode_udp(struct cursor c, struct packet *pkt, int de
 	}
 	if (dport == UDP_VXLAN) {
 		layer(pkt, ENCAP_VXLAN);
-		if (!cur_skip(&c, 8 + 12))
+		if (!cur_skip(&c, 8))
 			return DEC_TRUNCATED_LINK;
-		uint16_t et = cur_be16(&c);
-		if (c.err)
-			return DEC_TRUNCATED_LINK;
-		return decode_ethertype(c, et, pkt, depth + 1);
+		return decode_inner_ethernet(c, pkt, depth);
 	}
 	return DEC_NON_TCP;
 }
