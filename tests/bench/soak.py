@@ -15,7 +15,6 @@ import atexit
 import glob
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,28 +23,12 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 from pcapgen import Pcap  # noqa: E402
+from netlab import Netlab, stop  # noqa: E402
 
 TLSREADY = os.environ.get("TLSREADY", os.path.join(TOP, "tlsready"))
 tmp = tempfile.mkdtemp(prefix="tlsready-soak-")
-NS = f"tr-soak-{os.getpid() % 100000}"
-VA, VB = f"tr-s{os.getpid() % 100000}a", f"tr-s{os.getpid() % 100000}b"
-procs = []
-ns_made = False
-
-
-def cleanup():
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait(timeout=10)
-    if ns_made:
-        subprocess.run(["ip", "netns", "delete", NS], stderr=subprocess.DEVNULL, timeout=10)
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-signal.signal(signal.SIGINT, lambda *a: sys.exit(1))
+atexit.register(shutil.rmtree, tmp, True)
+lab = None
 
 
 def flood(path, n, steps=15):
@@ -85,35 +68,21 @@ def one_shot(cap, *args):
     return int(kib), float(secs)
 
 
-def netns():
-    global ns_made
-    run = lambda *a: subprocess.run(list(a), check=True, timeout=20)
-    run("ip", "netns", "add", NS)
-    ns_made = True
-    run("ip", "-n", NS, "link", "add", VA, "type", "veth", "peer", "name", VB)
-    for v in (VA, VB):
-        run("ip", "-n", NS, "link", "set", v, "up")
-
-
 def live(caps, seconds, pps, label):
     """Monitor on VB, caps replayed into VA in turn at `pps` until `seconds` pass; RSS every 10 s."""
     db = os.path.join(tmp, f"{label}.db")
     log = open(os.path.join(tmp, f"{label}.err"), "w+")
-    p = subprocess.Popen(["ip", "netns", "exec", NS, TLSREADY, "-i", VB, "--db", db, "--interval", "10", "-q"],
-                         stdout=subprocess.DEVNULL, stderr=log)
-    procs.append(p)
+    p = lab.spawn([TLSREADY, "-i", lab.vb, "--db", db, "--interval", "10", "-q"], stdout=subprocess.DEVNULL,
+                  stderr=log)
     time.sleep(1.5)
-    pid = int(subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()[0]) \
-        if rss_kib(p.pid) is None else p.pid
+    pid = p.pid                      # ip netns exec runs the program in its own process
     samples, start, nxt, i = [], time.monotonic(), 0.0, 0
     replayer = None
     while time.monotonic() - start < seconds:
         if replayer is None or replayer.poll() is not None:
             cap = caps[i % len(caps)]
             i += 1
-            replayer = subprocess.Popen(["ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", VA, f"--pps={pps}", cap],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            procs.append(replayer)
+            replayer = lab.replay(cap, pps, wait=False)
         t = time.monotonic() - start
         if t >= nxt:
             kib = rss_kib(pid)
@@ -121,11 +90,9 @@ def live(caps, seconds, pps, label):
             print(f"  {label} t={t:7.0f}s rss={kib / 1024 if kib else 0:7.1f} MiB replays={i}", flush=True)
             nxt += 10
         time.sleep(0.5)
-    if replayer and replayer.poll() is None:
-        replayer.terminate()
-        replayer.wait(timeout=10)
-    os.kill(p.pid, signal.SIGTERM)
-    p.wait(timeout=60)
+    if replayer:
+        stop(replayer, timeout=10)
+    stop(p, timeout=60)
     rep = subprocess.run([TLSREADY, "--db", db, "--format", "json"], capture_output=True, text=True, timeout=600)
     return samples, rep.stdout
 
@@ -139,6 +106,7 @@ def verdict(samples):
 
 
 def main():
+    global lab
     mode = sys.argv[1] if len(sys.argv) > 1 else "flood"
     if os.geteuid() != 0:
         print("soak.py: needs root (network namespace, live capture)")
@@ -151,7 +119,7 @@ def main():
         for args in ([], ["--memcap", "8M"], ["--threads", "2"]):
             kib, secs = one_shot(cap, *args)
             print(f"  one-shot {' '.join(args) or '(defaults: --memcap 32M)'}: peak RSS {kib / 1024:.1f} MiB, {secs:.2f} s")
-        netns()
+        lab = Netlab("tr-soak")
         samples, rep = live([cap], 120, 20000, "flood-live")
         flat, a, b, top = verdict(samples)
         print(f"  live monitor, flood replayed at 20k packets/s for 120 s: RSS {a:.1f} -> {b:.1f} MiB "
@@ -163,7 +131,7 @@ def main():
     flood(fl, 5000)
     syn = os.path.join(tmp, "syn.pcap")
     syn_flood(syn, 50000)
-    netns()
+    lab = Netlab("tr-soak")
     samples, rep = live(caps + [fl, syn], secs, 10000, "soak")
     flat, a, b, top = verdict(samples)
     print(f"soak: {secs} s, {len(samples)} samples: RSS {a:.1f} -> {b:.1f} MiB (highest {top:.1f}): "

@@ -33,6 +33,7 @@ import time
 
 from tap import ok, skip, run, done, sanitizer_report, TLSREADY
 from pcapgen import Pcap
+from netlab import Netlab
 
 tmp = tempfile.mkdtemp(prefix="tlsready-hostile-")
 atexit.register(shutil.rmtree, tmp, True)
@@ -76,36 +77,22 @@ for extra in ([], ["--threads", "2"]):
 
 def live_replay(capture, *args):
     """tlsready -i on one end of a veth pair in a namespace of our own, the capture replayed into the
-    other end; SIGINT after the replay.  Returns (rc, json) or None when this machine cannot."""
-    if os.geteuid() != 0 or not shutil.which("tcpreplay") or not shutil.which("ip"):
+    other end; SIGINT after the replay.  Returns (rc, json, stderr) or None when this machine cannot."""
+    if not Netlab.available():
         return None
-    ns, va, vb = f"tr-hst-{os.getpid() % 100000}", f"tr-h{os.getpid() % 100000}a", f"tr-h{os.getpid() % 100000}b"
+    lab = Netlab("tr-hst")
+    p = lab.spawn([TLSREADY, "-i", lab.vb, "-q", "--format", "json"] + list(args), stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    lab.replay(capture)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    lab.close()
     try:
-        subprocess.run(["ip", "netns", "add", ns], check=True, timeout=10)
-    except (subprocess.SubprocessError, OSError):
-        return None
-    p = None
-    try:
-        subprocess.run(["ip", "-n", ns, "link", "add", va, "type", "veth", "peer", "name", vb], check=True, timeout=10)
-        for v in (va, vb):
-            subprocess.run(["ip", "-n", ns, "link", "set", v, "up"], check=True, timeout=10)
-        p = subprocess.Popen(["ip", "netns", "exec", ns, TLSREADY, "-i", vb, "-q", "--format", "json"] + list(args),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(1.0)
-        subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", va, capture], capture_output=True,
-                       timeout=30)
-        time.sleep(0.5)
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
-        try:
-            return p.returncode, json.loads(out), err.decode("utf-8", "replace")
-        except ValueError:
-            return p.returncode, None, err.decode("utf-8", "replace")
-    finally:
-        if p and p.poll() is None:
-            p.kill()
-            p.wait(timeout=5)
-        subprocess.run(["ip", "netns", "delete", ns], stderr=subprocess.DEVNULL, timeout=10)
+        return p.returncode, json.loads(out), err.decode("utf-8", "replace")
+    except ValueError:
+        return p.returncode, None, err.decode("utf-8", "replace")
 
 
 got = live_replay(cap, "--no-prefilter")
