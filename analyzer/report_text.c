@@ -379,13 +379,11 @@ static void counters(const struct report_ctx *c)
 		k->memcap_inspections_ended, k->memcap_bytes_released, k->memcap_not_inspected,
 		k->stream.memcap_refused);
 	fprintf(f, "  overlapping segments with different bytes %" PRIu64 " in %" PRIu64
-		" connections (stream-overlap-conflict); flows ended by a new SYN %" PRIu64 ", late segments of closed"
-		" connections %" PRIu64 ", TLS certificates over the 64 KiB cap %" PRIu64
-		"; learned ports dropped %" PRIu64 ", server set full %" PRIu64 ", first IP fragments %" PRIu64 "\n",
-		k->stream.overlap_conflicts, k->overlap_conflict_flows, k->flows_reused, k->late_segments,
-		k->tls_cert_over_cap,
-		c->e->svc->learned_dropped,
-		k->server_set_full, k->ip_fragments);
+		" connections (stream-overlap-conflict); late segments of closed connections %" PRIu64 "\n",
+		k->stream.overlap_conflicts, k->overlap_conflict_flows, k->late_segments);
+	fprintf(f, "  flows ended by a new SYN %" PRIu64 ", TLS certificates over the 64 KiB cap %" PRIu64
+		", learned ports dropped %" PRIu64 ", server set full %" PRIu64 ", first IP fragments %" PRIu64 "\n",
+		k->flows_reused, k->tls_cert_over_cap, c->e->svc->learned_dropped, k->server_set_full, k->ip_fragments);
 	if (c->st->live)
 		fprintf(f, "  live capture: received %llu, dropped by kernel %llu, by interface %llu, not analysed at"
 			   " stop %llu\n", c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop, c->st->not_analysed);
