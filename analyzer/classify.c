@@ -16,6 +16,7 @@
 
 #include "cursor.h"
 #include "hostserver.h"
+#include "preamble.h"
 #include "protocols.h"
 #include "tls.h"
 
@@ -102,12 +103,22 @@ static long tls_after_line(const uint8_t *buf, uint32_t len, int dir)
 	return -1;
 }
 
-/* A cleartext flow whose client starts a TLS handshake after a command. */
+/* Where TLS starts after a command line, or after a SOCKS or RDP exchange; -1 if not (yet). */
+static long tls_start(struct flow_record *r, const uint8_t *buf, uint32_t len, int dir)
+{
+	long at = tls_after_line(buf, len, dir);
+	const char *name = NULL;
+	if (at < 0 && (at = preamble_tls_offset(buf, len, dir, &name)) >= 0)
+		r->preamble = name;
+	return at;
+}
+
+/* A cleartext flow whose client starts a TLS handshake after a command or a proxy's exchange. */
 static void look_for_starttls(struct flow_record *r, int dir, const uint8_t *buf, uint32_t len)
 {
 	if (dir != DIR_C2S)
 		return;
-	long at = tls_after_line(buf, len, dir);
+	long at = tls_start(r, buf, len, dir);
 	if (at < 0)
 		return;
 	r->starttls = true;
@@ -121,7 +132,7 @@ static void feed_tls(struct flow_record *r, int dir, const uint8_t *buf, uint32_
 	if (!r->facts)
 		return;
 	if (r->starttls && !r->tls_base_set[dir]) {
-		long at = tls_after_line(buf, len, dir);
+		long at = tls_start(r, buf, len, dir);
 		if (at < 0)
 			return;
 		r->tls_base[dir] = (uint32_t)at;

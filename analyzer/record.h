@@ -50,6 +50,7 @@ struct flow_record {
 	bool midstream;
 	bool handshake_done;       /* the client acknowledged the server's SYN-ACK, or both sides sent bytes */
 	bool starttls;             /* cleartext first, then TLS (SMTP/FTP/... STARTTLS) */
+	const char *preamble;      /* with starttls: the proxy exchange TLS followed ("socks5", "socks4", "rdp"), or NULL */
 	bool tls_base_set[2];
 	uint32_t tls_base[2];      /* where TLS starts in each direction's bytes */
 	uint32_t opaque_scanned;   /* cleartext client bytes looked at for STARTTLS */

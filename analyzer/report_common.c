@@ -107,6 +107,10 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	json_str(f, t->client_hello ? fingerprint_stack(t->ja4, t->ja3) : NULL);
 	if (r->starttls)
 		fputs(",\"starttls\":true", f);
+	if (r->preamble) {
+		fputs(",\"after\":", f);
+		json_str(f, r->preamble);
+	}
 	if (t->cert_over_cap)   /* longer than the 64 KiB handshake cap: not parsed */
 		fputs(",\"certificate_over_cap\":true", f);
 	if (r->snaplen_cut)   /* the snap length cut some of its bytes: null fields may be unseen, not absent */

@@ -16,6 +16,8 @@ connection must be one connection in the report.
   as such and counted; the client closing then is a failed handshake;
 - a ClientHello to a cleartext server (telnet after its negotiation, a host
   server answering in clear) is a failed TLS attempt with the mismatch;
+- TLS after a SOCKS 5 (with its password step), SOCKS 4a, HTTP CONNECT or
+  RDP X.224 exchange is TLS, said so, and the proxy password is nowhere;
 - with a snap length of 80, record headers from both sides prove a TLS
   session, and a plaintext alert answering the ClientHello does not;
 - a client on both kinds of port is "mixed", its TLS use shown with the
@@ -230,6 +232,52 @@ for name, port, first in (("telnet 23 after the server's option negotiation", 23
     ok(f.get("transport") == "tls-failed" and f.get("mismatch") == "tls-on-nonsecure-port",
        f"a ClientHello on {name}: tls-failed with the mismatch", (f.get("transport"), f.get("mismatch"), f.get("content")))
 
+def tls12_completed(c):
+    c.send(tls_record(22, tls_handshake(14, b"")), from_client=False)                 # ServerHelloDone
+    c.send(tls_record(20, b"\x01") + tls_record(22, b"\x99" * 40))                   # CCS, Finished
+    c.send(tls_record(20, b"\x01") + tls_record(22, b"\x98" * 40), from_client=False)
+    c.send(tls_record(23, b"\x97" * 64))
+    c.close()
+
+
+# ---- TLS after a proxy's exchange: SOCKS 5 (with a password step), SOCKS 4a, HTTP CONNECT, RDP ----
+SOCKS_PASSWORD = b"Pr0xy-Secret"
+hello = tls_record(22, client_hello((0x009c,)), 0x0301)
+shello = tls_record(22, server_hello(0x009c))
+rdp_cr = lambda: struct.pack("!BBH", 3, 0, 19) + bytes([14, 0xE0, 0, 0, 0, 0, 0]) + struct.pack("<BBHI", 1, 0, 8, 3)
+rdp_cc = lambda: struct.pack("!BBH", 3, 0, 19) + bytes([14, 0xD0, 0, 0, 0, 0, 0]) + struct.pack("<BBHI", 2, 0, 8, 1)
+proxies = [
+    ("socks5", 1080,
+     [b"\x05\x01\x02", b"\x01\x05alice" + bytes([len(SOCKS_PASSWORD)]) + SOCKS_PASSWORD,
+      b"\x05\x01\x00\x03\x0eibmi.lab.local" + struct.pack("!H", 9476)],
+     [b"\x05\x02", b"\x01\x00", b"\x05\x00\x00\x01\xc0\x00\x02\x0a" + struct.pack("!H", 9476)]),
+    ("socks4", 1080, [b"\x04\x01" + struct.pack("!H", 9476) + b"\x00\x00\x00\x01bob\x00ibmi.lab.local\x00"],
+     [b"\x00\x5a" + b"\x00" * 6]),
+    (None, 3128, [b"CONNECT ibmi.lab.local:9476 HTTP/1.1\r\nHost: ibmi.lab.local:9476\r\n\r\n"],
+     [b"HTTP/1.1 200 Connection established\r\n\r\n"]),
+    ("rdp", 3389, [rdp_cr()], [rdp_cc()]),
+]
+for name, port, cmsgs, smsgs in proxies:
+    cap = path(f"proxy-{port}-{name}.pcap")
+    w = Pcap(cap)
+    c = w.conn("192.0.2.38", 42800, "203.0.113.9", port)
+    c.handshake()
+    for cm, sm in zip(cmsgs, smsgs):
+        c.send(cm)
+        c.send(sm, from_client=False)
+    c.send(hello)
+    c.send(shello, from_client=False)
+    tls12_completed(c)
+    w.close()
+    rc, doc, err = report(cap, "--server", "203.0.113.9")
+    f = doc["flows"][0] if doc and doc["flows"] else {}
+    t = f.get("tls") or {}
+    label = name or "http-connect"
+    ok(f.get("transport") == "tls" and t.get("version") == "TLSv1.2" and t.get("after") == name,
+       f"TLS after {label}: transport tls, version from the ServerHello, after={name}", (f.get("transport"), t))
+    rc, out, err = run(["-q", "-r", cap, "--server", "203.0.113.9", "--format", "json"])
+    ok(SOCKS_PASSWORD not in out, f"{label}: no proxy password in the report")
+
 # ---- a small snap length: record headers prove TLS, a plaintext alert refuses it ----
 for name, tail, want in (("a whole TLS 1.2 session", None, "tls"),
                          ("a server's plaintext handshake_failure alert", "alert", "tls-failed")):
@@ -259,14 +307,6 @@ for name, tail, want in (("a whole TLS 1.2 session", None, "tls"),
            f.get("tls"))
 
 # ---- a mixed client, and the IBM i's own secure use, in the text lists ----
-def tls12_completed(c):
-    c.send(tls_record(22, tls_handshake(14, b"")), from_client=False)                 # ServerHelloDone
-    c.send(tls_record(20, b"\x01") + tls_record(22, b"\x99" * 40))                   # CCS, Finished
-    c.send(tls_record(20, b"\x01") + tls_record(22, b"\x98" * 40), from_client=False)
-    c.send(tls_record(23, b"\x97" * 64))
-    c.close()
-
-
 cap = path("mixed.pcap")
 w = Pcap(cap)
 c = w.conn("192.0.2.40", 43000, "198.51.100.1", 23)
