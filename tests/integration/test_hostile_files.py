@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 
+from netlab import stop
 from tap import ok, skip, run, done, PCAPS, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-hf-")
@@ -159,17 +160,6 @@ def monitor(db, *extra, wait_start=True):
 def err_of(p):
     p.log.seek(0)
     return p.log.read()
-
-
-def stop(p, sig=signal.SIGTERM):
-    if p.poll() is None:
-        os.kill(p.pid, sig)
-    try:
-        return p.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait(timeout=5)
-        return None
 
 
 def refused(db, *extra):

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 
+from netlab import stop
 from tap import ok, skip, run, done, sanitizer_report, CORPUS, PCAPS, TLSREADY
 
 T0 = time.monotonic()
@@ -130,17 +131,6 @@ def monitor(db, *extra, interval="1"):
 def stderr_of(p):
     p.log.seek(0)
     return p.log.read()
-
-
-def stop(p, sig=signal.SIGTERM):
-    if p.poll() is None:
-        os.kill(p.pid, sig)
-    try:
-        return p.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait(timeout=5)
-        return None
 
 
 def replay(path, *extra):
