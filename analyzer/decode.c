@@ -120,6 +120,15 @@ static enum decode_result decode_inner_ethernet(struct cursor c, struct packet *
 	return decode_ethertype(c, et, pkt, depth + 1);
 }
 
+/* What a tunnel carries, by the EtherType-style protocol it names: an Ethernet frame (0x6558)
+ * or a network-layer packet (GRE, Geneve). */
+static enum decode_result decode_tunnel_payload(struct cursor c, uint16_t type, struct packet *pkt, int depth)
+{
+	if (type == GRE_TEB)
+		return decode_inner_ethernet(c, pkt, depth);
+	return decode_ethertype(c, type, pkt, depth + 1);
+}
+
 /* GRE (RFC 2784/2890): flags and version, protocol type, then optional
  * checksum, key and sequence words; ERSPAN type II adds 8 bytes before the
  * mirrored Ethernet frame. */
@@ -141,9 +150,7 @@ static enum decode_result decode_gre(struct cursor c, struct packet *pkt, int de
 			return DEC_TRUNCATED_IP;
 		type = GRE_TEB;
 	}
-	if (type == GRE_TEB)
-		return decode_inner_ethernet(c, pkt, depth);
-	return decode_ethertype(c, type, pkt, depth + 1);
+	return decode_tunnel_payload(c, type, pkt, depth);
 }
 
 /* Geneve (RFC 8926): 8 bytes, then the options (length in 4-byte words), then
@@ -158,9 +165,7 @@ static enum decode_result decode_geneve(struct cursor c, struct packet *pkt, int
 		return c.err ? DEC_TRUNCATED_IP : DEC_NON_TCP;     /* only version 0 exists */
 	if (!cur_skip(&c, (size_t)(vo & 0x3f) * 4))
 		return DEC_TRUNCATED_IP;
-	if (type == GRE_TEB)
-		return decode_inner_ethernet(c, pkt, depth);
-	return decode_ethertype(c, type, pkt, depth + 1);
+	return decode_tunnel_payload(c, type, pkt, depth);
 }
 
 /* AYIYA (draft-massar-v6ops-ayiya): identity length 2^n, signature length in
