@@ -15,9 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "capture_status.h"
 #include "engine.h"
-
-#define CAPTURE_MAX_WARNINGS 32
 
 struct capture_opts {
 	const char *user_filter;   /* the BPF expression from the command line, or NULL */
@@ -27,21 +26,6 @@ struct capture_opts {
 	int snaplen;
 	int buffer_mib;
 	bool promisc;
-};
-
-struct capture_status {
-	int exit_code;             /* 0, 1 (partial input), 2 (unreadable input / bad filter) */
-	char error[512];           /* the one-line error for exit code 2 */
-	char warnings[CAPTURE_MAX_WARNINGS][600];
-	int n_warnings;
-	char linktypes[8][32];     /* names of the link types read */
-	int n_linktypes;
-	/* live capture statistics (pcap_stats) */
-	bool live;
-	unsigned long long ps_recv, ps_drop, ps_ifdrop;
-	/* received by libpcap (and not dropped) but not analysed when the capture stopped:
-	 * what the drain at stop could not reach (capture_not_analysed) */
-	unsigned long long not_analysed;
 };
 
 /* How long a stopping live capture keeps handing libpcap's backlog to the engine. */

@@ -14,7 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
 
 #define COUNTERS_MAX 64
 
@@ -26,6 +25,10 @@ struct counter {
 };
 
 /* Every counter, in report order; returns how many were written to out[COUNTERS_MAX]. */
+struct engine_counters;
 size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, struct counter *out);
+
+/* The same list with every value 0: the names and meanings, for counters read back from a store. */
+size_t counters_names(struct counter *out);
 
 #endif

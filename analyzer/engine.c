@@ -397,7 +397,6 @@ static void start_record(struct flow_record *r, const struct flow *f, const stru
 	r->service = si->name;
 	r->cls = si->cls;
 	r->learned_port = si->learned;
-	r->link = -1;
 }
 
 /* nDPI and the full dissectors run on flows that can be reported by their
@@ -752,7 +751,6 @@ static struct flow_record *snapshot_one(const struct flow *f)
 		return NULL;
 	*r = *(const struct flow_record *)f->result;
 	complete_record(r, f, END_INPUT);
-	r->link = -1;
 	return r;
 }
 

@@ -86,7 +86,7 @@ static void str_field(FILE *f, const char *name, const char *v)
 	json_str(f, v && *v ? v : NULL);
 }
 
-static void finding_line(FILE *f, const struct store_finding *x)
+static void finding_line(FILE *f, const struct event_finding *x)
 {
 	char t[32];
 	fputs("{\"type\":\"finding\",\"finding\":", f);
@@ -112,7 +112,7 @@ static void finding_line(FILE *f, const struct store_finding *x)
 	fputs("}\n", f);
 }
 
-static void finding_syslog(const struct store_finding *x)
+static void finding_syslog(const struct event_finding *x)
 {
 	if (strcmp(x->kind, "certificate-expiring") == 0) {
 		syslog(LOG_WARNING, "%s: server %s:%u (%s) certificate \"%s\" %s %ld days", x->kind, x->server, x->port,
@@ -125,7 +125,7 @@ static void finding_syslog(const struct store_finding *x)
 	       x->device[0] ? " device " : "", x->device, x->detail[0] ? ": " : "", x->detail);
 }
 
-void events_finding(struct events *ev, const struct store_finding *x)
+void events_finding(struct events *ev, const struct event_finding *x)
 {
 	if (ev->use_syslog)
 		finding_syslog(x);

@@ -2,7 +2,8 @@
  * events.h - what the monitor tells other tools, as it happens.
  *
  * In: each finished flow (the JSON object of the report contract, from the
- * store's checkpoint) and each new finding (struct store_finding).  Out:
+ * store's checkpoint) and each new finding (events_detect(): the difference
+ * between a checkpoint's inventory and the stored one).  Out:
  * NDJSON lines appended to the --events file ({"type":"flow",...} and
  * {"type":"finding",...}, docs/schema.md), and with --syslog one syslog(3)
  * message per finding.  The file is reopened on SIGHUP (log rotation).
@@ -15,7 +16,32 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "store.h"
+#include "inventory.h"
+
+/* A finding: something the stored inventory had not seen (events_detect.c). */
+struct event_finding {
+	char kind[32];             /* new-nonsecure-client, client-back-on-nonsecure,
+	                              new-obsolete-tls-version, certificate-expiring */
+	int64_t time_us;           /* when it was seen */
+	char client[48], server[48], service[32], user[48], device[48], detail[256];
+	uint16_t port;
+	int64_t previous_us;       /* back-on-nonsecure: the last use before; certificate: not_after */
+	long days;                 /* certificate: days left (negative: expired); back: days absent */
+};
+
+/*
+ * The findings of a checkpoint: the difference between `now` (the inventory of
+ * the flows of this checkpoint, open ones included) and `before` (what the
+ * store held for the same clients, and its certificates).  A client is new on
+ * a nonsecure port when `before` never saw it there, back when its last use
+ * there is older than back_after_us; a TLS version below 1.2 is new for a
+ * client, server and port when `before` never saw it negotiated there; a
+ * certificate is expiring when it ends within EXPIRY_WARN_DAYS of now_us and
+ * did not already when last stored.  Returns the count; *out is malloc'ed
+ * (NULL when none).
+ */
+size_t events_detect(const struct inventory *before, const struct inventory *now, int64_t now_us,
+		     int64_t back_after_us, struct event_finding **out);
 
 struct events {
 	FILE *f;
@@ -30,7 +56,7 @@ bool events_open(struct events *ev, const char *path, bool use_syslog, char *err
 bool events_reopen(struct events *ev, char *err, size_t errlen);
 bool events_chown(struct events *ev, uid_t uid, gid_t gid, char *err, size_t errlen);
 void events_flow(struct events *ev, const char *flow_json);
-void events_finding(struct events *ev, const struct store_finding *f);
+void events_finding(struct events *ev, const struct event_finding *f);
 /* Push the lines out (end of a checkpoint); false if writing failed. */
 bool events_flush(struct events *ev);
 void events_close(struct events *ev);

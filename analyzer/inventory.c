@@ -4,6 +4,7 @@
  * visited in order, clients and servers found by binary search in arrays
  * kept sorted by address.
  */
+#define _GNU_SOURCE     /* qsort_r */
 #include "inventory.h"
 
 #include <stdio.h>
@@ -14,8 +15,8 @@
 #include "hostserver.h"
 #include "portmapper.h"
 #include "tls.h"
+#include "x509.h"
 
-#define LINK_WINDOW_US (120LL * 1000000)
 
 const char *client_status_name(enum client_status s)
 {
@@ -122,6 +123,11 @@ static struct inv_usage *usage_for(struct inv_client *c, const struct flow_recor
 	return u;
 }
 
+static int server_cmp(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct inv_server *)a)->ip, &((const struct inv_server *)b)->ip);
+}
+
 static int usage_cmp(const void *a, const void *b)
 {
 	const struct inv_usage *x = a, *y = b;
@@ -166,148 +172,318 @@ static void add_port(struct inv_server *s, const struct flow_record *r)
 		name_set_add(&p->ciphers, tls_cipher_name(rec_tls(r)->cipher));
 }
 
-/* Port-mapper lookup -> the next connection of that client to the answered port. */
-static void link_mapper(struct engine *e)
+/* Records in client-address order, each client's in record order (index into the analysis). */
+static int cmp_by_client(const void *x, const void *y, void *arg)
 {
-	for (size_t i = 0; i < e->n_records; i++) {
-		struct flow_record *m = e->records[i];
-		if (!rec_pm(m) || !rec_pm(m)->reply_ok)
-			continue;
-		for (size_t j = i + 1; j < e->n_records; j++) {
-			struct flow_record *c = e->records[j];
-			if (c->start_us - m->start_us > LINK_WINDOW_US)
-				break;
-			if (c->sport == rec_pm(m)->port && c->link < 0 && addr_eq(&c->cli, &m->cli) &&
-			    addr_eq(&c->srv, &m->srv)) {
-				m->link = (int64_t)j;
-				c->link = (int64_t)i;
-				break;
-			}
-		}
-	}
-}
-
-/* Records in client-address order, each client's in record order. */
-static int cmp_by_client(const void *a, const void *b)
-{
-	const struct flow_record *const *x = a, *const *y = b;
-	int c = addr_cmp(&(*x)->cli, &(*y)->cli);
+	const struct analysis *a = arg;
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	int c = addr_cmp(&a->records[i]->cli, &a->records[j]->cli);
 	if (c)
 		return c;
-	return x < y ? -1 : x > y;
+	return i < j ? -1 : i > j;
 }
 
-bool inventory_build(struct inventory *inv, struct engine *e)
+static bool grow(void **arr, size_t n, size_t *cap, size_t elem)
 {
-	size_t cap_servers = 0;
-	memset(inv, 0, sizeof *inv);
-	link_mapper(e);
-	/* One pass over the records grouped by client: clients are appended in
-	 * address order (no insertion into a sorted array: a flood of a million
-	 * clients stays O(n log n)). */
-	const struct flow_record **by_client = malloc((e->n_records ? e->n_records : 1) * sizeof *by_client);
-	if (!by_client)
+	if (n < *cap)
+		return true;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *na = realloc(*arr, nc * elem);
+	if (!na)
 		return false;
-	for (size_t i = 0; i < e->n_records; i++)
-		by_client[i] = e->records[i];
-	if (e->n_records > 1)
-		qsort(by_client, e->n_records, sizeof *by_client, cmp_by_client);
-	size_t distinct = 0;
-	for (size_t i = 0; i < e->n_records; i++)
-		distinct += i == 0 || !addr_eq(&by_client[i]->cli, &by_client[i - 1]->cli);
-	inv->clients = calloc(distinct ? distinct : 1, sizeof *inv->clients);
-	if (!inv->clients) {
-		free(by_client);
-		return false;
+	*arr = na;
+	*cap = nc;
+	return true;
+}
+
+const char *inventory_intern(struct inventory *inv, const char *s)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < inv->n_strings; i++)
+		if (strcmp(inv->strings[i], s) == 0)
+			return inv->strings[i];
+	char *d = strdup(s);
+	if (!d || !grow((void **)&inv->strings, inv->n_strings, &inv->cap_strings, sizeof *inv->strings)) {
+		free(d);
+		return NULL;
 	}
-	struct inv_client *cl = NULL;
-	for (size_t i = 0; i < e->n_records; i++) {
-		const struct flow_record *r = by_client[i];
-		if (!cl || !addr_eq(&cl->ip, &r->cli)) {
-			cl = &inv->clients[inv->n_clients++];
-			cl->ip = r->cli;
+	inv->strings[inv->n_strings++] = d;
+	return d;
+}
+
+/* ---- notes: one line per distinct (kind, client, server, port, service, user, detail) ---- */
+
+struct note_index {
+	size_t *by_key;            /* indexes into inv->notes, sorted by key */
+	size_t n, cap;
+};
+
+static int note_cmp(const struct inv_note *x, const struct inv_note *y)
+{
+	int c = (int)x->kind - (int)y->kind;
+	if (!c)
+		c = addr_cmp(&x->client, &y->client);
+	if (!c)
+		c = addr_cmp(&x->server, &y->server);
+	if (!c)
+		c = (int)x->port - (int)y->port;
+	if (!c)
+		c = strcmp(x->service, y->service);
+	if (!c)
+		c = strcmp(x->user, y->user);
+	if (!c)
+		c = strcmp(x->detail, y->detail);
+	return c;
+}
+
+static void note_add(struct inventory *inv, struct note_index *ix, size_t *cap, const struct inv_note *n)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = note_cmp(&inv->notes[ix->by_key[mid]], n);
+		if (c == 0) {
+			struct inv_note *o = &inv->notes[ix->by_key[mid]];
+			o->count += n->count;
+			if (n->first_us < o->first_us)
+				o->first_us = n->first_us;
+			if (n->last_us > o->last_us)
+				o->last_us = n->last_us;
+			return;
 		}
-		struct inv_client *c = cl;
-		c->internal |= r->internal;
-		c->findings |= findings_for(r, e->last_us);
-		offer_add(&c->offer, r);
-		const char *user = record_user(r), *dev = record_device(r);
-		name_set_add(&c->users, user);
-		name_set_add(&c->devices, dev);
-		name_set_add(&c->software, record_software(r));
-		if (rec_hs(r) && rec_hs(r)->outcome != HS_OUTCOME_NONE && rec_hs(r)->outcome != HS_OUTCOME_OK)
-			c->signon_failures++;
-		if (rec_pm(r) && rec_pm(r)->requested[0]) {
-			name_set_add(&c->mapper_requests, rec_pm(r)->requested);
-			if (!rec_pm(r)->secure) {
-				c->status = CS_NONSECURE;
-				if (r->end_us > c->last_nonsecure_us)
-					c->last_nonsecure_us = r->end_us;
-			}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!grow((void **)&inv->notes, inv->n_notes, cap, sizeof *inv->notes) ||
+	    !grow((void **)&ix->by_key, ix->n, &ix->cap, sizeof *ix->by_key))
+		return;
+	memmove(&ix->by_key[lo + 1], &ix->by_key[lo], (ix->n - lo) * sizeof *ix->by_key);
+	ix->by_key[lo] = inv->n_notes;
+	ix->n++;
+	inv->notes[inv->n_notes++] = *n;
+}
+
+static void notes_of(struct inventory *inv, struct note_index *ix, size_t *cap, const struct analysis *a, size_t i)
+{
+	const struct flow_record *r = a->records[i];
+	struct inv_note n = { .client = r->cli, .server = r->srv, .port = r->sport, .count = 1,
+			      .first_us = r->start_us, .last_us = r->start_us };
+	if (rec_pm(r) && rec_pm(r)->requested[0]) {
+		const struct pm_state *pm = rec_pm(r);
+		n.kind = NOTE_LOOKUP;
+		snprintf(n.service, sizeof n.service, "%s", pm->requested);
+		size_t o = (size_t)snprintf(n.detail, sizeof n.detail, "%s: ", pm->secure ? "secure" : "nonsecure");
+		int64_t l = a->links[i];
+		if (!pm->reply)
+			snprintf(n.detail + o, sizeof n.detail - o, "no answer seen");
+		else if (!pm->reply_ok)
+			snprintf(n.detail + o, sizeof n.detail - o, "failure (reply byte 0x%02x)", pm->reply_byte);
+		else if (l >= 0)
+			snprintf(n.detail + o, sizeof n.detail - o, "port %u, then connected to %u", pm->port,
+				 a->records[l]->sport);
+		else
+			snprintf(n.detail + o, sizeof n.detail - o, "port %u, no connection to it seen", pm->port);
+		note_add(inv, ix, cap, &n);
+	}
+	if (rec_hs(r) && rec_hs(r)->outcome != HS_OUTCOME_NONE && rec_hs(r)->outcome != HS_OUTCOME_OK) {
+		n.kind = NOTE_SIGNON_FAILURE;
+		snprintf(n.service, sizeof n.service, "%s", r->service ? r->service : "-");
+		snprintf(n.user, sizeof n.user, "%s", record_user(r) ? record_user(r) : "");
+		snprintf(n.detail, sizeof n.detail, "%s (rc %08X)", hs_outcome_name(rec_hs(r)->outcome), rec_hs(r)->rc);
+		note_add(inv, ix, cap, &n);
+	}
+	if (r->mismatch) {
+		n.kind = NOTE_MISMATCH;
+		snprintf(n.service, sizeof n.service, "%s", r->service ? r->service : "-");
+		n.user[0] = '\0';
+		snprintf(n.detail, sizeof n.detail, "%s", mismatch_name(r->mismatch));
+		note_add(inv, ix, cap, &n);
+	}
+}
+
+static int note_time_cmp(const void *x, const void *y)
+{
+	const struct inv_note *a = x, *b = y;
+	if (a->first_us != b->first_us)
+		return a->first_us < b->first_us ? -1 : 1;
+	return note_cmp(a, b);
+}
+
+/* ---- certificates: one per (server, port, SHA-256) ---- */
+
+static int cert_key_cmp(const struct inv_cert *x, const struct inv_cert *y)
+{
+	int c = addr_cmp(&x->server, &y->server);
+	if (!c)
+		c = (int)x->port - (int)y->port;
+	return c ? c : strcmp(x->sha256, y->sha256);
+}
+
+static int cert_time_cmp(const void *x, const void *y)
+{
+	const struct inv_cert *a = x, *b = y;
+	if (a->first_us != b->first_us)
+		return a->first_us < b->first_us ? -1 : 1;
+	return cert_key_cmp(a, b);
+}
+
+static void cert_of(struct inventory *inv, size_t *cap, const struct flow_record *r)
+{
+	const struct tls_state *t = rec_tls(r);
+	if (!t || !t->cert_seen || !t->chain[0].parsed)
+		return;
+	const struct x509_info *x = &t->chain[0];
+	struct inv_cert c = { .server = r->srv, .port = r->sport, .key_bits = x->key_bits,
+			      .self_signed = x->self_signed, .not_before = x->not_before, .not_after = x->not_after,
+			      .first_us = r->start_us, .last_us = r->end_us };
+	snprintf(c.sha256, sizeof c.sha256, "%s", x->sha256);
+	snprintf(c.subject, sizeof c.subject, "%s", x->subject);
+	snprintf(c.issuer, sizeof c.issuer, "%s", x->issuer);
+	snprintf(c.key_type, sizeof c.key_type, "%s", x->key_type);
+	snprintf(c.sig_alg, sizeof c.sig_alg, "%s", x->sig_alg);
+	inventory_add_cert(inv, cap, &c);
+}
+
+uint32_t inventory_cert_findings(const struct inv_cert *x, int64_t end_us)
+{
+	uint32_t f = 0;
+	int64_t seen = x->last_us / 1000000, end = end_us / 1000000;
+	if (x->not_after < seen)
+		f |= 1u << FND_CERT_EXPIRED;
+	else if (x->not_after < end + EXPIRY_WARN_DAYS * 86400LL)
+		f |= 1u << FND_CERT_EXPIRING;
+	if (x->not_before > seen)
+		f |= 1u << FND_CERT_NOT_YET_VALID;
+	if (x->self_signed)
+		f |= 1u << FND_CERT_SELF_SIGNED;
+	if (strcmp(x->key_type, "RSA") == 0 && x->key_bits > 0 && x->key_bits < 2048)
+		f |= 1u << FND_CERT_WEAK_KEY;
+	if (strstr(x->sig_alg, "sha1") || strstr(x->sig_alg, "SHA1") || strstr(x->sig_alg, "md5"))
+		f |= 1u << FND_CERT_SHA1;
+	return f;
+}
+
+void inventory_add_cert(struct inventory *inv, size_t *cap, const struct inv_cert *c)
+{
+	/* linear in the distinct certificates of the run: a handful of servers */
+	for (size_t i = 0; i < inv->n_certs; i++)
+		if (cert_key_cmp(&inv->certs[i], c) == 0) {
+			struct inv_cert *o = &inv->certs[i];
+			if (c->first_us < o->first_us)
+				o->first_us = c->first_us;
+			if (c->last_us > o->last_us)
+				o->last_us = c->last_us;
+			return;
 		}
-		if (r->service && r->cls != PC_MAPPER) {
-			struct inv_server *s = sorted_find((void **)&inv->servers, &inv->n_servers, &cap_servers,
-							   sizeof *s, &r->srv);
-			if (s) {
-				add_port(s, r);
-				for (size_t k = 0; k < s->n_ports; k++)
-					if (s->ports[k].port == r->sport)
-						s->ports[k].findings |= findings_for(r, e->last_us);
-				if (rec_hs(r) && rec_hs(r)->server_vrm)
-					s->release_vrm = rec_hs(r)->server_vrm;
-			}
-		} else if (r->cls == PC_MAPPER) {
-			struct inv_server *s = sorted_find((void **)&inv->servers, &inv->n_servers, &cap_servers,
-							   sizeof *s, &r->srv);
-			if (s)
-				add_port(s, r);
-		}
-		if (r->cls != PC_NONSECURE && r->cls != PC_SECURE)
-			continue;
-		struct inv_usage *u = usage_for(c, r);
-		if (!u) {
-			free(by_client);
-			return false;
-		}
-		u->connections++;
-		if (r->tcp == TCP_REFUSED)
-			u->refused++;
-		if (r->tcp == TCP_UNANSWERED)
-			u->unanswered++;
-		if (r->transport == TR_TLS_FAILED)
-			u->failed_tls++;
-		if (r->transport == TR_CLEARTEXT)
-			u->cleartext++;
-		if (r->transport == TR_TLS) {
-			u->tls++;
-			if (rec_tls(r) && rec_tls(r)->version >= 0x0300 && rec_tls(r)->version <= 0x0304)
-				u->tls_versions |= 1u << (rec_tls(r)->version & 0x1f);
-		}
-		if (r->mismatch)
-			u->mismatch = true;
-		if (r->start_us < u->first_us)
-			u->first_us = r->start_us;
-		if (r->end_us > u->last_us)
-			u->last_us = r->end_us;
-		name_set_add(&u->users, user);
-		name_set_add(&u->devices, dev);
-		if (r->cls == PC_NONSECURE && !record_handshake_done(r)) {
-			c->attempted_nonsecure = true;
-		} else if (r->cls == PC_NONSECURE) {
-			c->status = CS_NONSECURE;
+	if (inv->n_certs >= INV_MAX_CERTS)
+		return;
+	if (!grow((void **)&inv->certs, inv->n_certs, cap, sizeof *inv->certs))
+		return;
+	inv->certs[inv->n_certs++] = *c;
+}
+
+/* ---- the roll-up ---- */
+
+static void client_add(struct inventory *inv, struct inv_client *c, const struct analysis *a, size_t i,
+		       size_t *cap_servers)
+{
+	const struct flow_record *r = a->records[i];
+	c->internal |= r->internal;
+	c->flows++;
+	c->findings |= a->findings[i];
+	if (!c->first_us || r->start_us < c->first_us)
+		c->first_us = r->start_us;
+	if (r->end_us > c->last_us)
+		c->last_us = r->end_us;
+	offer_add(&c->offer, r);
+	const char *user = record_user(r), *dev = record_device(r);
+	name_set_add(&c->users, user);
+	name_set_add(&c->devices, dev);
+	name_set_add(&c->software, record_software(r));
+	if (rec_hs(r) && rec_hs(r)->outcome != HS_OUTCOME_NONE && rec_hs(r)->outcome != HS_OUTCOME_OK)
+		c->signon_failures++;
+	if (rec_pm(r) && rec_pm(r)->requested[0]) {
+		name_set_add(&c->mapper_requests, rec_pm(r)->requested);
+		if (!rec_pm(r)->secure) {
+			c->nonsecure_lookup = true;
+			if (!c->first_nonsecure_us || r->start_us < c->first_nonsecure_us)
+				c->first_nonsecure_us = r->start_us;
 			if (r->end_us > c->last_nonsecure_us)
 				c->last_nonsecure_us = r->end_us;
-		} else if (c->status == CS_UNKNOWN) {
-			c->status = CS_SECURE;
 		}
 	}
-	free(by_client);
+	if (r->service || r->cls == PC_MAPPER) {
+		struct inv_server *s = sorted_find((void **)&inv->servers, &inv->n_servers, cap_servers, sizeof *s,
+						   &r->srv);
+		if (s) {
+			add_port(s, r);
+			for (size_t k = 0; k < s->n_ports; k++)
+				if (s->ports[k].port == r->sport)
+					s->ports[k].findings |= a->findings[i];
+			if (rec_hs(r) && rec_hs(r)->server_vrm)
+				s->release_vrm = rec_hs(r)->server_vrm;
+		}
+	}
+	if (r->cls != PC_NONSECURE && r->cls != PC_SECURE)
+		return;
+	struct inv_usage *u = usage_for(c, r);
+	if (!u)
+		return;
+	u->connections++;
+	if (r->tcp == TCP_REFUSED)
+		u->refused++;
+	if (r->tcp == TCP_UNANSWERED)
+		u->unanswered++;
+	if (!record_handshake_done(r))
+		u->attempts++;
+	if (r->transport == TR_TLS_FAILED)
+		u->failed_tls++;
+	if (r->transport == TR_CLEARTEXT)
+		u->cleartext++;
+	if (r->transport == TR_TLS) {
+		u->tls++;
+		if (rec_tls(r) && rec_tls(r)->version >= 0x0300 && rec_tls(r)->version <= 0x0304)
+			u->tls_versions |= 1u << (rec_tls(r)->version & 0x1f);
+	}
+	if (r->mismatch)
+		u->mismatch = true;
+	if (r->start_us < u->first_us)
+		u->first_us = r->start_us;
+	if (r->end_us > u->last_us)
+		u->last_us = r->end_us;
+	name_set_add(&u->users, user);
+	name_set_add(&u->devices, dev);
+	if (r->cls == PC_NONSECURE && record_handshake_done(r)) {
+		if (r->end_us > c->last_nonsecure_us)
+			c->last_nonsecure_us = r->end_us;
+		if (!c->first_nonsecure_us || r->start_us < c->first_nonsecure_us)
+			c->first_nonsecure_us = r->start_us;
+	}
+}
+
+void inventory_finish(struct inventory *inv)
+{
+	inv->nonsecure_clients = inv->secure_clients = inv->unknown_clients = inv->internal_clients =
+		inv->attempt_clients = 0;
 	for (size_t i = 0; i < inv->n_clients; i++) {
 		struct inv_client *c = &inv->clients[i];
 		if (c->n_use > 1)
 			qsort(c->use, c->n_use, sizeof *c->use, usage_cmp);
-		if (c->status == CS_UNKNOWN && c->attempted_nonsecure)
-			c->status = CS_ATTEMPT;
+		bool nonsecure = c->nonsecure_lookup, secure = false, attempted = false;
+		for (size_t j = 0; j < c->n_use; j++) {
+			const struct inv_usage *u = &c->use[j];
+			if (u->cls == PC_NONSECURE && u->connections > u->attempts)
+				nonsecure = true;
+			else if (u->cls == PC_NONSECURE)
+				attempted = true;
+			else
+				secure = true;
+		}
+		c->attempted_nonsecure = attempted;
+		c->status = nonsecure ? CS_NONSECURE : secure ? CS_SECURE : attempted ? CS_ATTEMPT : CS_UNKNOWN;
 		switch (c->status) {
 		case CS_NONSECURE: inv->nonsecure_clients++; break;
 		case CS_SECURE: inv->secure_clients++; break;
@@ -317,15 +493,73 @@ bool inventory_build(struct inventory *inv, struct engine *e)
 		if (c->internal)
 			inv->internal_clients++;
 	}
-	/* servers' client counts */
-	for (size_t i = 0; i < inv->n_clients; i++)
-		for (size_t k = 0; k < inv->n_servers; k++)
-			for (size_t j = 0; j < inv->clients[i].n_use; j++)
-				if (addr_eq(&inv->clients[i].use[j].server, &inv->servers[k].ip)) {
-					inv->servers[k].clients++;
-					break;
-				}
+	/* servers' client counts: each client counted once per server it used */
+	for (size_t k = 0; k < inv->n_servers; k++)
+		inv->servers[k].clients = 0;
+	for (size_t i = 0; i < inv->n_clients; i++) {
+		const struct inv_client *c = &inv->clients[i];
+		for (size_t j = 0; j < c->n_use; j++) {
+			if (j > 0 && addr_eq(&c->use[j].server, &c->use[j - 1].server))
+				continue;   /* uses are sorted by server */
+			struct inv_server key;
+			key.ip = c->use[j].server;
+			struct inv_server *s = bsearch(&key, inv->servers, inv->n_servers, sizeof *s, server_cmp);
+			if (s)
+				s->clients++;
+		}
+	}
+	if (inv->n_notes > 1)
+		qsort(inv->notes, inv->n_notes, sizeof *inv->notes, note_time_cmp);
+	if (inv->n_certs > 1)
+		qsort(inv->certs, inv->n_certs, sizeof *inv->certs, cert_time_cmp);
+}
+
+bool inventory_build_range(struct inventory *inv, const struct analysis *a, size_t from, size_t to)
+{
+	size_t cap_servers = 0, cap_notes = 0, cap_certs = 0, n = to - from;
+	memset(inv, 0, sizeof *inv);
+	/* One pass over the records grouped by client: clients are appended in
+	 * address order (no insertion into a sorted array: a flood of a million
+	 * clients stays O(n log n)). */
+	size_t *by_client = malloc((n ? n : 1) * sizeof *by_client);
+	if (!by_client)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		by_client[i] = from + i;
+	if (n > 1)
+		qsort_r(by_client, n, sizeof *by_client, cmp_by_client, (void *)a);
+	size_t distinct = 0;
+	for (size_t i = 0; i < n; i++)
+		distinct += i == 0 || !addr_eq(&a->records[by_client[i]]->cli, &a->records[by_client[i - 1]]->cli);
+	inv->clients = calloc(distinct ? distinct : 1, sizeof *inv->clients);
+	if (!inv->clients) {
+		free(by_client);
+		return false;
+	}
+	struct inv_client *cl = NULL;
+	for (size_t k = 0; k < n; k++) {
+		const struct flow_record *r = a->records[by_client[k]];
+		if (!cl || !addr_eq(&cl->ip, &r->cli)) {
+			cl = &inv->clients[inv->n_clients++];
+			cl->ip = r->cli;
+		}
+		client_add(inv, cl, a, by_client[k], &cap_servers);
+	}
+	free(by_client);
+	struct note_index ix = { 0 };
+	for (size_t i = from; i < to; i++) {
+		notes_of(inv, &ix, &cap_notes, a, i);
+		cert_of(inv, &cap_certs, a->records[i]);
+	}
+	free(ix.by_key);
+	inv->flows = n;
+	inventory_finish(inv);
 	return true;
+}
+
+bool inventory_build(struct inventory *inv, const struct analysis *a)
+{
+	return inventory_build_range(inv, a, 0, a->n_records);
 }
 
 void inventory_free(struct inventory *inv)
@@ -347,7 +581,12 @@ void inventory_free(struct inventory *inv)
 			name_set_free(&inv->servers[i].ports[j].ciphers);
 		free(inv->servers[i].ports);
 	}
+	for (size_t i = 0; i < inv->n_strings; i++)
+		free(inv->strings[i]);
+	free(inv->strings);
 	free(inv->clients);
 	free(inv->servers);
+	free(inv->certs);
+	free(inv->notes);
 	memset(inv, 0, sizeof *inv);
 }

@@ -1,12 +1,15 @@
 /*
- * inventory.h - the flow records rolled up per client and per server.
+ * inventory.h - the flow records rolled up per client and per server: the
+ * one model every writer prints and every store keeps.
  *
- * Input: the engine's finished records, sorted by first packet.  Output:
- * clients sorted by address, each with one entry per (server, service,
- * port, port class) and the port-mapper names it asked for; servers sorted
- * by address with the ports they served.  Also links each port-mapper
- * lookup to the connection the same client opened next to the port it was
- * told.  Reporters read this; nothing here prints.
+ * Input: an analysis (analysis.h: records sorted by first packet, their
+ * findings and port-mapper links), or the rows a store loads back (store.h
+ * fills these same structures).  Output: clients sorted by address, each
+ * with one entry per (server, service, port, port class), the port-mapper
+ * names it asked for, its names, software and TLS offers; servers sorted by
+ * address with the ports they served; server certificates; and the notes
+ * (port-mapper lookups, sign-on failures, mismatches) counted by kind.
+ * Nothing here prints.
  */
 #ifndef TLSREADY_INVENTORY_H
 #define TLSREADY_INVENTORY_H
@@ -15,11 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "analysis.h"
 #include "findings.h"
 #include "record.h"
 
 #define INV_MAX_NAMES 16
+#define INV_MAX_CERTS 4096   /* distinct server certificates kept; more are not listed */
 
 /* A client that only knocked on nonsecure ports (SYNs unanswered, refused, or a
  * handshake it never completed: what spoofed SYNs look like) is an attempt,
@@ -38,6 +42,7 @@ struct inv_usage {
 	uint16_t port;
 	enum port_class cls;
 	uint64_t connections, refused, unanswered, failed_tls, cleartext, tls;
+	uint64_t attempts;         /* connections that never got past the TCP handshake */
 	int64_t first_us, last_us;
 	struct name_set users, devices;
 	uint32_t tls_versions;     /* bit (version & 0xff) for 0x03xx */
@@ -55,6 +60,12 @@ struct inv_client {
 	struct name_set software;  /* TLS stacks (by fingerprint), DRDA products, terminal types */
 	uint64_t signon_failures;
 	bool attempted_nonsecure;  /* a nonsecure port saw its SYN, and nothing more */
+	bool nonsecure_lookup;     /* asked the port mapper for a nonsecure service */
+	int64_t first_us, last_us; /* its first and last connection */
+	int64_t first_nonsecure_us;   /* 0: never */
+	uint64_t flows;            /* its connections, the port mapper's included */
+	bool in_progress;          /* loaded from a store: some of it is from flows still open */
+	int64_t first_nonsecure_ever_us;   /* loaded from a store: over every day it keeps, not only the window */
 	int64_t last_nonsecure_us;
 	uint32_t findings;         /* enum finding bits over its flows */
 	struct offer_summary offer;
@@ -78,15 +89,58 @@ struct inv_server {
 	uint64_t clients;
 };
 
+/* A server certificate, once per (server, port, SHA-256). */
+struct inv_cert {
+	struct addr server;
+	uint16_t port;
+	char sha256[72], subject[256], issuer[256], key_type[16], sig_alg[48];
+	int key_bits;
+	bool self_signed;
+	int64_t not_before, not_after;   /* epoch seconds */
+	int64_t first_us, last_us;
+};
+
+/* Port-mapper lookups, sign-on failures and mismatches, counted per distinct line. */
+enum note_kind { NOTE_LOOKUP = 0, NOTE_SIGNON_FAILURE, NOTE_MISMATCH, NOTE_KINDS };
+struct inv_note {
+	enum note_kind kind;
+	struct addr client, server;
+	uint16_t port;             /* the server port (lookup: the port 449) */
+	char service[32];          /* the flow's service; lookup: the name asked for */
+	char user[48];             /* sign-on failure: the user profile */
+	char detail[96];           /* lookup: "secure: port 9476, then connected to 9476"; failure: the outcome and rc;
+	                              mismatch: its name */
+	uint64_t count;
+	int64_t first_us, last_us;
+};
+
 struct inventory {
 	struct inv_client *clients;
 	size_t n_clients;
 	struct inv_server *servers;
 	size_t n_servers;
+	struct inv_cert *certs;    /* in order of first sight */
+	size_t n_certs;
+	struct inv_note *notes;    /* in order of first sight */
+	size_t n_notes;
 	uint64_t nonsecure_clients, secure_clients, unknown_clients, internal_clients, attempt_clients;
+	uint64_t flows;            /* connections rolled up */
+	char **strings;            /* service names owned by a loaded inventory (inventory_intern) */
+	size_t n_strings, cap_strings;
 };
 
-bool inventory_build(struct inventory *inv, struct engine *e);
+bool inventory_build(struct inventory *inv, const struct analysis *a);
+/* The same over the records [from, to) of the analysis (a monitor's day). */
+bool inventory_build_range(struct inventory *inv, const struct analysis *a, size_t from, size_t to);
+/* After the clients' uses were filled (build or load): statuses and totals, servers' client counts. */
+void inventory_finish(struct inventory *inv);
+/* A certificate's findings (expired, expiring within EXPIRY_WARN_DAYS of end_us, not yet valid,
+ * self-signed, weak key, SHA-1 signature) as enum finding bits. */
+uint32_t inventory_cert_findings(const struct inv_cert *c, int64_t end_us);
+/* Add a certificate (or widen the times of the one with its key); cap: the array's capacity. */
+void inventory_add_cert(struct inventory *inv, size_t *cap, const struct inv_cert *c);
+/* A copy of s owned by the inventory (the same pointer for equal strings); NULL on no memory. */
+const char *inventory_intern(struct inventory *inv, const char *s);
 void inventory_free(struct inventory *inv);
 const char *client_status_name(enum client_status s);
 /* "TLSv1.2,TLSv1.3" style iteration helper: the versions in a bit set, ascending. */

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "capture.h"
 #include "engine.h"
 #include "fingerprints.h"
@@ -36,7 +37,7 @@
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
        OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER,
-       OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER };
+       OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL };
 
 static const char usage_text[] =
 "Usage: tlsready [options] [BPF expression]\n"
@@ -208,6 +209,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, 0, OPT_INTERVAL },
 		{ "retain", required_argument, 0, OPT_RETAIN },
 		{ "since", required_argument, 0, OPT_SINCE },
+		{ "until", required_argument, 0, OPT_UNTIL },
 		{ "events", required_argument, 0, OPT_EVENTS },
 		{ "syslog", no_argument, 0, OPT_SYSLOG },
 		{ "report-file", required_argument, 0, OPT_REPORT_FILE },
@@ -227,7 +229,7 @@ int main(int argc, char **argv)
 	int c;
 	static struct monitor_opts mo = { .interval_s = MONITOR_DEFAULT_INTERVAL, .retain_us = MONITOR_DEFAULT_RETAIN,
 					  .back_after_us = MONITOR_DEFAULT_BACK_AFTER };
-	int64_t since_us = MONITOR_DEFAULT_SINCE;
+	const char *since_arg = NULL, *until_arg = NULL;
 	int buffer_mib = 0;
 	bool promisc = true, monitor_only = false;
 
@@ -326,8 +328,10 @@ int main(int argc, char **argv)
 			monitor_only = true;
 			break;
 		case OPT_SINCE:
-			if (!monitor_parse_duration(optarg, &since_us))
-				return usage_error("--since: '%s' is not a duration (30s, 15m, 12h, 7d, 2w)", optarg);
+			since_arg = optarg;
+			break;
+		case OPT_UNTIL:
+			until_arg = optarg;
 			break;
 		case OPT_BACK_AFTER:
 			if (!monitor_parse_duration(optarg, &mo.back_after_us))
@@ -385,8 +389,8 @@ int main(int argc, char **argv)
 	if (mo.db && n_inputs)
 		return usage_error("%s", "--db goes with -i IFACE (monitor) or alone (report), not with -r");
 	if (mo.db && !iface) {
-		if (strcmp(format, "text") && strcmp(format, "json"))
-			return usage_error("--format: '%s': the stored state's report is text or json", format);
+		if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv"))
+			return usage_error("--format: '%s': the stored state's report is text, json or csv", format);
 		if (o)
 			return usage_error("%s", "a BPF expression needs -i IFACE");
 		FILE *rout = stdout;
@@ -396,7 +400,22 @@ int main(int argc, char **argv)
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-		int rc = monitor_report(mo.db, now_us - since_us, since_us, format, rout, fail_on_nonsecure);
+		struct monitor_report_opts ro = { .db = mo.db, .format = format, .now_us = now_us,
+						  .new_since_us = now_us - MONITOR_DEFAULT_SINCE, .new_len_us = MONITOR_DEFAULT_SINCE,
+						  .fail_on_nonsecure = fail_on_nonsecure };
+		if (since_arg && !monitor_parse_when(since_arg, now_us, &ro.since_us))
+			return usage_error("--since: '%s' is not a duration (30s, 15m, 12h, 7d, 2w) or a UTC date"
+					   " (2026-11-25 or 2026-11-25T08:00:00Z)", since_arg);
+		if (until_arg && !monitor_parse_when(until_arg, now_us, &ro.until_us))
+			return usage_error("--until: '%s' is not a duration (30s, 15m, 12h, 7d, 2w) or a UTC date"
+					   " (2026-11-25 or 2026-11-25T08:00:00Z)", until_arg);
+		if (ro.since_us && ro.until_us && ro.until_us <= ro.since_us)
+			return usage_error("%s", "--until must be later than --since");
+		if (since_arg) {
+			ro.new_since_us = ro.since_us;
+			ro.new_len_us = now_us - ro.since_us;
+		}
+		int rc = monitor_report(&ro, rout);
 		if (rout != stdout && fclose(rout) != 0 && rc != 2) {
 			fprintf(stderr, "tlsready: %s: write failed\n", outfile);
 			rc = 2;
@@ -465,12 +484,19 @@ int main(int argc, char **argv)
 		e.workers = NULL;
 	}
 	engine_finish(&e);
+	struct analysis an;
 	struct inventory inv;
-	if (!inventory_build(&inv, &e)) {
+	if (!analysis_build(&an, &e, &st) || !inventory_build(&inv, &an)) {
 		fprintf(stderr, "tlsready: out of memory building the inventory\n");
 		return 2;
 	}
-	struct report_ctx rc = { out, &e, &inv, &st, inputs, n_inputs, iface, redact, redact_key, redact_source };
+	an.inputs = inputs;
+	an.n_inputs = n_inputs;
+	an.iface = iface;
+	if (redact)
+		redact_inventory(&inv, redact_key);
+	struct report_ctx rc = { .out = out, .a = &an, .inv = &inv, .redact = redact, .redact_key = redact_key,
+				 .redact_source = redact_source };
 	if (strcmp(format, "json") == 0)
 		report_json(&rc);
 	else if (strcmp(format, "csv") == 0)
@@ -487,6 +513,7 @@ int main(int argc, char **argv)
 	if (code == 0 && fail_on_nonsecure && inv.nonsecure_clients > 0)
 		code = 3;
 	inventory_free(&inv);
+	analysis_free(&an);
 	engine_free(&e);
 	return code;
 }

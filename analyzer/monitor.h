@@ -46,13 +46,24 @@ struct monitor_opts {
  * 4 a file to write refused as unsafe, 5 another monitor holds the state). */
 int monitor_run(const struct monitor_opts *o);
 
-/* The report of the stored state; "new" means since `since_us` (wall clock).
- * format: "text" or "json".  Returns 0, 2 (the file: one line on stderr),
- * or 3 with fail_on_nonsecure when a client used a nonsecure port since then. */
-int monitor_report(const char *db, int64_t since_us, int64_t since_len_us, const char *format, FILE *out,
-		   bool fail_on_nonsecure);
+struct monitor_report_opts {
+	const char *db;
+	const char *format;            /* "text", "json" or "csv" */
+	int64_t now_us;                /* wall clock */
+	int64_t since_us, until_us;    /* the window of days shown; 0: unbounded */
+	int64_t new_since_us, new_len_us;   /* "new" means a first nonsecure use since then */
+	bool fail_on_nonsecure;
+};
+
+/* The report of the stored state: the one-shot report's writers over the inventory of the window,
+ * with the state section.  Returns 0, 2 (the file: one line on stderr), or 3 with
+ * fail_on_nonsecure when a client used a nonsecure port in the window. */
+int monitor_report(const struct monitor_report_opts *o, FILE *out);
 
 /* "30s", "15m", "12h", "7d", "2w" (a bare number is seconds) into microseconds. */
 bool monitor_parse_duration(const char *s, int64_t *us);
+
+/* A time for --since/--until: a duration ago ("7d") or a UTC date "2026-11-25", "2026-11-25T08:00:00Z". */
+bool monitor_parse_when(const char *s, int64_t now_us, int64_t *us);
 
 #endif

@@ -4,9 +4,9 @@
  * A record is created with its flow, filled while the flow is inspected
  * (the dissectors' own state structs are its facts), completed when the flow
  * ends (idle timeout, eviction, a new SYN, end of input) and never changed
- * afterwards except for the links the inventory adds between a port-mapper
- * lookup and the connection that followed it.  Reporters read records; they
- * never see packets.
+ * afterwards (the analysis, analysis.h, keeps what is computed from it:
+ * findings, port-mapper links).  Reporters read records; they never see
+ * packets.
  */
 #ifndef TLSREADY_RECORD_H
 #define TLSREADY_RECORD_H
@@ -74,8 +74,6 @@ struct flow_record {
 	 * mid-stream TLS records, whose handshake was not captured) */
 	const struct protocol *proto;
 	void *facts;
-	/* port-mapper linking, filled by the inventory (indexes into the sorted records, -1 none) */
-	int64_t link;
 };
 
 const char *transport_name(enum transport t);

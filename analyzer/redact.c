@@ -5,6 +5,8 @@
  */
 #include "redact.h"
 
+#include "inventory.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,4 +56,35 @@ const char *redact_name(const char *key, const char *name, char *buf, size_t len
 	HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)name, strlen(name), md, &mdlen);
 	snprintf(buf, len, "redacted-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3], md[4], md[5]);
 	return buf;
+}
+
+static void redact_set(struct name_set *s, const char *key)
+{
+	struct name_set out = { 0 };
+	char b[48];
+	for (int i = 0; i < s->n; i++)
+		name_set_add(&out, redact_name(key, s->v[i], b, sizeof b));
+	out.overflow |= s->overflow;
+	name_set_free(s);
+	*s = out;
+}
+
+void redact_inventory(struct inventory *inv, const char *key)
+{
+	char b[48];
+	key = key ? key : "";
+	for (size_t i = 0; i < inv->n_clients; i++) {
+		struct inv_client *c = &inv->clients[i];
+		redact_set(&c->users, key);
+		redact_set(&c->devices, key);
+		for (size_t j = 0; j < c->n_use; j++) {
+			redact_set(&c->use[j].users, key);
+			redact_set(&c->use[j].devices, key);
+		}
+	}
+	for (size_t i = 0; i < inv->n_notes; i++)
+		if (inv->notes[i].user[0]) {
+			redact_name(key, inv->notes[i].user, b, sizeof b);
+			snprintf(inv->notes[i].user, sizeof inv->notes[i].user, "%s", b);
+		}
 }

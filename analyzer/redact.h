@@ -25,4 +25,9 @@ const char *redact_source_name(enum redact_source s);
 /* "redacted-" and the first 12 hex digits of HMAC-SHA256(key, name) into buf. */
 const char *redact_name(const char *key, const char *name, char *buf, size_t len);
 
+struct inventory;
+/* Every user and device name of the inventory replaced by its redacted form, once, before any
+ * writer: clients', uses' and sign-on failures' names.  (Records' names are redacted as written.) */
+void redact_inventory(struct inventory *inv, const char *key);
+
 #endif

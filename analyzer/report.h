@@ -1,9 +1,11 @@
 /*
  * report.h - the reporters: text (default), json (the contract), csv,
- * ndjson.  Input: the engine's records and counters, the inventory, the
- * capture status.  Output: one document on a FILE.  Reporters never see
- * packets; two runs over the same input give byte-identical output (no
- * wall clock, no hash order, everything sorted).
+ * ndjson.  Input: the analysis (analysis.h: records, counters, time span,
+ * capture status), the inventory (names already redacted when asked:
+ * redact.h), and for a stored report the state of the monitor's store.
+ * Output: one document on a FILE.  Reporters never see packets, the engine
+ * or the flow table; two runs over the same input give byte-identical output
+ * (no wall clock, no hash order, everything sorted).
  */
 #ifndef TLSREADY_REPORT_H
 #define TLSREADY_REPORT_H
@@ -11,21 +13,19 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "capture.h"
-#include "engine.h"
+#include "analysis.h"
 #include "inventory.h"
+
+struct report_state;           /* state_report.h: a stored report's state section */
 
 struct report_ctx {
 	FILE *out;
-	struct engine *e;
-	struct inventory *inv;
-	const struct capture_status *st;
-	const char *const *inputs;
-	int n_inputs;
-	const char *iface;
-	bool redact;
+	const struct analysis *a;
+	const struct inventory *inv;
+	bool redact;               /* the inventory's names are redacted; the records' are redacted as written */
 	const char *redact_key;
 	int redact_source;         /* enum redact_source: where the key came from */
+	const struct report_state *state;   /* NULL for a report of captures */
 };
 
 void report_text(const struct report_ctx *c);
@@ -36,7 +36,7 @@ void report_ndjson(const struct report_ctx *c);
 /* ---- shared helpers (report_common.c) ---- */
 /* RFC 3339 UTC with microseconds into buf (32 bytes). */
 char *fmt_time(int64_t us, char *buf);
-/* A user or device name as reported: itself, or "redacted-<12 hex>" (keyed HMAC-SHA256). */
+/* A record's user or device name as reported: itself, or "redacted-<12 hex>" (keyed HMAC-SHA256). */
 const char *report_name(const struct report_ctx *c, const char *name, char *buf, size_t len);
 /* JSON string (with quotes) or null. */
 void json_str(FILE *f, const char *s);

@@ -158,7 +158,8 @@ static const char *end_reason_name(enum end_reason r)
 
 void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 {
-	const struct flow_record *r = c->e->records[index];
+	const struct flow_record *r = c->a->records[index];
+	int64_t link = c->a->links[index];
 	char a[ADDR_STRLEN], t[32], nb[40];
 	fputs("{\"client_ip\":", f); json_str(f, addr_str(&r->cli, a));
 	fprintf(f, ",\"client_port\":%u,\"server_ip\":", r->cport);
@@ -183,14 +184,14 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 		else
 			fputs("null", f);
 		fprintf(f, ",\"answered\":%s", rec_pm(r)->reply ? (rec_pm(r)->reply_ok ? "true" : "\"failure\"") : "false");
-		if (r->link >= 0)
-			fprintf(f, ",\"next_connection\":%" PRId64, r->link);
+		if (link >= 0)
+			fprintf(f, ",\"next_connection\":%" PRId64, link);
 		fputc('}', f);
 	} else {
 		fputs("null", f);
 	}
-	if (!record_is(r, &protocol_portmapper) && r->link >= 0)
-		fprintf(f, ",\"via_mapper\":%" PRId64, r->link);
+	if (!record_is(r, &protocol_portmapper) && link >= 0)
+		fprintf(f, ",\"via_mapper\":%" PRId64, link);
 	fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64, r->packets, r->bytes);
 	fputs(",\"start\":", f); json_str(f, fmt_time(r->start_us, t));
 	fputs(",\"end\":", f); json_str(f, fmt_time(r->end_us, t));
@@ -221,33 +222,34 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 	fprintf(f, ",\"memcap_dropped\":%s", r->memcap_dropped ? "true" : "false");
 	fputs(",\"end_reason\":", f); json_str(f, end_reason_name(r->end_reason));
 	fputs(",\"findings\":", f);
-	json_findings(f, findings_for(r, c->e->last_us));
+	json_findings(f, c->a->findings[index]);
 	fputc('}', f);
 }
 
 void json_capture(const struct report_ctx *c, FILE *f)
 {
-	const struct engine_counters *k = &c->e->cnt;
+	const struct analysis *a = c->a;
+	const struct capture_status *st = a->st;
 	char t[32];
 	fputs("{\"inputs\":[", f);
-	for (int i = 0; i < c->n_inputs; i++) {
+	for (int i = 0; i < a->n_inputs; i++) {
 		fputs(i ? "," : "", f);
-		json_str(f, strcmp(c->inputs[i], "-") == 0 ? "(stdin)" : c->inputs[i]);
+		json_str(f, strcmp(a->inputs[i], "-") == 0 ? "(stdin)" : a->inputs[i]);
 	}
-	fputs("],\"interface\":", f); json_str(f, c->iface);
+	fputs("],\"interface\":", f); json_str(f, a->iface);
 	fputs(",\"link_types\":[", f);
-	for (int i = 0; i < c->st->n_linktypes; i++) {
+	for (int i = 0; i < st->n_linktypes; i++) {
 		fputs(i ? "," : "", f);
-		json_str(f, c->st->linktypes[i]);
+		json_str(f, st->linktypes[i]);
 	}
 	fputs("],\"first_packet\":", f);
-	json_str(f, c->e->any_packet ? fmt_time(c->e->first_us, t) : NULL);
+	json_str(f, a->any_packet ? fmt_time(a->first_us, t) : NULL);
 	fputs(",\"last_packet\":", f);
-	json_str(f, c->e->any_packet ? fmt_time(c->e->last_us, t) : NULL);
-	fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"tcp_packets\":%" PRIu64, k->packets,
-		k->bytes, k->tcp);
-	struct counter cs[COUNTERS_MAX];
-	size_t n = counters_list(k, c->e->svc->learned_dropped, cs);
+	json_str(f, a->any_packet ? fmt_time(a->last_us, t) : NULL);
+	fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"tcp_packets\":%" PRIu64, a->packets,
+		a->bytes, a->tcp_packets);
+	const struct counter *cs = a->counters;
+	size_t n = a->n_counters;
 	fputs(",\"counters\":{", f);
 	for (size_t i = 0; i < n; i++) {
 		bool group_start = cs[i].group && (i == 0 || !cs[i - 1].group || strcmp(cs[i - 1].group, cs[i].group));
@@ -259,18 +261,18 @@ void json_capture(const struct report_ctx *c, FILE *f)
 			fputc('}', f);
 	}
 	fputc('}', f);
-	if (c->st->live)
+	if (st->live)
 		fprintf(f, ",\"live\":{\"received\":%llu,\"dropped_kernel\":%llu,\"dropped_interface\":%llu"
 			",\"not_analysed_at_stop\":%llu}",
-			c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop, c->st->not_analysed);
+			st->ps_recv, st->ps_drop, st->ps_ifdrop, st->not_analysed);
 	fputs(",\"warnings\":[", f);
-	for (int i = 0; i < c->st->n_warnings; i++) {
+	for (int i = 0; i < st->n_warnings; i++) {
 		fputs(i ? "," : "", f);
-		json_str(f, c->st->warnings[i]);
+		json_str(f, st->warnings[i]);
 	}
 	fputs("]", f);
 	fputs(",\"error\":", f);
-	json_str(f, c->st->exit_code == 2 && c->st->error[0] ? c->st->error : NULL);
+	json_str(f, st->exit_code == 2 && st->error[0] ? st->error : NULL);
 	fputc('}', f);
 }
 

@@ -8,8 +8,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "counters.h"
 #include "report.h"
+#include "state_report.h"
 #include "tls.h"
 
 static void csv_field(FILE *f, const char *s)
@@ -33,13 +33,13 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void csv_names(const struct report_ctx *c, FILE *f, const struct name_set *s)
+static void csv_names(FILE *f, const struct name_set *s)
 {
-	char joined[INV_MAX_NAMES * 40] = "", b[40];
+	char joined[INV_MAX_NAMES * 50] = "";
 	size_t o = 0;
 	for (int i = 0; i < s->n && o < sizeof joined; i++)
 		o += (size_t)snprintf(joined + o, sizeof joined - o, "%s%s", i ? " " : "",
-				      report_name(c, s->v[i], b, sizeof b));
+				      s->v[i]);
 	csv_field(f, joined);
 }
 
@@ -61,9 +61,9 @@ void report_csv(const struct report_ctx *c)
 				u->connections, u->refused, u->unanswered);
 			fprintf(f, "%s,", fmt_time(u->first_us, t));
 			fprintf(f, "%s,", fmt_time(u->last_us, t));
-			csv_names(c, f, &u->users);
+			csv_names(f, &u->users);
 			fputc(',', f);
-			csv_names(c, f, &u->devices);
+			csv_names(f, &u->devices);
 			fputc(',', f);
 			uint16_t v[8];
 			int n = inv_versions(u->tls_versions, v, 8);
@@ -74,26 +74,27 @@ void report_csv(const struct report_ctx *c)
 		if (cl->n_use == 0) {   /* a client seen only at the port mapper */
 			fprintf(f, "usage,%s,%s,%s,,,,,0,0,0,,,", addr_str(&cl->ip, a), cl->internal ? "yes" : "no",
 				client_status_name(cl->status));
-			csv_names(c, f, &cl->users);
+			csv_names(f, &cl->users);
 			fputs(",,\n", f);
 		}
 	}
-	const struct engine_counters *k = &c->e->cnt;
-	fprintf(f, "counter,,,,,packets,,,%" PRIu64 ",,,,,,,\n", k->packets);
-	fprintf(f, "counter,,,,,tcp_packets,,,%" PRIu64 ",,,,,,,\n", k->tcp);
-	struct counter cs[COUNTERS_MAX];
-	size_t n = counters_list(k, c->e->svc->learned_dropped, cs);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "counter,,,,,%s,,,%" PRIu64 ",,,,,,,\n", cs[i].name, cs[i].value);
-	if (c->st->live) {
-		fprintf(f, "counter,,,,,live_received,,,%llu,,,,,,,\n", c->st->ps_recv);
-		fprintf(f, "counter,,,,,live_dropped_kernel,,,%llu,,,,,,,\n", c->st->ps_drop);
-		fprintf(f, "counter,,,,,live_dropped_interface,,,%llu,,,,,,,\n", c->st->ps_ifdrop);
-		fprintf(f, "counter,,,,,live_not_analysed_at_stop,,,%llu,,,,,,,\n", c->st->not_analysed);
+	const struct analysis *an = c->a;
+	const struct capture_status *st = an->st;
+	fprintf(f, "counter,,,,,packets,,,%" PRIu64 ",,,,,,,\n", an->packets);
+	fprintf(f, "counter,,,,,tcp_packets,,,%" PRIu64 ",,,,,,,\n", an->tcp_packets);
+	for (size_t i = 0; i < an->n_counters; i++)
+		fprintf(f, "counter,,,,,%s,,,%" PRIu64 ",,,,,,,\n", an->counters[i].name, an->counters[i].value);
+	if (st->live) {
+		fprintf(f, "counter,,,,,live_received,,,%llu,,,,,,,\n", st->ps_recv);
+		fprintf(f, "counter,,,,,live_dropped_kernel,,,%llu,,,,,,,\n", st->ps_drop);
+		fprintf(f, "counter,,,,,live_dropped_interface,,,%llu,,,,,,,\n", st->ps_ifdrop);
+		fprintf(f, "counter,,,,,live_not_analysed_at_stop,,,%llu,,,,,,,\n", st->not_analysed);
 	}
-	for (int i = 0; i < c->st->n_warnings; i++) {
+	for (int i = 0; i < st->n_warnings; i++) {
 		fputs("warning,,,,,", f);
-		csv_field(f, c->st->warnings[i]);
+		csv_field(f, st->warnings[i]);
 		fputs(",,,,,,,,,,\n", f);
 	}
+	if (c->state)
+		state_csv(c);
 }

@@ -7,18 +7,13 @@
 
 #include "redact.h"
 #include "report.h"
+#include "state_report.h"
 #include "hostserver.h"
 #include "tls.h"
 
-static void json_names(FILE *f, const struct report_ctx *c, const struct name_set *s, bool redact)
+static void json_names(FILE *f, const struct name_set *s)
 {
-	char b[40];
-	fputc('[', f);
-	for (int i = 0; i < s->n; i++) {
-		fputs(i ? "," : "", f);
-		json_str(f, redact ? report_name(c, s->v[i], b, sizeof b) : s->v[i]);
-	}
-	fputc(']', f);
+	json_string_set(f, s);
 }
 
 static void json_usage(const struct report_ctx *c, FILE *f, const struct inv_usage *u, bool secure)
@@ -30,8 +25,8 @@ static void json_usage(const struct report_ctx *c, FILE *f, const struct inv_usa
 		u->port, u->connections, u->refused, u->unanswered);
 	fputs(",\"first_seen\":", f); json_str(f, fmt_time(u->first_us, t));
 	fputs(",\"last_seen\":", f); json_str(f, fmt_time(u->last_us, t));
-	fputs(",\"users\":", f); json_names(f, c, &u->users, true);
-	fputs(",\"devices\":", f); json_names(f, c, &u->devices, true);
+	fputs(",\"users\":", f); json_names(f, &u->users);
+	fputs(",\"devices\":", f); json_names(f, &u->devices);
 	if (secure) {
 		fputs(",\"tls_versions\":", f);
 		json_versions(f, u->tls_versions);
@@ -63,12 +58,16 @@ static void json_client(const struct report_ctx *c, FILE *f, const struct inv_cl
 			fputs(n++ ? "," : "", f);
 			json_usage(c, f, &cl->use[i], true);
 		}
-	fputs("],\"mapper_requests\":", f); json_names(f, c, &cl->mapper_requests, false);
+	fputs("],\"mapper_requests\":", f); json_names(f, &cl->mapper_requests);
 	fprintf(f, ",\"internal\":%s", cl->internal ? "true" : "false");
-	fputs(",\"users\":", f); json_names(f, c, &cl->users, true);
-	fputs(",\"devices\":", f); json_names(f, c, &cl->devices, true);
-	fputs(",\"software\":", f); json_names(f, c, &cl->software, false);
+	fputs(",\"users\":", f); json_names(f, &cl->users);
+	fputs(",\"devices\":", f); json_names(f, &cl->devices);
+	fputs(",\"software\":", f); json_names(f, &cl->software);
 	fprintf(f, ",\"signon_failures\":%" PRIu64, cl->signon_failures);
+	fputs(",\"first_seen\":", f); json_str(f, cl->first_us ? fmt_time(cl->first_us, t) : NULL);
+	fputs(",\"last_seen\":", f); json_str(f, cl->last_us ? fmt_time(cl->last_us, t) : NULL);
+	fputs(",\"first_nonsecure\":", f);
+	json_str(f, cl->first_nonsecure_us ? fmt_time(cl->first_nonsecure_us, t) : NULL);
 	fputs(",\"last_nonsecure\":", f);
 	json_str(f, cl->last_nonsecure_us ? fmt_time(cl->last_nonsecure_us, t) : NULL);
 	fputs(",\"findings\":", f);
@@ -114,6 +113,25 @@ static void json_server(FILE *f, const struct inv_server *s)
 	fputs("]}", f);
 }
 
+static void json_inv_cert(FILE *f, const struct inv_cert *x, int64_t end_us)
+{
+	char a[ADDR_STRLEN], t[32];
+	fputs("{\"server\":", f); json_str(f, addr_str(&x->server, a));
+	fprintf(f, ",\"port\":%u,\"subject\":", x->port); json_str(f, x->subject);
+	fputs(",\"issuer\":", f); json_str(f, x->issuer);
+	fputs(",\"not_before\":", f); json_str(f, fmt_time(x->not_before * 1000000, t));
+	fputs(",\"not_after\":", f); json_str(f, fmt_time(x->not_after * 1000000, t));
+	fprintf(f, ",\"days_left\":%ld", (long)((x->not_after - end_us / 1000000) / 86400));
+	fputs(",\"key_type\":", f); json_str(f, x->key_type);
+	fprintf(f, ",\"key_bits\":%d,\"signature_algorithm\":", x->key_bits); json_str(f, x->sig_alg);
+	fputs(",\"sha256\":", f); json_str(f, x->sha256);
+	fprintf(f, ",\"self_signed\":%s", x->self_signed ? "true" : "false");
+	fputs(",\"first_seen\":", f); json_str(f, fmt_time(x->first_us, t));
+	fputs(",\"last_seen\":", f); json_str(f, fmt_time(x->last_us, t));
+	fputs(",\"findings\":", f); json_findings(f, inventory_cert_findings(x, end_us));
+	fputc('}', f);
+}
+
 void report_json(const struct report_ctx *c)
 {
 	FILE *f = c->out;
@@ -124,13 +142,20 @@ void report_json(const struct report_ctx *c)
 		",\"unknown_clients\":%" PRIu64 ",\"internal_clients\":%" PRIu64 ",\"flows\":%zu"
 		",\"attempt_only_clients\":%" PRIu64 "}",
 		c->inv->n_clients, c->inv->nonsecure_clients, c->inv->secure_clients, c->inv->unknown_clients,
-		c->inv->internal_clients, c->e->n_records, c->inv->attempt_clients);
+		c->inv->internal_clients, (size_t)c->inv->flows, c->inv->attempt_clients);
 	if (c->redact)
 		fprintf(f, ",\n\"redaction\":{\"key\":\"%s\"}", redact_source_name((enum redact_source)c->redact_source));
+	if (c->state)
+		state_json(c);
 	fputs(",\n\"servers\":[", f);
 	for (size_t i = 0; i < c->inv->n_servers; i++) {
 		fputs(i ? ",\n" : "\n", f);
 		json_server(f, &c->inv->servers[i]);
+	}
+	fputs("],\n\"certificates\":[", f);
+	for (size_t i = 0; i < c->inv->n_certs; i++) {
+		fputs(i ? ",\n" : "\n", f);
+		json_inv_cert(f, &c->inv->certs[i], c->a->last_us);
 	}
 	fputs("],\n\"clients\":[", f);
 	for (size_t i = 0; i < c->inv->n_clients; i++) {
@@ -138,7 +163,7 @@ void report_json(const struct report_ctx *c)
 		json_client(c, f, &c->inv->clients[i]);
 	}
 	fputs("],\n\"flows\":[", f);
-	for (size_t i = 0; i < c->e->n_records; i++) {
+	for (size_t i = 0; i < c->a->n_records; i++) {
 		fputs(i ? ",\n" : "\n", f);
 		json_flow(c, f, i);
 	}
@@ -148,7 +173,7 @@ void report_json(const struct report_ctx *c)
 void report_ndjson(const struct report_ctx *c)
 {
 	FILE *f = c->out;
-	for (size_t i = 0; i < c->e->n_records; i++) {
+	for (size_t i = 0; i < c->a->n_records; i++) {
 		fputs("{\"type\":\"flow\",\"flow\":", f);
 		json_flow(c, f, i);
 		fputs("}\n", f);

@@ -6,7 +6,6 @@
  * ports only; port-mapper lookups; sign-on failures; mismatches; servers;
  * every counter of what was not decoded, evicted or truncated; warnings.
  */
-#define _GNU_SOURCE     /* qsort_r */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "portmapper.h"
 #include "redact.h"
 #include "report.h"
+#include "state_report.h"
 #include "tls.h"
 
 /* One name as the list shows it: bare, or in double quotes with \" and \\ when it holds a
@@ -40,13 +40,12 @@ static size_t list_name(char *out, size_t len, const char *name)
 
 static void names(const struct report_ctx *c, const struct name_set *s, char *out, size_t len)
 {
-	char b[40];
 	size_t o = 0;
 	out[0] = '\0';
 	for (int i = 0; i < s->n && o + 1 < len; i++) {
 		if (i)
 			out[o++] = ',', out[o] = '\0';
-		o += list_name(out + o, len - o, report_name(c, s->v[i], b, sizeof b));
+		o += list_name(out + o, len - o, s->v[i]);
 	}
 	if (s->overflow && o < len)
 		snprintf(out + o, len - o, ",...");
@@ -164,62 +163,39 @@ static void software_section(const struct report_ctx *c)
 		fprintf(f, "  (none: no fingerprint, product, terminal type or datastream level seen)\n");
 }
 
-static void mapper_lookups(const struct report_ctx *c)
+/* The notes of one kind, in order of first sight; a line seen more than once says how often. */
+static void notes(const struct report_ctx *c, enum note_kind kind)
 {
 	FILE *f = c->out;
-	char a[ADDR_STRLEN], s[ADDR_STRLEN];
+	char a[ADDR_STRLEN], s[ADDR_STRLEN], t[24], times[40];
 	int n = 0;
-	for (size_t i = 0; i < c->e->n_records; i++) {
-		const struct flow_record *r = c->e->records[i];
-		if (!rec_pm(r) || !rec_pm(r)->requested[0])
+	for (size_t i = 0; i < c->inv->n_notes; i++) {
+		const struct inv_note *x = &c->inv->notes[i];
+		if (x->kind != kind)
 			continue;
 		n++;
-		fprintf(f, "  %-22s asked %-16s for %-16s (%s): ", addr_str(&r->cli, a), addr_str(&r->srv, s),
-			rec_pm(r)->requested, rec_pm(r)->secure ? "secure" : "nonsecure");
-		if (!rec_pm(r)->reply)
-			fprintf(f, "no answer seen\n");
-		else if (!rec_pm(r)->reply_ok)
-			fprintf(f, "failure (reply byte 0x%02x)\n", rec_pm(r)->reply_byte);
-		else if (r->link >= 0)
-			fprintf(f, "port %u, then connected to %u\n", rec_pm(r)->port, c->e->records[r->link]->sport);
-		else
-			fprintf(f, "port %u, no connection to it seen\n", rec_pm(r)->port);
-	}
-	if (!n)
-		fprintf(f, "  (none)\n");
-}
-
-static void signon_failures(const struct report_ctx *c)
-{
-	FILE *f = c->out;
-	char a[ADDR_STRLEN], b[40], t[24];
-	int n = 0;
-	for (size_t i = 0; i < c->e->n_records; i++) {
-		const struct flow_record *r = c->e->records[i];
-		if (!rec_hs(r) || rec_hs(r)->outcome == HS_OUTCOME_NONE || rec_hs(r)->outcome == HS_OUTCOME_OK)
-			continue;
-		n++;
-		short_time(r->start_us, t);
-		fprintf(f, "  %s  %-22s %-12s user %-12s %s (rc %08X)\n", t, addr_str(&r->cli, a),
-			r->service ? r->service : "-", report_name(c, record_user(r), b, sizeof b) ?: "-",
-			hs_outcome_name(rec_hs(r)->outcome), rec_hs(r)->rc);
-	}
-	if (!n)
-		fprintf(f, "  (none)\n");
-}
-
-static void mismatches(const struct report_ctx *c)
-{
-	FILE *f = c->out;
-	char a[ADDR_STRLEN], s[ADDR_STRLEN];
-	int n = 0;
-	for (size_t i = 0; i < c->e->n_records; i++) {
-		const struct flow_record *r = c->e->records[i];
-		if (!r->mismatch)
-			continue;
-		n++;
-		fprintf(f, "  %-22s -> %s:%u (%s): %s\n", addr_str(&r->cli, a), addr_str(&r->srv, s), r->sport,
-			r->service ? r->service : "-", mismatch_name(r->mismatch));
+		times[0] = '\0';
+		if (x->count > 1)
+			snprintf(times, sizeof times, " (%" PRIu64 " times)", x->count);
+		switch (kind) {
+		case NOTE_LOOKUP: {
+			const char *colon = strchr(x->detail, ':');
+			int cls_len = colon ? (int)(colon - x->detail) : 0;
+			fprintf(f, "  %-22s asked %-16s for %-16s (%.*s): %s%s\n", addr_str(&x->client, a),
+				addr_str(&x->server, s), x->service, cls_len, x->detail, colon ? colon + 2 : x->detail,
+				times);
+			break;
+		}
+		case NOTE_SIGNON_FAILURE:
+			short_time(x->first_us, t);
+			fprintf(f, "  %s  %-22s %-12s user %-12s %s%s\n", t, addr_str(&x->client, a), x->service,
+				x->user[0] ? x->user : "-", x->detail, times);
+			break;
+		default:
+			fprintf(f, "  %-22s -> %s:%u (%s): %s%s\n", addr_str(&x->client, a), addr_str(&x->server, s),
+				x->port, x->service, x->detail, times);
+			break;
+		}
 	}
 	if (!n)
 		fprintf(f, "  (none)\n");
@@ -232,31 +208,6 @@ static void findings_words(uint32_t bits, char *out, size_t len)
 	for (int i = 0; i < FND_COUNT && o < len; i++)
 		if (bits & (1u << i))
 			o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ", " : "", finding_name((enum finding)i));
-}
-
-/* Certificate lines: records ordered by server, port, certificate digest, then first sight. */
-static int cmp_cert_key_only(struct flow_record *const *recs, size_t x, size_t y)
-{
-	const struct flow_record *a = recs[x], *b = recs[y];
-	int c = addr_cmp(&a->srv, &b->srv);
-	if (c)
-		return c;
-	if (a->sport != b->sport)
-		return a->sport < b->sport ? -1 : 1;
-	return strcmp(rec_tls(a)->chain[0].sha256, rec_tls(b)->chain[0].sha256);
-}
-
-static int cmp_cert_key(const void *x, const void *y, void *recs)
-{
-	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	int c = cmp_cert_key_only(recs, a, b);
-	return c ? c : (a < b ? -1 : a > b);
-}
-
-static int cmp_size(const void *x, const void *y)
-{
-	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	return a < b ? -1 : a > b;
 }
 
 static void tls_section(const struct report_ctx *c)
@@ -286,44 +237,28 @@ static void tls_section(const struct report_ctx *c)
 	if (!n)
 		fprintf(f, "    (none)\n");
 	fprintf(f, "  Server certificates:\n");
-	/* one line per server, port and certificate, in order of first sight: the records with a
-	 * certificate sorted by that key (n log n: a flood of handshakes cannot make this quadratic) */
-	size_t m = 0, *idx = malloc((c->e->n_records ? c->e->n_records : 1) * sizeof *idx);
-	bool tls_seen = false, tls13_only = true;
-	for (size_t i = 0; i < c->e->n_records; i++) {
-		const struct tls_state *ts = rec_tls(c->e->records[i]);
-		if (ts && ts->server_hello) {
-			tls_seen = true;
-			tls13_only &= ts->version == 0x0304 || (ts->version >> 8) == 0x7f;
-		}
-		if (idx && ts && ts->cert_seen && ts->chain[0].parsed)
-			idx[m++] = i;
+	for (size_t k = 0; k < c->inv->n_certs; k++) {
+		const struct inv_cert *x = &c->inv->certs[k];
+		long days = (long)((x->not_after - c->a->last_us / 1000000) / 86400);
+		findings_words(inventory_cert_findings(x, c->a->last_us), w, sizeof w);
+		fprintf(f, "    %s:%u %s\n      issuer %s; %s %d bits; expires %.10s (%ld days after the %s)%s%s\n",
+			addr_str(&x->server, a), x->port, x->subject, x->issuer, x->key_type, x->key_bits,
+			fmt_time(x->not_after * 1000000, t), days, c->state ? "last checkpoint" : "capture",
+			w[0] ? "; " : "", w);
 	}
-	if (m > 1)
-		qsort_r(idx, m, sizeof *idx, cmp_cert_key, c->e->records);
-	size_t kept = 0;
-	for (size_t i = 0; i < m; i++)   /* the first of each run of equal keys */
-		if (i == 0 || cmp_cert_key_only(c->e->records, idx[i - 1], idx[i]) != 0)
-			idx[kept++] = idx[i];
-	if (kept > 1)
-		qsort(idx, kept, sizeof *idx, cmp_size);
-	for (size_t k = 0; k < kept; k++) {
-		const struct flow_record *r = c->e->records[idx[k]];
-		const struct x509_info *x = &rec_tls(r)->chain[0];
-		long days = (long)((x->not_after - c->e->last_us / 1000000) / 86400);
-		findings_words(findings_for(r, c->e->last_us) & ~((1u << FND_HANDSHAKE_FAILED) | (1u << FND_OBSOLETE_VERSION) |
-			       (1u << FND_WEAK_CIPHER) | (1u << FND_MISMATCH)), w, sizeof w);
-		fprintf(f, "    %s:%u %s\n      issuer %s; %s %d bits; expires %.10s (%ld days after the capture)%s%s%s\n",
-			addr_str(&r->srv, a), r->sport, x->subject, x->issuer, x->key_type, x->key_bits,
-			fmt_time(x->not_after * 1000000, t), days, w[0] ? "; " : "", w, "");
-	}
-	free(idx);
 	/* say what was seen, not a guess */
-	if (!kept && !tls_seen)
-		fprintf(f, "    (none: no TLS server answered in this capture)\n");
-	else if (!kept && tls13_only)
+	bool tls_seen = false, tls13_only = true;
+	for (size_t i = 0; i < c->inv->n_servers; i++)
+		for (size_t j = 0; j < c->inv->servers[i].n_ports; j++) {
+			uint32_t v = c->inv->servers[i].ports[j].tls_versions;
+			tls_seen |= v != 0 || c->inv->servers[i].ports[j].ciphers.n;
+			tls13_only &= (v & ~(1u << 4)) == 0;
+		}
+	if (!c->inv->n_certs && !tls_seen)
+		fprintf(f, "    (none: no TLS server answered in this %s)\n", c->state ? "period" : "capture");
+	else if (!c->inv->n_certs && tls13_only)
 		fprintf(f, "    (none seen: TLS 1.3 encrypts it)\n");
-	else if (!kept)
+	else if (!c->inv->n_certs)
 		fprintf(f, "    (none seen: no handshake got as far as the server's certificate)\n");
 	fprintf(f, "  Clients that would break:\n");
 	n = 0;
@@ -346,68 +281,66 @@ static void tls_section(const struct report_ctx *c)
 		fprintf(f, "    (none)\n");
 }
 
+/* Every counter of the registry, with what it means: nothing that was not decoded, evicted or
+ * truncated is hidden. */
+/* Every counter of the registry: those that counted something with what they mean, then the names of
+ * those still at 0, so that nothing not decoded, evicted or truncated is hidden. */
 static void counters(const struct report_ctx *c)
 {
 	FILE *f = c->out;
-	const struct engine_counters *k = &c->e->cnt;
-	fprintf(f, "  packets read %" PRIu64 ", TCP decoded %" PRIu64 ", outside the filter %" PRIu64 "\n", k->packets,
-		k->tcp, k->filtered);
-	fprintf(f, "  not decoded:");
-	int n = 0;
-	for (int i = 1; i < DEC_NREASONS; i++)
-		if (k->not_decoded[i])
-			fprintf(f, "%s %s %" PRIu64, n++ ? "," : "", decode_reason_name((enum decode_result)i),
-				k->not_decoded[i]);
-	fprintf(f, "%s\n", n ? "" : " none");
-	fprintf(f, "  encapsulations opened:");
-	n = 0;
-	for (int i = 0; i < ENCAP_N; i++)
-		if (k->encap[i])
-			fprintf(f, "%s %s %" PRIu64, n++ ? "," : "", encap_name((enum encap)i), k->encap[i]);
-	fprintf(f, "%s\n", n ? "" : " none");
-	fprintf(f, "  connections %" PRIu64 " (reported %" PRIu64 ", not IBM i %" PRIu64 ", mid-stream %" PRIu64 ")\n",
-		k->flows, k->flows_reported, k->flows_other, k->flows_midstream);
-	fprintf(f, "  flows evicted by --max-flows %" PRIu64 ", ended by idle timeout %" PRIu64
-		", open at end %" PRIu64 ", not tracked (memory) %" PRIu64 "\n",
-		k->flows_evicted, k->flows_idle, k->flows_open, k->alloc_failures);
-	fprintf(f, "  streams: gaps %" PRIu64 ", truncated at depth %" PRIu64 ", out-of-order %" PRIu64
-		" (dropped %" PRIu64 "), retransmitted %" PRIu64 ", cut by snaplen %" PRIu64 "\n",
-		k->stream.gaps, k->stream.truncated, k->stream.out_of_order, k->stream.ooo_dropped,
-		k->stream.retransmitted, k->stream.snaplen_cut);
-	fprintf(f, "  memory (--memcap): connections whose held data was dropped %" PRIu64
-		" (%" PRIu64 " bytes), not inspected %" PRIu64 ", directions refused %" PRIu64 "\n",
-		k->memcap_inspections_ended, k->memcap_bytes_released, k->memcap_not_inspected,
-		k->stream.memcap_refused);
-	fprintf(f, "  overlapping segments with different bytes %" PRIu64 " in %" PRIu64
-		" connections (stream-overlap-conflict); late segments of closed connections %" PRIu64 "\n",
-		k->stream.overlap_conflicts, k->overlap_conflict_flows, k->late_segments);
-	fprintf(f, "  flows ended by a new SYN %" PRIu64 ", TLS certificates over the 64 KiB cap %" PRIu64
-		", learned ports dropped %" PRIu64 ", server set full %" PRIu64 ", first IP fragments %" PRIu64 "\n",
-		k->flows_reused, k->tls_cert_over_cap, c->e->svc->learned_dropped, k->server_set_full, k->ip_fragments);
-	if (c->st->live)
+	const struct analysis *an = c->a;
+	const struct capture_status *st = an->st;
+	char name[64];
+	fprintf(f, "  %-34s %12" PRIu64 "  %s\n", "packets", an->packets, "frames read");
+	fprintf(f, "  %-34s %12" PRIu64 "  %s\n", "tcp_packets", an->tcp_packets, "TCP segments decoded");
+	for (size_t i = 0; i < an->n_counters; i++) {
+		const struct counter *k = &an->counters[i];
+		snprintf(name, sizeof name, "%s%s%s", k->group ? k->group : "", k->group ? "." : "", k->name);
+		if (k->value)
+			fprintf(f, "  %-34s %12" PRIu64 "  %s\n", name, k->value, k->meaning);
+	}
+	int col = 0;
+	for (size_t i = 0; i < an->n_counters; i++) {
+		const struct counter *k = &an->counters[i];
+		if (k->value)
+			continue;
+		snprintf(name, sizeof name, "%s%s%s", k->group ? k->group : "", k->group ? "." : "", k->name);
+		if (!col)
+			col = fprintf(f, "  at 0:");
+		else if (col + (int)strlen(name) + 2 > 100)
+			fputs(",\n", f), col = fprintf(f, "       ");
+		else
+			col += fprintf(f, ",");
+		col += fprintf(f, " %s", name);
+	}
+	if (col)
+		fputc('\n', f);
+	if (st->live)
 		fprintf(f, "  live capture: received %llu, dropped by kernel %llu, by interface %llu, not analysed at"
-			   " stop %llu\n", c->st->ps_recv, c->st->ps_drop, c->st->ps_ifdrop, c->st->not_analysed);
+			   " stop %llu\n", st->ps_recv, st->ps_drop, st->ps_ifdrop, st->not_analysed);
 }
 
 void report_text(const struct report_ctx *c)
 {
 	FILE *f = c->out;
 	char t1[24], t2[24], a[ADDR_STRLEN], v[32];
-	fprintf(f, "tlsready %s: IBM i TLS readiness\n", TLSREADY_VERSION);
-	fprintf(f, "Input: ");
-	if (c->iface)
-		fprintf(f, "interface %s", c->iface);
-	for (int i = 0; i < c->n_inputs; i++)
-		fprintf(f, "%s%s", i ? ", " : "", strcmp(c->inputs[i], "-") == 0 ? "(stdin)" : c->inputs[i]);
-	fputc('\n', f);
-	if (c->e->any_packet) {
-		short_time(c->e->first_us, t1);
-		short_time(c->e->last_us, t2);
+	fprintf(f, "tlsready %s: IBM i TLS readiness%s\n", TLSREADY_VERSION, c->state ? ", from the monitor's state" : "");
+	if (!c->state) {
+		fprintf(f, "Input: ");
+		if (c->a->iface)
+			fprintf(f, "interface %s", c->a->iface);
+		for (int i = 0; i < c->a->n_inputs; i++)
+			fprintf(f, "%s%s", i ? ", " : "", strcmp(c->a->inputs[i], "-") == 0 ? "(stdin)" : c->a->inputs[i]);
+		fputc('\n', f);
+	}
+	if (c->a->any_packet) {
+		short_time(c->a->first_us, t1);
+		short_time(c->a->last_us, t2);
 		fprintf(f, "Time:  %s to %s UTC\n", t1, t2);
 	}
 	fprintf(f, "Seen:  %" PRIu64 " packets, %zu IBM i connections, %zu clients: %" PRIu64 " nonsecure, %" PRIu64
 		" secure only, %" PRIu64 " unknown\n",
-		c->e->cnt.packets, c->e->n_records, c->inv->n_clients, c->inv->nonsecure_clients,
+		c->a->packets, (size_t)c->inv->flows, c->inv->n_clients, c->inv->nonsecure_clients,
 		c->inv->secure_clients, c->inv->unknown_clients);
 	if (c->redact)
 		fprintf(f, "Names: user and device names redacted, %s\n",
@@ -417,6 +350,8 @@ void report_text(const struct report_ctx *c)
 		fprintf(f, "       and %" PRIu64 " clients that only tried nonsecure ports (no TCP handshake completed)\n",
 			c->inv->attempt_clients);
 
+	if (c->state)
+		state_text(c);
 	text_section(f, "Clients still using nonsecure ports");
 	usage_table(c, false, T_NONSECURE);
 	uint64_t n_mixed = 0;
@@ -452,11 +387,11 @@ void report_text(const struct report_ctx *c)
 	text_section(f, "TLS on the secure ports");
 	tls_section(c);
 	text_section(f, "Port-mapper lookups");
-	mapper_lookups(c);
+	notes(c, NOTE_LOOKUP);
 	text_section(f, "Sign-on failures");
-	signon_failures(c);
+	notes(c, NOTE_SIGNON_FAILURE);
 	text_section(f, "Mismatches (the bytes disagree with the port)");
-	mismatches(c);
+	notes(c, NOTE_MISMATCH);
 	text_section(f, "Servers");
 	for (size_t i = 0; i < c->inv->n_servers; i++) {
 		const struct inv_server *s = &c->inv->servers[i];
@@ -471,9 +406,9 @@ void report_text(const struct report_ctx *c)
 		fprintf(f, "  (none)\n");
 	text_section(f, "Counters");
 	counters(c);
-	if (c->st->n_warnings) {
+	if (c->a->st->n_warnings) {
 		text_section(f, "Warnings");
-		for (int i = 0; i < c->st->n_warnings; i++)
-			fprintf(f, "  %s\n", c->st->warnings[i]);
+		for (int i = 0; i < c->a->st->n_warnings; i++)
+			fprintf(f, "  %s\n", c->a->st->warnings[i]);
 	}
 }

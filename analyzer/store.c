@@ -10,6 +10,7 @@
  * prepared; a checkpoint is one transaction.  Nothing here prints.
  */
 #include "store.h"
+#include "store_db.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -27,21 +28,12 @@
 #include "findings.h"
 #include "outfile.h"
 #include "portmapper.h"
+#include "redact.h"
 #include "report.h"
 #include "tls.h"
 
-#define DAY_US ((int64_t)86400 * 1000000)
 #define HOUR_US ((int64_t)3600 * 1000000)
 
-struct store {
-	sqlite3 *db;
-	char *path;
-	bool writable;
-	int64_t run_id;
-	int fd;                    /* the writer's own descriptor of the state, for fchown */
-	int side_fd[2];            /* -wal and -shm, opened to give them away */
-	int lock_fd;               /* FILE.lock, flock()ed while the writer runs */
-};
 
 /* ---- schema: one entry per version, applied in order, never edited once shipped ---- */
 
@@ -84,12 +76,59 @@ static const struct migration {
 	  " PRIMARY KEY(server, port, sha256));" },
 	{ 3, "packets libpcap received but the monitor did not analyse before it stopped",
 	  "ALTER TABLE interval ADD COLUMN not_analysed INTEGER NOT NULL DEFAULT 0;" },
+	{ 4, "the whole inventory per UTC day (offers, software, servers, notes, certificates); imports",
+	  "CREATE TABLE inv_client(day INTEGER NOT NULL, ip TEXT NOT NULL, open INTEGER NOT NULL, flows INTEGER NOT NULL,"
+	  " internal INTEGER NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,"
+	  " first_nonsecure_us INTEGER NOT NULL, last_nonsecure_us INTEGER NOT NULL, findings INTEGER NOT NULL,"
+	  " signon_failures INTEGER NOT NULL, nonsecure_lookup INTEGER NOT NULL, offer_tls INTEGER NOT NULL,"
+	  " offer_max_version INTEGER NOT NULL, offer_families INTEGER NOT NULL, offer_only_legacy INTEGER NOT NULL,"
+	  " offer_negotiated_legacy INTEGER NOT NULL, PRIMARY KEY(day, ip, open));"
+	  "CREATE TABLE inv_usage(day INTEGER NOT NULL, client TEXT NOT NULL, open INTEGER NOT NULL,"
+	  " server TEXT NOT NULL, service TEXT NOT NULL, port INTEGER NOT NULL, cls INTEGER NOT NULL,"
+	  " connections INTEGER NOT NULL, refused INTEGER NOT NULL, unanswered INTEGER NOT NULL,"
+	  " attempts INTEGER NOT NULL, failed_tls INTEGER NOT NULL, cleartext INTEGER NOT NULL, tls INTEGER NOT NULL,"
+	  " tls_versions INTEGER NOT NULL, mismatch INTEGER NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,"
+	  " PRIMARY KEY(day, client, open, server, service, port, cls));"
+	  "CREATE TABLE inv_name(day INTEGER NOT NULL, client TEXT NOT NULL, open INTEGER NOT NULL, server TEXT NOT NULL,"
+	  " service TEXT NOT NULL, port INTEGER NOT NULL, cls INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,"
+	  " PRIMARY KEY(day, client, open, server, service, port, cls, kind, name)) WITHOUT ROWID;"
+	  "CREATE TABLE inv_port(day INTEGER NOT NULL, open INTEGER NOT NULL, server TEXT NOT NULL, port INTEGER NOT NULL,"
+	  " service TEXT NOT NULL, cls INTEGER NOT NULL, connections INTEGER NOT NULL, tls_versions INTEGER NOT NULL,"
+	  " findings INTEGER NOT NULL, release_vrm INTEGER NOT NULL, PRIMARY KEY(day, open, server, port));"
+	  "CREATE TABLE inv_note(day INTEGER NOT NULL, open INTEGER NOT NULL, kind INTEGER NOT NULL, client TEXT NOT NULL,"
+	  " server TEXT NOT NULL, port INTEGER NOT NULL, service TEXT NOT NULL, user TEXT NOT NULL, detail TEXT NOT NULL,"
+	  " count INTEGER NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,"
+	  " PRIMARY KEY(day, open, kind, client, server, port, service, user, detail));"
+	  "CREATE TABLE import(sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, imported_us INTEGER NOT NULL);"
+	  "ALTER TABLE cert ADD COLUMN not_before_us INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE cert ADD COLUMN key_type TEXT NOT NULL DEFAULT '';"
+	  "ALTER TABLE cert ADD COLUMN key_bits INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE cert ADD COLUMN sig_alg TEXT NOT NULL DEFAULT '';"
+	  "ALTER TABLE cert ADD COLUMN self_signed INTEGER NOT NULL DEFAULT 0;"
+	  /* what the version 1-3 tables held, carried forward on the day each client was first seen; a client
+	   * stored as unknown (0) with nonsecure rows only tried them: its connections were attempts */
+	  "INSERT INTO inv_client SELECT first_us / 86400000000, ip, open,"
+	  " (SELECT coalesce(sum(connections), 0) FROM usage u WHERE u.client=c.ip AND u.open=c.open), internal,"
+	  " first_us, last_us, coalesce(first_nonsecure_us, 0), coalesce(last_nonsecure_us, 0), findings,"
+	  " signon_failures, status=2 AND NOT EXISTS(SELECT 1 FROM usage u WHERE u.client=c.ip AND u.open=c.open"
+	  " AND u.cls=1), 0, 0, 0, 0, 0 FROM client c;"
+	  "INSERT INTO inv_usage SELECT (SELECT c.first_us / 86400000000 FROM client c WHERE c.ip=u.client AND c.open=u.open),"
+	  " client, open, server, service, port, cls, connections, refused, unanswered,"
+	  " CASE WHEN (SELECT status FROM client c WHERE c.ip=u.client AND c.open=u.open)=0 AND cls=1"
+	  " THEN connections ELSE refused + unanswered END, failed_tls, cleartext, tls, tls_versions, mismatch,"
+	  " first_us, last_us FROM usage u WHERE EXISTS(SELECT 1 FROM client c WHERE c.ip=u.client AND c.open=u.open);"
+	  "INSERT OR IGNORE INTO inv_name SELECT (SELECT c.first_us / 86400000000 FROM client c WHERE c.ip=n.client"
+	  " AND c.open=n.open), client, open, server, service, port, cls, kind, name FROM name n"
+	  " WHERE EXISTS(SELECT 1 FROM client c WHERE c.ip=n.client AND c.open=n.open);"
+	  "DROP TABLE client; DROP TABLE usage; DROP TABLE name;"
+	  "CREATE INDEX inv_usage_client ON inv_usage(client);"
+	  "CREATE INDEX inv_client_ip ON inv_client(ip);" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
 /* ---- small helpers ---- */
 
-static void seterr(char *err, size_t errlen, const struct store *s, const char *what)
+void store_seterr(char *err, size_t errlen, const struct store *s, const char *what)
 {
 	int rc = sqlite3_errcode(s->db);
 	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
@@ -98,7 +137,7 @@ static void seterr(char *err, size_t errlen, const struct store *s, const char *
 		snprintf(err, errlen, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
-static bool exec(struct store *s, const char *sql, char *err, size_t errlen)
+bool store_exec(struct store *s, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
@@ -108,7 +147,7 @@ static bool exec(struct store *s, const char *sql, char *err, size_t errlen)
 	return false;
 }
 
-static sqlite3_stmt *prep(struct store *s, const char *sql)
+sqlite3_stmt *store_prep(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
@@ -155,16 +194,16 @@ static bool migrate(struct store *s, int from, int to, int64_t now_us, char *err
 		if (m->version <= from || m->version > to)
 			continue;
 		char sql[512];
-		if (!exec(s, "BEGIN IMMEDIATE", err, errlen))
+		if (!store_exec(s, "BEGIN IMMEDIATE", err, errlen))
 			return false;
-		bool ok = exec(s, m->sql, err, errlen);
+		bool ok = store_exec(s, m->sql, err, errlen);
 		if (ok && m->version == 1) {
 			snprintf(sql, sizeof sql,
 				 "CREATE TABLE IF NOT EXISTS migrations(version INTEGER PRIMARY KEY, applied_us INTEGER NOT NULL,"
 				 " description TEXT NOT NULL);"
 				 "INSERT INTO meta VALUES('format','tlsready-state'),('created_us','%" PRId64 "');"
 				 "PRAGMA application_id=%d;", now_us, STORE_APPLICATION_ID);
-			ok = exec(s, sql, err, errlen);
+			ok = store_exec(s, sql, err, errlen);
 		}
 		if (ok) {
 			sqlite3_stmt *st = NULL;
@@ -177,14 +216,14 @@ static bool migrate(struct store *s, int from, int to, int64_t now_us, char *err
 			}
 			sqlite3_finalize(st);
 			if (!ok)
-				seterr(err, errlen, s, "migration");
+				store_seterr(err, errlen, s, "migration");
 		}
 		snprintf(sql, sizeof sql, "PRAGMA user_version=%d", m->version);
 		if (ok)
-			ok = exec(s, sql, err, errlen);
-		if (!ok || !exec(s, "COMMIT", err, errlen)) {
+			ok = store_exec(s, sql, err, errlen);
+		if (!ok || !store_exec(s, "COMMIT", err, errlen)) {
 			char ignore[8];
-			exec(s, "ROLLBACK", ignore, sizeof ignore);
+			store_exec(s, "ROLLBACK", ignore, sizeof ignore);
 			return false;
 		}
 	}
@@ -204,7 +243,7 @@ static bool is_ours(struct store *s, char *err, size_t errlen, bool *fresh)
 		return false;
 	}
 	if (rc != SQLITE_OK) {
-		seterr(err, errlen, s, "cannot read");
+		store_seterr(err, errlen, s, "cannot read");
 		return false;
 	}
 	int64_t tables = pragma_int(s, "SELECT count(*) FROM sqlite_master", &rc);
@@ -411,7 +450,7 @@ struct store *store_open_why(const char *path, enum store_mode mode, char *err, 
 		goto fail;
 	}
 	if (mode == STORE_WRITE) {
-		if (!exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err, errlen))
+		if (!store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err, errlen))
 			goto fail;
 		if (!migrate(s, version, STORE_SCHEMA_VERSION, wall_us(), err, errlen))
 			goto fail;
@@ -427,7 +466,7 @@ bool store_create_at_version(const char *path, int version, char *err, size_t er
 	struct store *s = open_db(path, STORE_WRITE, err, errlen, NULL);
 	if (!s)
 		return false;
-	bool ok = exec(s, "PRAGMA journal_mode=WAL", err, errlen) && migrate(s, 0, version, wall_us(), err, errlen);
+	bool ok = store_exec(s, "PRAGMA journal_mode=WAL", err, errlen) && migrate(s, 0, version, wall_us(), err, errlen);
 	store_close(s);
 	return ok;
 }
@@ -478,42 +517,18 @@ bool store_chown(struct store *s, uid_t uid, gid_t gid, char *err, size_t errlen
 
 /* ---- runs ---- */
 
-/* The same merge for a checkpoint and for folding a killed run's open rows. */
-#define CLIENT_MERGE \
-	" ON CONFLICT(ip, open) DO UPDATE SET status=max(status, excluded.status)," \
-	" internal=internal | excluded.internal, first_us=min(first_us, excluded.first_us)," \
-	" last_us=max(last_us, excluded.last_us)," \
-	" first_nonsecure_us=min(coalesce(first_nonsecure_us, excluded.first_nonsecure_us)," \
-	"  coalesce(excluded.first_nonsecure_us, first_nonsecure_us))," \
-	" last_nonsecure_us=max(coalesce(last_nonsecure_us, excluded.last_nonsecure_us)," \
-	"  coalesce(excluded.last_nonsecure_us, last_nonsecure_us))," \
-	" findings=findings | excluded.findings, signon_failures=signon_failures + excluded.signon_failures"
-#define USAGE_MERGE \
-	" ON CONFLICT(client, open, server, service, port, cls) DO UPDATE SET" \
-	" connections=connections + excluded.connections, refused=refused + excluded.refused," \
-	" unanswered=unanswered + excluded.unanswered, failed_tls=failed_tls + excluded.failed_tls," \
-	" cleartext=cleartext + excluded.cleartext, tls=tls + excluded.tls," \
-	" tls_versions=tls_versions | excluded.tls_versions, mismatch=max(mismatch, excluded.mismatch)," \
-	" first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us)"
-
 bool store_run_start(struct store *s, const char *iface, int64_t now_us, char *err, size_t errlen)
 {
 	err[0] = '\0';
-	static const char fold[] =
-		"INSERT INTO client SELECT ip, 0, status, internal, first_us, last_us, first_nonsecure_us,"
-		" last_nonsecure_us, findings, signon_failures FROM client WHERE open=1" CLIENT_MERGE ";"
-		"INSERT INTO usage SELECT client, 0, server, service, port, cls, connections, refused, unanswered,"
-		" failed_tls, cleartext, tls, tls_versions, mismatch, first_us, last_us FROM usage WHERE open=1"
-		USAGE_MERGE ";"
-		"INSERT OR IGNORE INTO name SELECT client, 0, server, service, port, cls, kind, name FROM name WHERE open=1;"
-		"DELETE FROM client WHERE open=1; DELETE FROM usage WHERE open=1; DELETE FROM name WHERE open=1;"
+	static const char runs[] =
 		"INSERT INTO counter VALUES('unclean_stops', (SELECT count(*) FROM run WHERE stopped_us IS NULL))"
 		" ON CONFLICT(name) DO UPDATE SET value=value+excluded.value;"
 		"UPDATE run SET stopped_us=last_checkpoint_us WHERE stopped_us IS NULL;";
-	if (!exec(s, "BEGIN IMMEDIATE", err, errlen))
+	if (!store_exec(s, "BEGIN IMMEDIATE", err, errlen))
 		return false;
-	bool ok = exec(s, fold, err, errlen);
-	sqlite3_stmt *st = ok ? prep(s, "INSERT INTO run(iface, started_us, last_checkpoint_us) VALUES(?,?,?)") : NULL;
+	bool ok = store_exec(s, store_fold_open_sql, err, errlen) && store_exec(s, store_drop_open_sql, err, errlen) &&
+		  store_exec(s, runs, err, errlen);
+	sqlite3_stmt *st = ok ? store_prep(s, "INSERT INTO run(iface, started_us, last_checkpoint_us) VALUES(?,?,?)") : NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, iface, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, now_us);
@@ -527,16 +542,16 @@ bool store_run_start(struct store *s, const char *iface, int64_t now_us, char *e
 	if (!ok) {
 		char ignore[8];
 		if (!err[0])
-			seterr(err, errlen, s, "run");
-		exec(s, "ROLLBACK", ignore, sizeof ignore);
+			store_seterr(err, errlen, s, "run");
+		store_exec(s, "ROLLBACK", ignore, sizeof ignore);
 		return false;
 	}
-	return exec(s, "COMMIT", err, errlen);
+	return store_exec(s, "COMMIT", err, errlen);
 }
 
 bool store_run_stop(struct store *s, int64_t now_us)
 {
-	sqlite3_stmt *st = prep(s, "UPDATE run SET stopped_us=? WHERE id=?");
+	sqlite3_stmt *st = store_prep(s, "UPDATE run SET stopped_us=? WHERE id=?");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, now_us);
@@ -548,43 +563,7 @@ bool store_run_stop(struct store *s, int64_t now_us)
 
 /* ---- checkpoint ---- */
 
-struct pending {               /* findings, delivered after the commit */
-	struct store_finding *v;
-	size_t n, cap;
-};
-
-static struct store_finding *pending_add(struct pending *p, const char *kind, int64_t t)
-{
-	if (p->n == p->cap) {
-		size_t nc = p->cap ? p->cap * 2 : 16;
-		struct store_finding *nv = realloc(p->v, nc * sizeof *nv);
-		if (!nv)
-			return NULL;
-		p->v = nv;
-		p->cap = nc;
-	}
-	struct store_finding *f = &p->v[p->n++];
-	memset(f, 0, sizeof *f);
-	snprintf(f->kind, sizeof f->kind, "%s", kind);
-	f->time_us = t;
-	return f;
-}
-
-struct ckpt {                  /* one checkpoint's prepared statements and state */
-	struct store *s;
-	bool detect, write;        /* look for new findings; write the rows */
-	const struct store_checkpoint *c;
-	struct pending found;
-	sqlite3_stmt *client, *usage, *name, *flow, *known_client, *known_versions, *cert, *cert_warn;
-};
-
-static const char *redacted(const struct ckpt *k, const char *name, char *buf, size_t len)
-{
-	struct report_ctx rc = { .redact = k->c->redact, .redact_key = k->c->redact_key };
-	return report_name(&rc, name, buf, len);
-}
-
-static bool step_done(sqlite3_stmt *st)
+bool store_step_done(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -592,228 +571,27 @@ static bool step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE;
 }
 
-static bool put_name(struct ckpt *k, int open, const char *cli, const char *srv, const char *svc, int port,
-		     int cls, const char *kind, const char *name)
+/* Each UTC day of the analysis [records sorted by first packet] rolled up and merged into that day's rows. */
+static bool put_days(struct store *s, const struct analysis *a, bool open, const struct store_checkpoint *c)
 {
-	char b[48];
-	if (!name || !*name || !k->write)
-		return true;
-	sqlite3_stmt *st = k->name;
-	sqlite3_bind_text(st, 1, cli, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, open);
-	sqlite3_bind_text(st, 3, srv, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, svc, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 5, port);
-	sqlite3_bind_int(st, 6, cls);
-	sqlite3_bind_text(st, 7, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, strcmp(kind, "mapper") ? redacted(k, name, b, sizeof b) : name, -1,
-			  SQLITE_TRANSIENT);
-	return step_done(st);
-}
-
-static bool put_names(struct ckpt *k, int open, const char *cli, const char *srv, const char *svc, int port,
-		      int cls, const char *kind, const struct name_set *ns)
-{
-	for (int i = 0; i < ns->n; i++)
-		if (!put_name(k, open, cli, srv, svc, port, cls, kind, ns->v[i]))
+	size_t from = 0;
+	while (from < a->n_records) {
+		int64_t day = store_day(a->records[from]->start_us);
+		size_t to = from + 1;
+		while (to < a->n_records && store_day(a->records[to]->start_us) == day)
+			to++;
+		struct inventory inv;
+		if (!inventory_build_range(&inv, a, from, to))
 			return false;
-	return true;
-}
-
-/* Per client of a batch: first and last seen, first and last nonsecure use. */
-struct client_times {
-	int64_t first, last, first_ns, last_ns;
-};
-
-static bool record_nonsecure(const struct flow_record *r)
-{
-	return r->cls == PC_NONSECURE || (rec_pm(r) && rec_pm(r)->requested[0] && !rec_pm(r)->secure);
-}
-
-static struct client_times *batch_times(const struct inventory *inv, struct flow_record **recs, size_t n)
-{
-	struct client_times *t = calloc(inv->n_clients ? inv->n_clients : 1, sizeof *t);
-	if (!t)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		const struct flow_record *r = recs[i];
-		size_t lo = 0, hi = inv->n_clients;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			int c = addr_cmp(&inv->clients[mid].ip, &r->cli);
-			if (c == 0) {
-				lo = mid;
-				break;
-			}
-			if (c < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo >= inv->n_clients || !addr_eq(&inv->clients[lo].ip, &r->cli))
-			continue;
-		struct client_times *x = &t[lo];
-		if (!x->first || r->start_us < x->first)
-			x->first = r->start_us;
-		if (r->end_us > x->last)
-			x->last = r->end_us;
-		if (record_nonsecure(r)) {
-			if (!x->first_ns || r->start_us < x->first_ns)
-				x->first_ns = r->start_us;
-			if (r->end_us > x->last_ns)
-				x->last_ns = r->end_us;
-		}
-	}
-	return t;
-}
-
-/* Is the client new on a nonsecure port, or back after a long absence? */
-static void client_findings(struct ckpt *k, const struct inv_client *cl, const struct client_times *t, const char *ip)
-{
-	if (cl->status != CS_NONSECURE || !t->first_ns)
-		return;
-	sqlite3_stmt *st = k->known_client;
-	sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
-	int64_t known = 0;
-	bool any = false;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		known = sqlite3_column_int64(st, 0);
-		any = true;
-	}
-	sqlite3_reset(st);
-	const char *kind = NULL;
-	if (!any)
-		kind = "new-nonsecure-client";
-	else if (k->c->back_after_us > 0 && t->first_ns - known >= k->c->back_after_us)
-		kind = "client-back-on-nonsecure";
-	if (!kind)
-		return;
-	struct store_finding *f = pending_add(&k->found, kind, t->first_ns);
-	if (!f)
-		return;
-	snprintf(f->client, sizeof f->client, "%s", ip);
-	char b[48];
-	for (size_t j = 0; j < cl->n_use; j++)
-		if (cl->use[j].cls == PC_NONSECURE) {
-			const struct inv_usage *u = &cl->use[j];
-			addr_str(&u->server, f->server);
-			snprintf(f->service, sizeof f->service, "%s", u->service ? u->service : "");
-			f->port = u->port;
-			if (u->users.n)
-				snprintf(f->user, sizeof f->user, "%s", redacted(k, u->users.v[0], b, sizeof b));
-			if (u->devices.n)
-				snprintf(f->device, sizeof f->device, "%s", redacted(k, u->devices.v[0], b, sizeof b));
-			break;
-		}
-	if (!f->server[0] && cl->mapper_requests.n)
-		snprintf(f->detail, sizeof f->detail, "asked the port mapper for %s", cl->mapper_requests.v[0]);
-	if (any) {
-		f->previous_us = known;
-		f->days = (long)((t->first_ns - known) / DAY_US);
-	}
-}
-
-static void usage_findings(struct ckpt *k, const char *ip, const struct inv_usage *u, const char *srv)
-{
-	uint32_t obsolete = u->tls_versions & 0x7;   /* SSLv3, TLS 1.0, TLS 1.1 */
-	if (!obsolete)
-		return;
-	sqlite3_stmt *st = k->known_versions;
-	sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, srv, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 3, u->port);
-	uint32_t known = sqlite3_step(st) == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	for (int b = 0; b < 3; b++) {
-		if (!(obsolete & ~known & (1u << b)))
-			continue;
-		struct store_finding *f = pending_add(&k->found, "new-obsolete-tls-version", u->last_us);
-		if (!f)
-			return;
-		snprintf(f->client, sizeof f->client, "%s", ip);
-		snprintf(f->server, sizeof f->server, "%s", srv);
-		snprintf(f->service, sizeof f->service, "%s", u->service ? u->service : "");
-		f->port = u->port;
-		snprintf(f->detail, sizeof f->detail, "%s", tls_version_name((uint16_t)(0x0300 | b)));
-	}
-}
-
-static bool put_usage(struct ckpt *k, int open, const char *ip, const struct inv_usage *u)
-{
-	char srv[ADDR_STRLEN];
-	const char *svc = u->service ? u->service : "";
-	addr_str(&u->server, srv);
-	if (k->detect)
-		usage_findings(k, ip, u, srv);
-	if (!k->write)
-		return true;
-	sqlite3_stmt *st = k->usage;
-	int i = 1;
-	sqlite3_bind_text(st, i++, ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, i++, open);
-	sqlite3_bind_text(st, i++, srv, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, i++, svc, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, i++, u->port);
-	sqlite3_bind_int(st, i++, u->cls);
-	uint64_t counts[] = { u->connections, u->refused, u->unanswered, u->failed_tls, u->cleartext, u->tls };
-	for (size_t j = 0; j < sizeof counts / sizeof counts[0]; j++)
-		sqlite3_bind_int64(st, i++, (int64_t)counts[j]);
-	sqlite3_bind_int64(st, i++, u->tls_versions);
-	sqlite3_bind_int(st, i++, u->mismatch);
-	sqlite3_bind_int64(st, i++, u->first_us);
-	sqlite3_bind_int64(st, i++, u->last_us);
-	return step_done(st) && put_names(k, open, ip, srv, svc, u->port, u->cls, "user", &u->users) &&
-	       put_names(k, open, ip, srv, svc, u->port, u->cls, "device", &u->devices);
-}
-
-static bool put_client(struct ckpt *k, int open, const struct inv_client *cl, const struct client_times *t)
-{
-	char ip[ADDR_STRLEN];
-	addr_str(&cl->ip, ip);
-	if (k->detect)
-		client_findings(k, cl, t, ip);
-	if (!k->write) {
-		for (size_t j = 0; j < cl->n_use; j++)
-			put_usage(k, open, ip, &cl->use[j]);
-		return true;
-	}
-	sqlite3_stmt *st = k->client;
-	sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, open);
-	/* stored 0 unknown, 1 secure, 2 nonsecure and merged by max(): an attempt-only client is
-	 * stored as unknown with its nonsecure usage rows, and told apart again when loaded */
-	sqlite3_bind_int(st, 3, cl->status == CS_ATTEMPT ? CS_UNKNOWN : cl->status);
-	sqlite3_bind_int(st, 4, cl->internal);
-	sqlite3_bind_int64(st, 5, t->first);
-	sqlite3_bind_int64(st, 6, t->last);
-	if (t->first_ns) {
-		sqlite3_bind_int64(st, 7, t->first_ns);
-		sqlite3_bind_int64(st, 8, t->last_ns);
-	}
-	sqlite3_bind_int64(st, 9, cl->findings);
-	sqlite3_bind_int64(st, 10, (int64_t)cl->signon_failures);
-	if (!step_done(st))
-		return false;
-	if (!put_names(k, open, ip, "", "", 0, 0, "user", &cl->users) ||
-	    !put_names(k, open, ip, "", "", 0, 0, "device", &cl->devices) ||
-	    !put_names(k, open, ip, "", "", 0, 0, "mapper", &cl->mapper_requests))
-		return false;
-	for (size_t j = 0; j < cl->n_use; j++)
-		if (!put_usage(k, open, ip, &cl->use[j]))
+		if (c->redact)
+			redact_inventory(&inv, c->redact_key);
+		bool ok = store_put_inventory(s, &inv, day, open);
+		inventory_free(&inv);
+		if (!ok)
 			return false;
+		from = to;
+	}
 	return true;
-}
-
-static bool put_inventory(struct ckpt *k, int open, const struct inventory *inv, struct flow_record **recs, size_t n)
-{
-	if (!inv || !inv->n_clients)
-		return true;
-	struct client_times *t = batch_times(inv, recs, n);
-	bool ok = t != NULL;
-	for (size_t i = 0; ok && i < inv->n_clients; i++)
-		ok = put_client(k, open, &inv->clients[i], &t[i]);
-	free(t);
-	return ok;
 }
 
 static char *flow_json(const struct store_checkpoint *c, size_t i)
@@ -823,7 +601,7 @@ static char *flow_json(const struct store_checkpoint *c, size_t i)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	struct report_ctx rc = { .out = f, .e = c->e, .redact = c->redact, .redact_key = c->redact_key };
+	struct report_ctx rc = { .out = f, .a = c->done, .redact = c->redact, .redact_key = c->redact_key };
 	json_flow(&rc, f, i);
 	if (fclose(f) != 0) {
 		free(buf);
@@ -832,16 +610,19 @@ static char *flow_json(const struct store_checkpoint *c, size_t i)
 	return buf;
 }
 
-static bool put_flows(struct ckpt *k)
+static bool put_flows(struct store *s, const struct store_checkpoint *c)
 {
-	const struct store_checkpoint *c = k->c;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
-	for (size_t i = 0; i < c->e->n_records; i++) {
-		const struct flow_record *r = c->e->records[i];
+	sqlite3_stmt *st = store_prep(s, "INSERT INTO flow(start_us, end_us, client, server, port, service, port_class,"
+					 " tcp, transport, json) VALUES(?,?,?,?,?,?,?,?,?,?)");
+	bool ok = st != NULL;
+	for (size_t i = 0; ok && i < c->done->n_records; i++) {
+		const struct flow_record *r = c->done->records[i];
 		char *js = flow_json(c, i);
-		if (!js)
-			return false;
-		sqlite3_stmt *st = k->flow;
+		if (!js) {
+			ok = false;
+			break;
+		}
 		sqlite3_bind_int64(st, 1, r->start_us);
 		sqlite3_bind_int64(st, 2, r->end_us);
 		sqlite3_bind_text(st, 3, addr_str(&r->cli, a), -1, SQLITE_TRANSIENT);
@@ -853,84 +634,21 @@ static bool put_flows(struct ckpt *k)
 		sqlite3_bind_text(st, 8, tcp_outcome_name(r->tcp), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 9, transport_name(r->transport), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 10, js, -1, free);
-		if (!step_done(st))
-			return false;
+		ok = store_step_done(st);
 	}
-	return true;
+	sqlite3_finalize(st);
+	return ok;
 }
 
-static bool put_cert(struct ckpt *k, const struct flow_record *r)
+/* ---- counters: the registry's, by the names of the JSON report, kept cumulatively ---- */
+
+void store_totals_of(struct store_totals *t, const struct analysis *a)
 {
-	const struct tls_state *t = rec_tls(r);
-	if (!t || !t->cert_seen || !t->chain[0].parsed || !t->chain[0].sha256[0])
-		return true;
-	const struct x509_info *x = &t->chain[0];
-	char srv[ADDR_STRLEN];
-	addr_str(&r->srv, srv);
-	sqlite3_stmt *st = k->cert;
-	sqlite3_bind_text(st, 1, srv, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, r->sport);
-	sqlite3_bind_text(st, 3, x->sha256, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, x->subject, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, x->issuer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 6, (int64_t)x->not_after * 1000000);
-	sqlite3_bind_int64(st, 7, r->start_us);
-	sqlite3_bind_int64(st, 8, r->end_us);
-	if (!step_done(st))
-		return false;
-	long days = (long)(((int64_t)x->not_after * 1000000 - k->c->now_us) / DAY_US);
-	if ((int64_t)x->not_after * 1000000 >= k->c->now_us + EXPIRY_WARN_DAYS * DAY_US)
-		return true;
-	/* warn once per certificate: the UPDATE changes a row only the first time */
-	st = k->cert_warn;
-	sqlite3_bind_text(st, 1, srv, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, r->sport);
-	sqlite3_bind_text(st, 3, x->sha256, -1, SQLITE_TRANSIENT);
-	if (!step_done(st))
-		return false;
-	if (sqlite3_changes(k->s->db) == 0)
-		return true;
-	struct store_finding *f = pending_add(&k->found, "certificate-expiring", r->start_us);
-	if (f) {
-		snprintf(f->server, sizeof f->server, "%s", srv);
-		f->port = r->sport;
-		snprintf(f->service, sizeof f->service, "%s", r->service ? r->service : "");
-		snprintf(f->detail, sizeof f->detail, "%s", x->subject);
-		f->previous_us = (int64_t)x->not_after * 1000000;
-		f->days = days;
-	}
-	return true;
-}
-
-static bool put_certs(struct ckpt *k)
-{
-	const struct store_checkpoint *c = k->c;
-	for (size_t i = 0; i < c->e->n_records; i++)
-		if (!put_cert(k, c->e->records[i]))
-			return false;
-	for (size_t i = 0; i < c->n_open; i++)
-		if (!put_cert(k, c->open[i]))
-			return false;
-	return true;
-}
-
-/* ---- counters: the engine's, by the names of the JSON report, kept cumulatively ---- */
-
-/* The engine's own totals; every other counter comes from the registry (counters.h). */
-static const struct counter_field {
-	const char *name;
-	size_t off;
-} counter_fields[] = {
-#define CF(n, f) { n, offsetof(struct engine_counters, f) }
-	CF("packets", packets), CF("bytes", bytes), CF("tcp_packets", tcp),
-#undef CF
-};
-
-static uint64_t field(const struct engine_counters *c, size_t off)
-{
-	uint64_t v;
-	memcpy(&v, (const char *)c + off, sizeof v);
-	return v;
+	memcpy(t->counters, a->counters, sizeof t->counters);
+	t->n_counters = a->n_counters;
+	t->packets = a->packets;
+	t->bytes = a->bytes;
+	t->tcp_packets = a->tcp_packets;
 }
 
 static bool add_counter(sqlite3_stmt *st, const char *name, uint64_t delta)
@@ -939,28 +657,23 @@ static bool add_counter(sqlite3_stmt *st, const char *name, uint64_t delta)
 		return true;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, (int64_t)delta);
-	return step_done(st);
+	return store_step_done(st);
 }
 
-static bool put_counters(struct ckpt *k)
+static bool put_counters(struct store *s, const struct store_checkpoint *c)
 {
-	const struct store_checkpoint *c = k->c;
-	static const struct engine_counters zero;
-	const struct engine_counters *p = c->prev ? c->prev : &zero;
-	sqlite3_stmt *st = prep(k->s, "INSERT INTO counter VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET value=value+?2");
-	bool ok = st != NULL;
-	for (size_t i = 0; ok && c->cnt && i < sizeof counter_fields / sizeof counter_fields[0]; i++)
-		ok = add_counter(st, counter_fields[i].name, field(c->cnt, counter_fields[i].off) - field(p, counter_fields[i].off));
-	if (ok && c->cnt) {
-		struct counter now[COUNTERS_MAX], before[COUNTERS_MAX];
-		size_t n = counters_list(c->cnt, c->learned_dropped, now);
-		counters_list(p, c->prev_learned_dropped, before);
-		for (size_t i = 0; ok && i < n; i++) {
-			char name[96];
-			snprintf(name, sizeof name, "%s%s%s", now[i].group ? now[i].group : "", now[i].group ? "." : "",
-				 now[i].name);
-			ok = add_counter(st, name, now[i].value - before[i].value);
-		}
+	static const struct store_totals zero;
+	const struct store_totals *p = c->prev ? c->prev : &zero;
+	const struct analysis *a = c->done;
+	sqlite3_stmt *st = store_prep(s, "INSERT INTO counter VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET value=value+?2");
+	bool ok = st != NULL && add_counter(st, "packets", a->packets - p->packets) &&
+		  add_counter(st, "bytes", a->bytes - p->bytes) &&
+		  add_counter(st, "tcp_packets", a->tcp_packets - p->tcp_packets);
+	for (size_t i = 0; ok && i < a->n_counters; i++) {
+		char name[96];
+		const struct counter *k = &a->counters[i];
+		snprintf(name, sizeof name, "%s%s%s", k->group ? k->group : "", k->group ? "." : "", k->name);
+		ok = add_counter(st, name, k->value - (i < p->n_counters ? p->counters[i].value : 0));
 	}
 	if (ok)
 		ok = add_counter(st, "checkpoints", 1) && add_counter(st, "pcap_received", c->received) &&
@@ -972,14 +685,13 @@ static bool put_counters(struct ckpt *k)
 	return ok;
 }
 
-static bool put_interval(struct ckpt *k)
+static bool put_interval(struct store *s, const struct store_checkpoint *c)
 {
-	const struct store_checkpoint *c = k->c;
-	sqlite3_stmt *st = prep(k->s, "INSERT INTO interval(iface, start_us, end_us, packets, received, dropped_kernel,"
+	sqlite3_stmt *st = store_prep(s, "INSERT INTO interval(iface, start_us, end_us, packets, received, dropped_kernel,"
 				      " dropped_interface, flows, not_analysed) VALUES(?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return false;
-	uint64_t pk = c->cnt ? c->cnt->packets - (c->prev ? c->prev->packets : 0) : 0;
+	uint64_t pk = c->done->packets - (c->prev ? c->prev->packets : 0);
 	if (c->iface)
 		sqlite3_bind_text(st, 1, c->iface, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, c->start_us);
@@ -990,107 +702,107 @@ static bool put_interval(struct ckpt *k)
 		sqlite3_bind_int64(st, 6, (int64_t)c->dropped_kernel);
 		sqlite3_bind_int64(st, 7, (int64_t)c->dropped_interface);
 	}
-	sqlite3_bind_int64(st, 8, (int64_t)c->e->n_records);
+	sqlite3_bind_int64(st, 8, (int64_t)c->done->n_records);
 	sqlite3_bind_int64(st, 9, (int64_t)c->not_analysed);
-	bool ok = step_done(st);
+	bool ok = store_step_done(st);
 	sqlite3_finalize(st);
-	if (ok && (st = prep(k->s, "UPDATE run SET last_checkpoint_us=? WHERE id=?"))) {
+	if (ok && (st = store_prep(s, "UPDATE run SET last_checkpoint_us=? WHERE id=?"))) {
 		sqlite3_bind_int64(st, 1, c->now_us);
-		sqlite3_bind_int64(st, 2, k->s->run_id);
-		ok = step_done(st);
+		sqlite3_bind_int64(st, 2, s->run_id);
+		ok = store_step_done(st);
 		sqlite3_finalize(st);
 	}
 	return ok;
 }
 
-static bool prune(struct ckpt *k)
+static bool put_import(struct store *s, const struct store_checkpoint *c)
 {
-	static const char *const sql[] = { "DELETE FROM flow WHERE end_us < ?", "DELETE FROM interval WHERE end_us < ?" };
+	if (!c->import_digest)
+		return true;
+	sqlite3_stmt *st = store_prep(s, "INSERT INTO import(sha256, name, imported_us) VALUES(?,?,?)");
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, c->import_digest, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, c->import_name ? c->import_name : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, c->now_us);
+	bool ok = store_step_done(st);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+bool store_imported(struct store *s, const char *digest, int64_t *when_us, char *name, size_t namelen)
+{
+	sqlite3_stmt *st = store_prep(s, "SELECT imported_us, name FROM import WHERE sha256=?");
+	bool found = false;
+	if (st) {
+		sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			found = true;
+			*when_us = sqlite3_column_int64(st, 0);
+			const unsigned char *t = sqlite3_column_text(st, 1);
+			snprintf(name, namelen, "%s", t ? (const char *)t : "");
+		}
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* --retain: flow records and capture intervals older than the window go. */
+static bool prune(struct store *s, const struct store_checkpoint *c)
+{
+	/* the inventory stays: it is the summary the report and the period comparison read */
+	static const char *const sql[] = { "DELETE FROM flow WHERE end_us < ?1", "DELETE FROM interval WHERE end_us < ?1" };
 	bool ok = true;
-	for (int i = 0; ok && k->c->retain_us > 0 && i < 2; i++) {
-		sqlite3_stmt *st = prep(k->s, sql[i]);
+	for (size_t i = 0; ok && c->retain_us > 0 && i < sizeof sql / sizeof sql[0]; i++) {
+		sqlite3_stmt *st = store_prep(s, sql[i]);
 		if (!st)
 			return false;
-		sqlite3_bind_int64(st, 1, k->c->now_us - k->c->retain_us);
-		ok = step_done(st);
+		int64_t cut = c->now_us - c->retain_us;
+		sqlite3_bind_int64(st, 1, cut);
+		ok = store_step_done(st);
 		sqlite3_finalize(st);
 	}
 	return ok;
 }
 
-static bool ckpt_prepare(struct ckpt *k)
+static bool ckpt_body(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen)
 {
-	struct store *s = k->s;
-	k->client = prep(s, "INSERT INTO client VALUES(?,?,?,?,?,?,?,?,?,?)" CLIENT_MERGE);
-	k->usage = prep(s, "INSERT INTO usage VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" USAGE_MERGE);
-	k->name = prep(s, "INSERT OR IGNORE INTO name VALUES(?,?,?,?,?,?,?,?)");
-	k->flow = prep(s, "INSERT INTO flow(start_us, end_us, client, server, port, service, port_class, tcp,"
-			  " transport, json) VALUES(?,?,?,?,?,?,?,?,?,?)");
-	k->known_client = prep(s, "SELECT max(last_nonsecure_us) FROM client WHERE ip=?");
-	k->known_versions = prep(s, "SELECT bitor(tls_versions) FROM usage WHERE client=? AND server=? AND port=?");
-	k->cert = prep(s, "INSERT INTO cert(server, port, sha256, subject, issuer, not_after_us, first_us, last_us)"
-			  " VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(server, port, sha256) DO UPDATE SET"
-			  " first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us)");
-	k->cert_warn = prep(s, "UPDATE cert SET warned=1 WHERE server=? AND port=? AND sha256=? AND warned=0");
-	return k->client && k->usage && k->name && k->flow && k->known_client && k->known_versions && k->cert &&
-	       k->cert_warn;
-}
-
-static void ckpt_finalize(struct ckpt *k)
-{
-	sqlite3_stmt *all[] = { k->client, k->usage, k->name, k->flow, k->known_client, k->known_versions,
-				k->cert, k->cert_warn };
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		sqlite3_finalize(all[i]);
-	free(k->found.v);
-}
-
-static bool ckpt_body(struct ckpt *k, char *err, size_t errlen)
-{
-	const struct store_checkpoint *c = k->c;
-	/* Findings compare with what is known, the previous snapshot of open flows included:
-	 * merge the finished flows, look at the open ones, then replace the snapshot. */
-	k->detect = k->write = true;
-	if (!put_inventory(k, 0, c->done, c->e->records, c->e->n_records))
-		return false;
-	k->write = false;
-	put_inventory(k, 1, c->open_inv, c->open, c->n_open);
-	if (!exec(k->s, "DELETE FROM client WHERE open=1; DELETE FROM usage WHERE open=1; DELETE FROM name WHERE open=1",
-		  err, errlen))
-		return false;
-	k->detect = false;
-	k->write = true;
-	return put_inventory(k, 1, c->open_inv, c->open, c->n_open) && put_flows(k) && put_certs(k) &&
-	       put_counters(k) && put_interval(k) && prune(k);
+	/* the finished flows merge into their days; the snapshot of the open ones replaces the last */
+	return put_days(s, c->done, false, c) && store_exec(s, store_drop_open_sql, err, errlen) &&
+	       (!c->open || put_days(s, c->open, true, c)) && put_flows(s, c) && put_counters(s, c) &&
+	       put_interval(s, c) && put_import(s, c) && prune(s, c);
 }
 
 bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen)
 {
-	struct ckpt k = { .s = s, .c = c };
 	err[0] = '\0';
-	if (!ckpt_prepare(&k)) {
-		seterr(err, errlen, s, "checkpoint");
-		ckpt_finalize(&k);
-		return false;
-	}
-	bool ok = exec(s, "BEGIN IMMEDIATE", err, errlen);
-	if (ok && !(ok = ckpt_body(&k, err, errlen)) && !err[0])
-		seterr(err, errlen, s, "checkpoint");
+	bool ok = store_exec(s, "BEGIN IMMEDIATE", err, errlen);
+	if (ok && !(ok = ckpt_body(s, c, err, errlen)) && !err[0])
+		store_seterr(err, errlen, s, "checkpoint");
 	if (ok)
-		ok = exec(s, "COMMIT", err, errlen);
+		ok = store_exec(s, "COMMIT", err, errlen);
 	if (!ok) {
 		char ignore[8];
-		exec(s, "ROLLBACK", ignore, sizeof ignore);
+		store_exec(s, "ROLLBACK", ignore, sizeof ignore);
 	}
-	for (size_t i = 0; ok && c->on_finding && i < k.found.n; i++)
-		c->on_finding(c->ctx, &k.found.v[i]);
-	for (size_t i = 0; ok && c->on_flow && i < c->e->n_records; i++) {
+	for (size_t i = 0; ok && c->on_flow && i < c->done->n_records; i++) {
 		char *js = flow_json(c, i);
 		if (js)
 			c->on_flow(c->ctx, js);
 		free(js);
 	}
-	ckpt_finalize(&k);
+	return ok;
+}
+
+bool store_load_inventory(struct store *s, const struct store_query *q, struct inventory *inv, char *err,
+			  size_t errlen)
+{
+	/* one read transaction: a consistent picture while the monitor writes */
+	bool ok = store_exec(s, "BEGIN", err, errlen);
+	if (ok && !(ok = store_load_rows(s, q, inv)))
+		store_seterr(err, errlen, s, "cannot read");
+	char ignore[8];
+	store_exec(s, "COMMIT", ignore, sizeof ignore);
 	return ok;
 }
 
@@ -1102,264 +814,9 @@ static void col_text(sqlite3_stmt *st, int i, char *out, size_t len)
 	snprintf(out, len, "%s", t ? (const char *)t : "");
 }
 
-static int cmp_client(const void *a, const void *b)
-{
-	return addr_cmp(&((const struct sv_client *)a)->addr, &((const struct sv_client *)b)->addr);
-}
-
-static int cmp_usage(const void *a, const void *b)
-{
-	const struct sv_usage *x = a, *y = b;
-	struct addr ax, ay;
-	int lx, ly;
-	if (addr_parse_prefix(x->server, &ax, &lx) && addr_parse_prefix(y->server, &ay, &ly)) {
-		int c = addr_cmp(&ax, &ay);
-		if (c)
-			return c;
-	}
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	return (int)x->cls - (int)y->cls;
-}
-
-/* A total order on the key of a usage row, for finding it again (the text as stored). */
-static int cmp_usage_key(const void *a, const void *b)
-{
-	const struct sv_usage *x = a, *y = b;
-	int c = strcmp(x->server, y->server);
-	if (!c)
-		c = strcmp(x->service, y->service);
-	if (!c && x->port != y->port)
-		c = x->port < y->port ? -1 : 1;
-	if (!c)
-		c = (int)x->cls - (int)y->cls;
-	return c;
-}
-
-/* Clients by their text address, for attaching the usage rows: sort once, then a
- * binary search per row (a linear scan per row made the report quadratic). */
-struct client_index {
-	struct sv_client **v;
-	size_t n;
-};
-
-static int cmp_client_ip(const void *a, const void *b)
-{
-	return strcmp((*(struct sv_client *const *)a)->ip, (*(struct sv_client *const *)b)->ip);
-}
-
-static bool client_index_build(struct client_index *ix, struct store_view *v)
-{
-	ix->n = v->n_clients;
-	ix->v = malloc((ix->n ? ix->n : 1) * sizeof *ix->v);
-	if (!ix->v)
-		return false;
-	for (size_t i = 0; i < ix->n; i++)
-		ix->v[i] = &v->clients[i];
-	qsort(ix->v, ix->n, sizeof *ix->v, cmp_client_ip);
-	return true;
-}
-
-static struct sv_client *find_client(const struct client_index *ix, const char *ip)
-{
-	size_t lo = 0, hi = ix->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ix->v[mid]->ip, ip);
-		if (c == 0)
-			return ix->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/*
- * The report's load is three passes, each one query over a whole table:
- * clients, then usage rows (attached to their client by binary search on the
- * address text), then names (attached by binary search to their client and,
- * within it, to their usage row).  Sorting and searching make it O(n log n)
- * in the rows; it was a query per client and a linear search per usage row.
- */
-static bool load_clients(struct store *s, struct store_view *v)
-{
-	sqlite3_stmt *st = prep(s, "SELECT ip, max(status), max(internal), min(first_us), max(last_us),"
-				   " min(first_nonsecure_us), max(last_nonsecure_us), bitor(findings), sum(signon_failures),"
-				   " max(open) FROM client GROUP BY ip");
-	size_t cap = 0;
-	int rc = SQLITE_ERROR;
-	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (v->n_clients == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct sv_client *n = realloc(v->clients, nc * sizeof *n);
-			if (!n) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v->clients = n;
-			cap = nc;
-		}
-		struct sv_client *c = &v->clients[v->n_clients++];
-		memset(c, 0, sizeof *c);
-		col_text(st, 0, c->ip, sizeof c->ip);
-		int len;
-		if (!addr_parse_prefix(c->ip, &c->addr, &len))
-			memset(&c->addr, 0, sizeof c->addr);
-		c->status = (enum client_status)sqlite3_column_int(st, 1);
-		c->internal = sqlite3_column_int(st, 2);
-		c->first_us = sqlite3_column_int64(st, 3);
-		c->last_us = sqlite3_column_int64(st, 4);
-		c->first_nonsecure_us = sqlite3_column_int64(st, 5);
-		c->last_nonsecure_us = sqlite3_column_int64(st, 6);
-		c->findings = (uint32_t)sqlite3_column_int64(st, 7);
-		c->signon_failures = (uint64_t)sqlite3_column_int64(st, 8);
-		c->in_progress = sqlite3_column_int(st, 9);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return false;
-	if (v->n_clients > 1)
-		qsort(v->clients, v->n_clients, sizeof *v->clients, cmp_client);
-	return true;
-}
-
-static bool load_usage(struct store *s, struct store_view *v, const struct client_index *ix)
-{
-	sqlite3_stmt *st = prep(s, "SELECT client, server, service, port, cls, sum(connections), sum(refused),"
-				   " sum(unanswered), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions),"
-				   " max(mismatch), min(first_us), max(last_us), max(open) FROM usage"
-				   " GROUP BY client, server, service, port, cls");
-	int rc = SQLITE_ERROR;
-	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char ip[48];
-		col_text(st, 0, ip, sizeof ip);
-		struct sv_client *c = find_client(ix, ip);
-		if (!c)
-			continue;
-		if (!(c->n_use & (c->n_use - 1))) {   /* 0, 1, 2, 4, ...: double */
-			struct sv_usage *n = realloc(c->use, (c->n_use ? 2 * c->n_use : 1) * sizeof *n);
-			if (!n) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			c->use = n;
-		}
-		struct sv_usage *u = &c->use[c->n_use++];
-		memset(u, 0, sizeof *u);
-		col_text(st, 1, u->server, sizeof u->server);
-		col_text(st, 2, u->service, sizeof u->service);
-		u->port = (uint16_t)sqlite3_column_int(st, 3);
-		u->cls = (enum port_class)sqlite3_column_int(st, 4);
-		uint64_t *counts[] = { &u->connections, &u->refused, &u->unanswered, &u->failed_tls, &u->cleartext, &u->tls };
-		for (int i = 0; i < 6; i++)
-			*counts[i] = (uint64_t)sqlite3_column_int64(st, 5 + i);
-		u->tls_versions = (uint32_t)sqlite3_column_int64(st, 11);
-		u->mismatch = sqlite3_column_int(st, 12);
-		u->first_us = sqlite3_column_int64(st, 13);
-		u->last_us = sqlite3_column_int64(st, 14);
-		u->in_progress = sqlite3_column_int(st, 15);
-	}
-	sqlite3_finalize(st);
-	for (size_t i = 0; i < v->n_clients; i++)
-		if (v->clients[i].n_use > 1)
-			qsort(v->clients[i].use, v->clients[i].n_use, sizeof *v->clients[i].use, cmp_usage_key);
-	return rc == SQLITE_DONE;
-}
-
-/* The usage row of a client with this key: binary search on the order of cmp_usage_key. */
-static struct sv_usage *find_usage(struct sv_client *c, const char *srv, const char *svc, int port, int cls)
-{
-	struct sv_usage key;
-	snprintf(key.server, sizeof key.server, "%s", srv);
-	snprintf(key.service, sizeof key.service, "%s", svc);
-	key.port = (uint16_t)port;
-	key.cls = (enum port_class)cls;
-	return bsearch(&key, c->use, c->n_use, sizeof *c->use, cmp_usage_key);
-}
-
-/* Names in one pass, in name order as before (a set keeps its first INV_MAX_NAMES). */
-static bool load_names(struct store *s, const struct client_index *ix)
-{
-	sqlite3_stmt *st = prep(s, "SELECT client, server, service, port, cls, kind, name FROM name ORDER BY name");
-	int rc = SQLITE_ERROR;
-	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char ip[48], srv[48], svc[32], kind[16];
-		col_text(st, 0, ip, sizeof ip);
-		col_text(st, 1, srv, sizeof srv);
-		col_text(st, 2, svc, sizeof svc);
-		int port = sqlite3_column_int(st, 3), cls = sqlite3_column_int(st, 4);
-		col_text(st, 5, kind, sizeof kind);
-		const char *name = (const char *)sqlite3_column_text(st, 6);
-		struct sv_client *c = find_client(ix, ip);
-		if (!c || !name)
-			continue;
-		if (!srv[0] && !svc[0] && port == 0 && cls == 0) {   /* the client's own sets */
-			if (strcmp(kind, "user") == 0)
-				name_set_add(&c->users, name);
-			else if (strcmp(kind, "device") == 0)
-				name_set_add(&c->devices, name);
-			else if (strcmp(kind, "mapper") == 0)
-				name_set_add(&c->mapper_requests, name);
-			continue;
-		}
-		struct sv_usage *u = find_usage(c, srv, svc, port, cls);
-		if (u && strcmp(kind, "user") == 0)
-			name_set_add(&u->users, name);
-		else if (u && strcmp(kind, "device") == 0)
-			name_set_add(&u->devices, name);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
-}
-
-static bool load_inventory(struct store *s, struct store_view *v)
-{
-	struct client_index ix = { NULL, 0 };
-	bool ok = load_clients(s, v) && client_index_build(&ix, v) && load_usage(s, v, &ix) && load_names(s, &ix);
-	free(ix.v);
-	for (size_t i = 0; ok && i < v->n_clients; i++) {
-		struct sv_client *c = &v->clients[i];
-		if (c->n_use > 1)     /* the report's order: by server address, port, class */
-			qsort(c->use, c->n_use, sizeof *c->use, cmp_usage);
-		/* nonsecure rows on a client never stored as nonsecure: only attempts were seen */
-		for (size_t j = 0; c->status == CS_UNKNOWN && j < c->n_use; j++)
-			if (c->use[j].cls == PC_NONSECURE)
-				c->status = CS_ATTEMPT;
-	}
-	return ok;
-}
-
-static bool load_certs(struct store *s, struct store_view *v)
-{
-	sqlite3_stmt *st = prep(s, "SELECT server, port, sha256, subject, issuer, not_after_us, first_us, last_us"
-				   " FROM cert ORDER BY not_after_us, server, port");
-	int rc = SQLITE_ERROR;
-	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!(v->n_certs & (v->n_certs - 1))) {   /* 0, 1, 2, 4, ...: double */
-			struct sv_cert *n = realloc(v->certs, (v->n_certs ? 2 * v->n_certs : 1) * sizeof *n);
-			if (!n)
-				break;
-			v->certs = n;
-		}
-		struct sv_cert *c = &v->certs[v->n_certs++];
-		col_text(st, 0, c->server, sizeof c->server);
-		c->port = (uint16_t)sqlite3_column_int(st, 1);
-		col_text(st, 2, c->sha256, sizeof c->sha256);
-		col_text(st, 3, c->subject, sizeof c->subject);
-		col_text(st, 4, c->issuer, sizeof c->issuer);
-		c->not_after_us = sqlite3_column_int64(st, 5);
-		c->first_us = sqlite3_column_int64(st, 6);
-		c->last_us = sqlite3_column_int64(st, 7);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
-}
-
 static bool load_counters(struct store *s, struct store_view *v)
 {
-	sqlite3_stmt *st = prep(s, "SELECT name, value FROM counter ORDER BY name");
+	sqlite3_stmt *st = store_prep(s, "SELECT name, value FROM counter ORDER BY name");
 	int rc = SQLITE_ERROR;
 	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct sv_counter *n = realloc(v->counters, (v->n_counters + 1) * sizeof *n);
@@ -1383,7 +840,7 @@ uint64_t store_view_counter(const struct store_view *v, const char *name)
 
 static bool load_health(struct store *s, int64_t since_us, struct sv_health *h)
 {
-	sqlite3_stmt *st = prep(s, "SELECT count(*), sum(dropped_kernel + dropped_interface > 0), sum(packets),"
+	sqlite3_stmt *st = store_prep(s, "SELECT count(*), sum(dropped_kernel + dropped_interface > 0), sum(packets),"
 				   " sum(received), sum(dropped_kernel), sum(dropped_interface), sum(not_analysed),"
 				   " min(start_us), max(end_us) FROM interval WHERE end_us >= ?");
 	if (!st)
@@ -1404,11 +861,13 @@ static bool load_health(struct store *s, int64_t since_us, struct sv_health *h)
 
 static bool load_meta(struct store *s, struct store_view *v)
 {
-	sqlite3_stmt *st = prep(s, "SELECT (SELECT value FROM meta WHERE key='created_us'), (SELECT min(started_us) FROM run),"
+	sqlite3_stmt *st = store_prep(s, "SELECT (SELECT value FROM meta WHERE key='created_us'), (SELECT min(started_us) FROM run),"
 				   " (SELECT max(last_checkpoint_us) FROM run), (SELECT count(*) FROM run),"
 				   " (SELECT count(*) FROM flow), (SELECT min(start_us) FROM flow),"
 				   " (SELECT stopped_us IS NULL FROM run ORDER BY id DESC LIMIT 1),"
-				   " (SELECT iface FROM run ORDER BY id DESC LIMIT 1)");
+				   " (SELECT iface FROM run ORDER BY id DESC LIMIT 1),"
+				   " (SELECT min(first_us) FROM inv_client), (SELECT max(last_us) FROM inv_client),"
+				   " (SELECT count(*) FROM import)");
 	bool ok = st && sqlite3_step(st) == SQLITE_ROW;
 	if (ok) {
 		v->created_us = sqlite3_column_int64(st, 0);
@@ -1419,6 +878,9 @@ static bool load_meta(struct store *s, struct store_view *v)
 		v->oldest_flow_us = sqlite3_column_int64(st, 5);
 		v->running = sqlite3_column_int(st, 6);
 		col_text(st, 7, v->iface, sizeof v->iface);
+		v->first_day_us = sqlite3_column_int64(st, 8);
+		v->last_day_us = sqlite3_column_int64(st, 9);
+		v->imports = (uint64_t)sqlite3_column_int64(st, 10);
 	}
 	sqlite3_finalize(st);
 	return ok;
@@ -1428,12 +890,12 @@ bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *e
 {
 	memset(v, 0, sizeof *v);
 	/* one read transaction: a consistent picture while the monitor writes */
-	bool ok = exec(s, "BEGIN", err, errlen);
-	if (ok && !(ok = load_meta(s, v) && load_inventory(s, v) && load_certs(s, v) &&
-			 load_counters(s, v) && load_health(s, since_us, &v->window) && load_health(s, 0, &v->total)))
-		seterr(err, errlen, s, "cannot read");
+	bool ok = store_exec(s, "BEGIN", err, errlen);
+	if (ok && !(ok = load_meta(s, v) && load_counters(s, v) && load_health(s, since_us, &v->window) &&
+			 load_health(s, 0, &v->total)))
+		store_seterr(err, errlen, s, "cannot read");
 	char ignore[8];
-	exec(s, "COMMIT", ignore, sizeof ignore);
+	store_exec(s, "COMMIT", ignore, sizeof ignore);
 	if (ok) {
 		/* the totals survive the pruning of old intervals */
 		v->checkpoints = store_view_counter(v, "checkpoints");
@@ -1451,20 +913,6 @@ bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *e
 
 void store_view_free(struct store_view *v)
 {
-	for (size_t i = 0; i < v->n_clients; i++) {
-		struct sv_client *c = &v->clients[i];
-		for (size_t j = 0; j < c->n_use; j++) {
-			name_set_free(&c->use[j].users);
-			name_set_free(&c->use[j].devices);
-		}
-		name_set_free(&c->users);
-		name_set_free(&c->devices);
-		name_set_free(&c->mapper_requests);
-	}
-	for (size_t i = 0; i < v->n_clients; i++)
-		free(v->clients[i].use);
-	free(v->clients);
-	free(v->certs);
 	free(v->counters);
 	memset(v, 0, sizeof *v);
 }

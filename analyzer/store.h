@@ -1,12 +1,16 @@
 /*
- * store.h - the monitor's state: one SQLite database file.
+ * store.h - the monitor's state: one SQLite database file, behind one
+ * interface (open, migrate, checkpoint, load, prune) that another backend
+ * can implement.
  *
- * In: at each checkpoint (monitor.c) the inventory of the flows that
- * finished since the last one, a snapshot of the flows still open, the
- * finished records themselves (as the JSON objects of the report contract),
- * the engine counters and libpcap's counters of the interval.  Out: the
- * inventory accumulated over days (store_load(), for the report), and the
- * findings that are new at this checkpoint (a callback, for events.c).
+ * In: at each checkpoint (monitor.c, or an import of capture files) the
+ * analysis of the flows that finished since the last one and of the flows
+ * still open, and the capture's health over the interval.  The store rolls
+ * each UTC day's flows into an inventory (inventory.h) and merges it into the
+ * rows of that day; the finished flows are kept as the JSON objects of the
+ * report contract for --retain.  Out: the inventory of any window of days
+ * (store_load_inventory(): the same structure the one-shot report prints),
+ * and the state (runs, checkpoints, counters, capture health).
  *
  * The file proves it is ours (PRAGMA application_id and a meta row), is
  * versioned (PRAGMA user_version, forward migrations, a migrations table),
@@ -22,11 +26,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "engine.h"
+#include "analysis.h"
 #include "inventory.h"
 
 #define STORE_APPLICATION_ID 0x544c5352   /* "TLSR" */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -65,26 +69,20 @@ int store_user_version(struct store *s);
 bool store_run_start(struct store *s, const char *iface, int64_t now_us, char *err, size_t errlen);
 bool store_run_stop(struct store *s, int64_t now_us);
 
-struct store_finding {
-	char kind[32];             /* new-nonsecure-client, client-back-on-nonsecure,
-	                              new-obsolete-tls-version, certificate-expiring */
-	int64_t time_us;           /* when it was seen */
-	char client[48], server[48], service[32], user[48], device[48], detail[256];
-	uint16_t port;
-	int64_t previous_us;       /* back-on-nonsecure: the last use before; certificate: not_after */
-	long days;                 /* certificate: days left (negative: expired); back: days absent */
-};
-typedef void (*store_finding_fn)(void *ctx, const struct store_finding *f);
 typedef void (*store_flow_fn)(void *ctx, const char *flow_json);
 
+/* Cumulative totals at the last checkpoint, to store the interval's differences. */
+struct store_totals {
+	struct counter counters[COUNTERS_MAX];
+	size_t n_counters;
+	uint64_t packets, bytes, tcp_packets;
+};
+void store_totals_of(struct store_totals *t, const struct analysis *a);
+
 struct store_checkpoint {
-	struct engine *e;                  /* e->records: the finished flows, prepared */
-	const struct inventory *done;      /* inventory of e->records */
-	struct flow_record **open;         /* snapshot of the open flows */
-	size_t n_open;
-	const struct inventory *open_inv;  /* inventory of the snapshot */
-	const struct engine_counters *cnt, *prev;  /* counters now and at the last checkpoint */
-	uint64_t learned_dropped, prev_learned_dropped;
+	const struct analysis *done;       /* the finished flows since the last checkpoint, and the counters now */
+	const struct analysis *open;       /* a snapshot of the open flows; may be NULL */
+	const struct store_totals *prev;   /* the totals at the last checkpoint; NULL: none */
 	/* the interval's capture health */
 	const char *iface;
 	int64_t start_us, end_us;
@@ -92,49 +90,36 @@ struct store_checkpoint {
 	uint64_t received, dropped_kernel, dropped_interface;  /* deltas */
 	uint64_t not_analysed;             /* at the stop: received, not dropped, not analysed */
 	int64_t now_us;
-	int64_t retain_us;                 /* prune flow records older than this; 0 keeps all */
-	int64_t back_after_us;             /* "back on a nonsecure port" after this long without */
-	bool redact;
+	int64_t retain_us;                 /* prune flow records and days older than this; 0 keeps all */
+	bool redact;                       /* names are redacted before they are stored */
 	const char *redact_key;
-	store_finding_fn on_finding;       /* called after the commit, may be NULL */
-	store_flow_fn on_flow;
+	store_flow_fn on_flow;             /* each finished flow's JSON, after the commit; may be NULL */
 	void *ctx;
+	const char *import_digest;         /* an imported file's SHA-256: recorded in the same transaction */
+	const char *import_name;
 };
 
 /* One transaction.  On failure nothing was written: keep the records and retry. */
 bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen);
 
+/* ---- imports of capture files (tlsready -r FILE --db STATE) ---- */
+
+/* Was a file with this SHA-256 imported before?  If so, when (and under which name) into when/name. */
+bool store_imported(struct store *s, const char *digest, int64_t *when_us, char *name, size_t namelen);
+
 /* ---- the report reads ---- */
 
-struct sv_usage {
-	char server[48], service[32];
-	uint16_t port;
-	enum port_class cls;
-	uint64_t connections, refused, unanswered, failed_tls, cleartext, tls;
-	uint32_t tls_versions;
-	bool mismatch, in_progress;
-	int64_t first_us, last_us;
-	struct name_set users, devices;
+/* The days to load: [since_us, until_us) rounded out to whole UTC days (0: unbounded); with
+ * `only`, just these clients and the certificates (what the events module compares with). */
+struct store_query {
+	int64_t since_us, until_us;
+	const struct addr *only;
+	size_t n_only;
 };
-
-struct sv_client {
-	char ip[48];
-	struct addr addr;
-	enum client_status status;
-	bool internal, in_progress;
-	int64_t first_us, last_us, first_nonsecure_us, last_nonsecure_us;   /* 0: never */
-	uint32_t findings;
-	uint64_t signon_failures;
-	struct name_set users, devices, mapper_requests;
-	struct sv_usage *use;
-	size_t n_use;
-};
-
-struct sv_cert {
-	char server[48], sha256[72], subject[256], issuer[256];
-	uint16_t port;
-	int64_t not_after_us, first_us, last_us;
-};
+bool store_load_inventory(struct store *s, const struct store_query *q, struct inventory *inv, char *err,
+			  size_t errlen);
+/* The UTC day number of a time (what the rows are keyed by). */
+int64_t store_day(int64_t us);
 
 struct sv_counter {
 	char name[48];
@@ -142,14 +127,10 @@ struct sv_counter {
 };
 
 struct store_view {
-	struct sv_client *clients;         /* sorted by address */
-	size_t n_clients;
-	struct sv_cert *certs;
-	size_t n_certs;
 	struct sv_counter *counters;       /* cumulative engine and capture counters, by name */
 	size_t n_counters;
-	int64_t created_us, first_start_us, last_checkpoint_us, oldest_flow_us;
-	uint64_t checkpoints, runs, unclean_stops, flows_stored;
+	int64_t created_us, first_start_us, last_checkpoint_us, oldest_flow_us, first_day_us, last_day_us;
+	uint64_t checkpoints, runs, unclean_stops, flows_stored, imports;
 	bool running;                      /* the last run has no stop time */
 	char iface[64];
 	/* capture health since the time asked for, and over everything kept */

@@ -41,10 +41,12 @@ int main(int argc, char **argv)
 	check(sqlite3_open(argv[1], &db), db, "open");
 	check(sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", NULL, NULL, NULL), db, "begin");
 	sqlite3_stmt *cl, *us, *nm;
-	check(sqlite3_prepare_v2(db, "INSERT INTO client VALUES(?,0,?,0,?,?,?,?,0,0)", -1, &cl, NULL), db, "client");
-	check(sqlite3_prepare_v2(db, "INSERT INTO usage VALUES(?,0,'192.0.2.10',?,?,?,3,0,0,0,?,?,?,0,?,?)", -1, &us, NULL),
-	      db, "usage");
-	check(sqlite3_prepare_v2(db, "INSERT INTO name VALUES(?,0,?,?,?,?,?,?)", -1, &nm, NULL), db, "name");
+	/* the inventory rows of one day (store_inventory.c), the columns in the order of migration 4 */
+	check(sqlite3_prepare_v2(db, "INSERT INTO inv_client VALUES(?9,?1,0,?2,0,?3,?4,coalesce(?5,0),coalesce(?6,0),0,0,0,"
+				 "?7,?8,0,0,0)", -1, &cl, NULL), db, "client");
+	check(sqlite3_prepare_v2(db, "INSERT INTO inv_usage VALUES(?10,?1,0,'192.0.2.10',?2,?3,?4,3,0,0,0,0,?5,?6,?7,0,?8,?9)",
+				 -1, &us, NULL), db, "usage");
+	check(sqlite3_prepare_v2(db, "INSERT INTO inv_name VALUES(?8,?1,0,?2,?3,?4,?5,?6,?7)", -1, &nm, NULL), db, "name");
 	const int64_t t0 = INT64_C(1767225600) * 1000000;   /* 2026-01-01 */
 	for (long i = 0; i < n; i++) {
 		char ip[32], user[32], dev[32];
@@ -53,8 +55,12 @@ int main(int argc, char **argv)
 		snprintf(dev, sizeof dev, "QPADEV%04ld", i % 9973);
 		bool ns = i % 3 == 0;
 		int64_t first = t0 + (int64_t)i * 1000, last = first + 3600 * INT64_C(1000000);
+		int64_t day = first / (INT64_C(86400) * 1000000);
 		sqlite3_bind_text(cl, 1, ip, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(cl, 2, ns ? 2 : 1);   /* CS_NONSECURE : CS_SECURE */
+		sqlite3_bind_int(cl, 2, ns ? 2 : 1);   /* connections */
+		sqlite3_bind_int(cl, 7, 1);            /* a TLS ClientHello seen (the secure use) */
+		sqlite3_bind_int(cl, 8, 0x0303);
+		sqlite3_bind_int64(cl, 9, day);
 		sqlite3_bind_int64(cl, 3, first);
 		sqlite3_bind_int64(cl, 4, last);
 		if (ns) {
@@ -78,6 +84,7 @@ int main(int argc, char **argv)
 			sqlite3_bind_int(us, 7, k ? 0 : 1 << 3);     /* TLS 1.2 (0x0303) */
 			sqlite3_bind_int64(us, 8, first);
 			sqlite3_bind_int64(us, 9, last);
+			sqlite3_bind_int64(us, 10, day);
 			check(sqlite3_step(us), db, "usage row");
 			sqlite3_reset(us);
 			for (int level = 0; level < 2; level++) {   /* the usage's name and the client's */
@@ -88,6 +95,7 @@ int main(int argc, char **argv)
 				sqlite3_bind_int(nm, 5, level ? 0 : cls);
 				sqlite3_bind_text(nm, 6, "user", -1, SQLITE_STATIC);
 				sqlite3_bind_text(nm, 7, user, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(nm, 8, day);
 				int rc = sqlite3_step(nm);
 				if (rc != SQLITE_CONSTRAINT)
 					check(rc, db, "name row");

@@ -30,10 +30,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "capture.h"
 #include "dpi.h"
 #include "engine.h"
 #include "inventory.h"
+#include "redact.h"
 #include "report.h"
 #include "services.h"
 
@@ -119,9 +121,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	engine_finish(&e);
 	struct inventory inv;
-	if (inventory_build(&inv, &e)) {
-		struct report_ctx rc = { devnull, &e, &inv, &st, inputs, 1, NULL, cf & CF_REDACT,
-					 (cf & (CF_REDACT | CF_SHORT_IDLE)) == (CF_REDACT | CF_SHORT_IDLE) ? "k" : NULL };
+	struct analysis an;
+	if (analysis_build(&an, &e, &st) && inventory_build(&inv, &an)) {
+		const char *key = (cf & (CF_REDACT | CF_SHORT_IDLE)) == (CF_REDACT | CF_SHORT_IDLE) ? "k" : NULL;
+		an.inputs = inputs;
+		an.n_inputs = 1;
+		if (cf & CF_REDACT)
+			redact_inventory(&inv, key);
+		struct report_ctx rc = { .out = devnull, .a = &an, .inv = &inv, .redact = cf & CF_REDACT, .redact_key = key };
 		report_text(&rc);
 		report_json(&rc);
 		report_csv(&rc);
@@ -129,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fflush(devnull);
 		inventory_free(&inv);
 	}
+	analysis_free(&an);
 	e.dpi = NULL;                      /* every flow ended in engine_finish: nothing uses it now */
 	engine_free(&e);
 	ndpi_reset_caches(dpi_module(shared_dpi));

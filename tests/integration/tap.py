@@ -48,6 +48,21 @@ def sanitizer_report(stderr):
     return "AddressSanitizer" in stderr or "runtime error:" in stderr or "LeakSanitizer" in stderr
 
 
+def text_counter(text, name):
+    """A counter of the text report's Counters section: its value on its own line, 0 when it is
+    listed "at 0", None when the report does not name it."""
+    import re
+    sec = text.split("\nCounters\n", 1)[-1]
+    m = re.search(r"^  " + re.escape(name) + r" +(\d+)  ", sec, re.M)
+    if m:
+        return int(m.group(1))
+    zero = sec.split("  at 0:", 1)
+    if len(zero) == 2 and re.search(r"(?:^|[ ,])" + re.escape(name) + r"(?:,|$)",
+                                    zero[1].split("\n\n", 1)[0], re.M):
+        return 0
+    return None
+
+
 def done():
     print(f"1..{_n}")
     sys.exit(1 if failed else 0)

@@ -74,7 +74,7 @@ rc, out, err = run(["--db", foreign])
 ok(rc == 2 and "foreign.db" in err and "another application" in err, "--db on another program's SQLite file: exit 2",
    err)
 for args, name in ((["--db", foreign, "-r", notes], "--db with -r"), (["--db", foreign, "--since", "7x"], "bad duration"),
-                   (["-i", "lo", "-Z", "nobody"], "-Z without --db"), (["--db", foreign, "--format", "csv"], "csv")):
+                   (["-i", "lo", "-Z", "nobody"], "-Z without --db"), (["--db", foreign, "--format", "ndjson"], "ndjson")):
     rc, out, err = run(args)
     ok(rc == 2 and err.strip(), f"usage error exits 2: {name}", f"rc={rc} {err}")
 
@@ -292,12 +292,12 @@ live.pop(MOVED_CLIENT, None)
 ok(live == expected, "the stored inventory equals the offline analysis (statuses, nonsecure services, connections)",
    "\n".join(f"{ip}: live {live.get(ip)} offline {expected.get(ip)}" for ip in sorted(set(live) | set(expected))
              if live.get(ip) != expected.get(ip)))
-ok(doc and doc["state"]["flows_stored"] == exp_flows + 1 and doc["counters"].get("connections_reported") == exp_flows + 1,
+ok(doc and doc["state"]["flows_stored"] == exp_flows + 1 and doc["capture"]["counters"].get("connections_reported") == exp_flows + 1,
    "every flow record is stored", doc and (doc["state"], exp_flows))
-h = doc["capture_health"]["total"] if doc else {}
+h = doc["state"]["capture_health"]["total"] if doc else {}
 ok(h.get("packets") == exp_packets + 6 and h.get("received", 0) >= h.get("packets", 1) and
    h.get("coverage") == 1.0, "capture health: every replayed packet counted, coverage 100%", (h, exp_packets))
-ok(doc and not any(c["in_progress"] for c in doc["clients"]), "after SIGTERM nothing is left in progress")
+ok(doc and not any(c["in_progress"] for c in doc["state"]["last_nonsecure"]), "after SIGTERM nothing is left in progress")
 ok(doc and doc["state"]["runs"] == 1 and doc["state"]["unclean_stops"] == 0 and not doc["state"]["running"],
    "one run, stopped cleanly: the refused second monitor left no trace in the state", doc and doc["state"])
 
@@ -323,12 +323,14 @@ ok(certs == sorted(exp_certs), "events: certificate-expiring once per certificat
 time.sleep(1.1)
 rc, d1, err = report(db, "--since", "1s", "--fail-on-nonsecure")
 rc2, d2, err2 = report(db, "--since", "1h", "--fail-on-nonsecure")
-ok(rc == 0 and d1["new_nonsecure_clients"] == [], "--since 1s: no new nonsecure client, exit 0 (clean since then)",
+ok(rc == 0 and d1["state"]["new_nonsecure_clients"] == [], "--since 1s: no new nonsecure client, exit 0 (clean since then)",
    f"rc={rc} {err}")
-ok(rc2 == 3 and sorted(d2["new_nonsecure_clients"]) == sorted(nonsec + [MOVED_CLIENT]),
+ok(rc2 == 3 and sorted(d2["state"]["new_nonsecure_clients"]) == sorted(nonsec + [MOVED_CLIENT]),
    "--since 1h: every nonsecure client is new, --fail-on-nonsecure exits 3", f"rc={rc2}")
-ok(all(c["clean_for_seconds"] is not None and c["clean_for_seconds"] >= 1 for c in d2["clients"]
-       if c["status"] == "nonsecure"), "each nonsecure client says how long it has been clean")
+ok(d2["state"]["last_nonsecure"] and
+   sorted(c["ip"] for c in d2["state"]["last_nonsecure"]) == sorted(c["ip"] for c in d2["clients"] if c["status"] == "nonsecure")
+   and all(c["clean_for_seconds"] is not None and c["clean_for_seconds"] >= 1 for c in d2["state"]["last_nonsecure"]),
+   "each nonsecure client says how long it has been clean")
 
 # ---- 2. restart, and kill -9 between checkpoints ----
 db2 = os.path.join(tmp, "restart.db")
@@ -365,7 +367,7 @@ os.kill(m.pid, signal.SIGCONT)
 time.sleep(1.5)
 rc = stop(m)
 rc2, doc, err = report(db3)
-h = doc["capture_health"]["total"] if doc else {}
+h = doc["state"]["capture_health"]["total"] if doc else {}
 text = run(["--db", db3])[1].decode()
 ok(h.get("dropped_kernel", 0) + h.get("dropped_interface", 0) > 0 and h["coverage"] < 1.0 and h["intervals_with_drops"] > 0
    and "WARNING: the capture missed" in text, "drops with -B 1: counted, coverage under 100%, the report warns", h)
@@ -387,7 +389,7 @@ os.kill(m.pid, signal.SIGCONT)
 os.kill(m.pid, signal.SIGTERM)
 rc = stop(m)
 rc2, doc, err = report(db4)
-h = doc["capture_health"]["total"] if doc else {}
+h = doc["state"]["capture_health"]["total"] if doc else {}
 left = h.get("not_analysed_at_stop", -1)
 missed = left + h.get("dropped_kernel", 0) + h.get("dropped_interface", 0)
 ok(sent4 and rc == 0 and h.get("received", 0) > 100000 and
@@ -395,7 +397,7 @@ ok(sent4 and rc == 0 and h.get("received", 0) > 100000 and
    "a backlog at SIGTERM: received = analysed + dropped + not analysed at stop (nothing silently left)",
    f"rc={rc} {h} {why4[-300:]}")
 ok(doc and (h["coverage"] < 1.0 if missed > 0 else h["coverage"] == 1.0) and
-   doc["capture_health"]["since"].get("not_analysed_at_stop") == left,
+   doc["state"]["capture_health"]["since"].get("not_analysed_at_stop") == left,
    "coverage is under 100% exactly when something was missed or left; the window counts it too", h)
 print(f"# backlog at SIGTERM: received {h.get('received')}, analysed {h.get('packets')}, dropped "
       f"{h.get('dropped_kernel')}, not analysed at stop {left}")

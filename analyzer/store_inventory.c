@@ -1,0 +1,703 @@
+/*
+ * store_inventory.c - the inventory (inventory.h) as rows of the state file,
+ * and back.
+ *
+ * In: an inventory of one UTC day's finished flows (or of the flows still
+ * open), written by store_put_inventory() inside the checkpoint's
+ * transaction.  Every row is keyed by day, and merged into what that day
+ * already holds by the database itself: counts add up, first seen is the
+ * minimum, last seen the maximum, bit sets are ORed, name sets are unions
+ * (a row per name).  Out: store_load_inventory() sums the days of a window
+ * back into the same struct inventory the one-shot report is printed from.
+ * Tables: docs/schema.md.  Nothing here prints.
+ */
+#include "store.h"
+#include "store_db.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- write ---- */
+
+#define CLIENT_MERGE \
+	" ON CONFLICT(day, ip, open) DO UPDATE SET flows=flows + excluded.flows, internal=max(internal, excluded.internal)," \
+	" first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us)," \
+	" first_nonsecure_us=CASE WHEN first_nonsecure_us=0 THEN excluded.first_nonsecure_us" \
+	"  WHEN excluded.first_nonsecure_us=0 THEN first_nonsecure_us" \
+	"  ELSE min(first_nonsecure_us, excluded.first_nonsecure_us) END," \
+	" last_nonsecure_us=max(last_nonsecure_us, excluded.last_nonsecure_us)," \
+	" findings=findings | excluded.findings, signon_failures=signon_failures + excluded.signon_failures," \
+	" nonsecure_lookup=max(nonsecure_lookup, excluded.nonsecure_lookup)," \
+	" offer_only_legacy=CASE WHEN offer_tls AND excluded.offer_tls" \
+	"  THEN min(offer_only_legacy, excluded.offer_only_legacy)" \
+	"  WHEN excluded.offer_tls THEN excluded.offer_only_legacy ELSE offer_only_legacy END," \
+	" offer_tls=max(offer_tls, excluded.offer_tls)," \
+	" offer_max_version=max(offer_max_version, excluded.offer_max_version)," \
+	" offer_families=offer_families | excluded.offer_families," \
+	" offer_negotiated_legacy=max(offer_negotiated_legacy, excluded.offer_negotiated_legacy)"
+#define USAGE_MERGE \
+	" ON CONFLICT(day, client, open, server, service, port, cls) DO UPDATE SET" \
+	" connections=connections + excluded.connections, refused=refused + excluded.refused," \
+	" unanswered=unanswered + excluded.unanswered, attempts=attempts + excluded.attempts," \
+	" failed_tls=failed_tls + excluded.failed_tls, cleartext=cleartext + excluded.cleartext," \
+	" tls=tls + excluded.tls, tls_versions=tls_versions | excluded.tls_versions," \
+	" mismatch=max(mismatch, excluded.mismatch)," \
+	" first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us)"
+#define PORT_MERGE \
+	" ON CONFLICT(day, open, server, port) DO UPDATE SET connections=connections + excluded.connections," \
+	" tls_versions=tls_versions | excluded.tls_versions, findings=findings | excluded.findings," \
+	" release_vrm=max(release_vrm, excluded.release_vrm)"
+#define NOTE_MERGE \
+	" ON CONFLICT(day, open, kind, client, server, port, service, user, detail) DO UPDATE SET" \
+	" count=count + excluded.count, first_us=min(first_us, excluded.first_us)," \
+	" last_us=max(last_us, excluded.last_us)"
+
+const char store_fold_open_sql[] =
+	"INSERT INTO inv_client SELECT day, ip, 0, flows, internal, first_us, last_us, first_nonsecure_us, last_nonsecure_us,"
+	" findings, signon_failures, nonsecure_lookup, offer_tls, offer_max_version, offer_families,"
+	" offer_only_legacy, offer_negotiated_legacy FROM inv_client WHERE open=1 AND true" CLIENT_MERGE ";"
+	"INSERT INTO inv_usage SELECT day, client, 0, server, service, port, cls, connections, refused, unanswered,"
+	" attempts, failed_tls, cleartext, tls, tls_versions, mismatch, first_us, last_us FROM inv_usage"
+	" WHERE open=1 AND true" USAGE_MERGE ";"
+	"INSERT OR IGNORE INTO inv_name SELECT day, client, 0, server, service, port, cls, kind, name FROM inv_name"
+	" WHERE open=1;"
+	"INSERT INTO inv_port SELECT day, 0, server, port, service, cls, connections, tls_versions, findings,"
+	" release_vrm FROM inv_port WHERE open=1 AND true" PORT_MERGE ";"
+	"INSERT INTO inv_note SELECT day, 0, kind, client, server, port, service, user, detail, count, first_us,"
+	" last_us FROM inv_note WHERE open=1 AND true" NOTE_MERGE ";";
+
+const char store_drop_open_sql[] =
+	"DELETE FROM inv_client WHERE open=1; DELETE FROM inv_usage WHERE open=1; DELETE FROM inv_name WHERE open=1;"
+	"DELETE FROM inv_port WHERE open=1; DELETE FROM inv_note WHERE open=1;";
+
+struct put {
+	struct store *s;
+	int64_t day;
+	int open;
+	sqlite3_stmt *client, *usage, *name, *port, *note, *cert;
+};
+
+static bool put_name(struct put *p, const char *cli, const char *srv, const char *svc, int port, int cls,
+		     const char *kind, const char *name)
+{
+	sqlite3_stmt *st = p->name;
+	sqlite3_bind_int64(st, 1, p->day);
+	sqlite3_bind_text(st, 2, cli, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 3, p->open);
+	sqlite3_bind_text(st, 4, srv, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, svc, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 6, port);
+	sqlite3_bind_int(st, 7, cls);
+	sqlite3_bind_text(st, 8, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, name, -1, SQLITE_TRANSIENT);
+	return store_step_done(st);
+}
+
+static bool put_names(struct put *p, const char *cli, const char *srv, const char *svc, int port, int cls,
+		      const char *kind, const struct name_set *ns)
+{
+	for (int i = 0; i < ns->n; i++)
+		if (!put_name(p, cli, srv, svc, port, cls, kind, ns->v[i]))
+			return false;
+	return true;
+}
+
+static bool put_usage(struct put *p, const char *ip, const struct inv_usage *u)
+{
+	char srv[ADDR_STRLEN];
+	const char *svc = u->service ? u->service : "";
+	addr_str(&u->server, srv);
+	sqlite3_stmt *st = p->usage;
+	int i = 1;
+	sqlite3_bind_int64(st, i++, p->day);
+	sqlite3_bind_text(st, i++, ip, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, i++, p->open);
+	sqlite3_bind_text(st, i++, srv, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, svc, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, i++, u->port);
+	sqlite3_bind_int(st, i++, u->cls);
+	uint64_t counts[] = { u->connections, u->refused, u->unanswered, u->attempts, u->failed_tls, u->cleartext,
+			      u->tls };
+	for (size_t j = 0; j < sizeof counts / sizeof counts[0]; j++)
+		sqlite3_bind_int64(st, i++, (int64_t)counts[j]);
+	sqlite3_bind_int64(st, i++, u->tls_versions);
+	sqlite3_bind_int(st, i++, u->mismatch);
+	sqlite3_bind_int64(st, i++, u->first_us);
+	sqlite3_bind_int64(st, i++, u->last_us);
+	return store_step_done(st) && put_names(p, ip, srv, svc, u->port, u->cls, "user", &u->users) &&
+	       put_names(p, ip, srv, svc, u->port, u->cls, "device", &u->devices);
+}
+
+static bool put_client(struct put *p, const struct inv_client *cl)
+{
+	char ip[ADDR_STRLEN];
+	addr_str(&cl->ip, ip);
+	sqlite3_stmt *st = p->client;
+	int i = 1;
+	sqlite3_bind_int64(st, i++, p->day);
+	sqlite3_bind_text(st, i++, ip, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, i++, p->open);
+	sqlite3_bind_int64(st, i++, (int64_t)cl->flows);
+	sqlite3_bind_int(st, i++, cl->internal);
+	sqlite3_bind_int64(st, i++, cl->first_us);
+	sqlite3_bind_int64(st, i++, cl->last_us);
+	sqlite3_bind_int64(st, i++, cl->first_nonsecure_us);
+	sqlite3_bind_int64(st, i++, cl->last_nonsecure_us);
+	sqlite3_bind_int64(st, i++, cl->findings);
+	sqlite3_bind_int64(st, i++, (int64_t)cl->signon_failures);
+	sqlite3_bind_int(st, i++, cl->nonsecure_lookup);
+	sqlite3_bind_int(st, i++, cl->offer.tls);
+	sqlite3_bind_int(st, i++, cl->offer.max_version);
+	sqlite3_bind_int64(st, i++, cl->offer.families);
+	sqlite3_bind_int(st, i++, cl->offer.only_legacy_ciphers);
+	sqlite3_bind_int(st, i++, cl->offer.negotiated_legacy);
+	if (!store_step_done(st))
+		return false;
+	if (!put_names(p, ip, "", "", 0, 0, "user", &cl->users) ||
+	    !put_names(p, ip, "", "", 0, 0, "device", &cl->devices) ||
+	    !put_names(p, ip, "", "", 0, 0, "mapper", &cl->mapper_requests) ||
+	    !put_names(p, ip, "", "", 0, 0, "software", &cl->software))
+		return false;
+	for (size_t j = 0; j < cl->n_use; j++)
+		if (!put_usage(p, ip, &cl->use[j]))
+			return false;
+	return true;
+}
+
+static bool put_server(struct put *p, const struct inv_server *sv)
+{
+	char srv[ADDR_STRLEN];
+	addr_str(&sv->ip, srv);
+	for (size_t j = 0; j < sv->n_ports; j++) {
+		const struct inv_port *x = &sv->ports[j];
+		sqlite3_stmt *st = p->port;
+		sqlite3_bind_int64(st, 1, p->day);
+		sqlite3_bind_int(st, 2, p->open);
+		sqlite3_bind_text(st, 3, srv, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 4, x->port);
+		sqlite3_bind_text(st, 5, x->service ? x->service : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 6, x->cls);
+		sqlite3_bind_int64(st, 7, (int64_t)x->connections);
+		sqlite3_bind_int64(st, 8, x->tls_versions);
+		sqlite3_bind_int64(st, 9, x->findings);
+		sqlite3_bind_int64(st, 10, sv->release_vrm);
+		if (!store_step_done(st) ||
+		    !put_names(p, "", srv, x->service ? x->service : "", x->port, x->cls, "cipher", &x->ciphers))
+			return false;
+	}
+	return true;
+}
+
+static bool put_note(struct put *p, const struct inv_note *n)
+{
+	char cli[ADDR_STRLEN], srv[ADDR_STRLEN];
+	sqlite3_stmt *st = p->note;
+	sqlite3_bind_int64(st, 1, p->day);
+	sqlite3_bind_int(st, 2, p->open);
+	sqlite3_bind_int(st, 3, n->kind);
+	sqlite3_bind_text(st, 4, addr_str(&n->client, cli), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, addr_str(&n->server, srv), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 6, n->port);
+	sqlite3_bind_text(st, 7, n->service, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, n->user, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 9, n->detail, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 10, (int64_t)n->count);
+	sqlite3_bind_int64(st, 11, n->first_us);
+	sqlite3_bind_int64(st, 12, n->last_us);
+	return store_step_done(st);
+}
+
+static bool put_cert(struct put *p, const struct inv_cert *c)
+{
+	char srv[ADDR_STRLEN];
+	sqlite3_stmt *st = p->cert;
+	int i = 1;
+	sqlite3_bind_text(st, i++, addr_str(&c->server, srv), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, i++, c->port);
+	sqlite3_bind_text(st, i++, c->sha256, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, c->subject, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, c->issuer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, i++, c->not_after * 1000000);
+	sqlite3_bind_int64(st, i++, c->first_us);
+	sqlite3_bind_int64(st, i++, c->last_us);
+	sqlite3_bind_int64(st, i++, c->not_before * 1000000);
+	sqlite3_bind_text(st, i++, c->key_type, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, i++, c->key_bits);
+	sqlite3_bind_text(st, i++, c->sig_alg, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, i++, c->self_signed);
+	return store_step_done(st);
+}
+
+bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t day, bool open)
+{
+	struct put p = { .s = s, .day = day, .open = open };
+	p.client = store_prep(s, "INSERT INTO inv_client VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" CLIENT_MERGE);
+	p.usage = store_prep(s, "INSERT INTO inv_usage VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" USAGE_MERGE);
+	p.name = store_prep(s, "INSERT OR IGNORE INTO inv_name VALUES(?,?,?,?,?,?,?,?,?)");
+	p.port = store_prep(s, "INSERT INTO inv_port VALUES(?,?,?,?,?,?,?,?,?,?)" PORT_MERGE);
+	p.note = store_prep(s, "INSERT INTO inv_note VALUES(?,?,?,?,?,?,?,?,?,?,?,?)" NOTE_MERGE);
+	p.cert = store_prep(s, "INSERT INTO cert(server, port, sha256, subject, issuer, not_after_us, first_us, last_us,"
+			       " not_before_us, key_type, key_bits, sig_alg, self_signed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+			       " ON CONFLICT(server, port, sha256) DO UPDATE SET first_us=min(first_us, excluded.first_us),"
+			       " last_us=max(last_us, excluded.last_us), not_before_us=excluded.not_before_us,"
+			       " key_type=excluded.key_type, key_bits=excluded.key_bits, sig_alg=excluded.sig_alg,"
+			       " self_signed=excluded.self_signed");
+	bool ok = p.client && p.usage && p.name && p.port && p.note && p.cert;
+	for (size_t i = 0; ok && i < inv->n_clients; i++)
+		ok = put_client(&p, &inv->clients[i]);
+	for (size_t i = 0; ok && i < inv->n_servers; i++)
+		ok = put_server(&p, &inv->servers[i]);
+	for (size_t i = 0; ok && i < inv->n_notes; i++)
+		ok = put_note(&p, &inv->notes[i]);
+	for (size_t i = 0; ok && i < inv->n_certs; i++)
+		ok = put_cert(&p, &inv->certs[i]);
+	sqlite3_stmt *all[] = { p.client, p.usage, p.name, p.port, p.note, p.cert };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		sqlite3_finalize(all[i]);
+	return ok;
+}
+
+/* ---- read ---- */
+
+struct loader {
+	struct store *s;
+	struct inventory *inv;
+	int64_t day_from, day_to;
+	bool filtered;
+	/* clients by their text address, for attaching rows (sorted once, searched per row) */
+	struct by_text {
+		char ip[ADDR_STRLEN];
+		size_t index;
+	} *ix;
+	size_t n_ix;
+};
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+	return strcmp(((const struct by_text *)a)->ip, ((const struct by_text *)b)->ip);
+}
+
+static struct inv_client *client_of(struct loader *l, const char *ip)
+{
+	struct by_text key;
+	snprintf(key.ip, sizeof key.ip, "%s", ip);
+	struct by_text *f = bsearch(&key, l->ix, l->n_ix, sizeof *l->ix, cmp_text);
+	return f ? &l->inv->clients[f->index] : NULL;
+}
+
+static int cmp_client_addr(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct inv_client *)a)->ip, &((const struct inv_client *)b)->ip);
+}
+
+static bool load_clients(struct loader *l)
+{
+	sqlite3_stmt *st = NULL;
+	char sel[1024];
+	snprintf(sel, sizeof sel, "%s",
+		 "SELECT ip, sum(flows), max(internal), min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)),"
+		 " max(last_nonsecure_us), bitor(findings), sum(signon_failures), max(nonsecure_lookup), max(offer_tls),"
+		 " max(offer_max_version), bitor(offer_families), min(CASE WHEN offer_tls THEN offer_only_legacy END),"
+		 " max(offer_negotiated_legacy), max(open), (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x"
+		 " WHERE x.ip=inv_client.ip) FROM inv_client");
+	char sql[2048];
+	snprintf(sql, sizeof sql, "%s WHERE day BETWEEN ?1 AND ?2%s GROUP BY ip", sel,
+		 l->filtered ? " AND ip IN (SELECT ip FROM temp.wanted)" : "");
+	if (sqlite3_prepare_v2(l->s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(st, 1, l->day_from);
+	sqlite3_bind_int64(st, 2, l->day_to);
+	size_t cap = 0;
+	int rc;
+	struct inventory *inv = l->inv;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct addr a;
+		int plen;
+		if (!addr_parse_prefix(col(st, 0), &a, &plen))
+			continue;
+		if (inv->n_clients == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct inv_client *n = realloc(inv->clients, nc * sizeof *n);
+			if (!n) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			inv->clients = n;
+			cap = nc;
+		}
+		struct inv_client *c = &inv->clients[inv->n_clients++];
+		memset(c, 0, sizeof *c);
+		c->ip = a;
+		int i = 1;
+		c->flows = (uint64_t)sqlite3_column_int64(st, i++);
+		c->internal = sqlite3_column_int(st, i++);
+		c->first_us = sqlite3_column_int64(st, i++);
+		c->last_us = sqlite3_column_int64(st, i++);
+		c->first_nonsecure_us = sqlite3_column_int64(st, i++);
+		c->last_nonsecure_us = sqlite3_column_int64(st, i++);
+		c->findings = (uint32_t)sqlite3_column_int64(st, i++);
+		c->signon_failures = (uint64_t)sqlite3_column_int64(st, i++);
+		c->nonsecure_lookup = sqlite3_column_int(st, i++);
+		c->offer.tls = sqlite3_column_int(st, i++);
+		c->offer.max_version = (uint16_t)sqlite3_column_int(st, i++);
+		c->offer.families = (uint32_t)sqlite3_column_int64(st, i++);
+		c->offer.only_legacy_ciphers = sqlite3_column_int(st, i++);
+		c->offer.negotiated_legacy = sqlite3_column_int(st, i++);
+		c->in_progress = sqlite3_column_int(st, i++);
+		c->first_nonsecure_ever_us = sqlite3_column_int64(st, i++);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return false;
+	if (inv->n_clients > 1)
+		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, cmp_client_addr);
+	l->ix = malloc((inv->n_clients ? inv->n_clients : 1) * sizeof *l->ix);
+	if (!l->ix)
+		return false;
+	for (size_t i = 0; i < inv->n_clients; i++) {
+		addr_str(&inv->clients[i].ip, l->ix[i].ip);
+		l->ix[i].index = i;
+	}
+	l->n_ix = inv->n_clients;
+	qsort(l->ix, l->n_ix, sizeof *l->ix, cmp_text);
+	return true;
+}
+
+static bool load_usage(struct loader *l)
+{
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+		 "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
+		 " sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions), max(mismatch),"
+		 " min(first_us), max(last_us) FROM inv_usage WHERE day BETWEEN ?1 AND ?2%s"
+		 " GROUP BY client, server, service, port, cls",
+		 l->filtered ? " AND client IN (SELECT ip FROM temp.wanted)" : "");
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(l->s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(st, 1, l->day_from);
+	sqlite3_bind_int64(st, 2, l->day_to);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct inv_client *c = client_of(l, col(st, 0));
+		struct addr srv;
+		int plen;
+		if (!c || !addr_parse_prefix(col(st, 1), &srv, &plen))
+			continue;
+		if (c->n_use == c->cap_use) {
+			size_t nc = c->cap_use ? c->cap_use * 2 : 4;
+			struct inv_usage *nu = realloc(c->use, nc * sizeof *nu);
+			if (!nu) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			c->use = nu;
+			c->cap_use = nc;
+		}
+		struct inv_usage *u = &c->use[c->n_use++];
+		memset(u, 0, sizeof *u);
+		u->server = srv;
+		u->service = col(st, 2)[0] ? inventory_intern(l->inv, col(st, 2)) : NULL;
+		u->port = (uint16_t)sqlite3_column_int(st, 3);
+		u->cls = (enum port_class)sqlite3_column_int(st, 4);
+		uint64_t *counts[] = { &u->connections, &u->refused, &u->unanswered, &u->attempts, &u->failed_tls,
+				       &u->cleartext, &u->tls };
+		for (int i = 0; i < 7; i++)
+			*counts[i] = (uint64_t)sqlite3_column_int64(st, 5 + i);
+		u->tls_versions = (uint32_t)sqlite3_column_int64(st, 12);
+		u->mismatch = sqlite3_column_int(st, 13);
+		u->first_us = sqlite3_column_int64(st, 14);
+		u->last_us = sqlite3_column_int64(st, 15);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+static struct inv_usage *usage_of(struct inv_client *c, const char *srv, const char *svc, int port, int cls)
+{
+	struct addr a;
+	int plen;
+	if (!addr_parse_prefix(srv, &a, &plen))
+		return NULL;
+	for (size_t i = 0; i < c->n_use; i++) {
+		struct inv_usage *u = &c->use[i];
+		if (u->port == port && (int)u->cls == cls && addr_eq(&u->server, &a) &&
+		    strcmp(u->service ? u->service : "", svc) == 0)
+			return u;
+	}
+	return NULL;
+}
+
+static struct inv_server *server_of(struct inventory *inv, size_t *cap, const struct addr *a)
+{
+	size_t lo = 0, hi = inv->n_servers;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = addr_cmp(&inv->servers[mid].ip, a);
+		if (c == 0)
+			return &inv->servers[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (inv->n_servers == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct inv_server *n = realloc(inv->servers, nc * sizeof *n);
+		if (!n)
+			return NULL;
+		inv->servers = n;
+		*cap = nc;
+	}
+	memmove(&inv->servers[lo + 1], &inv->servers[lo], (inv->n_servers - lo) * sizeof *inv->servers);
+	memset(&inv->servers[lo], 0, sizeof *inv->servers);
+	inv->servers[lo].ip = *a;
+	inv->n_servers++;
+	return &inv->servers[lo];
+}
+
+static struct inv_port *port_of(struct inv_server *s, int port)
+{
+	for (size_t i = 0; i < s->n_ports; i++)
+		if (s->ports[i].port == port)
+			return &s->ports[i];
+	return NULL;
+}
+
+static bool load_ports(struct loader *l)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(l->s->db,
+			       "SELECT server, port, max(service), max(cls), sum(connections), bitor(tls_versions),"
+			       " bitor(findings), max(release_vrm) FROM inv_port WHERE day BETWEEN ?1 AND ?2"
+			       " GROUP BY server, port",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(st, 1, l->day_from);
+	sqlite3_bind_int64(st, 2, l->day_to);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct addr a;
+		int plen;
+		if (!addr_parse_prefix(col(st, 0), &a, &plen))
+			continue;
+		struct inv_server *s = server_of(l->inv, &cap, &a);
+		if (!s) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		if (s->n_ports == s->cap_ports) {
+			size_t nc = s->cap_ports ? s->cap_ports * 2 : 8;
+			struct inv_port *np = realloc(s->ports, nc * sizeof *np);
+			if (!np) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			s->ports = np;
+			s->cap_ports = nc;
+		}
+		int port = sqlite3_column_int(st, 1);
+		size_t at = 0;   /* rows come in no promised order: keep the ports sorted */
+		while (at < s->n_ports && s->ports[at].port < port)
+			at++;
+		memmove(&s->ports[at + 1], &s->ports[at], (s->n_ports - at) * sizeof *s->ports);
+		struct inv_port *p = &s->ports[at];
+		s->n_ports++;
+		memset(p, 0, sizeof *p);
+		p->port = (uint16_t)port;
+		p->service = col(st, 2)[0] ? inventory_intern(l->inv, col(st, 2)) : NULL;
+		p->cls = (enum port_class)sqlite3_column_int(st, 3);
+		p->connections = (uint64_t)sqlite3_column_int64(st, 4);
+		p->tls_versions = (uint32_t)sqlite3_column_int64(st, 5);
+		p->findings = (uint32_t)sqlite3_column_int64(st, 6);
+		uint32_t vrm = (uint32_t)sqlite3_column_int64(st, 7);
+		if (vrm > s->release_vrm)
+			s->release_vrm = vrm;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+static bool load_names(struct loader *l)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT DISTINCT client, server, service, port, cls, kind, name FROM inv_name"
+		 " WHERE day BETWEEN ?1 AND ?2%s ORDER BY name",
+		 l->filtered ? " AND client IN (SELECT ip FROM temp.wanted)" : "");
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(l->s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(st, 1, l->day_from);
+	sqlite3_bind_int64(st, 2, l->day_to);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *cli = col(st, 0), *srv = col(st, 1), *kind = col(st, 5), *name = col(st, 6);
+		int port = sqlite3_column_int(st, 3), cls = sqlite3_column_int(st, 4);
+		if (!cli[0]) {   /* a server port's negotiated cipher */
+			struct addr a;
+			int plen;
+			struct inv_server key, *s;
+			if (strcmp(kind, "cipher") != 0 || !addr_parse_prefix(srv, &a, &plen))
+				continue;
+			key.ip = a;
+			s = l->filtered ? NULL : bsearch(&key, l->inv->servers, l->inv->n_servers, sizeof key,
+							 (int (*)(const void *, const void *))addr_cmp);
+			struct inv_port *p = s ? port_of(s, port) : NULL;
+			if (p)
+				name_set_add(&p->ciphers, name);
+			continue;
+		}
+		struct inv_client *c = client_of(l, cli);
+		if (!c)
+			continue;
+		if (!srv[0]) {
+			struct name_set *set = strcmp(kind, "user") == 0 ? &c->users
+					     : strcmp(kind, "device") == 0 ? &c->devices
+					     : strcmp(kind, "mapper") == 0 ? &c->mapper_requests
+					     : strcmp(kind, "software") == 0 ? &c->software : NULL;
+			if (set)
+				name_set_add(set, name);
+			continue;
+		}
+		struct inv_usage *u = usage_of(c, srv, col(st, 2), port, cls);
+		if (u)
+			name_set_add(strcmp(kind, "user") == 0 ? &u->users : &u->devices, name);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+static bool load_notes(struct loader *l)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(l->s->db,
+			       "SELECT kind, client, server, port, service, user, detail, sum(count), min(first_us),"
+			       " max(last_us) FROM inv_note WHERE day BETWEEN ?1 AND ?2"
+			       " GROUP BY kind, client, server, port, service, user, detail",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(st, 1, l->day_from);
+	sqlite3_bind_int64(st, 2, l->day_to);
+	size_t cap = 0;
+	int rc;
+	struct inventory *inv = l->inv;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct inv_note n = { 0 };
+		int plen;
+		n.kind = (enum note_kind)sqlite3_column_int(st, 0);
+		if ((unsigned)n.kind >= NOTE_KINDS || !addr_parse_prefix(col(st, 1), &n.client, &plen) ||
+		    !addr_parse_prefix(col(st, 2), &n.server, &plen))
+			continue;
+		n.port = (uint16_t)sqlite3_column_int(st, 3);
+		snprintf(n.service, sizeof n.service, "%s", col(st, 4));
+		snprintf(n.user, sizeof n.user, "%s", col(st, 5));
+		snprintf(n.detail, sizeof n.detail, "%s", col(st, 6));
+		n.count = (uint64_t)sqlite3_column_int64(st, 7);
+		n.first_us = sqlite3_column_int64(st, 8);
+		n.last_us = sqlite3_column_int64(st, 9);
+		if (inv->n_notes == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct inv_note *nv = realloc(inv->notes, nc * sizeof *nv);
+			if (!nv) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			inv->notes = nv;
+			cap = nc;
+		}
+		inv->notes[inv->n_notes++] = n;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+static bool load_certs(struct loader *l, int64_t since_us, int64_t until_us)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(l->s->db,
+			       "SELECT server, port, sha256, subject, issuer, not_after_us, first_us, last_us, not_before_us,"
+			       " key_type, key_bits, sig_alg, self_signed FROM cert WHERE last_us >= ?1 AND first_us < ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(st, 1, since_us);
+	sqlite3_bind_int64(st, 2, until_us);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct inv_cert c = { 0 };
+		int plen;
+		if (!addr_parse_prefix(col(st, 0), &c.server, &plen))
+			continue;
+		c.port = (uint16_t)sqlite3_column_int(st, 1);
+		snprintf(c.sha256, sizeof c.sha256, "%s", col(st, 2));
+		snprintf(c.subject, sizeof c.subject, "%s", col(st, 3));
+		snprintf(c.issuer, sizeof c.issuer, "%s", col(st, 4));
+		c.not_after = sqlite3_column_int64(st, 5) / 1000000;
+		c.first_us = sqlite3_column_int64(st, 6);
+		c.last_us = sqlite3_column_int64(st, 7);
+		c.not_before = sqlite3_column_int64(st, 8) / 1000000;
+		snprintf(c.key_type, sizeof c.key_type, "%s", col(st, 9));
+		c.key_bits = sqlite3_column_int(st, 10);
+		snprintf(c.sig_alg, sizeof c.sig_alg, "%s", col(st, 11));
+		c.self_signed = sqlite3_column_int(st, 12);
+		inventory_add_cert(l->inv, &cap, &c);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+static bool want_clients(struct store *s, const struct addr *only, size_t n)
+{
+	char ignore[8], ip[ADDR_STRLEN];
+	if (!store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS wanted(ip TEXT PRIMARY KEY); DELETE FROM temp.wanted",
+			ignore, sizeof ignore))
+		return false;
+	sqlite3_stmt *st = store_prep(s, "INSERT OR IGNORE INTO temp.wanted VALUES(?)");
+	bool ok = st != NULL;
+	for (size_t i = 0; ok && i < n; i++) {
+		sqlite3_bind_text(st, 1, addr_str(&only[i], ip), -1, SQLITE_TRANSIENT);
+		ok = store_step_done(st);
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static int64_t day_of(int64_t us)
+{
+	return us >= 0 ? us / DAY_US : -((-us + DAY_US - 1) / DAY_US);
+}
+
+bool store_load_rows(struct store *s, const struct store_query *q, struct inventory *inv)
+{
+	memset(inv, 0, sizeof *inv);
+	struct loader l = { .s = s, .inv = inv, .filtered = q->only != NULL };
+	l.day_from = q->since_us ? day_of(q->since_us) : INT64_MIN;
+	l.day_to = q->until_us ? day_of(q->until_us - 1) : INT64_MAX;
+	bool ok = (!l.filtered || want_clients(s, q->only, q->n_only)) && load_clients(&l) && load_usage(&l) &&
+		  (l.filtered || load_ports(&l)) && load_names(&l) && (l.filtered || load_notes(&l)) &&
+		  load_certs(&l, q->since_us ? q->since_us : INT64_MIN, q->until_us ? q->until_us : INT64_MAX);
+	free(l.ix);
+	if (!ok) {
+		inventory_free(inv);
+		return false;
+	}
+	for (size_t i = 0; i < inv->n_clients; i++)
+		inv->flows += inv->clients[i].flows;
+	inventory_finish(inv);
+	return true;
+}
+
+int64_t store_day(int64_t us)
+{
+	return day_of(us);
+}
