@@ -24,8 +24,10 @@
 
 #include "analysis.h"
 #include "capture.h"
+#include "counters.h"
 #include "engine.h"
 #include "fingerprints.h"
+#include "import.h"
 #include "inventory.h"
 #include "monitor.h"
 #include "redact.h"
@@ -36,7 +38,7 @@
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
-       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER,
+       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS,
        OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL };
 
 static const char usage_text[] =
@@ -55,6 +57,7 @@ static const char usage_text[] =
 "  -p                   do not put the interface in promiscuous mode\n"
 "  --no-prefilter       do not restrict to the catalogue ports and --server addresses\n"
 "  --show-filter        print the prefilter for Ethernet and exit\n"
+"  --list-counters      print every counter a report carries (name, meaning) and exit\n"
 "\n"
 "What to look for\n"
 "  --server ADDR[/LEN]  an IBM i address or network (repeatable); all its TCP traffic is kept\n"
@@ -200,6 +203,7 @@ int main(int argc, char **argv)
 		{ "fingerprints", required_argument, 0, OPT_FINGERPRINTS },
 		{ "threads", required_argument, 0, OPT_THREADS },
 		{ "show-filter", no_argument, 0, OPT_SHOW_FILTER },
+		{ "list-counters", no_argument, 0, OPT_LIST_COUNTERS },
 		{ "max-flows", required_argument, 0, OPT_MAXFLOWS },
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
 		{ "depth", required_argument, 0, OPT_DEPTH },
@@ -285,6 +289,14 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_SHOW_FILTER: show_filter = true; break;
+		case OPT_LIST_COUNTERS: {
+			struct counter cs[COUNTERS_MAX];
+			size_t n = counters_names(cs);
+			for (size_t i = 0; i < n; i++)
+				printf("%s%s%s\t%s\n", cs[i].group ? cs[i].group : "", cs[i].group ? "." : "", cs[i].name,
+				       cs[i].meaning);
+			return 0;
+		}
 		case OPT_MAXFLOWS:
 			if (!parse_u64(optarg, 1, 100000000, &v))
 				return usage_error("--max-flows: '%s' is not a number from 1 to 100000000", optarg);
@@ -386,8 +398,21 @@ int main(int argc, char **argv)
 		}
 		redact_key = key_buf;
 	}
-	if (mo.db && n_inputs)
-		return usage_error("%s", "--db goes with -i IFACE (monitor) or alone (report), not with -r");
+	if (mo.db && n_inputs && iface)
+		return usage_error("%s", "-r and -i cannot be used together");
+	if (mo.db && n_inputs) {
+		if (n_inputs > IMPORT_MAX_FILES)
+			return usage_error("%s", "too many -r inputs for one import");
+		if (!engine_init(&e, &cfg, &svc, err, sizeof err)) {   /* checks the configuration, as a run would */
+			fprintf(stderr, "tlsready: %s\n", err);
+			return 2;
+		}
+		engine_free(&e);
+		struct import_opts io = { .db = mo.db, .paths = inputs, .n_paths = n_inputs, .cfg = cfg, .svc = &svc,
+					  .co = { .user_filter = o ? user_filter : NULL, .no_prefilter = no_prefilter }, .redact = redact,
+					  .redact_key = redact_key, .quiet = quiet };
+		return import_run(&io);
+	}
 	if (mo.db && !iface) {
 		if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv"))
 			return usage_error("--format: '%s': the stored state's report is text, json or csv", format);

@@ -717,15 +717,16 @@ static bool put_interval(struct store *s, const struct store_checkpoint *c)
 
 static bool put_import(struct store *s, const struct store_checkpoint *c)
 {
-	if (!c->import_digest)
+	if (!c->n_imports)
 		return true;
 	sqlite3_stmt *st = store_prep(s, "INSERT INTO import(sha256, name, imported_us) VALUES(?,?,?)");
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, c->import_digest, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, c->import_name ? c->import_name : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, c->now_us);
-	bool ok = store_step_done(st);
+	bool ok = st != NULL;
+	for (size_t i = 0; ok && i < c->n_imports; i++) {
+		sqlite3_bind_text(st, 1, c->import_digests[i], -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, c->import_names[i], -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, c->now_us);
+		ok = store_step_done(st);
+	}
 	sqlite3_finalize(st);
 	return ok;
 }

@@ -95,8 +95,9 @@ struct store_checkpoint {
 	const char *redact_key;
 	store_flow_fn on_flow;             /* each finished flow's JSON, after the commit; may be NULL */
 	void *ctx;
-	const char *import_digest;         /* an imported file's SHA-256: recorded in the same transaction */
-	const char *import_name;
+	const char *const *import_digests; /* imported files' SHA-256s and names: recorded in the same transaction */
+	const char *const *import_names;
+	size_t n_imports;
 };
 
 /* One transaction.  On failure nothing was written: keep the records and retry. */

@@ -292,6 +292,44 @@ live.pop(MOVED_CLIENT, None)
 ok(live == expected, "the stored inventory equals the offline analysis (statuses, nonsecure services, connections)",
    "\n".join(f"{ip}: live {live.get(ip)} offline {expected.get(ip)}" for ip in sorted(set(live) | set(expected))
              if live.get(ip) != expected.get(ip)))
+# field by field: every shared object of the stored report against the offline report of the same files
+# read as one timeline; only what depends on when the bytes went by differs (times, a certificate's days,
+# the order of certificates by first sight)
+TIMES = {"first_seen", "last_seen", "first_nonsecure", "last_nonsecure", "days_left"}
+
+
+def timeless(x):
+    if isinstance(x, dict):
+        return {k: timeless(v) for k, v in x.items() if k not in TIMES}
+    if isinstance(x, list):
+        return [timeless(v) for v in x]
+    return x
+
+
+offline = json.loads(run(["-q", "--format", "json"] + sum((["-r", f] for f in files), []))[1])
+stored_clients = [c for c in doc["clients"] if c["ip"] != MOVED_CLIENT] if doc else []
+diff = [(a["ip"], k, a[k], b.get(k)) for a, b in zip(timeless(offline["clients"]), timeless(stored_clients))
+        for k in a if a[k] != b.get(k)]
+ok(doc and len(stored_clients) == len(offline["clients"]) and not diff,
+   f"every field of the {len(stored_clients)} stored clients equals the offline report's (users, devices, software,"
+   " TLS offered and negotiated, would-break, findings, counts)", diff[:4])
+
+
+def without_moved(servers):
+    out = []
+    for s in timeless(servers):
+        s = dict(s, ports=[p for p in s["ports"] if p["port"] != 18476])
+        s.pop("clients")
+        if s["ports"]:
+            out.append(s)
+    return out
+
+
+ok(doc and without_moved(doc["servers"]) == without_moved(offline["servers"]) and
+   sorted(timeless(doc["certificates"]), key=str) == sorted(timeless(offline["certificates"]), key=str),
+   "the stored servers (ports, versions, ciphers, release) and certificates equal the offline report's",
+   doc and ([(a, b) for a, b in zip(without_moved(doc["servers"]), without_moved(offline["servers"])) if a != b][:2],
+            timeless(doc["certificates"]), timeless(offline["certificates"])))
 ok(doc and doc["state"]["flows_stored"] == exp_flows + 1 and doc["capture"]["counters"].get("connections_reported") == exp_flows + 1,
    "every flow record is stored", doc and (doc["state"], exp_flows))
 h = doc["state"]["capture_health"]["total"] if doc else {}
