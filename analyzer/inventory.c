@@ -503,7 +503,8 @@ void inventory_finish(struct inventory *inv)
 				continue;   /* uses are sorted by server */
 			struct inv_server key;
 			key.ip = c->use[j].server;
-			struct inv_server *s = bsearch(&key, inv->servers, inv->n_servers, sizeof *s, server_cmp);
+			struct inv_server *s = inv->n_servers ? bsearch(&key, inv->servers, inv->n_servers, sizeof *s,
+									  server_cmp) : NULL;
 			if (s)
 				s->clients++;
 		}

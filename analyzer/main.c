@@ -5,11 +5,12 @@
  *            [--format text|json|csv|ndjson] [-o FILE] [--fail-on-nonsecure]
  *            [--redact-users] [-q] [--version] [--help] [BPF expression]
  *   tlsready -i IFACE --db FILE [--interval SECS] [-Z USER] [-B MiB] [-p] ...   (monitor.c)
- *   tlsready --db FILE [--since DURATION] [--format text|json]             (the stored state)
+ *   tlsready --db FILE [--since WHEN] [--until WHEN] [--format text|json|csv]   (the stored state)
+ *   tlsready -r FILE... --db FILE                                             (import.c)
  *
  * Exit codes: 0 success; 1 an input was only partly readable; 2 usage
  * error or unreadable input; 3 --fail-on-nonsecure and nonsecure use found;
- * 4 a file to write refused (a symbolic link, a hard link, not a plain
+ * 6 an import of a file already imported; 4 a file to write refused (a symbolic link, a hard link, not a plain
  * file); 5 the monitor's state is held by another monitor.
  * Whatever was analysed before an error is still reported.
  */
@@ -80,7 +81,8 @@ static const char usage_text[] =
 "\n"
 "Monitoring (see tlsready(1), MONITORING)\n"
 "  --db FILE            with -i: run until stopped, keeping the inventory in FILE (SQLite);\n"
-"                       alone: print the report of the stored state, also while it runs\n"
+"                       alone: print the report of the stored state, also while it runs;\n"
+"                       with -r: add the capture files to the state (each file once)\n"
 "                         tlsready -i eth1 --db /var/lib/tlsready/eth1.db -Z tlsready\n"
 "                         tlsready --db /var/lib/tlsready/eth1.db --since 30d\n"
 "  --interval SECS      checkpoint every SECS seconds (default 60): at most this is lost\n"
@@ -88,8 +90,10 @@ static const char usage_text[] =
 "                       exists, else nobody); -Z root keeps root\n"
 "  --retain DURATION    keep flow records this long (default 30d; 0 keeps all); the\n"
 "                       inventory is kept\n"
-"  --since DURATION     with --db: \"new\" means since this long ago (default 7d);\n"
-"                       durations: 30s, 15m, 12h, 7d, 2w\n"
+"  --since WHEN         with --db: the days from WHEN on, and \"new\" since WHEN\n"
+"                       (default: every day; new since 7d). WHEN: a duration ago\n"
+"                       (30s, 15m, 12h, 7d, 2w) or a UTC date (2026-11-25[T08:00:00Z])\n"
+"  --until WHEN         with --db: the days up to WHEN\n"
 "  --events FILE        append NDJSON events: each finished flow and each new finding\n"
 "  --syslog             send the findings to syslog too\n"
 "  --back-after DURATION a client back on a nonsecure port after this long is a finding\n"

@@ -550,7 +550,7 @@ static bool load_names(struct loader *l)
 			if (strcmp(kind, "cipher") != 0 || !addr_parse_prefix(srv, &a, &plen))
 				continue;
 			key.ip = a;
-			s = l->filtered ? NULL : bsearch(&key, l->inv->servers, l->inv->n_servers, sizeof key,
+			s = l->filtered || !l->inv->n_servers ? NULL : bsearch(&key, l->inv->servers, l->inv->n_servers, sizeof key,
 							 (int (*)(const void *, const void *))addr_cmp);
 			struct inv_port *p = s ? port_of(s, port) : NULL;
 			if (p)
