@@ -33,13 +33,14 @@
 #include "monitor.h"
 #include "redact.h"
 #include "report.h"
+#include "report_plan.h"
 #include "services.h"
 #include "workers.h"
 
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
-       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS,
+       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY,
        OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL };
 
 static const char usage_text[] =
@@ -59,6 +60,11 @@ static const char usage_text[] =
 "  --no-prefilter       do not restrict to the catalogue ports and --server addresses\n"
 "  --show-filter        print the prefilter for Ethernet and exit\n"
 "  --list-counters      print every counter a report carries (name, meaning) and exit\n"
+"  --plan               print only the cutover plan (text or json); --format clp writes\n"
+"                       the plan as a CL source member to review (tlsready runs nothing)\n"
+"  --plan-days N        a door is ready after N days observed without nonsecure use (7)\n"
+"  --ready DOOR         exit 3 unless DOOR is ready: a service (telnet, as-signon), a\n"
+"                       port (23), host-servers (8470-8479) or all\n"
 "\n"
 "What to look for\n"
 "  --server ADDR[/LEN]  an IBM i address or network (repeatable); all its TCP traffic is kept\n"
@@ -208,6 +214,9 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, 0, OPT_THREADS },
 		{ "show-filter", no_argument, 0, OPT_SHOW_FILTER },
 		{ "list-counters", no_argument, 0, OPT_LIST_COUNTERS },
+		{ "plan", no_argument, 0, OPT_PLAN },
+		{ "plan-days", required_argument, 0, OPT_PLAN_DAYS },
+		{ "ready", required_argument, 0, OPT_READY },
 		{ "max-flows", required_argument, 0, OPT_MAXFLOWS },
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
 		{ "depth", required_argument, 0, OPT_DEPTH },
@@ -229,6 +238,9 @@ int main(int argc, char **argv)
 	const char *iface = NULL, *services_file = NULL, *format = "text", *outfile = NULL, *redact_key = NULL;
 	static char key_buf[REDACT_KEY_MAX];
 	int redact_source = REDACT_KEY_RANDOM;
+	bool plan_only = false;
+	int64_t plan_days = 0;
+	const char *ready_door = NULL;
 	bool fail_on_nonsecure = false, redact = false, quiet = false, no_prefilter = false, show_filter = false;
 	int threads = 1;
 	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536,
@@ -260,11 +272,19 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SERVICES: services_file = optarg; break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "csv") && strcmp(optarg, "ndjson"))
-				return usage_error("--format: '%s' is not text, json, csv or ndjson", optarg);
+			if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "csv") && strcmp(optarg, "ndjson") &&
+			    strcmp(optarg, "clp"))
+				return usage_error("--format: '%s' is not text, json, csv, ndjson or clp", optarg);
 			format = optarg;
 			break;
 		case OPT_FAIL: fail_on_nonsecure = true; break;
+		case OPT_PLAN: plan_only = true; break;
+		case OPT_PLAN_DAYS:
+			if (!parse_u64(optarg, 1, 3650, &v))
+				return usage_error("--plan-days: '%s' is not a number of days from 1 to 3650", optarg);
+			plan_days = (int64_t)v;
+			break;
+		case OPT_READY: ready_door = optarg; break;
 		case OPT_REDACT: redact = true; break;
 		case OPT_REDACT_KEY: redact_key = optarg; redact = true; redact_source = REDACT_KEY_GIVEN; break;
 		case OPT_REDACT_KEY_FILE: {
@@ -418,8 +438,8 @@ int main(int argc, char **argv)
 		return import_run(&io);
 	}
 	if (mo.db && !iface) {
-		if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv"))
-			return usage_error("--format: '%s': the stored state's report is text, json or csv", format);
+		if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "clp"))
+			return usage_error("--format: '%s': the stored state's report is text, json, csv or clp", format);
 		if (o)
 			return usage_error("%s", "a BPF expression needs -i IFACE");
 		FILE *rout = stdout;
@@ -429,7 +449,8 @@ int main(int argc, char **argv)
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-		struct monitor_report_opts ro = { .db = mo.db, .format = format, .now_us = now_us,
+		struct monitor_report_opts ro = { .db = mo.db, .format = format, .now_us = now_us, .plan_days = plan_days,
+						  .plan_only = plan_only, .ready_door = ready_door,
 						  .new_since_us = now_us - MONITOR_DEFAULT_SINCE, .new_len_us = MONITOR_DEFAULT_SINCE,
 						  .fail_on_nonsecure = fail_on_nonsecure };
 		if (since_arg && !monitor_parse_when(since_arg, now_us, &ro.since_us))
@@ -525,15 +546,8 @@ int main(int argc, char **argv)
 	if (redact)
 		redact_inventory(&inv, redact_key);
 	struct report_ctx rc = { .out = out, .a = &an, .inv = &inv, .redact = redact, .redact_key = redact_key,
-				 .redact_source = redact_source };
-	if (strcmp(format, "json") == 0)
-		report_json(&rc);
-	else if (strcmp(format, "csv") == 0)
-		report_csv(&rc);
-	else if (strcmp(format, "ndjson") == 0)
-		report_ndjson(&rc);
-	else
-		report_text(&rc);
+				 .redact_source = redact_source, .plan_days = plan_days, .plan_only = plan_only };
+	int gate = report_write(&rc, format, ready_door);
 	int code = st.exit_code;
 	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
 		fprintf(stderr, "tlsready: %s: write failed\n", outfile ? outfile : "standard output");
@@ -541,6 +555,8 @@ int main(int argc, char **argv)
 	}
 	if (code == 0 && fail_on_nonsecure && inv.nonsecure_clients > 0)
 		code = 3;
+	if (code == 0 && gate)
+		code = gate;
 	inventory_free(&inv);
 	analysis_free(&an);
 	engine_free(&e);

@@ -37,6 +37,7 @@
 #include "outfile.h"
 #include "redact.h"
 #include "report.h"
+#include "report_plan.h"
 #include "state_report.h"
 #include "services.h"
 #include "store.h"
@@ -579,18 +580,16 @@ int monitor_report(const struct monitor_report_opts *o, FILE *out)
 	struct report_state rs = { .v = &v, .db = o->db, .now_us = o->now_us, .since_us = o->since_us,
 				   .until_us = o->until_us, .new_since_us = o->new_since_us, .new_len_us = o->new_len_us };
 	/* names were redacted when the monitor stored them, if it was asked to */
-	struct report_ctx rc = { .out = out, .a = &a, .inv = &inv, .state = &rs };
-	if (strcmp(o->format, "json") == 0)
-		report_json(&rc);
-	else if (strcmp(o->format, "csv") == 0)
-		report_csv(&rc);
-	else
-		report_text(&rc);
+	struct report_ctx rc = { .out = out, .a = &a, .inv = &inv, .state = &rs, .plan_days = o->plan_days,
+				 .plan_only = o->plan_only };
+	int gate = report_write(&rc, o->format, o->ready_door);
 	/* the window is whole days; "used a nonsecure port since" is exact */
 	int code = 0;
 	for (size_t i = 0; o->fail_on_nonsecure && i < inv.n_clients; i++)
 		if (inv.clients[i].status == CS_NONSECURE && inv.clients[i].last_nonsecure_us >= o->since_us)
 			code = 3;
+	if (!code && gate)
+		code = gate;
 	inventory_free(&inv);
 	store_view_free(&v);
 	if (fflush(out) != 0) {

@@ -53,6 +53,9 @@ struct monitor_report_opts {
 	int64_t since_us, until_us;    /* the window of days shown; 0: unbounded */
 	int64_t new_since_us, new_len_us;   /* "new" means a first nonsecure use since then */
 	bool fail_on_nonsecure;
+	int64_t plan_days;
+	bool plan_only;
+	const char *ready_door;
 };
 
 /* The report of the stored state: the one-shot report's writers over the inventory of the window,

@@ -26,6 +26,8 @@ struct report_ctx {
 	const char *redact_key;
 	int redact_source;         /* enum redact_source: where the key came from */
 	const struct report_state *state;   /* NULL for a report of captures */
+	int64_t plan_days;         /* the cutover plan: days observed without nonsecure use for "ready" (0: default) */
+	bool plan_only;            /* --plan: the plan alone */
 };
 
 void report_text(const struct report_ctx *c);

@@ -7,6 +7,7 @@
 
 #include "redact.h"
 #include "report.h"
+#include "report_plan.h"
 #include "state_report.h"
 #include "hostserver.h"
 #include "tls.h"
@@ -136,6 +137,15 @@ void report_json(const struct report_ctx *c)
 {
 	FILE *f = c->out;
 	fputs("{\"schema\":\"tlsready/1\",\"generator\":{\"name\":\"tlsready\",\"version\":\"" TLSREADY_VERSION "\"}", f);
+	if (c->plan_only) {   /* --plan: the plan alone */
+		struct plan plan;
+		if (plan_of_report(c, &plan)) {
+			plan_json(c, &plan);
+			plan_free(&plan);
+		}
+		fputs("}\n", f);
+		return;
+	}
 	fputs(",\n\"capture\":", f);
 	json_capture(c, f);
 	fprintf(f, ",\n\"summary\":{\"clients\":%zu,\"nonsecure_clients\":%" PRIu64 ",\"secure_clients\":%" PRIu64
@@ -147,6 +157,11 @@ void report_json(const struct report_ctx *c)
 		fprintf(f, ",\n\"redaction\":{\"key\":\"%s\"}", redact_source_name((enum redact_source)c->redact_source));
 	if (c->state)
 		state_json(c);
+	struct plan plan;
+	if (plan_of_report(c, &plan)) {
+		plan_json(c, &plan);
+		plan_free(&plan);
+	}
 	fputs(",\n\"servers\":[", f);
 	for (size_t i = 0; i < c->inv->n_servers; i++) {
 		fputs(i ? ",\n" : "\n", f);

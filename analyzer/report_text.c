@@ -15,6 +15,7 @@
 #include "portmapper.h"
 #include "redact.h"
 #include "report.h"
+#include "report_plan.h"
 #include "state_report.h"
 #include "tls.h"
 
@@ -350,6 +351,15 @@ void report_text(const struct report_ctx *c)
 		fprintf(f, "       and %" PRIu64 " clients that only tried nonsecure ports (no TCP handshake completed)\n",
 			c->inv->attempt_clients);
 
+	struct plan plan;
+	bool have_plan = plan_of_report(c, &plan);
+	if (have_plan)
+		plan_text(c, &plan);
+	if (c->plan_only) {
+		if (have_plan)
+			plan_free(&plan);
+		return;
+	}
 	if (c->state)
 		state_text(c);
 	text_section(f, "Clients still using nonsecure ports");
@@ -411,4 +421,6 @@ void report_text(const struct report_ctx *c)
 		for (int i = 0; i < c->a->st->n_warnings; i++)
 			fprintf(f, "  %s\n", c->a->st->warnings[i]);
 	}
+	if (have_plan)
+		plan_free(&plan);
 }

@@ -300,7 +300,7 @@ ok(rc == 3 and st.get("192.0.2.70") == "nonsecure" and list(st.values()).count("
 # ---- 10. redaction keys ----
 cap = path("redact.pcap")
 w = Pcap(cap)
-telnet_user(w, "192.0.2.80", 47000, b"QSECOFR")
+telnet_user(w, "192.0.2.80", 47000, b"SECADM7")
 w.close()
 _, a, _ = report(cap, "--redact-users")
 _, b, _ = report(cap, "--redact-users")
@@ -311,11 +311,11 @@ keyfile = path("key")
 with open(keyfile, "wb") as f:
     f.write(b"our-site-secret\n")
 _, c1, _ = report(cap, "--redact-users", "--redact-key-file", keyfile)
-want = "redacted-" + hmac.new(b"our-site-secret", b"QSECOFR", hashlib.sha256).hexdigest()[:12]
+want = "redacted-" + hmac.new(b"our-site-secret", b"SECADM7", hashlib.sha256).hexdigest()[:12]
 ok(c1["clients"][0]["users"][0] == want and c1["redaction"]["key"] == "file",
    "--redact-key-file: HMAC-SHA256 with the file's key (first line)", (c1["clients"][0]["users"], want))
 for fmt in ("text", "csv", "ndjson"):
     _, out, _ = report(cap, "--redact-users", fmt=fmt)
-    ok("QSECOFR" not in out, f"no clear user name in the redacted {fmt} report")
+    ok("SECADM7" not in out, f"no clear user name in the redacted {fmt} report")
 
 done()
