@@ -187,7 +187,7 @@ bool plan_build(struct plan *p, const struct inventory *inv, const struct plan_b
 	for (size_t i = 0; i < p->n_clients; i++)
 		choose_fix(p, &p->clients[i]);
 	/* what the "ready" verdicts rest on */
-	bool enough = basis->last_us - basis->first_us >= basis->required_us &&
+	bool enough = basis->observed_us >= basis->required_us &&
 		      (!basis->coverage_known || basis->coverage >= PLAN_MIN_COVERAGE) && !basis->one_sided;
 	for (size_t k = 0; k < p->n_doors; k++) {
 		struct plan_door *d = &p->doors[k];

@@ -43,7 +43,8 @@ struct plan_door {
 
 /* What the verdicts rest on. */
 struct plan_basis {
-	int64_t first_us, last_us; /* the traffic observed (capture span, or the state's days) */
+	int64_t first_us, last_us; /* the traffic observed (capture span, or the state's intervals) */
+	int64_t observed_us;       /* the time actually watched (a state: its intervals summed) */
 	int64_t required_us;       /* "ready" needs this long observed without nonsecure use */
 	double coverage;           /* packets analysed / (analysed + dropped + not analysed); 1 with none missed */
 	bool coverage_known;       /* false for capture files: what the file holds is all there is */

@@ -26,21 +26,19 @@ void plan_basis_of(const struct report_ctx *c, struct plan_basis *b)
 	b->coverage = 1.0;
 	b->first_us = c->a->first_us;
 	b->last_us = c->a->last_us;
+	b->observed_us = c->a->any_packet ? c->a->last_us - c->a->first_us : 0;
 	if (c->state) {
-		const struct sv_health *h = &c->state->v->total;
+		/* with --since, what was watched since then; else everything */
+		const struct sv_health *h = c->state->since_us ? &c->state->v->window : &c->state->v->total;
 		uint64_t missed = h->dropped_kernel + h->dropped_interface + h->not_analysed;
 		b->from_state = true;
 		b->coverage_known = true;
 		b->dropped = missed;
 		b->coverage = h->packets + missed ? (double)h->packets / (double)(h->packets + missed) : 1.0;
-		/* the state watched from its first start (or its first day of traffic) until now */
-		int64_t from = c->state->v->first_start_us ? c->state->v->first_start_us : c->state->v->first_day_us;
-		if (c->state->v->first_day_us && (!from || c->state->v->first_day_us < from))
-			from = c->state->v->first_day_us;
-		if (c->state->since_us && c->state->since_us > from)
-			from = c->state->since_us;
-		b->first_us = from;
-		b->last_us = c->state->until_us ? c->state->until_us : c->state->now_us;
+		/* what the state watched: its capture intervals (a monitor's checkpoints, an import's span) */
+		b->first_us = h->first_us;
+		b->last_us = h->last_us;
+		b->observed_us = h->observed_us;
 	} else if (c->a->st->live) {
 		uint64_t missed = c->a->st->ps_drop + c->a->st->ps_ifdrop + c->a->st->not_analysed;
 		b->coverage_known = true;
@@ -119,7 +117,7 @@ void plan_text(const struct report_ctx *c, const struct plan *p)
 	char a[ADDR_STRLEN], t[32], obs[32], req[32];
 	const struct plan_basis *b = &p->basis;
 	text_section(f, "Cutover plan");
-	span(b->last_us - b->first_us, obs, sizeof obs);
+	span(b->observed_us, obs, sizeof obs);
 	span(b->required_us, req, sizeof req);
 	fprintf(f, "  Verdict: %s", p->overall == VERDICT_READY ? "READY" : p->overall == VERDICT_BLOCKED ? "BLOCKED"
 						      : "UNKNOWN");
@@ -220,7 +218,7 @@ void plan_json(const struct report_ctx *c, const struct plan *p)
 	json_str(f, door_verdict_name(p->overall));
 	fputs(",\"basis\":{\"from\":", f); json_str(f, b->first_us ? fmt_time(b->first_us, t) : NULL);
 	fputs(",\"until\":", f); json_str(f, b->last_us ? fmt_time(b->last_us, t) : NULL);
-	fprintf(f, ",\"observed_seconds\":%" PRId64 ",\"required_seconds\":%" PRId64, (b->last_us - b->first_us) / 1000000,
+	fprintf(f, ",\"observed_seconds\":%" PRId64 ",\"required_seconds\":%" PRId64, b->observed_us / 1000000,
 		b->required_us / 1000000);
 	if (b->coverage_known)
 		fprintf(f, ",\"coverage\":%.6f,\"packets_missed\":%" PRIu64, b->coverage, b->dropped);

@@ -843,7 +843,7 @@ static bool load_health(struct store *s, int64_t since_us, struct sv_health *h)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT count(*), sum(dropped_kernel + dropped_interface > 0), sum(packets),"
 				   " sum(received), sum(dropped_kernel), sum(dropped_interface), sum(not_analysed),"
-				   " min(start_us), max(end_us) FROM interval WHERE end_us >= ?");
+				   " min(start_us), max(end_us), sum(end_us - start_us) FROM interval WHERE end_us >= ?");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, since_us);
@@ -855,6 +855,7 @@ static bool load_health(struct store *s, int64_t since_us, struct sv_health *h)
 			*f[i] = (uint64_t)sqlite3_column_int64(st, i);
 		h->first_us = sqlite3_column_int64(st, 7);
 		h->last_us = sqlite3_column_int64(st, 8);
+		h->observed_us = sqlite3_column_int64(st, 9);
 	}
 	sqlite3_finalize(st);
 	return ok;

@@ -139,6 +139,7 @@ struct store_view {
 		uint64_t intervals, intervals_with_drops, packets, received, dropped_kernel, dropped_interface;
 		uint64_t not_analysed;     /* received by libpcap but not analysed when a run stopped */
 		int64_t first_us, last_us;
+		int64_t observed_us;       /* the intervals' durations summed: time actually watched */
 	} window, total;
 };
 

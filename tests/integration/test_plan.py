@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""The cutover plan (issue 12).
+
+Truth: each lab capture's own record (pcaps/*.truth.json: what the lab's real clients did), and
+editcap's time shifts for the multi-day scenarios.
+
+- Blocked doors and the clients named: a door is blocked by a client whose connection to that
+  nonsecure port got past the TCP handshake, or that asked the port mapper for that nonsecure service;
+  computed from the truth, compared with the plan's JSON for every lab capture.
+- Every door ready (TLS-only traffic observed over 8 days, --plan-days 7); only the telnet door
+  blocked (one emulator); loopback use captured; a short capture (verdict unknown); a state whose
+  capture dropped packets (unknown).
+- The plan of a state built from the same captures equals the offline plan (doors, clients).
+- --ready exits 0 only for a ready door; --format clp comments out the steps of doors not ready;
+  tlsready never runs a command (the CL member is text).
+"""
+import glob
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+
+from tap import ok, skip, run, done, PCAPS
+
+tmp = tempfile.mkdtemp(prefix="tlsready-plan-")
+NAMES = {"as-central": 8470, "as-database": 8471, "as-dtaq": 8472, "as-netdrive": 8473, "as-netprt": 8474,
+         "as-rmtcmd": 8475, "as-signon": 8476, "as-transfer": 8478, "as-vrtprint": 8479, "telnet": 23}
+
+
+def plan(args):
+    rc, out, err = run(["-q", "--plan", "--format", "json"] + args)
+    try:
+        return rc, json.loads(out)["plan"], err
+    except (ValueError, KeyError):
+        return rc, None, err
+
+
+def expected(truth):
+    doors, clients = set(), set()
+    for fl in truth["flows"]:
+        if fl["port_class"] == "nonsecure" and fl["tcp"] not in ("refused", "unanswered"):
+            doors.add(fl["server_port"])
+            clients.add(fl["client_ip"])
+        m = fl.get("mapper")
+        if m and m.get("requested") and not m["requested"].endswith("-s") and m["requested"] in NAMES:
+            doors.add(NAMES[m["requested"]])
+            clients.add(fl["client_ip"])
+    return doors, clients
+
+
+def blocked(p):
+    return {d["port"] for d in p["doors"] if d["verdict"] == "blocked"}, {c["ip"] for c in p["blocking_clients"]}
+
+
+for truth_file in sorted(glob.glob(os.path.join(PCAPS, "*.truth.json"))):
+    with open(truth_file) as f:
+        truth = json.load(f)
+    cap = os.path.join(PCAPS, truth["capture"])
+    if not os.path.exists(cap):
+        continue
+    rc, p, err = plan(["-r", cap])
+    want = expected(truth)
+    got = blocked(p) if p else None
+    ok(p and got == want, f"{truth['capture']}: the blocked doors and the clients named are the lab's own",
+       f"got {got} want {want}")
+    ok(p and all(d["verdict"] != "ready" for d in p["doors"]),
+       f"{truth['capture']}: a capture of seconds makes no door ready (unknown, or blocked)", p and p["basis"])
+
+# ---- several days: editcap shifts ----
+def shifted(src, days, name):
+    out = os.path.join(tmp, name)
+    subprocess.run(["editcap", "-t", str(days * 86400), src, out], check=True, capture_output=True)
+    return out
+
+
+modern = os.path.join(PCAPS, "modern.pcapng")
+telnet = os.path.join(PCAPS, "telnet.pcapng")
+loopback = os.path.join(PCAPS, "loopback.pcapng")
+if not shutil.which("editcap") or not all(os.path.exists(f) for f in (modern, telnet, loopback)):
+    skip("multi-day plans", "editcap or a lab capture missing")
+else:
+    later = shifted(modern, 8, "modern-8d.pcapng")
+    rc, p, err = plan(["-r", modern, "-r", later, "--plan-days", "7"])
+    ok(p and p["verdict"] == "ready" and all(d["verdict"] == "ready" for d in p["doors"]) and
+       p["basis"]["observed_seconds"] >= 7 * 86400, "TLS only over 8 days: every door ready", p and p["basis"])
+    rc, out, err = run(["-q", "-r", modern, "-r", later, "--plan-days", "7", "--ready", "all"])
+    ok(rc == 0, "--ready all: exit 0 when every door is ready", rc)
+    rc, out, err = run(["-q", "-r", modern, "-r", later, "--plan-days", "9", "--ready", "all"])
+    ok(rc == 3, "--plan-days 9 over 8 days observed: not ready (exit 3)", rc)
+
+    tel_later = shifted(telnet, 8, "telnet-8d.pcapng")
+    args = ["-r", modern, "-r", tel_later, "--plan-days", "7"]
+    rc, p, err = plan(args)
+    tel_truth = json.load(open(os.path.join(PCAPS, "telnet.truth.json")))
+    ok(p and blocked(p) == expected(tel_truth) and
+       all(d["verdict"] == "ready" for d in p["doors"] if d["port"] != 23),
+       "telnet blocked by the lab's emulators, every other door ready", p and blocked(p))
+    ok(p and {c["fix"] for c in p["blocking_clients"]} == {"5250-emulator"},
+       "the telnet clients are told to use port 992 with TLS (their terminal type was seen)",
+       p and p["blocking_clients"])
+    for door, want in (("host-servers", 0), ("as-signon", 0), ("8476", 0), ("telnet", 3), ("23", 3)):
+        rc, out, err = run(["-q"] + args + ["--ready", door])
+        ok(rc == want, f"--ready {door}: exit {want}", (rc, err))
+    rc, out, err = run(["-q"] + args + ["--ready", "no-such-door"])
+    ok(rc == 2 and "no-such-door" in err, "--ready with an unknown door: exit 2, one line", err)
+    rc, clp, err = run(["-q"] + args + ["--format", "clp"])
+    clp = clp.decode()
+    lines = clp.splitlines()
+    active = [l.strip() for l in lines if l.strip() and not l.lstrip().startswith("/*")]
+    ok(rc == 0 and "ADDTCPPORT PORT(8470 8479) PROTOCOL(*TCP) USRPRF(QSECOFR)" in active and
+       not any(l.startswith("CHGTELNA") for l in active) and "/*           CHGTELNA ALWSSL(*ONLY) */" in lines,
+       "--format clp: the host-server steps active, the telnet steps commented out", clp)
+    ok(all(l.startswith("/*") == l.rstrip().endswith("*/") for l in lines if l.strip()),
+       "--format clp: every comment is closed on its line", clp)
+
+    # the same traffic in a state: the same plan
+    db = os.path.join(tmp, "plan.db")
+    rc, out, err = run(["-q", "--db", db, "-r", modern, "-r", tel_later])
+    rc1, ps, _ = plan(["--db", db, "--plan-days", "7"])
+    rc2, po, _ = plan(args)
+    strip = lambda p: (p["verdict"], p["doors"], p["blocking_clients"], p["would_break"])
+    ok(ps and po and strip(ps) == strip(po) and ps["basis"]["from_state"],
+       "the plan of a state equals the plan of the same captures read offline",
+       ps and po and [(a, b) for a, b in zip(ps["doors"], po["doors"]) if a != b][:2])
+    # a state whose capture dropped packets (an interval as a monitor writes it, and its cumulative
+    # counter): nothing unused can be called ready
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO interval(iface, start_us, end_us, packets, received, dropped_kernel, dropped_interface,"
+                " flows, not_analysed) SELECT 'eth1', max(end_us), max(end_us) + 60000000, 1000, 1500, 500, 0, 0, 0"
+                " FROM interval")
+    con.execute("INSERT INTO counter VALUES('pcap_dropped_kernel', 500) ON CONFLICT(name) DO UPDATE SET value=value+500")
+    con.commit()
+    con.close()
+    rc, pd, _ = plan(["--db", db, "--plan-days", "7"])
+    ok(pd and pd["basis"]["coverage"] < 0.999 and all(d["verdict"] == "unknown" for d in pd["doors"] if d["port"] != 23)
+       and {d["verdict"] for d in pd["doors"] if d["port"] == 23} == {"blocked"},
+       "a capture that dropped 500 packets: the unused doors are unknown, the used one still blocked",
+       pd and pd["basis"])
+
+    rc, p, err = plan(["-r", loopback])
+    lo_truth = json.load(open(os.path.join(PCAPS, "loopback.truth.json")))
+    ok(p and p["basis"]["loopback_seen"] and blocked(p) == expected(lo_truth) and
+       all(c["fix"] == "ibm-i-itself" for c in p["blocking_clients"] if c["ip"] in ("127.0.0.1", "::1")),
+       "loopback use captured: the IBM i's own connections block the doors they use", p and p["blocking_clients"])
+    rc, p, err = plan(["-r", modern])
+    ok(p and not p["basis"]["loopback_seen"], "a span capture without loopback says it could not see loopback")
+    rc, text, err = run(["-q", "-r", modern])
+    text = text.decode()
+    ok(text.find("Cutover plan") > 0 and text.find("Cutover plan") < text.find("Clients still using nonsecure"),
+       "the text report opens with the cutover plan", text[:400])
+
+done()
