@@ -186,9 +186,11 @@ void plan_steps_text(FILE *f, const struct plan *p, const char *pre)
 	fprintf(f, "%s 3. Host servers (%s): ADDTCPPORT PORT(%d %d) PROTOCOL(*TCP) USRPRF(QSECOFR)\n", pre,
 		hs ? "every nonsecure port ready" : "not every port ready", HS_LOW, HS_HIGH);
 	fprintf(f, "%s    the servers start under QUSER, so they can no longer bind 8470-8479; the restriction\n"
-		   "%s    is checked when a server binds: ENDHOSTSVR SERVER(*ALL), then STRHOSTSVR SERVER(*ALL).\n"
+		   "%s    is checked when a server binds: ENDHOSTSVR SERVER(*ALL), then STRHOSTSVR SERVER(*ALL)\n"
+		   "%s    (host-server jobs already connected keep running: they go as they end).\n"
 		   "%s    The port mapper (449) serves both and stays.  Rollback: RMVTCPPORT PORT(%d %d)\n"
-		   "%s    PROTOCOL(*TCP) USRPRF(QSECOFR), then the same restart.\n", pre, pre, pre, HS_LOW, HS_HIGH, pre);
+		   "%s    PROTOCOL(*TCP) USRPRF(QSECOFR), then the same restart.\n", pre, pre, pre, pre, HS_LOW, HS_HIGH,
+		pre);
 	if (!hs) {
 		fprintf(f, "%s    Only some ports ready: one restriction per ready port instead, e.g.\n", pre);
 		int n = 0;
@@ -203,8 +205,8 @@ void plan_steps_text(FILE *f, const struct plan *p, const char *pre)
 		fprintf(f, "%s    (more entries to keep and remove later; the blocked ports stay open meanwhile)\n", pre);
 	}
 	fprintf(f, "%s 4. Verify: afterwards tlsready should see no connection completed on 8470-8479 or 23;\n"
-		   "%s    a refused attempt there is a client that was missed (it is listed as attempt-only).\n", pre,
-		pre);
+		   "%s    a refused attempt there is a client that was missed (it is listed as attempt-only).\n"
+		   "%s    Each command, what it needs (*IOSYSCFG) and IBM's page: docs/ibmi-cutover.md.\n", pre, pre, pre);
 }
 
 /* ---- json ---- */

@@ -22,7 +22,10 @@ import sqlite3
 import subprocess
 import tempfile
 
-from tap import ok, skip, run, done, PCAPS
+import re
+
+from clsyntax import check
+from tap import ok, skip, run, done, PCAPS, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-plan-")
 NAMES = {"as-central": 8470, "as-database": 8471, "as-dtaq": 8472, "as-netdrive": 8473, "as-netprt": 8474,
@@ -150,5 +153,20 @@ else:
     text = text.decode()
     ok(text.find("Cutover plan") > 0 and text.find("Cutover plan") < text.find("Clients still using nonsecure"),
        "the text report opens with the cutover plan", text[:400])
+
+# ---- every command printed is IBM's syntax (docs/ibmi-commands.tsv), and none is run ----
+CL = re.compile(r"\b(ADDTCPPORT|RMVTCPPORT|CHGTELNA|ENDTCPSVR|STRTCPSVR|ENDHOSTSVR|STRHOSTSVR|CHGSYSVAL)\b"
+                r"((?:\s+[A-Z0-9]+\([^)]*\))*)")
+printed = set()
+for cap in sorted(glob.glob(os.path.join(PCAPS, "*.pcap*"))):
+    for fmt in ("text", "clp"):
+        out = run(["-q", "--plan", "--format", fmt, "-r", cap])[1].decode()
+        printed |= {re.sub(r"\s+", " ", m.group(0)).strip() for m in CL.finditer(out)}
+problems = {c: check(c) for c in printed if check(c)}
+ok(len(printed) >= 8 and not problems, f"the {len(printed)} distinct commands the plans print follow IBM's syntax",
+   problems or sorted(printed))
+nm = subprocess.run(["nm", "-D", TLSREADY], capture_output=True, text=True).stdout
+runs = [l.split()[-1] for l in nm.splitlines() if re.search(r" U (system|popen|exec\w*|posix_spawn\w*|fork)(@|$)", l)]
+ok(nm and not runs, "the binary imports nothing that runs a program (system, popen, exec*, posix_spawn, fork)", runs)
 
 done()
