@@ -86,24 +86,24 @@ static const char *fix_text(enum client_fix f)
 	switch (f) {
 	case FIX_TOOLBOX:
 		return "IBM Toolbox for Java / JTOpen: connect with SecureAS400 instead of AS400; for JDBC add the"
-		       " property secure=true to the URL";
+		       " property secure=true to the URL (docs/ibmi-cutover.md, section 8)";
 	case FIX_HOSTSERVER_UNKNOWN:
 		return "a host-server client (IBM i Access Client Solutions: set the system's connection to use SSL/TLS;"
 		       " IBM i Access ODBC driver: its SSL connection keyword; Toolbox for Java: SecureAS400 or"
-		       " secure=true)";
+		       " secure=true; docs/ibmi-cutover.md, section 8)";
 	case FIX_EMULATOR:
-		return "a 5250 emulator: connect to port 992 with TLS";
+		return "a 5250 emulator: connect to port 992 with TLS (docs/ibmi-cutover.md, section 8)";
 	case FIX_TELNET_OTHER:
 		return "a telnet client: use telnet over TLS on port 992";
 	case FIX_MAPPER_ONLY:
 		return "asked the port mapper for a nonsecure service: its configuration says nonsecure; switch it to"
-		       " TLS (it will then ask for the -s name)";
+		       " TLS (it will then ask for the -s name; docs/ibmi-cutover.md, section 8)";
 	case FIX_LEGACY:
 		return "uses a legacy service with no TLS port: replace or reconfigure the function, it cannot be"
-		       " switched to TLS";
+		       " switched to TLS (docs/ibmi-cutover.md, section 2)";
 	case FIX_LOOPBACK:
 		return "the IBM i itself (some IBM i web tools use the nonsecure ports over loopback): a restriction"
-		       " breaks these too";
+		       " breaks these too (docs/ibmi-cutover.md, section 6)";
 	default:
 		return "change it to use the service's TLS port";
 	}
@@ -164,11 +164,22 @@ void plan_text(const struct report_ctx *c, const struct plan *p)
 		   "    removing TLS 1.0/1.1 from QSSLPCL breaks %" PRIu64 " clients; removing RC4/3DES from QSSLCSL"
 		   " breaks %" PRIu64 " (listed under \"Clients that would break\")\n", p->break_min_tls12,
 		p->break_no_rc4_3des);
+	int nc = 0;
+	for (size_t i = 0; i < c->inv->n_certs; i++) {
+		const struct inv_cert *x = &c->inv->certs[i];
+		if (x->not_after * 1000000 >= b->last_us + 30 * DAY_US)
+			continue;
+		if (!nc++)
+			fprintf(f, "    server certificates expired or expiring within 30 days of the last traffic seen:\n");
+		fprintf(f, "      %s:%u %s, not after %.10s\n", addr_str(&x->server, a), x->port, x->subject,
+			fmt_time(x->not_after * 1000000, t));
+	}
 	if (!b->loopback_seen)
-		fprintf(f, "\n  Loopback: on the IBM i, list local connections to 8470-8479 and 23 before the"
-			   " restriction (NETSTAT *CNN, or SQL QSYS2.NETSTAT_INFO where LOCAL_PORT and REMOTE_ADDRESS"
-			   " are its own); IBM names its web tools (IBM Navigator for i, Web Administration for i,"
-			   " Digital Certificate Manager) among those that use the nonsecure ports locally.\n");
+		fprintf(f, "\n  Loopback: on the IBM i, list its local connections to 8470-8479 and 23 before the\n"
+			   "  restriction (NETSTAT OPTION(*CNN), or SQL over QSYS2.NETSTAT_INFO, QSYS2.NETSTAT_JOB_INFO for\n"
+			   "  the job and user); IBM names its web tools (IBM Navigator for i, Web Administration for i,\n"
+			   "  Digital Certificate Manager) among those that use the nonsecure ports over loopback\n"
+			   "  (docs/ibmi-cutover.md, section 6).\n");
 }
 
 /* The steps in IBM's order, with their rollback; `pre` starts every line (indent or a CL comment). */
@@ -263,7 +274,20 @@ void plan_json(const struct report_ctx *c, const struct plan *p)
 		fputc('}', f);
 	}
 	fprintf(f, "],\n\"would_break\":{\"qsslpcl_without_tls10_tls11\":%" PRIu64 ",\"qsslcsl_without_rc4_3des\":%" PRIu64
-		"}}", p->break_min_tls12, p->break_no_rc4_3des);
+		"}", p->break_min_tls12, p->break_no_rc4_3des);
+	fputs(",\"certificates_expiring\":[", f);   /* expired, or within 30 days of the last traffic seen */
+	int nc = 0;
+	for (size_t i = 0; i < c->inv->n_certs; i++) {
+		const struct inv_cert *x = &c->inv->certs[i];
+		if (x->not_after * 1000000 >= b->last_us + 30 * DAY_US)
+			continue;
+		fputs(nc++ ? "," : "", f);
+		fputs("{\"server\":", f); json_str(f, addr_str(&x->server, a));
+		fprintf(f, ",\"port\":%u,\"subject\":", x->port); json_str(f, x->subject);
+		fputs(",\"not_after\":", f); json_str(f, fmt_time(x->not_after * 1000000, t));
+		fputc('}', f);
+	}
+	fputs("]}", f);
 }
 
 /* ---- a CL source member: every step commented, for review; nothing is run by tlsready ---- */

@@ -154,6 +154,51 @@ else:
     ok(text.find("Cutover plan") > 0 and text.find("Cutover plan") < text.find("Clients still using nonsecure"),
        "the text report opens with the cutover plan", text[:400])
 
+# ---- generated scenarios (hand-built bytes; the truth is what the generator wrote) ----
+import struct
+from pcapgen import Pcap
+
+gen = os.path.join(tmp, "mapper-legacy.pcap")
+w = Pcap(gen)
+MAPPER_ONLY, LEGACY = "198.51.100.50", "198.51.100.51"
+c = w.conn(MAPPER_ONLY, 40001, "198.51.100.10", 449)          # asks for the nonsecure as-signon, told 8476,
+c.handshake()                                                 # and never connects there
+c.send(b"as-signon")
+c.send(b"+" + struct.pack("!I", 8476), from_client=False)
+c.close()
+c = w.conn(LEGACY, 40002, "198.51.100.10", 8478)              # a legacy as-transfer session
+c.handshake()
+c.send(b"\x00\x00\x00\x14legacy transfer data")
+c.send(b"\x00\x00\x00\x08ok", from_client=False)
+c.close()
+w.close()
+rc, p, err = plan(["-r", gen])
+fixes = {c["ip"]: (c["fix"], c["doors"]) for c in p["blocking_clients"]} if p else {}
+ok(fixes == {MAPPER_ONLY: ("port-mapper-only", [8476]), LEGACY: ("legacy-port", [8478])},
+   "a client that only asked the port mapper blocks 8476 (switch its configuration to TLS); a legacy-port client"
+   " blocks 8478 (no TLS port: replace it)", fixes)
+d = {x["port"]: x for x in p["doors"]} if p else {}
+ok(d and d[8476]["verdict"] == "blocked" and d[8476]["asked_port_mapper"] and d[8478]["verdict"] == "blocked" and
+   d[8478]["tls_port"] is None and d[8478]["kind"] == "legacy", "the doors say why", d and (d[8476], d[8478]))
+
+# ---- only some host-server ports ready: one restriction per ready port ----
+mixed = os.path.join(PCAPS, "mixed.pcapng")
+if shutil.which("editcap") and os.path.exists(mixed) and os.path.exists(modern):
+    mixed_later = shifted(mixed, 8, "mixed-8d.pcapng")
+    margs = ["-r", modern, "-r", mixed_later, "--plan-days", "7"]
+    rc, p, err = plan(margs)
+    want_blocked, _ = expected(json.load(open(os.path.join(PCAPS, "mixed.truth.json"))))
+    ready_hs = sorted(x["port"] for x in p["doors"] if x["verdict"] == "ready" and 8470 <= x["port"] <= 8479) if p else []
+    text = run(["-q", "--plan"] + margs)[1].decode()
+    per_port = sorted(int(m) for m in re.findall(r"ADDTCPPORT PORT\((\d+)\) PROTOCOL", text))
+    ok(p and blocked(p)[0] == want_blocked and per_port == ready_hs and ready_hs and
+       not set(per_port) & want_blocked and "ADDTCPPORT PORT(8470 8479)" in text,
+       "only some host-server ports ready: one restriction per ready port, none for the blocked ones",
+       (per_port, ready_hs, want_blocked))
+    clp = run(["-q", "--format", "clp"] + margs)[1].decode()
+    ok("/*           ADDTCPPORT PORT(8470 8479) PROTOCOL(*TCP) USRPRF(QSECOFR) */" in clp,
+       "--format clp keeps the whole-range restriction commented out while a host-server port is blocked", clp)
+
 # ---- every command printed is IBM's syntax (docs/ibmi-commands.tsv), and none is run ----
 CL = re.compile(r"\b(ADDTCPPORT|RMVTCPPORT|CHGTELNA|ENDTCPSVR|STRTCPSVR|ENDHOSTSVR|STRHOSTSVR|CHGSYSVAL)\b"
                 r"((?:\s+[A-Z0-9]+\([^)]*\))*)")
