@@ -6,8 +6,10 @@
  * sorted here: an inventory loaded from the store is not trusted to be) and
  * walked together once; within a client pair the nonsecure rows of each side
  * are sorted by key and looked up by binary search, so a client with
- * thousands of rows costs n log n, not n squared.  The services are one sort
- * of every nonsecure use of both periods by (server, port, service, client).
+ * thousands of rows costs n log n, not n squared.  The items are made in
+ * that order (client, then key), so the lists come out sorted without a sort
+ * of their own.  The services are one sort of every nonsecure use of both
+ * periods by (server, port, service, client).
  */
 #include "compare.h"
 
@@ -23,6 +25,11 @@ const char *cmp_kind_name(enum cmp_kind k)
 		[CMP_BECAME_DIRTY] = "became-dirty",
 	};
 	return (unsigned)k < CMP_KINDS ? n[k] : "unknown";
+}
+
+const char *cmp_status_name(const struct inv_client *c)
+{
+	return c ? client_status_name(c->status) : "absent";
 }
 
 bool compare_nonsecure_use(const struct inv_client *c, const struct inv_usage *u)
@@ -73,27 +80,6 @@ static int client_cmp(const void *a, const void *b)
 {
 	const struct inv_client *x = *(const struct inv_client *const *)a, *y = *(const struct inv_client *const *)b;
 	return addr_cmp(&x->ip, &y->ip);
-}
-
-static const struct addr *item_client(const struct cmp_item *it)
-{
-	static const struct addr none;
-	return it->ca ? &it->ca->ip : it->cb ? &it->cb->ip : &none;
-}
-
-static int item_cmp(const void *a, const void *b)
-{
-	const struct cmp_item *x = a, *y = b;
-	int c = addr_cmp(item_client(x), item_client(y));
-	if (c)
-		return c;
-	c = key_cmp(&x->server, x->port, x->service, &y->server, y->port, y->service);
-	if (c)
-		return c;
-	/* moved: one nonsecure use could pair with two secure ports; order by the secure one */
-	uint16_t px = x->kind == CMP_MOVED_TO_TLS && x->after ? x->after->port : 0;
-	uint16_t py = y->kind == CMP_MOVED_TO_TLS && y->after ? y->after->port : 0;
-	return px < py ? -1 : px > py;
 }
 
 /* A growing array of items and the scratch arrays of one client pair. */
@@ -209,8 +195,18 @@ static void compare_client(struct builder *b, const struct inv_client *cb, const
 {
 	if (!ca) {
 		struct cmp_item *it = push(b, CMP_DISAPPEARED);
-		if (it)
-			fill_key(it, cb, NULL, NULL);
+		if (!it)
+			return;
+		fill_key(it, cb, NULL, NULL);
+		b->cmp->disappeared_nonsecure += cb->status == CS_NONSECURE;
+		for (size_t i = 0; i < cb->n_use; i++) {
+			const struct inv_usage *u = &cb->use[i];
+			if (i == 0 || u->first_us < it->first_us)
+				it->first_us = u->first_us;
+			if (i == 0 || u->last_us > it->last_us)
+				it->last_us = u->last_us;
+			it->nonsecure_uses += compare_nonsecure_use(cb, u);
+		}
 		return;
 	}
 	size_t need = cb && cb->n_use > ca->n_use ? cb->n_use : ca->n_use;
@@ -229,6 +225,8 @@ static void compare_client(struct builder *b, const struct inv_client *cb, const
 		fill_key(it, cb, ca, ub);
 		it->before = ub;
 		it->after = ua ? ua : ut;
+		it->first_us = ub->first_us;
+		it->last_us = ua ? ua->last_us : ub->last_us;
 	}
 	for (size_t i = 0; i < na; i++) {
 		const struct inv_usage *ua = b->rows_a[i];
@@ -239,6 +237,8 @@ static void compare_client(struct builder *b, const struct inv_client *cb, const
 			return;
 		fill_key(it, cb, ca, ua);
 		it->after = ua;
+		it->first_us = ua->first_us;
+		it->last_us = ua->last_us;
 	}
 }
 
@@ -359,13 +359,9 @@ bool compare_build(struct comparison *cmp, const struct inventory *before, const
 		compare_free(cmp);
 		return false;
 	}
-	for (int k = 0; k < CMP_KINDS; k++) {
-		struct cmp_list *l = &cmp->list[k];
-		if (l->n > 1)
-			qsort(l->v, l->n, sizeof *l->v, item_cmp);
-		for (size_t n = 0; n < l->n; n++)
-			cmp->internal[k] += l->v[n].internal;
-	}
+	for (int k = 0; k < CMP_KINDS; k++)
+		for (size_t n = 0; n < cmp->list[k].n; n++)
+			cmp->internal[k] += cmp->list[k].v[n].internal;
 	return true;
 }
 

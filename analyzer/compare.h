@@ -85,6 +85,11 @@ struct cmp_item {
 	const char *service;           /* NULL when the row has none */
 	uint16_t port;                 /* the nonsecure port */
 	bool internal;                 /* the client is internal in either period */
+	/* the span of the nonsecure use: new, the after row; still, the before row's first to the
+	 * after row's last; moved, stopped, the before row.  Disappeared: the client's rows (0 and 0
+	 * when it had none: a client seen only at the port mapper).  Services: 0. */
+	int64_t first_us, last_us;
+	uint64_t nonsecure_uses;       /* disappeared: its nonsecure uses in before */
 	uint64_t clients_before, clients_after;   /* services: distinct clients with a nonsecure use */
 };
 
@@ -105,6 +110,7 @@ struct comparison {
 	struct cmp_period before_period, after_period;
 	struct cmp_list list[CMP_KINDS];
 	uint64_t internal[CMP_KINDS];  /* how many of each list's items are internal */
+	uint64_t disappeared_nonsecure;   /* disappeared clients whose status was nonsecure */
 	struct cmp_side_totals before, after;
 };
 
@@ -121,6 +127,8 @@ void compare_free(struct comparison *cmp);
 /* "new-nonsecure", "moved-to-tls", "still-nonsecure", "stopped", "disappeared", "became-clean",
  * "became-dirty": the CSV `kind` and, with '_' for '-', the JSON array names. */
 const char *cmp_kind_name(enum cmp_kind k);
+/* A client's status in one period: client_status_name(), or "absent" for NULL. */
+const char *cmp_status_name(const struct inv_client *c);
 /* The rules above, for the writers and the tests. */
 bool compare_nonsecure_use(const struct inv_client *c, const struct inv_usage *u);
 bool compare_services_pair(const char *nonsecure, const char *secure);
