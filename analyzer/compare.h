@@ -12,7 +12,10 @@
  *
  * The items point into the two inventories (clients, usage rows, service
  * names): they must outlive the comparison.  Copying name sets would double
- * the memory of a large state for nothing.
+ * the memory of a large state for nothing.  Each inventory holds one client
+ * per address and one row per client, server, service, port and class, as
+ * inventory_build() and the store's load make them; their order does not
+ * matter.
  *
  * The rules, written once here and in docs/schema.md ("Comparing two
  * periods"):
