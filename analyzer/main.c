@@ -40,7 +40,7 @@
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
-       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY,
+       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY, OPT_COMPARE,
        OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL };
 
 static const char usage_text[] =
@@ -100,6 +100,9 @@ static const char usage_text[] =
 "                       (default: every day; new since 7d). WHEN: a duration ago\n"
 "                       (30s, 15m, 12h, 7d, 2w) or a UTC date (2026-11-25[T08:00:00Z])\n"
 "  --until WHEN         with --db: the days up to WHEN\n"
+"  --compare SINCE..UNTIL  with --db: compare the days of --since/--until with these\n"
+"                       (e.g. --since 7d --compare 14d..7d): clients new on a nonsecure\n"
+"                       port, moved to TLS, gone; services that became clean\n"
 "  --events FILE        append NDJSON events: each finished flow and each new finding\n"
 "  --syslog             send the findings to syslog too\n"
 "  --back-after DURATION a client back on a nonsecure port after this long is a finding\n"
@@ -217,6 +220,7 @@ int main(int argc, char **argv)
 		{ "plan", no_argument, 0, OPT_PLAN },
 		{ "plan-days", required_argument, 0, OPT_PLAN_DAYS },
 		{ "ready", required_argument, 0, OPT_READY },
+		{ "compare", required_argument, 0, OPT_COMPARE },
 		{ "max-flows", required_argument, 0, OPT_MAXFLOWS },
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
 		{ "depth", required_argument, 0, OPT_DEPTH },
@@ -240,7 +244,7 @@ int main(int argc, char **argv)
 	int redact_source = REDACT_KEY_RANDOM;
 	bool plan_only = false;
 	int64_t plan_days = 0;
-	const char *ready_door = NULL;
+	const char *ready_door = NULL, *compare_arg = NULL;
 	bool fail_on_nonsecure = false, redact = false, quiet = false, no_prefilter = false, show_filter = false;
 	int threads = 1;
 	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536,
@@ -285,6 +289,7 @@ int main(int argc, char **argv)
 			plan_days = (int64_t)v;
 			break;
 		case OPT_READY: ready_door = optarg; break;
+		case OPT_COMPARE: compare_arg = optarg; break;
 		case OPT_REDACT: redact = true; break;
 		case OPT_REDACT_KEY: redact_key = optarg; redact = true; redact_source = REDACT_KEY_GIVEN; break;
 		case OPT_REDACT_KEY_FILE: {
@@ -465,6 +470,24 @@ int main(int argc, char **argv)
 			ro.new_since_us = ro.since_us;
 			ro.new_len_us = now_us - ro.since_us;
 		}
+		if (compare_arg) {   /* SINCE..UNTIL, either side may be empty */
+			char a[64], b[64];
+			const char *dots = strstr(compare_arg, "..");
+			size_t la = dots ? (size_t)(dots - compare_arg) : 0;
+			if (!dots || la >= sizeof a || strlen(dots + 2) >= sizeof b)
+				return usage_error("--compare: '%s' is not SINCE..UNTIL (e.g. 14d..7d, 2026-11-16..2026-11-23)",
+						   compare_arg);
+			memcpy(a, compare_arg, la);
+			a[la] = '\0';
+			snprintf(b, sizeof b, "%s", dots + 2);
+			if ((a[0] && !monitor_parse_when(a, now_us, &ro.compare_since_us)) ||
+			    (b[0] && !monitor_parse_when(b, now_us, &ro.compare_until_us)))
+				return usage_error("--compare: '%s' is not SINCE..UNTIL (e.g. 14d..7d, 2026-11-16..2026-11-23)",
+						   compare_arg);
+			if (ro.compare_since_us && ro.compare_until_us && ro.compare_until_us <= ro.compare_since_us)
+				return usage_error("%s", "--compare: UNTIL must be later than SINCE");
+			ro.compare = true;
+		}
 		int rc = monitor_report(&ro, rout);
 		if (rout != stdout && fclose(rout) != 0 && rc != 2) {
 			fprintf(stderr, "tlsready: %s: write failed\n", outfile);
@@ -481,6 +504,8 @@ int main(int argc, char **argv)
 					       .iface = iface, .buffer_mib = buffer_mib, .promisc = promisc };
 		return monitor_run(&mo);
 	}
+	if ((compare_arg || until_arg) && !mo.db)
+		return usage_error("%s", "--compare and --until need --db FILE (the stored state)");
 	if (monitor_only)
 		return usage_error("%s", "-Z, --interval, --retain, --events, --syslog, --back-after and --report-file "
 				   "need --db FILE (the monitor)");

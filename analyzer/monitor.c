@@ -35,8 +35,10 @@
 #include "findings.h"
 #include "inventory.h"
 #include "outfile.h"
+#include "compare.h"
 #include "redact.h"
 #include "report.h"
+#include "report_compare.h"
 #include "report_plan.h"
 #include "state_report.h"
 #include "services.h"
@@ -572,6 +574,42 @@ int monitor_report(const struct monitor_report_opts *o, FILE *out)
 		store_view_free(&v);
 		store_close(s);
 		return 2;
+	}
+	if (o->compare) {   /* the window against an earlier one: the comparison alone */
+		struct inventory before;
+		struct store_query qb = { .since_us = o->compare_since_us, .until_us = o->compare_until_us };
+		int code = 0;
+		if (!store_load_inventory(s, &qb, &before, err, sizeof err)) {
+			fprintf(stderr, "tlsready: %s\n", err);
+			code = 2;
+		} else {
+			struct cmp_period pb = { o->compare_since_us ? o->compare_since_us : CMP_OPEN,
+						 o->compare_until_us ? o->compare_until_us : CMP_OPEN };
+			struct cmp_period pa = { o->since_us ? o->since_us : CMP_OPEN, o->until_us ? o->until_us : CMP_OPEN };
+			struct comparison cmp;
+			if (!compare_build(&cmp, &before, &pb, &inv, &pa)) {
+				fprintf(stderr, "tlsready: out of memory comparing the periods\n");
+				code = 2;
+			} else {
+				struct report_ctx rc = { .out = out };
+				if (strcmp(o->format, "json") == 0)
+					report_compare_json(&rc, &cmp);
+				else if (strcmp(o->format, "csv") == 0)
+					report_compare_csv(&rc, &cmp);
+				else
+					report_compare_text(&rc, &cmp);
+				compare_free(&cmp);
+			}
+			inventory_free(&before);
+		}
+		store_close(s);
+		inventory_free(&inv);
+		store_view_free(&v);
+		if (fflush(out) != 0) {
+			fprintf(stderr, "tlsready: write failed\n");
+			return 2;
+		}
+		return code;
 	}
 	store_close(s);
 	static const struct capture_status none;

@@ -56,6 +56,8 @@ struct monitor_report_opts {
 	int64_t plan_days;
 	bool plan_only;
 	const char *ready_door;
+	bool compare;                  /* compare the window with [compare_since_us, compare_until_us) */
+	int64_t compare_since_us, compare_until_us;   /* 0: unbounded */
 };
 
 /* The report of the stored state: the one-shot report's writers over the inventory of the window,

@@ -179,6 +179,36 @@ else:
     ok(w3 and not differences(both, w3), "no window: both", w3 and differences(both, w3)[:3])
     empty = report(["--db", pdb, "--since", day(30), "--until", day(20)])[1]
     ok(empty and empty["summary"]["clients"] == 0 and empty["clients"] == [], "a window with no traffic is empty")
+    # the second week against the first: from the two one-shot reports of the same captures
+    def uses(doc):
+        return {(c["ip"], u["server"], u["service"], u["port"]) for c in doc["clients"] if c["status"] == "nonsecure"
+                for u in c["nonsecure"] if u["connections"] > u["refused"] + u["unanswered"]}
+
+    for fmt in ("json", "text", "csv"):
+        rc, out, err = run(["-q", "--db", pdb, "--since", day(7), "--until", day(0), "--compare",
+                            f"{day(14)}..{day(8)}", "--format", fmt])
+        if fmt == "json":
+            cmp = json.loads(out)["comparison"] if rc == 0 else {}
+        elif fmt == "text":
+            ctext = out.decode()
+        else:
+            ccsv = list(csv.reader(io.StringIO(out.decode())))
+    key = lambda x: (x["client"], x["server"], x["service"], x["port"])
+    new = {key(x) for x in cmp.get("new_nonsecure", [])}
+    still = {key(x) for x in cmp.get("still_nonsecure", [])}
+    gone = {x["client"] for x in cmp.get("disappeared", [])}
+    ok(cmp and new == uses(newer) - uses(older) and still == uses(newer) & uses(older) and
+       gone == {c["ip"] for c in older["clients"]} - {c["ip"] for c in newer["clients"]},
+       "--compare: new nonsecure uses, uses still there, clients gone: as the two weeks' own reports say",
+       (new, uses(newer) - uses(older), still, gone))
+    ok(all(ip in ctext for ip, *_ in new) and len(ccsv) > 2 and
+       {r[0] for r in ccsv[1:]} >= {"new-nonsecure", "disappeared"} and
+       {r[1] for r in ccsv[1:] if r[0] == "new-nonsecure"} == {ip for ip, *_ in new},
+       "--compare in text and CSV names the same clients", ctext[:600])
+    rc, out, err = run(["--db", pdb, "--compare", "7d"])
+    ok(rc == 2 and "--compare" in err, "--compare without SINCE..UNTIL is a usage error", err)
+    rc, out, err = run(["-r", demo, "--compare", "14d..7d"])
+    ok(rc == 2 and "--db" in err, "--compare needs --db", err)
     rc, out, err = run(["--db", pdb, "--since", "2026-13-45"])
     ok(rc == 2 and "--since" in err, "a date that is not one is a usage error", err)
     rc, out, err = run(["--db", pdb, "--since", day(7), "--until", day(14)])

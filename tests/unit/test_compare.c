@@ -1011,16 +1011,11 @@ static void same_quoting_as_reports(void **state)
 	struct inventory b, a;
 	struct comparison cmp;
 	mini(&b, &a, &cmp);
-	static struct services svc;
-	services_init(&svc);
-	struct engine e;
-	memset(&e, 0, sizeof e);
-	e.svc = &svc;
-	struct capture_status st;
-	memset(&st, 0, sizeof st);
+	struct analysis an;
+	assert_true(analysis_of_records(&an, NULL, 0, 0));
 	char *buf = NULL;
 	size_t len = 0;
-	struct report_ctx rc = { .e = &e, .inv = &b, .st = &st };
+	struct report_ctx rc = { .a = &an, .inv = &b };
 	rc.out = open_memstream(&buf, &len);
 	report_csv(&rc);
 	fclose(rc.out);
@@ -1052,6 +1047,7 @@ static void same_quoting_as_reports(void **state)
 	compare_free(&cmp);
 	inventory_free(&b);
 	inventory_free(&a);
+	analysis_free(&an);
 }
 
 int main(void)
