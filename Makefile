@@ -61,7 +61,11 @@ $(O)/tests/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
-unit: $(UNIT_BINS) $(O)/tlsready
+unit: $(UNIT_BINS) $(O)/tlsready $(O)/tlsready-count-decodes
+
+# tlsready with every decode_frame() call counted, for tests/integration/test_decode_once.py
+$(O)/tlsready-count-decodes: $(MAIN_OBJ) $(LIB_OBJS) $(O)/tests/integration/count_decodes.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=decode_frame -o $@ $^ $(LDLIBS)
 
 # ---- set-up: install what is missing, or say the one command to run ----
 deps:

@@ -1,6 +1,8 @@
 /*
  * capture.c - libpcap sources, the BPF prefilter, progress (see capture.h).
  *
+ * Each frame goes through handle_frame(): counted, filtered, decoded once,
+ * then handed to the caller's sink; nothing here knows what the sink does.
  * Files are read with nanosecond timestamp precision whatever they hold
  * (libpcap scales), so pcap, pcapng, either byte order and any precision
  * come out alike.  The filter is applied with pcap_offline_filter() so that
@@ -15,9 +17,6 @@
 #include <linux/if_packet.h>
 #endif
 
-#include "workers.h"
-
-#include <errno.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
@@ -144,8 +143,18 @@ static int64_t capture_time_us(const struct pcap_pkthdr *h)
 	return s * 1000000 + (int64_t)h->ts.tv_usec / 1000;
 }
 
-static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h, const uint8_t *data,
-			 const struct bpf_program *prog, bool have_prog, bool c_prefilter)
+static void engine_sink_packet(void *ctx, const struct packet *p, const uint8_t *frame)
+{
+	engine_packet(ctx, p);
+}
+
+struct capture_sink capture_engine_sink(struct engine *e)
+{
+	return (struct capture_sink){ .packet = engine_sink_packet, .ctx = e };
+}
+
+static void handle_frame(struct engine *e, const struct capture_sink *sink, int dlt, const struct pcap_pkthdr *h,
+			 const uint8_t *data, const struct bpf_program *prog, bool have_prog, bool c_prefilter)
 {
 	e->cnt.packets++;
 	e->cnt.bytes += h->caplen;
@@ -178,14 +187,11 @@ static void handle_frame(struct engine *e, int dlt, const struct pcap_pkthdr *h,
 		return;
 	}
 	e->cnt.tcp++;
-	if (e->workers)
-		workers_dispatch(e->workers, dlt, &p, data);
-	else
-		engine_packet(e, &p);
+	sink->packet(sink->ctx, &p, data);
 }
 
-static void read_file(struct engine *e, const char *path, const struct capture_opts *o,
-		      struct capture_status *st)
+static void read_file(struct engine *e, const struct capture_sink *sink, const char *path,
+		      const struct capture_opts *o, struct capture_status *st)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
@@ -239,7 +245,7 @@ static void read_file(struct engine *e, const char *path, const struct capture_o
 	int rc;
 	uint64_t n = 0;
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		handle_frame(e, dlt, h, data, &prog, have_prog, c_prefilter);
+		handle_frame(e, sink, dlt, h, data, &prog, have_prog, c_prefilter);
 		if (pg.on && (++n & 0x3fff) == 0)
 			progress_show(&pg, e, f, name, false);
 	}
@@ -257,16 +263,17 @@ static void read_file(struct engine *e, const char *path, const struct capture_o
 	pcap_close(p);
 }
 
-void capture_files(struct engine *e, const char *const *paths, int n, const struct capture_opts *o,
-		   struct capture_status *st)
+void capture_files(struct engine *e, struct capture_sink sink, const char *const *paths, int n,
+		   const struct capture_opts *o, struct capture_status *st)
 {
 	for (int i = 0; i < n && st->exit_code < 2; i++)
-		read_file(e, paths[i], o, st);
+		read_file(e, &sink, paths[i], o, st);
 }
 
 struct capture_handle {
 	pcap_t *p;
 	struct engine *e;
+	struct capture_sink sink;
 	const struct capture_opts *o;
 	int dlt;
 	int fd;                    /* selectable descriptor, -1 if none */
@@ -275,7 +282,7 @@ struct capture_handle {
 static void live_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct capture_handle *ch = (struct capture_handle *)user;
-	handle_frame(ch->e, ch->dlt, h, data, NULL, false, false);
+	handle_frame(ch->e, &ch->sink, ch->dlt, h, data, NULL, false, false);
 }
 
 bool capture_live_refilter(struct capture_handle *h, struct capture_status *st)
@@ -293,7 +300,8 @@ bool capture_live_refilter(struct capture_handle *h, struct capture_status *st)
 	return ok;
 }
 
-struct capture_handle *capture_live_open(struct engine *e, const struct capture_opts *o, struct capture_status *st)
+struct capture_handle *capture_live_open(struct engine *e, struct capture_sink sink, const struct capture_opts *o,
+					 struct capture_status *st)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct capture_handle *h = calloc(1, sizeof *h);
@@ -304,6 +312,7 @@ struct capture_handle *capture_live_open(struct engine *e, const struct capture_
 		return NULL;
 	}
 	h->e = e;
+	h->sink = sink;
 	h->o = o;
 	if (!(h->p = pcap_create(o->iface, errbuf))) {
 		snprintf(st->error, sizeof st->error, "%s: %s", o->iface, errbuf);
@@ -434,9 +443,9 @@ void capture_live_close(struct capture_handle *h)
 	free(h);
 }
 
-void capture_live(struct engine *e, const struct capture_opts *o, struct capture_status *st)
+void capture_live(struct engine *e, struct capture_sink sink, const struct capture_opts *o, struct capture_status *st)
 {
-	struct capture_handle *h = capture_live_open(e, o, st);
+	struct capture_handle *h = capture_live_open(e, sink, o, st);
 	if (!h)
 		return;
 	while (!capture_stop && capture_live_dispatch(h, st) >= 0)

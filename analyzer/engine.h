@@ -3,8 +3,9 @@
  *
  * The engine owns the flow table, the per-flow inspection state (stream
  * buffers, nDPI flow), the catalogue with what the port mapper taught it,
- * the set of IBM i addresses, and every counter.  capture.c pushes decoded
- * packets in with engine_packet(); engine_finish() ends every open flow;
+ * the set of IBM i addresses, and every counter.  Decoded packets come in
+ * with engine_packet(), from capture.c's default sink or, with --threads,
+ * from a worker thread (workers.c); engine_finish() ends every open flow;
  * the finished records (sorted by first packet) go to the inventory and the
  * reporters.
  *
@@ -83,7 +84,6 @@ struct engine {
 	int64_t first_us, last_us;
 	bool any_packet;
 	bool shared;               /* the catalogue is shared with other engines (--threads) */
-	struct workers *workers;   /* --threads: the reader hands frames to these */
 	struct stream_mem mem;     /* the --memcap budget of this engine's inspection state */
 	struct recent recent;      /* connections that ended a short while ago, for their late segments */
 	struct inspect *insp_oldest, *insp_newest;   /* inspected flows, least recently fed first */

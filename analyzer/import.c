@@ -116,7 +116,7 @@ int import_run(const struct import_opts *o)
 		return 2;
 	}
 	static struct capture_status st;
-	capture_files(&e, o->paths, o->n_paths, &o->co, &st);
+	capture_files(&e, capture_engine_sink(&e), o->paths, o->n_paths, &o->co, &st);
 	if (st.exit_code == 2) {
 		/* a file that cannot be read: nothing is added, so that fixing it and running again works */
 		fprintf(stderr, "tlsready: %s; nothing imported\n", st.error);

@@ -517,7 +517,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlsready: %s\n", err);
 		return 2;
 	}
-	if (threads > 1 && !iface && !(e.workers = workers_start(&e, threads, err, sizeof err))) {
+	struct workers *ws = NULL;   /* --threads N offline: the capture's sink */
+	if (threads > 1 && !iface && !(ws = workers_start(&e, threads, err, sizeof err))) {
 		fprintf(stderr, "tlsready: %s\n", err);
 		engine_free(&e);
 		return 2;
@@ -545,19 +546,17 @@ int main(int argc, char **argv)
 		if (threads > 1)
 			workers_live(&e, threads, &co, &st);   /* N sockets in a fanout group */
 		else
-			capture_live(&e, &co, &st);
+			capture_live(&e, capture_engine_sink(&e), &co, &st);
 	} else {
-		capture_files(&e, inputs, n_inputs, &co, &st);
+		capture_files(&e, ws ? workers_sink(ws) : capture_engine_sink(&e), inputs, n_inputs, &co, &st);
 	}
 	if (st.exit_code == 2)
 		fprintf(stderr, "tlsready: %s\n", st.error);
 	for (int i = 0; i < st.n_warnings; i++)
 		fprintf(stderr, "tlsready: warning: %s\n", st.warnings[i]);
 
-	if (e.workers) {
-		workers_finish(e.workers);
-		e.workers = NULL;
-	}
+	if (ws)
+		workers_finish(ws);
 	engine_finish(&e);
 	struct analysis an;
 	struct inventory inv;

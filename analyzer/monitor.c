@@ -477,7 +477,7 @@ static int start(struct mon *m)
 		code = m->ev.unsafe ? EXIT_UNSAFE_FILE : 2;
 		goto fail;
 	}
-	if (!(m->cap = capture_live_open(&m->e, &o->co, &m->st))) {
+	if (!(m->cap = capture_live_open(&m->e, capture_engine_sink(&m->e), &o->co, &m->st))) {
 		snprintf(err, sizeof err, "%s", m->st.error);
 		goto fail;
 	}

@@ -1,13 +1,15 @@
 /*
  * workers.c - the worker threads of --threads N (see workers.h).
  *
- * Frames travel in batches (up to BATCH_FRAMES frames or BATCH_BYTES bytes)
- * through a small bounded queue per worker, so the reader and the workers
- * synchronise once per batch, not per packet; batches are recycled, so the
- * steady state allocates nothing.  A worker re-decodes its frames (cheap)
- * and feeds its own engine.  Shared state: the catalogue (its learned ports
- * are guarded by engine_lock) and nothing else; each worker's IBM i
- * addresses are merged at the end.
+ * Packets travel in batches (up to BATCH_FRAMES packets or BATCH_BYTES bytes
+ * of their frames) through a small bounded queue per worker, so the reader
+ * and the workers synchronise once per batch, not per packet; batches are
+ * recycled, so the steady state allocates nothing.  A batch holds the
+ * packets as the reader decoded them, their l3 and payload pointers moved
+ * into the batch's copy of the frames, so a worker feeds them to its own
+ * engine as they are: a frame is decoded once, by the reader.  Shared state:
+ * the catalogue (its learned ports are guarded by engine_lock) and nothing
+ * else; each worker's IBM i addresses are merged at the end.
  */
 #include "workers.h"
 
@@ -23,19 +25,11 @@
 #define BATCH_BYTES (1u << 20)
 #define QUEUE_DEPTH 8
 
-struct frame {
-	uint64_t index;
-	int64_t ts_us;
-	uint32_t caplen, wirelen;
-	uint32_t off;
-	int dlt;
-};
-
 struct batch {
-	struct frame f[BATCH_FRAMES];
+	struct packet p[BATCH_FRAMES];   /* as decoded; l3 and payload point into data */
 	uint32_t n;
-	uint32_t used;
-	uint8_t data[BATCH_BYTES];
+	uint32_t used;                   /* bytes of data filled */
+	uint8_t data[BATCH_BYTES];       /* the packets' frames, one after the other */
 };
 
 struct queue {
@@ -120,16 +114,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct batch *b;
 	while ((b = q_pop(&w->full, true))) {
-		for (uint32_t i = 0; i < b->n; i++) {
-			const struct frame *fr = &b->f[i];
-			struct packet p;
-			p.index = fr->index;
-			p.ts_us = fr->ts_us;
-			p.caplen = fr->caplen;
-			p.wirelen = fr->wirelen;
-			if (decode_frame(fr->dlt, b->data + fr->off, fr->caplen, &p) == DEC_OK)
-				engine_packet(&w->e, &p);
-		}
+		for (uint32_t i = 0; i < b->n; i++)
+			engine_packet(&w->e, &b->p[i]);
 		b->n = b->used = 0;
 		q_push(&w->empty, b);
 	}
@@ -204,27 +190,52 @@ static uint32_t symmetric_hash(const struct packet *p)
 	return h ^ (h >> 15);
 }
 
-void workers_dispatch(struct workers *ws, int dlt, const struct packet *p, const uint8_t *frame)
+/*
+ * A view of the frame (ptr, *len bytes) as the same view of copy, which holds
+ * the frame's first n bytes.  n is the whole frame unless the frame is larger
+ * than a batch, which libpcap (at most 256 KiB a frame) never hands over; then
+ * what lies beyond the copy is cut from the view.
+ */
+static const uint8_t *rebase(const uint8_t *ptr, uint32_t *len, const uint8_t *frame, const uint8_t *copy,
+			     uint32_t n)
 {
+	if (!ptr)
+		return NULL;
+	size_t off = (size_t)(ptr - frame);
+	if (off > n)
+		off = n;
+	if (*len > n - off)
+		*len = (uint32_t)(n - off);
+	return copy + off;
+}
+
+/* The sink: the packet, its pointers moved into a copy of its frame, into its worker's batch. */
+static void sink_packet(void *ctx, const struct packet *p, const uint8_t *frame)
+{
+	struct workers *ws = ctx;
 	struct worker *w = &ws->w[symmetric_hash(p) % (uint32_t)ws->n];
 	if (p->ts_us > ws->last_ts)
 		ws->last_ts = p->ts_us;
-	if (w->cur && (w->cur->n == BATCH_FRAMES || w->cur->used + p->caplen > BATCH_BYTES)) {
+	uint32_t n = p->caplen > BATCH_BYTES ? BATCH_BYTES : p->caplen;
+	if (w->cur && (w->cur->n == BATCH_FRAMES || w->cur->used + n > BATCH_BYTES)) {
 		q_push(&w->full, w->cur);
 		w->cur = NULL;
 	}
 	if (!w->cur)
 		w->cur = q_pop(&w->empty, true);
 	struct batch *b = w->cur;
-	struct frame *fr = &b->f[b->n++];
-	fr->index = p->index;
-	fr->ts_us = p->ts_us;
-	fr->caplen = p->caplen > BATCH_BYTES ? BATCH_BYTES : p->caplen;
-	fr->wirelen = p->wirelen;
-	fr->dlt = dlt;
-	fr->off = b->used;
-	memcpy(b->data + b->used, frame, fr->caplen);
-	b->used += fr->caplen;
+	uint8_t *copy = b->data + b->used;
+	memcpy(copy, frame, n);
+	b->used += n;
+	struct packet *q = &b->p[b->n++];
+	*q = *p;
+	q->l3 = rebase(p->l3, &q->l3_len, frame, copy, n);
+	q->payload = rebase(p->payload, &q->payload_len, frame, copy, n);
+}
+
+struct capture_sink workers_sink(struct workers *ws)
+{
+	return (struct capture_sink){ .packet = sink_packet, .ctx = ws };
 }
 
 void workers_finish(struct workers *ws)
@@ -292,7 +303,7 @@ bool workers_live(struct engine *e, int n, const struct capture_opts *o, struct 
 			break;
 		}
 		engine_set_shared(&w->e);
-		if (!(w->h = capture_live_open(&w->e, o, &w->st))) {
+		if (!(w->h = capture_live_open(&w->e, capture_engine_sink(&w->e), o, &w->st))) {
 			snprintf(st->error, sizeof st->error, "%s", w->st.error);
 			ok = false;
 		} else if (!capture_live_fanout(w->h, group, st->error, sizeof st->error)) {

@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	static struct capture_status st;
 	memset(&st, 0, sizeof st);
-	capture_files(&e, inputs, 1, &co, &st);
+	capture_files(&e, capture_engine_sink(&e), inputs, 1, &co, &st);
 
 	engine_finish(&e);
 	struct inventory inv;
