@@ -23,14 +23,8 @@ struct found {
 
 static struct event_finding *add(struct found *f, const char *kind, int64_t t)
 {
-	if (f->n == f->cap) {
-		size_t nc = f->cap ? f->cap * 2 : 16;
-		struct event_finding *nv = realloc(f->v, nc * sizeof *nv);
-		if (!nv)
-			return NULL;
-		f->v = nv;
-		f->cap = nc;
-	}
+	if (!inventory_grow((void **)&f->v, f->n, &f->cap, sizeof *f->v))
+		return NULL;
 	struct event_finding *x = &f->v[f->n++];
 	memset(x, 0, sizeof *x);
 	snprintf(x->kind, sizeof x->kind, "%s", kind);
@@ -123,7 +117,7 @@ static bool expiring_at(const struct inv_cert *c, int64_t at_us)
 }
 
 /* Once per certificate: when it first comes within the warning window. */
-static void cert_findings(struct found *f, const struct inventory *before, const struct inventory *now,
+static void expiring_findings(struct found *f, const struct inventory *before, const struct inventory *now,
 			  int64_t now_us)
 {
 	for (size_t i = 0; i < now->n_certs; i++) {
@@ -163,7 +157,7 @@ size_t events_detect(const struct inventory *before, const struct inventory *now
 		client_finding(&f, c, b, back_after_us);
 		version_findings(&f, c, b);
 	}
-	cert_findings(&f, before, now, now_us);
+	expiring_findings(&f, before, now, now_us);
 	*out = f.v;
 	return f.n;
 }

@@ -38,6 +38,25 @@ bool server_id_mismatch(const struct flow_record *r)
 	return hs_server_id_mismatch(rec_hs(r), r->service);
 }
 
+uint32_t cert_findings(int64_t not_before, int64_t not_after, bool self_signed, const char *key_type, int key_bits,
+		       const char *sig_alg, int64_t seen_s, int64_t end_s)
+{
+	uint32_t f = 0;
+	if (not_after < seen_s)
+		f |= 1u << FND_CERT_EXPIRED;
+	else if (not_after < end_s + EXPIRY_WARN_DAYS * 86400LL)
+		f |= 1u << FND_CERT_EXPIRING;
+	if (not_before > seen_s)
+		f |= 1u << FND_CERT_NOT_YET_VALID;
+	if (self_signed)
+		f |= 1u << FND_CERT_SELF_SIGNED;
+	if (strcmp(key_type, "RSA") == 0 && key_bits > 0 && key_bits < 2048)
+		f |= 1u << FND_CERT_WEAK_KEY;
+	if (strstr(sig_alg, "sha1") || strstr(sig_alg, "SHA1") || strstr(sig_alg, "md5"))
+		f |= 1u << FND_CERT_SHA1;
+	return f;
+}
+
 uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 {
 	uint32_t f = 0;
@@ -65,19 +84,8 @@ uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 	}
 	if (t->cert_seen && t->chain[0].parsed) {
 		const struct x509_info *x = &t->chain[0];
-		int64_t now = r->end_us / 1000000, end = capture_end_us / 1000000;
-		if (x->not_after < now)
-			f |= 1u << FND_CERT_EXPIRED;
-		else if (x->not_after < end + EXPIRY_WARN_DAYS * 86400LL)
-			f |= 1u << FND_CERT_EXPIRING;
-		if (x->not_before > now)
-			f |= 1u << FND_CERT_NOT_YET_VALID;
-		if (x->self_signed)
-			f |= 1u << FND_CERT_SELF_SIGNED;
-		if (strcmp(x->key_type, "RSA") == 0 && x->key_bits > 0 && x->key_bits < 2048)
-			f |= 1u << FND_CERT_WEAK_KEY;
-		if (strstr(x->sig_alg, "sha1") || strstr(x->sig_alg, "SHA1") || strstr(x->sig_alg, "md5"))
-			f |= 1u << FND_CERT_SHA1;
+		f |= cert_findings(x->not_before, x->not_after, x->self_signed, x->key_type, x->key_bits, x->sig_alg,
+				   r->end_us / 1000000, capture_end_us / 1000000);
 	}
 	return f;
 }

@@ -37,6 +37,10 @@ enum finding {
 
 const char *finding_name(enum finding f);
 uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us);
+/* A server certificate's own findings: expired when it ended before it was seen (seen_s), expiring
+ * within EXPIRY_WARN_DAYS of end_s, not yet valid, self-signed, RSA under 2048 bits, SHA-1/MD5. */
+uint32_t cert_findings(int64_t not_before, int64_t not_after, bool self_signed, const char *key_type, int key_bits,
+		       const char *sig_alg, int64_t seen_s, int64_t end_s);
 /* The host-server server ID names another service than the port's. */
 bool server_id_mismatch(const struct flow_record *r);
 

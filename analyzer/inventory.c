@@ -183,7 +183,7 @@ static int cmp_by_client(const void *x, const void *y, void *arg)
 	return i < j ? -1 : i > j;
 }
 
-static bool grow(void **arr, size_t n, size_t *cap, size_t elem)
+bool inventory_grow(void **arr, size_t n, size_t *cap, size_t elem)
 {
 	if (n < *cap)
 		return true;
@@ -204,7 +204,7 @@ const char *inventory_intern(struct inventory *inv, const char *s)
 		if (strcmp(inv->strings[i], s) == 0)
 			return inv->strings[i];
 	char *d = strdup(s);
-	if (!d || !grow((void **)&inv->strings, inv->n_strings, &inv->cap_strings, sizeof *inv->strings)) {
+	if (!d || !inventory_grow((void **)&inv->strings, inv->n_strings, &inv->cap_strings, sizeof *inv->strings)) {
 		free(d);
 		return NULL;
 	}
@@ -257,8 +257,8 @@ static void note_add(struct inventory *inv, struct note_index *ix, size_t *cap, 
 		else
 			hi = mid;
 	}
-	if (!grow((void **)&inv->notes, inv->n_notes, cap, sizeof *inv->notes) ||
-	    !grow((void **)&ix->by_key, ix->n, &ix->cap, sizeof *ix->by_key))
+	if (!inventory_grow((void **)&inv->notes, inv->n_notes, cap, sizeof *inv->notes) ||
+	    !inventory_grow((void **)&ix->by_key, ix->n, &ix->cap, sizeof *ix->by_key))
 		return;
 	memmove(&ix->by_key[lo + 1], &ix->by_key[lo], (ix->n - lo) * sizeof *ix->by_key);
 	ix->by_key[lo] = inv->n_notes;
@@ -349,21 +349,8 @@ static void cert_of(struct inventory *inv, size_t *cap, const struct flow_record
 
 uint32_t inventory_cert_findings(const struct inv_cert *x, int64_t end_us)
 {
-	uint32_t f = 0;
-	int64_t seen = x->last_us / 1000000, end = end_us / 1000000;
-	if (x->not_after < seen)
-		f |= 1u << FND_CERT_EXPIRED;
-	else if (x->not_after < end + EXPIRY_WARN_DAYS * 86400LL)
-		f |= 1u << FND_CERT_EXPIRING;
-	if (x->not_before > seen)
-		f |= 1u << FND_CERT_NOT_YET_VALID;
-	if (x->self_signed)
-		f |= 1u << FND_CERT_SELF_SIGNED;
-	if (strcmp(x->key_type, "RSA") == 0 && x->key_bits > 0 && x->key_bits < 2048)
-		f |= 1u << FND_CERT_WEAK_KEY;
-	if (strstr(x->sig_alg, "sha1") || strstr(x->sig_alg, "SHA1") || strstr(x->sig_alg, "md5"))
-		f |= 1u << FND_CERT_SHA1;
-	return f;
+	return cert_findings(x->not_before, x->not_after, x->self_signed, x->key_type, x->key_bits, x->sig_alg,
+			     x->last_us / 1000000, end_us / 1000000);
 }
 
 void inventory_add_cert(struct inventory *inv, size_t *cap, const struct inv_cert *c)
@@ -380,7 +367,7 @@ void inventory_add_cert(struct inventory *inv, size_t *cap, const struct inv_cer
 		}
 	if (inv->n_certs >= INV_MAX_CERTS)
 		return;
-	if (!grow((void **)&inv->certs, inv->n_certs, cap, sizeof *inv->certs))
+	if (!inventory_grow((void **)&inv->certs, inv->n_certs, cap, sizeof *inv->certs))
 		return;
 	inv->certs[inv->n_certs++] = *c;
 }

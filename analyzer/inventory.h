@@ -139,6 +139,8 @@ void inventory_finish(struct inventory *inv);
 uint32_t inventory_cert_findings(const struct inv_cert *c, int64_t end_us);
 /* Add a certificate (or widen the times of the one with its key); cap: the array's capacity. */
 void inventory_add_cert(struct inventory *inv, size_t *cap, const struct inv_cert *c);
+/* Room for one more element in *arr (n used, *cap allocated; doubles, from 16): false on no memory. */
+bool inventory_grow(void **arr, size_t n, size_t *cap, size_t elem);
 /* A copy of s owned by the inventory (the same pointer for equal strings); NULL on no memory. */
 const char *inventory_intern(struct inventory *inv, const char *s);
 void inventory_free(struct inventory *inv);

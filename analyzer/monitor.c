@@ -557,6 +557,39 @@ static void stored_analysis(struct analysis *a, const struct store_view *v, cons
 	a->st = st;
 }
 
+/* The window's inventory against an earlier window's (--compare): the comparison alone. */
+static int report_comparison(struct store *s, const struct monitor_report_opts *o, const struct inventory *after,
+			     FILE *out)
+{
+	char err[600];
+	struct inventory before;
+	struct store_query qb = { .since_us = o->compare_since_us, .until_us = o->compare_until_us };
+	if (!store_load_inventory(s, &qb, &before, err, sizeof err)) {
+		fprintf(stderr, "tlsready: %s\n", err);
+		return 2;
+	}
+	struct cmp_period pb = { o->compare_since_us ? o->compare_since_us : CMP_OPEN,
+				 o->compare_until_us ? o->compare_until_us : CMP_OPEN };
+	struct cmp_period pa = { o->since_us ? o->since_us : CMP_OPEN, o->until_us ? o->until_us : CMP_OPEN };
+	struct comparison cmp;
+	int code = 0;
+	if (!compare_build(&cmp, &before, &pb, after, &pa)) {
+		fprintf(stderr, "tlsready: out of memory comparing the periods\n");
+		code = 2;
+	} else {
+		struct report_ctx rc = { .out = out };
+		if (strcmp(o->format, "json") == 0)
+			report_compare_json(&rc, &cmp);
+		else if (strcmp(o->format, "csv") == 0)
+			report_compare_csv(&rc, &cmp);
+		else
+			report_compare_text(&rc, &cmp);
+		compare_free(&cmp);   /* before the inventories: its items point into them */
+	}
+	inventory_free(&before);
+	return code;
+}
+
 int monitor_report(const struct monitor_report_opts *o, FILE *out)
 {
 	char err[600];
@@ -575,59 +608,29 @@ int monitor_report(const struct monitor_report_opts *o, FILE *out)
 		store_close(s);
 		return 2;
 	}
-	if (o->compare) {   /* the window against an earlier one: the comparison alone */
-		struct inventory before;
-		struct store_query qb = { .since_us = o->compare_since_us, .until_us = o->compare_until_us };
-		int code = 0;
-		if (!store_load_inventory(s, &qb, &before, err, sizeof err)) {
-			fprintf(stderr, "tlsready: %s\n", err);
-			code = 2;
-		} else {
-			struct cmp_period pb = { o->compare_since_us ? o->compare_since_us : CMP_OPEN,
-						 o->compare_until_us ? o->compare_until_us : CMP_OPEN };
-			struct cmp_period pa = { o->since_us ? o->since_us : CMP_OPEN, o->until_us ? o->until_us : CMP_OPEN };
-			struct comparison cmp;
-			if (!compare_build(&cmp, &before, &pb, &inv, &pa)) {
-				fprintf(stderr, "tlsready: out of memory comparing the periods\n");
-				code = 2;
-			} else {
-				struct report_ctx rc = { .out = out };
-				if (strcmp(o->format, "json") == 0)
-					report_compare_json(&rc, &cmp);
-				else if (strcmp(o->format, "csv") == 0)
-					report_compare_csv(&rc, &cmp);
-				else
-					report_compare_text(&rc, &cmp);
-				compare_free(&cmp);
-			}
-			inventory_free(&before);
-		}
-		store_close(s);
-		inventory_free(&inv);
-		store_view_free(&v);
-		if (fflush(out) != 0) {
-			fprintf(stderr, "tlsready: write failed\n");
-			return 2;
-		}
-		return code;
-	}
-	store_close(s);
-	static const struct capture_status none;
-	struct analysis a;
-	stored_analysis(&a, &v, &inv, &none);
-	struct report_state rs = { .v = &v, .db = o->db, .now_us = o->now_us, .since_us = o->since_us,
-				   .until_us = o->until_us, .new_since_us = o->new_since_us, .new_len_us = o->new_len_us };
-	/* names were redacted when the monitor stored them, if it was asked to */
-	struct report_ctx rc = { .out = out, .a = &a, .inv = &inv, .state = &rs, .plan_days = o->plan_days,
-				 .plan_only = o->plan_only };
-	int gate = report_write(&rc, o->format, o->ready_door);
-	/* the window is whole days; "used a nonsecure port since" is exact */
 	int code = 0;
-	for (size_t i = 0; o->fail_on_nonsecure && i < inv.n_clients; i++)
-		if (inv.clients[i].status == CS_NONSECURE && inv.clients[i].last_nonsecure_us >= o->since_us)
-			code = 3;
-	if (!code && gate)
-		code = gate;
+	if (o->compare) {
+		code = report_comparison(s, o, &inv, out);
+		store_close(s);
+	} else {
+		store_close(s);
+		static const struct capture_status none;
+		struct analysis a;
+		stored_analysis(&a, &v, &inv, &none);
+		struct report_state rs = { .v = &v, .db = o->db, .now_us = o->now_us, .since_us = o->since_us,
+					   .until_us = o->until_us, .new_since_us = o->new_since_us,
+					   .new_len_us = o->new_len_us };
+		/* names were redacted when the monitor stored them, if it was asked to */
+		struct report_ctx rc = { .out = out, .a = &a, .inv = &inv, .state = &rs, .plan_days = o->plan_days,
+					 .plan_only = o->plan_only };
+		int gate = report_write(&rc, o->format, o->ready_door);
+		/* the window is whole days; "used a nonsecure port since" is exact */
+		for (size_t i = 0; o->fail_on_nonsecure && i < inv.n_clients; i++)
+			if (inv.clients[i].status == CS_NONSECURE && inv.clients[i].last_nonsecure_us >= o->since_us)
+				code = 3;
+		if (!code && gate)
+			code = gate;
+	}
 	inventory_free(&inv);
 	store_view_free(&v);
 	if (fflush(out) != 0) {

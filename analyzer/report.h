@@ -52,6 +52,14 @@ void json_string_set(FILE *f, const struct name_set *s);
 void text_section(FILE *f, const char *title);
 /* A findings bit set as a JSON array of names. */
 void json_findings(FILE *f, uint32_t bits);
+/* One name as a text list shows it: bare, or in double quotes with \" and \\ when it holds a
+ * separator, a quote, a backslash or a space; '?' for a byte outside printable ASCII. */
+size_t text_list_name(char *out, size_t len, const char *name);
+/* A name set as "A,B,...", "-" when empty; each name through report_name() when redact. */
+void text_names(const struct report_ctx *c, const struct name_set *s, bool redact, char *out, size_t len);
+/* An RFC 4180 CSV cell; a cell a spreadsheet would take for a formula (=, +, -, @, tab, CR
+ * first) is quoted with a leading apostrophe. */
+void csv_cell(FILE *f, const char *s);
 /* The capture object (inputs, times, counters, warnings). */
 void json_capture(const struct report_ctx *c, FILE *f);
 

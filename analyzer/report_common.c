@@ -305,3 +305,62 @@ void text_section(FILE *f, const char *title)
 		fputc('-', f);
 	fputc('\n', f);
 }
+
+static bool printable(char ch)
+{
+	return (unsigned char)ch >= 0x20 && (unsigned char)ch < 0x7f;
+}
+
+size_t text_list_name(char *out, size_t len, const char *name)
+{
+	bool quote = strpbrk(name, ", \"\\") != NULL;
+	size_t o = 0;
+	if (quote && o + 1 < len)
+		out[o++] = '"';
+	for (; *name && o + 3 < len; name++) {
+		if (quote && (*name == '"' || *name == '\\'))
+			out[o++] = '\\';
+		out[o++] = printable(*name) ? *name : '?';
+	}
+	if (quote && o + 1 < len)
+		out[o++] = '"';
+	out[o < len ? o : len - 1] = '\0';
+	return o;
+}
+
+void text_names(const struct report_ctx *c, const struct name_set *s, bool redact, char *out, size_t len)
+{
+	char b[48];
+	size_t o = 0;
+	out[0] = '\0';
+	for (int i = 0; s && i < s->n && o + 1 < len; i++) {
+		if (i)
+			out[o++] = ',', out[o] = '\0';
+		o += text_list_name(out + o, len - o, redact ? report_name(c, s->v[i], b, sizeof b) : s->v[i]);
+	}
+	if (s && s->overflow && o < len)
+		snprintf(out + o, len - o, ",...");
+	if (!out[0])
+		snprintf(out, len, "-");
+}
+
+void csv_cell(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	/* OWASP's advice for CSV injection: make such a cell text, visibly */
+	bool formula = strchr("=+-@\t\r", s[0]) && s[0];
+	if (!strpbrk(s, ",\"\n\r") && !formula) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	if (formula)
+		fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}

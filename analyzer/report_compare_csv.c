@@ -7,35 +7,13 @@
  * In: the comparison; names through report_name() (redaction).  Out: on
  * c->out.  Quoting is report_csv.c's: RFC 4180, and a cell a spreadsheet
  * would take for a formula (=, +, -, @, tab, carriage return first) is
- * quoted with a leading apostrophe (csv_field below is its csv_field; both
- * should move to report_common.c together).
+ * quoted with a leading apostrophe (csv_cell, report_common.c, as report_csv.c).
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "report_compare.h"
 #include "tls.h"
-
-static void csv_field(FILE *f, const char *s)
-{
-	if (!s)
-		return;
-	/* OWASP's advice for CSV injection: make such a cell text, visibly */
-	bool formula = strchr("=+-@\t\r", s[0]) && s[0];
-	if (!strpbrk(s, ",\"\n\r") && !formula) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	if (formula)
-		fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
 
 static void csv_names(const struct report_ctx *c, FILE *f, const struct name_set *s)
 {
@@ -44,7 +22,7 @@ static void csv_names(const struct report_ctx *c, FILE *f, const struct name_set
 	for (int i = 0; s && i < s->n && o < sizeof joined; i++)
 		o += (size_t)snprintf(joined + o, sizeof joined - o, "%s%s", i ? " " : "",
 				      report_name(c, s->v[i], b, sizeof b));
-	csv_field(f, joined);
+	csv_cell(f, joined);
 }
 
 static void count(FILE *f, bool have, uint64_t n)
@@ -79,7 +57,7 @@ static void item(const struct report_ctx *c, FILE *f, const struct cmp_item *it)
 		fputs(",,,,", f);
 	if (it->kind != CMP_DISAPPEARED) {
 		fprintf(f, "%s,", addr_str(&it->server, a));
-		csv_field(f, it->service);
+		csv_cell(f, it->service);
 		fprintf(f, ",%u,", it->port);
 	} else {
 		fputs(",,,", f);

@@ -10,10 +10,9 @@
  * others, under its own line, as in the report.
  *
  * The look is report_text.c's: text_section() titles, the same columns, names
- * joined by ',' and quoted the same way (list_name below is its list_name;
- * both should move to report_common.c together).  One addition: a byte
- * outside printable ASCII in a name or a service is shown as '?', because
- * these may come from a state file, not from a dissector that cleaned them.
+ * joined by ',' and quoted the same way (text_names, report_common.c), where
+ * a byte outside printable ASCII is shown as '?' (names may come from a
+ * state file, not from a dissector that cleaned them).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -37,41 +36,6 @@ static const char *word(const char *s, char *out, size_t len)
 		out[o++] = printable(*s) ? *s : '?';
 	out[o] = '\0';
 	return out;
-}
-
-/* One name as the list shows it: bare, or in double quotes with \" and \\ when it holds a
- * separator, a quote, a backslash or a space, so "A,B" never reads as two names. */
-static size_t list_name(char *out, size_t len, const char *name)
-{
-	bool quote = strpbrk(name, ", \"\\") != NULL;
-	size_t o = 0;
-	if (quote && o + 1 < len)
-		out[o++] = '"';
-	for (; *name && o + 3 < len; name++) {
-		if (quote && (*name == '"' || *name == '\\'))
-			out[o++] = '\\';
-		out[o++] = printable(*name) ? *name : '?';
-	}
-	if (quote && o + 1 < len)
-		out[o++] = '"';
-	out[o < len ? o : len - 1] = '\0';
-	return o;
-}
-
-static void names(const struct report_ctx *c, const struct name_set *s, char *out, size_t len)
-{
-	char b[40];
-	size_t o = 0;
-	out[0] = '\0';
-	for (int i = 0; s && i < s->n && o + 1 < len; i++) {
-		if (i)
-			out[o++] = ',', out[o] = '\0';
-		o += list_name(out + o, len - o, report_name(c, s->v[i], b, sizeof b));
-	}
-	if (s && s->overflow && o < len)
-		snprintf(out + o, len - o, ",...");
-	if (!out[0])
-		snprintf(out, len, "-");
 }
 
 static void short_time(int64_t us, char *buf)
@@ -153,33 +117,33 @@ static void row(const struct report_ctx *c, const struct cmp_item *it)
 	short_time(it->last_us, t2);
 	switch (it->kind) {
 	case CMP_NEW_NONSECURE:
-		names(c, &na->users, u, sizeof u);
-		names(c, &na->devices, d, sizeof d);
+		text_names(c, &na->users, true, u, sizeof u);
+		text_names(c, &na->devices, true, d, sizeof d);
 		fprintf(f, "  %-22s %-16s %-12s %5u %5" PRIu64 "  %-12s %-20s %-12s %-19s %-19s\n", a, s, svc, it->port,
 			na->connections, it->cb ? cmp_status_name(it->cb) : "new", u, d, t1, t2);
 		break;
 	case CMP_MOVED_TO_TLS:
-		names(c, &nb->users, u, sizeof u);
+		text_names(c, &nb->users, true, u, sizeof u);
 		versions(na->tls_versions, v, sizeof v);
 		short_time(na->first_us, t1);
 		fprintf(f, "  %-22s %-16s %-12s %5u %8u %5" PRIu64 " %5" PRIu64 "  %-12s %-20s %-19s %-19s\n", a, s, svc,
 			it->port, na->port, nb->connections, na->tls, v, u, t2, t1);
 		break;
 	case CMP_STILL_NONSECURE:
-		names(c, &na->users, u, sizeof u);
-		names(c, &na->devices, d, sizeof d);
+		text_names(c, &na->users, true, u, sizeof u);
+		text_names(c, &na->devices, true, d, sizeof d);
 		fprintf(f, "  %-22s %-16s %-12s %5u %6" PRIu64 " %6" PRIu64 "  %-20s %-12s %-19s %-19s\n", a, s, svc,
 			it->port, nb->connections, na->connections, u, d, t1, t2);
 		break;
 	case CMP_STOPPED:
-		names(c, &nb->users, u, sizeof u);
-		names(c, &nb->devices, d, sizeof d);
+		text_names(c, &nb->users, true, u, sizeof u);
+		text_names(c, &nb->devices, true, d, sizeof d);
 		fprintf(f, "  %-22s %-16s %-12s %5u %5" PRIu64 "  %-12s %-20s %-12s %-19s %-19s\n", a, s, svc, it->port,
 			nb->connections, cmp_status_name(it->ca), u, d, t1, t2);
 		break;
 	case CMP_DISAPPEARED:
-		names(c, &it->cb->users, u, sizeof u);
-		names(c, &it->cb->devices, d, sizeof d);
+		text_names(c, &it->cb->users, true, u, sizeof u);
+		text_names(c, &it->cb->devices, true, d, sizeof d);
 		if (!it->cb->n_use)   /* seen at the port mapper only: no row, no span */
 			snprintf(t1, sizeof t1, "-"), snprintf(t2, sizeof t2, "-");
 		fprintf(f, "  %-22s %-12s %5" PRIu64 "  %-20s %-12s %-19s %-19s\n", a, cmp_status_name(it->cb),

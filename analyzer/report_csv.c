@@ -12,27 +12,6 @@
 #include "state_report.h"
 #include "tls.h"
 
-static void csv_field(FILE *f, const char *s)
-{
-	if (!s)
-		return;
-	/* OWASP's advice for CSV injection: make such a cell text, visibly */
-	bool formula = strchr("=+-@\t\r", s[0]) && s[0];
-	if (!strpbrk(s, ",\"\n\r") && !formula) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	if (formula)
-		fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void csv_names(FILE *f, const struct name_set *s)
 {
 	char joined[INV_MAX_NAMES * 50] = "";
@@ -40,7 +19,7 @@ static void csv_names(FILE *f, const struct name_set *s)
 	for (int i = 0; i < s->n && o < sizeof joined; i++)
 		o += (size_t)snprintf(joined + o, sizeof joined - o, "%s%s", i ? " " : "",
 				      s->v[i]);
-	csv_field(f, joined);
+	csv_cell(f, joined);
 }
 
 void report_csv(const struct report_ctx *c)
@@ -56,7 +35,7 @@ void report_csv(const struct report_ctx *c)
 			fprintf(f, "usage,%s,%s,%s,", addr_str(&cl->ip, a), cl->internal ? "yes" : "no",
 				client_status_name(cl->status));
 			fprintf(f, "%s,", addr_str(&u->server, a));
-			csv_field(f, u->service);
+			csv_cell(f, u->service);
 			fprintf(f, ",%u,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", u->port, port_class_name(u->cls),
 				u->connections, u->refused, u->unanswered);
 			fprintf(f, "%s,", fmt_time(u->first_us, t));
@@ -92,7 +71,7 @@ void report_csv(const struct report_ctx *c)
 	}
 	for (int i = 0; i < st->n_warnings; i++) {
 		fputs("warning,,,,,", f);
-		csv_field(f, st->warnings[i]);
+		csv_cell(f, st->warnings[i]);
 		fputs(",,,,,,,,,,\n", f);
 	}
 	if (c->state)

@@ -19,41 +19,6 @@
 #include "state_report.h"
 #include "tls.h"
 
-/* One name as the list shows it: bare, or in double quotes with \" and \\ when it holds a
- * separator, a quote, a backslash or a space, so "A,B" never reads as two names. */
-static size_t list_name(char *out, size_t len, const char *name)
-{
-	if (!strpbrk(name, ", \"\\"))
-		return (size_t)snprintf(out, len, "%s", name);
-	size_t o = 0;
-	if (o + 1 < len)
-		out[o++] = '"';
-	for (; *name && o + 3 < len; name++) {
-		if (*name == '"' || *name == '\\')
-			out[o++] = '\\';
-		out[o++] = *name;
-	}
-	if (o + 1 < len)
-		out[o++] = '"';
-	out[o < len ? o : len - 1] = '\0';
-	return o;
-}
-
-static void names(const struct report_ctx *c, const struct name_set *s, char *out, size_t len)
-{
-	size_t o = 0;
-	out[0] = '\0';
-	for (int i = 0; i < s->n && o + 1 < len; i++) {
-		if (i)
-			out[o++] = ',', out[o] = '\0';
-		o += list_name(out + o, len - o, s->v[i]);
-	}
-	if (s->overflow && o < len)
-		snprintf(out + o, len - o, ",...");
-	if (!out[0])
-		snprintf(out, len, "-");
-}
-
 static void short_time(int64_t us, char *buf)
 {
 	char t[32];
@@ -119,7 +84,7 @@ static int usage_rows(const struct report_ctx *c, bool internal, enum table t)
 					"FIRST SEEN", "LAST SEEN");
 				header = true;
 			}
-			names(c, &us->users, u, sizeof u);
+			text_names(c, &us->users, false, u, sizeof u);
 			if (cls == PC_SECURE) {
 				uint16_t v[8];
 				int n = inv_versions(us->tls_versions, v, 8);
@@ -130,7 +95,7 @@ static int usage_rows(const struct report_ctx *c, bool internal, enum table t)
 				if (!n)
 					snprintf(d, sizeof d, us->failed_tls ? "failed" : "-");
 			} else {
-				names(c, &us->devices, d, sizeof d);
+				text_names(c, &us->devices, false, d, sizeof d);
 			}
 			short_time(us->first_us, t1);
 			short_time(us->last_us, t2);

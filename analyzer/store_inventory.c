@@ -274,6 +274,24 @@ struct loader {
 	size_t n_ix;
 };
 
+/* "SELECT ... FROM table" over the days of the window, with a client filter on `client_col` when the
+ * loader has one (NULL: none), then `tail` (GROUP BY, ORDER BY). */
+static sqlite3_stmt *window_query(struct loader *l, const char *select, const char *client_col, const char *tail)
+{
+	char sql[2048];
+	snprintf(sql, sizeof sql, "%s WHERE day BETWEEN ?1 AND ?2%s%s%s %s", select,
+		 l->filtered && client_col ? " AND " : "", l->filtered && client_col ? client_col : "",
+		 l->filtered && client_col ? " IN (SELECT ip FROM temp.wanted)" : "", tail);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(l->s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, l->day_from);
+	sqlite3_bind_int64(st, 2, l->day_to);
+	return st;
+}
+
 static const char *col(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -300,21 +318,14 @@ static int cmp_client_addr(const void *a, const void *b)
 
 static bool load_clients(struct loader *l)
 {
-	sqlite3_stmt *st = NULL;
-	char sel[1024];
-	snprintf(sel, sizeof sel, "%s",
+	sqlite3_stmt *st = window_query(l,
 		 "SELECT ip, sum(flows), max(internal), min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)),"
 		 " max(last_nonsecure_us), bitor(findings), sum(signon_failures), max(nonsecure_lookup), max(offer_tls),"
 		 " max(offer_max_version), bitor(offer_families), min(CASE WHEN offer_tls THEN offer_only_legacy END),"
 		 " max(offer_negotiated_legacy), max(open), (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x"
-		 " WHERE x.ip=inv_client.ip) FROM inv_client");
-	char sql[2048];
-	snprintf(sql, sizeof sql, "%s WHERE day BETWEEN ?1 AND ?2%s GROUP BY ip", sel,
-		 l->filtered ? " AND ip IN (SELECT ip FROM temp.wanted)" : "");
-	if (sqlite3_prepare_v2(l->s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		 " WHERE x.ip=inv_client.ip) FROM inv_client", "ip", "GROUP BY ip");
+	if (!st)
 		return false;
-	sqlite3_bind_int64(st, 1, l->day_from);
-	sqlite3_bind_int64(st, 2, l->day_to);
 	size_t cap = 0;
 	int rc;
 	struct inventory *inv = l->inv;
@@ -323,15 +334,9 @@ static bool load_clients(struct loader *l)
 		int plen;
 		if (!addr_parse_prefix(col(st, 0), &a, &plen))
 			continue;
-		if (inv->n_clients == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct inv_client *n = realloc(inv->clients, nc * sizeof *n);
-			if (!n) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			inv->clients = n;
-			cap = nc;
+		if (!inventory_grow((void **)&inv->clients, inv->n_clients, &cap, sizeof *inv->clients)) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		struct inv_client *c = &inv->clients[inv->n_clients++];
 		memset(c, 0, sizeof *c);
@@ -373,18 +378,12 @@ static bool load_clients(struct loader *l)
 
 static bool load_usage(struct loader *l)
 {
-	char sql[1024];
-	snprintf(sql, sizeof sql,
+	sqlite3_stmt *st = window_query(l,
 		 "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
 		 " sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions), max(mismatch),"
-		 " min(first_us), max(last_us) FROM inv_usage WHERE day BETWEEN ?1 AND ?2%s"
-		 " GROUP BY client, server, service, port, cls",
-		 l->filtered ? " AND client IN (SELECT ip FROM temp.wanted)" : "");
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(l->s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		 " min(first_us), max(last_us) FROM inv_usage", "client", "GROUP BY client, server, service, port, cls");
+	if (!st)
 		return false;
-	sqlite3_bind_int64(st, 1, l->day_from);
-	sqlite3_bind_int64(st, 2, l->day_to);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct inv_client *c = client_of(l, col(st, 0));
@@ -392,15 +391,9 @@ static bool load_usage(struct loader *l)
 		int plen;
 		if (!c || !addr_parse_prefix(col(st, 1), &srv, &plen))
 			continue;
-		if (c->n_use == c->cap_use) {
-			size_t nc = c->cap_use ? c->cap_use * 2 : 4;
-			struct inv_usage *nu = realloc(c->use, nc * sizeof *nu);
-			if (!nu) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			c->use = nu;
-			c->cap_use = nc;
+		if (!inventory_grow((void **)&c->use, c->n_use, &c->cap_use, sizeof *c->use)) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		struct inv_usage *u = &c->use[c->n_use++];
 		memset(u, 0, sizeof *u);
@@ -449,14 +442,8 @@ static struct inv_server *server_of(struct inventory *inv, size_t *cap, const st
 		else
 			hi = mid;
 	}
-	if (inv->n_servers == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		struct inv_server *n = realloc(inv->servers, nc * sizeof *n);
-		if (!n)
-			return NULL;
-		inv->servers = n;
-		*cap = nc;
-	}
+	if (!inventory_grow((void **)&inv->servers, inv->n_servers, cap, sizeof *inv->servers))
+		return NULL;
 	memmove(&inv->servers[lo + 1], &inv->servers[lo], (inv->n_servers - lo) * sizeof *inv->servers);
 	memset(&inv->servers[lo], 0, sizeof *inv->servers);
 	inv->servers[lo].ip = *a;
@@ -474,15 +461,11 @@ static struct inv_port *port_of(struct inv_server *s, int port)
 
 static bool load_ports(struct loader *l)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(l->s->db,
-			       "SELECT server, port, max(service), max(cls), sum(connections), bitor(tls_versions),"
-			       " bitor(findings), max(release_vrm) FROM inv_port WHERE day BETWEEN ?1 AND ?2"
-			       " GROUP BY server, port",
-			       -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = window_query(l, "SELECT server, port, max(service), max(cls), sum(connections),"
+					" bitor(tls_versions), bitor(findings), max(release_vrm) FROM inv_port", NULL,
+					"GROUP BY server, port");
+	if (!st)
 		return false;
-	sqlite3_bind_int64(st, 1, l->day_from);
-	sqlite3_bind_int64(st, 2, l->day_to);
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -495,15 +478,9 @@ static bool load_ports(struct loader *l)
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		if (s->n_ports == s->cap_ports) {
-			size_t nc = s->cap_ports ? s->cap_ports * 2 : 8;
-			struct inv_port *np = realloc(s->ports, nc * sizeof *np);
-			if (!np) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			s->ports = np;
-			s->cap_ports = nc;
+		if (!inventory_grow((void **)&s->ports, s->n_ports, &s->cap_ports, sizeof *s->ports)) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		int port = sqlite3_column_int(st, 1);
 		size_t at = 0;   /* rows come in no promised order: keep the ports sorted */
@@ -529,16 +506,10 @@ static bool load_ports(struct loader *l)
 
 static bool load_names(struct loader *l)
 {
-	char sql[512];
-	snprintf(sql, sizeof sql,
-		 "SELECT DISTINCT client, server, service, port, cls, kind, name FROM inv_name"
-		 " WHERE day BETWEEN ?1 AND ?2%s ORDER BY name",
-		 l->filtered ? " AND client IN (SELECT ip FROM temp.wanted)" : "");
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(l->s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = window_query(l, "SELECT DISTINCT client, server, service, port, cls, kind, name FROM inv_name",
+					"client", "ORDER BY name");
+	if (!st)
 		return false;
-	sqlite3_bind_int64(st, 1, l->day_from);
-	sqlite3_bind_int64(st, 2, l->day_to);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *cli = col(st, 0), *srv = col(st, 1), *kind = col(st, 5), *name = col(st, 6);
@@ -579,15 +550,11 @@ static bool load_names(struct loader *l)
 
 static bool load_notes(struct loader *l)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(l->s->db,
-			       "SELECT kind, client, server, port, service, user, detail, sum(count), min(first_us),"
-			       " max(last_us) FROM inv_note WHERE day BETWEEN ?1 AND ?2"
-			       " GROUP BY kind, client, server, port, service, user, detail",
-			       -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = window_query(l, "SELECT kind, client, server, port, service, user, detail, sum(count),"
+					" min(first_us), max(last_us) FROM inv_note", NULL,
+					"GROUP BY kind, client, server, port, service, user, detail");
+	if (!st)
 		return false;
-	sqlite3_bind_int64(st, 1, l->day_from);
-	sqlite3_bind_int64(st, 2, l->day_to);
 	size_t cap = 0;
 	int rc;
 	struct inventory *inv = l->inv;
@@ -605,15 +572,9 @@ static bool load_notes(struct loader *l)
 		n.count = (uint64_t)sqlite3_column_int64(st, 7);
 		n.first_us = sqlite3_column_int64(st, 8);
 		n.last_us = sqlite3_column_int64(st, 9);
-		if (inv->n_notes == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct inv_note *nv = realloc(inv->notes, nc * sizeof *nv);
-			if (!nv) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			inv->notes = nv;
-			cap = nc;
+		if (!inventory_grow((void **)&inv->notes, inv->n_notes, &cap, sizeof *inv->notes)) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		inv->notes[inv->n_notes++] = n;
 	}
