@@ -277,8 +277,8 @@ int main(int argc, char **argv)
 		case OPT_SERVICES: services_file = optarg; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "csv") && strcmp(optarg, "ndjson") &&
-			    strcmp(optarg, "clp"))
-				return usage_error("--format: '%s' is not text, json, csv, ndjson or clp", optarg);
+			    strcmp(optarg, "clp") && strcmp(optarg, "html"))
+				return usage_error("--format: '%s' is not text, json, csv, ndjson, html or clp", optarg);
 			format = optarg;
 			break;
 		case OPT_FAIL: fail_on_nonsecure = true; break;
@@ -443,8 +443,9 @@ int main(int argc, char **argv)
 		return import_run(&io);
 	}
 	if (mo.db && !iface) {
-		if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "clp"))
-			return usage_error("--format: '%s': the stored state's report is text, json, csv or clp", format);
+		if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "clp") &&
+		    strcmp(format, "html"))
+			return usage_error("--format: '%s': the stored state's report is text, json, csv, html or clp", format);
 		if (o)
 			return usage_error("%s", "a BPF expression needs -i IFACE");
 		FILE *rout = stdout;

@@ -382,8 +382,12 @@ static void usr1_report(struct mon *m)
 		}
 	}
 	int64_t now = wall_us();
+	/* a --report-file ending in .html gets the HTML report (a page to share), anything else the text */
+	const char *rf = m->o->report_file;
+	size_t rl = rf ? strlen(rf) : 0;
+	bool html = rl > 5 && strcmp(rf + rl - 5, ".html") == 0;
 	struct monitor_report_opts ro = { .db = m->o->db, .now_us = now, .new_since_us = now - MONITOR_DEFAULT_SINCE,
-					  .new_len_us = MONITOR_DEFAULT_SINCE, .format = "text" };
+					  .new_len_us = MONITOR_DEFAULT_SINCE, .format = html ? "html" : "text" };
 	monitor_report(&ro, f);
 	if (f != stderr && fclose(f) != 0)
 		fprintf(stderr, "tlsready: SIGUSR1: %s: write failed\n", m->o->report_file);

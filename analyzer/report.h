@@ -34,6 +34,8 @@ void report_text(const struct report_ctx *c);
 void report_json(const struct report_ctx *c);
 void report_csv(const struct report_ctx *c);
 void report_ndjson(const struct report_ctx *c);
+/* One self-contained HTML file (report_html.c): no fetch, a CSP naming its inline style and script. */
+void report_html(const struct report_ctx *c);
 
 /* ---- shared helpers (report_common.c) ---- */
 /* RFC 3339 UTC with microseconds into buf (32 bytes). */

@@ -365,6 +365,8 @@ int report_write(const struct report_ctx *c, const char *format, const char *rea
 		report_ndjson(c);
 	else if (strcmp(format, "clp") == 0 && have)
 		plan_clp(c->out, &plan);
+	else if (strcmp(format, "html") == 0)
+		report_html(c);
 	else
 		report_text(c);
 	int code = 0;

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""The HTML report (issue 14): one self-contained file, read in a real browser (Debian's chromium,
+headless).
+
+Truth: the HTML standard's parser (Python's html.parser) for the document's structure; the SHA-256
+of the inline style and script computed here for the Content-Security-Policy; the browser's own DOM
+after the script ran and its console for CSP violations and network requests; the JSON report of
+the same capture for the facts shown; hand-built bytes for hostile names.
+"""
+import base64
+import hashlib
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from pcapgen import Pcap
+from tap import ok, skip, run, done, PCAPS
+
+tmp = tempfile.mkdtemp(prefix="tlsready-html-")
+demo = os.path.join(PCAPS, "demo.pcapng")
+
+
+class Doc(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.attrs, self.scripts, self.styles, self.text, self._in = [], [], [], [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.append((tag, dict(attrs)))
+        self._in = tag if tag in ("script", "style") else None
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "script":
+            self.scripts.append(data)
+        elif self._in == "style":
+            self.styles.append(data)
+        else:
+            self.text.append(data)
+
+
+def parse(path):
+    with open(path, encoding="utf-8") as f:
+        raw = f.read()
+    d = Doc()
+    d.feed(raw)
+    return raw, d
+
+
+def sha(s):
+    return base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()
+
+
+out = os.path.join(tmp, "demo.html")
+rc, _, err = run(["-q", "-r", demo, "--format", "html", "-o", out])
+raw, d = parse(out)
+ok(rc == 0 and raw.startswith("<!DOCTYPE html>") and d.tags.count("script") == 1 and d.tags.count("style") == 1,
+   "--format html -o: one document, one inline style, one inline script", err)
+csp = next((a.get("content", "") for t, a in d.attrs if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"), "")
+ok("default-src 'none'" in csp and f"'sha256-{sha(d.styles[0])}'" in csp and f"'sha256-{sha(d.scripts[0])}'" in csp,
+   "the CSP allows nothing but the document's own style and script (their SHA-256)", csp)
+links = [(t, k, v) for t, a in d.attrs for k, v in a.items() if k in ("src", "href", "action", "srcset")]
+ok(not links and not re.search(r"https?://|url\(", raw), "nothing is fetched: no src, href or url()", links[:5])
+doc = json.loads(run(["-q", "-r", demo, "--format", "json"])[1])
+text = " ".join(d.text)
+blocking = [c["ip"] for c in doc["plan"]["blocking_clients"]]
+ok(all(ip in text for ip in blocking) and all(c["ip"] in text for c in doc["clients"]) and
+   f"Blocked by {len(blocking)} clients" in text, "the verdict, every client and every blocking client are shown",
+   blocking)
+ok("ADDTCPPORT PORT(8470 8479) PROTOCOL(*TCP) USRPRF(QSECOFR)" in raw and "CHGTELNA ALWSSL(*ONLY)" in raw,
+   "the plan's commands are in the page, to copy")
+
+# hostile names from the wire: escaped for HTML
+gen = os.path.join(tmp, "hostile.pcap")
+w = Pcap(gen)
+EVIL = b"<I>X</I>"   # a user profile: the dissector keeps 10 characters, upper case
+c = w.conn("198.51.100.90", 47001, "198.51.100.1", 23)
+c.handshake()
+c.send(b"\xff\xfd\x27\xff\xfd\x18", from_client=False)
+c.send(b"\xff\xfb\x27\xff\xfb\x18\xff\xfa\x27\x00\x00USER\x01" + EVIL + b"\x03DEVNAME\x01'\"&</td>\xff\xf0")
+c.close()
+w.close()
+hout = os.path.join(tmp, "hostile.html")
+rc, _, err = run(["-q", "-r", gen, "--format", "html", "-o", hout])
+raw_h, dh = parse(hout)
+ok(rc == 0 and "<I>" not in raw_h and "&lt;I&gt;X&lt;/I&gt;" in raw_h and
+   not any(t == "i" for t in dh.tags) and "&#39;&quot;&amp;&lt;/td&gt;" in raw_h,
+   "a user and a device name full of markup are shown as text, never as markup", err)
+
+# the report of a state
+db = os.path.join(tmp, "state.db")
+run(["-q", "--db", db, "-r", demo])
+sout = os.path.join(tmp, "state.html")
+rc, _, err = run(["-q", "--db", db, "--format", "html", "-o", sout])
+raw_s, ds = parse(sout)
+ok(rc == 0 and "state.db" in raw_s and all(ip in " ".join(ds.text) for ip in blocking),
+   "--db STATE --format html: the same clients from the stored state", err)
+
+# ---- a real browser ----
+chromium = shutil.which("chromium")
+if not chromium:
+    skip("browser", "chromium is not installed (make test installs it)")
+else:
+    def browse(args, path):
+        p = subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                            "--enable-logging=stderr", "--v=0", "--virtual-time-budget=3000"] + args +
+                           ["file://" + path], capture_output=True, text=True, timeout=120)
+        return p.returncode, p.stdout, p.stderr
+
+    rc, dom, log = browse(["--dump-dom"], out)
+    ok(rc == 0 and 'data-script="ran"' in dom and "Blocked by" in dom,
+       "chromium runs the page's script under its CSP (the body is marked) and shows the verdict", log[-800:])
+    ok("Content Security Policy" not in log and "Refused to" not in log,
+       "chromium reports no CSP violation", [l for l in log.splitlines() if "Security" in l or "Refused" in l][:3])
+    rc, dom_h, log_h = browse(["--dump-dom"], hout)
+    body = dom_h.split("<body", 1)[-1]
+    ok(rc == 0 and "&lt;I&gt;X&lt;/I&gt;" in body and "<i>" not in body.lower(),
+       "in the browser too, the hostile name is text: no element made of it", log_h[-400:])
+    pdf = os.path.join(tmp, "demo.pdf")
+    rc, _, log = browse(["--print-to-pdf=" + pdf, "--no-pdf-header-footer"], out)
+    pages = len(re.findall(rb"/Type\s*/Page\b", open(pdf, "rb").read())) if os.path.exists(pdf) else 0
+    ok(rc == 0 and pages >= 5, f"printing makes a PDF with a page per section ({pages} pages)", log[-400:])
+    png = os.path.join(tmp, "demo.png")
+    rc, _, log = browse(["--screenshot=" + png, "--window-size=1280,1600"], out)
+    ok(rc == 0 and os.path.getsize(png) > 20000, "chromium renders the page (screenshot)", log[-300:])
+
+done()
