@@ -42,7 +42,7 @@ MAIN_OBJ := $(O)/analyzer/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz fuzz-long bench bench-gen \
+.PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz fuzz-long bench bench-gen screenshot \
 	bench-flood bench-store asan flood-memcap soak
 
 all: tlsready
@@ -117,6 +117,10 @@ flood-memcap: all
 soak: all
 	python3 tests/bench/soak.py soak $(SOAK_SECONDS)
 # the report of a monitor state with many clients (tests/bench/store.sh; STORE_N="30000 1000000")
+# The README's picture of the demo report: the screenshot test_html.py takes in headless chromium.
+screenshot: $(O)/tlsready
+	HTML_SCREENSHOT=$(CURDIR)/docs/demo-report.png TLSREADY=$(CURDIR)/$(O)/tlsready python3 tests/integration/test_html.py
+
 bench-store: $(O)/tlsready $(O)/bench/genstore
 	sh tests/bench/store.sh $(STORE_N)
 $(O)/bench/genstore: tests/bench/genstore.c $(LIB_OBJS)

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 from pcapgen import Pcap
 from tap import ok, skip, run, done, PCAPS
@@ -123,11 +124,84 @@ else:
     body = dom_h.split("<body", 1)[-1]
     ok(rc == 0 and "&lt;I&gt;X&lt;/I&gt;" in body and "<i>" not in body.lower(),
        "in the browser too, the hostile name is text: no element made of it", log_h[-400:])
+    # interacting: the DevTools protocol over a pipe (fd 3 in, fd 4 out, messages ending in NUL)
+    def devtools(path, expression):
+        r3, w3 = os.pipe()
+        r4, w4 = os.pipe()
+
+        def fds():
+            os.dup2(r3, 3)
+            os.dup2(w4, 4)
+        proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                 "--remote-debugging-pipe", "file://" + path], preexec_fn=fds, pass_fds=(3, 4),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(r3)
+        os.close(w4)
+        buf = b""
+
+        def call(msg):
+            nonlocal buf
+            os.write(w3, json.dumps(msg).encode() + b"\0")
+            for _ in range(2000):
+                while b"\0" not in buf:
+                    chunk = os.read(r4, 65536)
+                    if not chunk:
+                        return None
+                    buf += chunk
+                line, buf = buf.split(b"\0", 1)
+                reply = json.loads(line)
+                if reply.get("id") == msg["id"]:
+                    return reply
+            return None
+        try:
+            targets = call({"id": 1, "method": "Target.getTargets"})
+            page = next(t["targetId"] for t in targets["result"]["targetInfos"] if t["type"] == "page")
+            sid = call({"id": 2, "method": "Target.attachToTarget", "params": {"targetId": page, "flatten": True}})[
+                "result"]["sessionId"]
+            ready = "location.protocol === 'file:' && document.readyState === 'complete'"
+            for i in range(100):   # the page starts as about:blank, then loads the file
+                res = call({"id": 3 + i, "sessionId": sid, "method": "Runtime.evaluate",
+                            "params": {"expression": ready, "returnByValue": True}})
+                if res and res["result"]["result"].get("value"):
+                    break
+                time.sleep(0.1)
+            res = call({"id": 200, "sessionId": sid, "method": "Runtime.evaluate",
+                        "params": {"expression": expression, "awaitPromise": True, "returnByValue": True}})
+            return res["result"]["result"].get("value")
+        finally:
+            proc.kill()
+            proc.wait()
+            os.close(w3)
+            os.close(r4)
+
+    SORT = """new Promise(function(done){function go(){
+      var t=document.getElementById('blocking'), col=function(){return Array.prototype.map.call(t.tBodies[0].rows,
+        function(r){return r.cells[3].textContent;});};
+      var before=col(); t.tHead.rows[0].cells[3].click(); var asc=col(); t.tHead.rows[0].cells[3].click(); var desc=col();
+      done({before:before, asc:asc, desc:desc, resources:performance.getEntriesByType('resource').length,
+            script:document.body.dataset.script});}
+      if (document.readyState==='complete') go(); else addEventListener('load', go);})"""
+    v = devtools(out, SORT) or {}
+    fold = str.casefold   # localeCompare's order for these ASCII strings
+    ok(v.get("script") == "ran" and v.get("asc") == sorted(v.get("before", []), key=fold) and
+       v.get("desc") == sorted(v.get("before", []), key=fold, reverse=True) and v.get("asc") != v.get("before"),
+       "clicking a column header sorts the rows (ascending, then descending)", v)
+    ok(v.get("resources") == 0, "the page made no network request (no resource entry)", v.get("resources"))
+
+    # the CSP blocks inline script that is not the report's own: a copy with one more script
+    foreign = os.path.join(tmp, "foreign.html")
+    with open(foreign, "w", encoding="utf-8") as f:
+        f.write(raw.replace("</body>", "<script>document.body.dataset.foreign='ran'</script></body>"))
+    rc, dom_f, log_f = browse(["--dump-dom"], foreign)
+    ok(rc == 0 and 'data-script="ran"' in dom_f and 'data-foreign' not in dom_f and "violates the following Content Security Policy" in log_f,
+       "a script the report did not write is refused by its CSP (and logged), the report's own still runs",
+       log_f[-600:])
     pdf = os.path.join(tmp, "demo.pdf")
     rc, _, log = browse(["--print-to-pdf=" + pdf, "--no-pdf-header-footer"], out)
     pages = len(re.findall(rb"/Type\s*/Page\b", open(pdf, "rb").read())) if os.path.exists(pdf) else 0
     ok(rc == 0 and pages >= 5, f"printing makes a PDF with a page per section ({pages} pages)", log[-400:])
-    png = os.path.join(tmp, "demo.png")
+    # `make screenshot` keeps this one for the README (docs/demo-report.png)
+    png = os.environ.get("HTML_SCREENSHOT") or os.path.join(tmp, "demo.png")
     rc, _, log = browse(["--screenshot=" + png, "--window-size=1280,1600"], out)
     ok(rc == 0 and os.path.getsize(png) > 20000, "chromium renders the page (screenshot)", log[-300:])
 
