@@ -24,6 +24,9 @@
 #include "tls.h"
 
 #define DAY_US ((int64_t)86400 * 1000000)
+/* Rows of clients a section lists before it says how many more there are: a page a browser opens
+ * quickly whatever the capture (the JSON and CSV reports list every one). */
+#define HTML_MAX_CLIENTS 2000
 
 static const char STYLE[] =
 	"body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1em;color:#1b1b1b}"
@@ -303,7 +306,7 @@ static void plan_section(const struct report_ctx *c, const struct plan *p)
 	fputs("</pre>\n<h3>Clients that must change first</h3>", f);
 	static const char *const ch[] = { "client", "users", "devices", "software seen", "doors", "last nonsecure", "fix" };
 	table_start(f, "blocking", ch, 7);
-	for (size_t i = 0; i < p->n_clients; i++) {
+	for (size_t i = 0; i < p->n_clients && i < HTML_MAX_CLIENTS; i++) {
 		const struct plan_client *pc = &p->clients[i];
 		fputs("<tr><td>", f);
 		esc(f, addr_str(&pc->c->ip, a));
@@ -327,6 +330,9 @@ static void plan_section(const struct report_ctx *c, const struct plan *p)
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
+	if (p->n_clients > HTML_MAX_CLIENTS)
+		fprintf(f, "<p class=\"note\">&hellip; and %zu more clients to change: the JSON and CSV reports list every"
+			   " one.</p>", p->n_clients - HTML_MAX_CLIENTS);
 }
 
 static void clients_section(const struct report_ctx *c, bool nonsecure)
@@ -334,10 +340,15 @@ static void clients_section(const struct report_ctx *c, bool nonsecure)
 	FILE *f = c->out;
 	char a[ADDR_STRLEN];
 	int n = 0;
+	size_t more = 0;
 	for (size_t i = 0; i < c->inv->n_clients; i++) {
 		const struct inv_client *cl = &c->inv->clients[i];
 		if ((cl->status == CS_NONSECURE) != nonsecure || (!nonsecure && cl->status != CS_SECURE))
 			continue;
+		if (n >= HTML_MAX_CLIENTS) {
+			more++;
+			continue;
+		}
 		n++;
 		fputs("<details><summary>", f);
 		esc(f, addr_str(&cl->ip, a));
@@ -368,6 +379,9 @@ static void clients_section(const struct report_ctx *c, bool nonsecure)
 	}
 	if (!n)
 		fputs("<p>(none)</p>", f);
+	if (more)
+		fprintf(f, "<p class=\"note\">&hellip; and %zu more clients: the JSON and CSV reports list every one.</p>",
+			more);
 }
 
 static void tls_section(const struct report_ctx *c)

@@ -95,6 +95,21 @@ ok(rc == 0 and "<I>" not in raw_h and "&lt;I&gt;X&lt;/I&gt;" in raw_h and
    not any(t == "i" for t in dh.tags) and "&#39;&quot;&amp;&lt;/td&gt;" in raw_h,
    "a user and a device name full of markup are shown as text, never as markup", err)
 
+# many clients: the page lists 2000 per section and says how many more
+many = os.path.join(tmp, "many.pcap")
+w = Pcap(many)
+for i in range(2100):
+    c = w.conn(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 40000, "198.51.100.10", 8476)
+    c.handshake()
+    c.send(b"\x00\x00\x00\x14\x00\x00\xe0\x09" + b"\x00" * 12)
+    c.close()
+w.close()
+mout = os.path.join(tmp, "many.html")
+rc, _, err = run(["-q", "-r", many, "--format", "html", "-o", mout])
+raw_m = open(mout, encoding="utf-8").read()
+ok(rc == 0 and raw_m.count("<details>") == 2000 and "and 100 more clients: the JSON and CSV reports" in raw_m,
+   "2100 nonsecure clients: 2000 listed, then \"and 100 more\"", (raw_m.count("<details>"), err))
+
 # the report of a state
 db = os.path.join(tmp, "state.db")
 run(["-q", "--db", db, "-r", demo])
