@@ -27,6 +27,7 @@ struct report_ctx {
 	int redact_source;         /* enum redact_source: where the key came from */
 	const struct report_state *state;   /* NULL for a report of captures */
 	int64_t plan_days;         /* the cutover plan: days observed without nonsecure use for "ready" (0: default) */
+	const struct plan *plan;   /* the plan report_write() made once; NULL: a writer makes its own */
 	bool plan_only;            /* --plan: the plan alone */
 };
 
@@ -57,6 +58,8 @@ void json_findings(FILE *f, uint32_t bits);
 /* One name as a text list shows it: bare, or in double quotes with \" and \\ when it holds a
  * separator, a quote, a backslash or a space; '?' for a byte outside printable ASCII. */
 size_t text_list_name(char *out, size_t len, const char *name);
+/* s for a terminal: '?' for a byte outside printable ASCII; returns out. */
+char *text_clean(char *out, size_t len, const char *s);
 /* A name set as "A,B,...", "-" when empty; each name through report_name() when redact. */
 void text_names(const struct report_ctx *c, const struct name_set *s, bool redact, char *out, size_t len);
 /* An RFC 4180 CSV cell; a cell a spreadsheet would take for a formula (=, +, -, @, tab, CR

@@ -311,6 +311,15 @@ static bool printable(char ch)
 	return (unsigned char)ch >= 0x20 && (unsigned char)ch < 0x7f;
 }
 
+char *text_clean(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+	for (; s && *s && o + 1 < len; s++)
+		out[o++] = printable(*s) ? *s : '?';
+	out[o] = '\0';
+	return out;
+}
+
 size_t text_list_name(char *out, size_t len, const char *name)
 {
 	bool quote = strpbrk(name, ", \"\\") != NULL;

@@ -480,8 +480,9 @@ void report_html(const struct report_ctx *c)
 	char hs[64], hj[64], t1[32], t2[32];
 	csp_hash(STYLE, hs, sizeof hs);
 	csp_hash(SCRIPT, hj, sizeof hj);
-	struct plan plan;
-	bool have = plan_of_report(c, &plan);
+	struct plan local;
+	bool own;
+	const struct plan *pl = report_plan(c, &local, &own);
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'sha256-%s';"
 		   " script-src 'sha256-%s'; img-src data:; base-uri 'none'; form-action 'none'\">"
@@ -504,25 +505,25 @@ void report_html(const struct report_ctx *c)
 	if (c->a->any_packet)
 		fprintf(f, "; traffic from %.19s to %.19s UTC", fmt_time(c->a->first_us, t1), fmt_time(c->a->last_us, t2));
 	fputs("</p>\n", f);
-	if (have) {
-		const struct plan_basis *b = &plan.basis;
-		const char *cls = door_verdict_name(plan.overall);
+	if (pl) {
+		const struct plan_basis *b = &pl->basis;
+		const char *cls = door_verdict_name(pl->overall);
 		fprintf(f, "<div class=\"verdict %s\" id=\"verdict\"><strong>", cls);
-		if (plan.overall == VERDICT_READY)
+		if (pl->overall == VERDICT_READY)
 			fputs("Ready: every nonsecure door can close", f);
-		else if (plan.overall == VERDICT_BLOCKED)
-			fprintf(f, "Blocked by %zu clients on %zu doors", plan.n_clients, plan.blocked);
+		else if (pl->overall == VERDICT_BLOCKED)
+			fprintf(f, "Blocked by %zu clients on %zu doors", pl->n_clients, pl->blocked);
 		else
 			fputs("Unknown: not enough seen to call any door ready", f);
 		fprintf(f, "</strong><br><span class=\"note\">%zu ready, %zu blocked, %zu unknown; %.1f days observed of %.0f asked"
-			   " for; ", plan.ready, plan.blocked, plan.unknown, (double)b->observed_us / (double)DAY_US,
+			   " for; ", pl->ready, pl->blocked, pl->unknown, (double)b->observed_us / (double)DAY_US,
 			(double)b->required_us / (double)DAY_US);
 		if (b->coverage_known)
 			fprintf(f, "coverage %.3f%% (%" PRIu64 " packets missed)", 100.0 * b->coverage, b->dropped);
 		else
 			fputs("capture files: what they hold is all that was seen", f);
 		fprintf(f, "; loopback %s</span></div>\n", b->loopback_seen ? "seen" : "not seen from this capture point");
-		plan_section(c, &plan);
+		plan_section(c, pl);
 	}
 	fputs("<h2>Over time</h2>", f);
 	chart_days(c);
@@ -537,6 +538,6 @@ void report_html(const struct report_ctx *c)
 	fputs("<h2>Counters</h2>", f);
 	counters_section(c);
 	fprintf(f, "<script>%s</script></body></html>\n", SCRIPT);
-	if (have)
-		plan_free(&plan);
+	if (own)
+		plan_free(&local);
 }

@@ -137,13 +137,15 @@ void report_json(const struct report_ctx *c)
 {
 	FILE *f = c->out;
 	fputs("{\"schema\":\"tlsready/1\",\"generator\":{\"name\":\"tlsready\",\"version\":\"" TLSREADY_VERSION "\"}", f);
+	struct plan local;
+	bool own;
+	const struct plan *plan = report_plan(c, &local, &own);
 	if (c->plan_only) {   /* --plan: the plan alone */
-		struct plan plan;
-		if (plan_of_report(c, &plan)) {
-			plan_json(c, &plan);
-			plan_free(&plan);
-		}
+		if (plan)
+			plan_json(c, plan);
 		fputs("}\n", f);
+		if (own)
+			plan_free(&local);
 		return;
 	}
 	fputs(",\n\"capture\":", f);
@@ -157,11 +159,10 @@ void report_json(const struct report_ctx *c)
 		fprintf(f, ",\n\"redaction\":{\"key\":\"%s\"}", redact_source_name((enum redact_source)c->redact_source));
 	if (c->state)
 		state_json(c);
-	struct plan plan;
-	if (plan_of_report(c, &plan)) {
-		plan_json(c, &plan);
-		plan_free(&plan);
-	}
+	if (plan)
+		plan_json(c, plan);
+	if (own)
+		plan_free(&local);
 	fputs(",\n\"servers\":[", f);
 	for (size_t i = 0; i < c->inv->n_servers; i++) {
 		fputs(i ? ",\n" : "\n", f);

@@ -152,10 +152,14 @@ void plan_text(const struct report_ctx *c, const struct plan *p)
 		for (size_t k = 0; k < p->n_doors; k++)
 			if (pc->doors & (1ull << k))
 				fprintf(f, " %s/%u", p->doors[k].service, p->doors[k].port);
-		if (pc->c->users.n)
-			fprintf(f, "; users %s%s", pc->c->users.v[0], pc->c->users.n > 1 ? ",..." : "");
+		char names[256], seen[128];
+		if (pc->c->users.n) {   /* names from the wire: quoted and cleaned as the rest of the text report */
+			text_names(c, &pc->c->users, false, names, sizeof names);
+			fprintf(f, "; users %s", names);
+		}
 		fprintf(f, "\n      fix: %s\n", fix_text(pc->fix));
-		fprintf(f, "      seen: %s\n", pc->evidence ? pc->evidence : "no client software named by its bytes");
+		fprintf(f, "      seen: %s\n",
+			pc->evidence ? text_clean(seen, sizeof seen, pc->evidence) : "no client software named by its bytes");
 	}
 	if (!p->n_clients)
 		fprintf(f, "    (none)\n");
@@ -353,10 +357,25 @@ int plan_door_ready(const struct plan *p, const char *name)
 	return any ? ready : -1;
 }
 
-int report_write(const struct report_ctx *c, const char *format, const char *ready_door)
+const struct plan *report_plan(const struct report_ctx *c, struct plan *local, bool *own)
 {
+	*own = false;
+	if (c->plan)
+		return c->plan;
+	if (!plan_of_report(c, local))
+		return NULL;
+	*own = true;
+	return local;
+}
+
+int report_write(const struct report_ctx *ctx, const char *format, const char *ready_door)
+{
+	/* the plan once, for the writer and the --ready gate alike */
 	struct plan plan;
-	bool have = plan_of_report(c, &plan);
+	bool have = plan_of_report(ctx, &plan);
+	struct report_ctx with_plan = *ctx;
+	with_plan.plan = have ? &plan : NULL;
+	const struct report_ctx *c = &with_plan;
 	if (strcmp(format, "json") == 0)
 		report_json(c);
 	else if (strcmp(format, "csv") == 0)

@@ -20,6 +20,9 @@ void plan_json(const struct report_ctx *c, const struct plan *p);
 void plan_clp(FILE *f, const struct plan *p);
 /* The plan of a report's inventory: false on no memory. */
 bool plan_of_report(const struct report_ctx *c, struct plan *p);
+/* The report's plan: c->plan when report_write() made it, else one made now into *local (then *own is
+ * set: plan_free(local) after use); NULL on no memory. */
+const struct plan *report_plan(const struct report_ctx *c, struct plan *local, bool *own);
 
 /* Is the door named (a service, a port, "host-servers" for 8470-8479, "all") ready?  1 yes, 0 no,
  * -1 no door has that name. */

@@ -316,13 +316,14 @@ void report_text(const struct report_ctx *c)
 		fprintf(f, "       and %" PRIu64 " clients that only tried nonsecure ports (no TCP handshake completed)\n",
 			c->inv->attempt_clients);
 
-	struct plan plan;
-	bool have_plan = plan_of_report(c, &plan);
-	if (have_plan)
-		plan_text(c, &plan);
+	struct plan local;
+	bool own;
+	const struct plan *plan = report_plan(c, &local, &own);
+	if (plan)
+		plan_text(c, plan);
 	if (c->plan_only) {
-		if (have_plan)
-			plan_free(&plan);
+		if (own)
+			plan_free(&local);
 		return;
 	}
 	if (c->state)
@@ -386,6 +387,6 @@ void report_text(const struct report_ctx *c)
 		for (int i = 0; i < c->a->st->n_warnings; i++)
 			fprintf(f, "  %s\n", c->a->st->warnings[i]);
 	}
-	if (have_plan)
-		plan_free(&plan);
+	if (own)
+		plan_free(&local);
 }
