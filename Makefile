@@ -21,7 +21,7 @@ DESTDIR ?=
 CC      ?= gcc
 O       ?= build
 
-PKGS    := libpcap libndpi openssl sqlite3
+PKGS    := libpcap libndpi openssl sqlite3 libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -32,8 +32,8 @@ CPPFLAGS += -Ianalyzer -Idissectors $(PKG_CFLAGS) -DTLSREADY_VERSION='"$(VERSION
 LDLIBS  += $(PKG_LIBS) -lpthread
 
 # Debian packages: to build, and what the tests use.
-DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev
-DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium
+DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev libpq-dev
+DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium postgresql
 DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3
 
 LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)

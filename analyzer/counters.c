@@ -52,6 +52,8 @@ static const struct {
 	  ENGINE(tls_cert_over_cap) },
 	{ "late_segments", "segments of connections that had closed (a resent FIN, RST, ACK or SYN): no new connection",
 	  ENGINE(late_segments) },
+	{ "store_checkpoints_dropped", "checkpoints the shared store's local queue could not hold or the database refused:"
+	  " dropped", ENGINE(store_dropped) },
 };
 
 size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, struct counter *out)

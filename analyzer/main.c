@@ -35,13 +35,15 @@
 #include "report.h"
 #include "report_plan.h"
 #include "services.h"
+#include "store.h"
 #include "workers.h"
 
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
        OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY, OPT_COMPARE,
-       OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL };
+       OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL,
+       OPT_SENSOR, OPT_QUEUE, OPT_QUEUE_MAX };
 
 static const char usage_text[] =
 "Usage: tlsready [options] [BPF expression]\n"
@@ -236,6 +238,9 @@ int main(int argc, char **argv)
 		{ "syslog", no_argument, 0, OPT_SYSLOG },
 		{ "report-file", required_argument, 0, OPT_REPORT_FILE },
 		{ "back-after", required_argument, 0, OPT_BACK_AFTER },
+		{ "sensor", required_argument, 0, OPT_SENSOR },
+		{ "queue", required_argument, 0, OPT_QUEUE },
+		{ "queue-max", required_argument, 0, OPT_QUEUE_MAX },
 		{ 0, 0, 0, 0 },
 	};
 	static const char *inputs[MAX_INPUTS];
@@ -255,6 +260,8 @@ int main(int argc, char **argv)
 	static struct monitor_opts mo = { .interval_s = MONITOR_DEFAULT_INTERVAL, .retain_us = MONITOR_DEFAULT_RETAIN,
 					  .back_after_us = MONITOR_DEFAULT_BACK_AFTER };
 	const char *since_arg = NULL, *until_arg = NULL;
+	static struct store_config scfg;
+	static char hostname[64];
 	int buffer_mib = 0;
 	bool promisc = true, monitor_only = false;
 
@@ -375,6 +382,19 @@ int main(int argc, char **argv)
 		case OPT_UNTIL:
 			until_arg = optarg;
 			break;
+		case OPT_SENSOR:
+			if (!store_sensor_name_ok(optarg))
+				return usage_error("--sensor: '%s' is not a sensor name (1 to 63 of A-Z a-z 0-9 . _ -)", optarg);
+			if (scfg.n_sensors == STORE_MAX_SENSORS)
+				return usage_error("%s", "--sensor: at most 32 sensors");
+			scfg.sensors[scfg.n_sensors++] = optarg;
+			break;
+		case OPT_QUEUE: scfg.queue = optarg; break;
+		case OPT_QUEUE_MAX:
+			if (!parse_size(optarg, 1ull << 16, 1ull << 40, &v))
+				return usage_error("--queue-max: '%s' is not a size (64K to 1T, e.g. 256M)", optarg);
+			scfg.queue_max_bytes = v;
+			break;
 		case OPT_BACK_AFTER:
 			if (!monitor_parse_duration(optarg, &mo.back_after_us))
 				return usage_error("--back-after: '%s' is not a duration (30s, 15m, 12h, 7d, 2w)", optarg);
@@ -430,6 +450,26 @@ int main(int argc, char **argv)
 	}
 	if (mo.db && n_inputs && iface)
 		return usage_error("%s", "-r and -i cannot be used together");
+	if ((scfg.n_sensors || scfg.queue || scfg.queue_max_bytes) && !store_is_shared(mo.db))
+		return usage_error("%s", "--sensor, --queue and --queue-max need --db with a PostgreSQL database");
+	if (scfg.n_sensors > 1 && (n_inputs || iface))
+		return usage_error("%s", "a sensor writes under one --sensor name");
+	if (store_is_shared(mo.db)) {
+		/* the writer's name: --sensor, or the host name; a report reads the --sensor ones, or all */
+		if (scfg.n_sensors && (n_inputs || iface)) {
+			scfg.sensor = scfg.sensors[0];
+			scfg.n_sensors = 0;
+		} else if (n_inputs || iface) {
+			if (gethostname(hostname, sizeof hostname - 1) != 0 || !store_sensor_name_ok(hostname))
+				return usage_error("%s", "the host name is not a sensor name: give --sensor NAME");
+			scfg.sensor = hostname;
+		}
+		if (iface && !scfg.queue)
+			return usage_error("%s", "a sensor writing to PostgreSQL needs --queue FILE (its local queue on disk)");
+		if (!iface)
+			scfg.queue = NULL;
+		store_configure(&scfg);
+	}
 	if (mo.db && n_inputs) {
 		if (n_inputs > IMPORT_MAX_FILES)
 			return usage_error("%s", "too many -r inputs for one import");

@@ -237,6 +237,8 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 		     struct event_finding **out)
 {
 	*out = NULL;
+	if (!store_reads_in_loop(m->store))
+		return 0;   /* the shared store: the capture thread never waits on the database */
 	size_t n = done->n_records + (open ? open->n_records : 0), i = 0, j = 0, k = 0;
 	struct flow_record **all = malloc((n ? n : 1) * sizeof *all);
 	if (!all)
@@ -281,6 +283,7 @@ static bool checkpoint(struct mon *m, bool final)
 	struct flow_record **open = NULL;
 	size_t n_open = 0;
 	int64_t now = wall_us();
+	m->e.cnt.store_dropped = store_dropped_checkpoints(m->store);   /* goes with this checkpoint's counters */
 	engine_prepare_records(&m->e);
 	struct analysis done, opened;
 	if (!analysis_build(&done, &m->e, &m->st)) {
@@ -495,8 +498,9 @@ static int start(struct mon *m)
 	m->iv_start_us = wall_us();
 	if (!store_run_start(m->store, o->co.iface, m->iv_start_us, err, sizeof err))
 		goto fail;
+	char shown[300];
 	fprintf(stderr, "tlsready: monitoring %s into %s as user %s (uid %u), checkpoint every %d s\n", o->co.iface,
-		o->db, keep_root ? "root" : user.pw_name, (unsigned)getuid(), o->interval_s);
+		store_display(o->db, shown, sizeof shown), keep_root ? "root" : user.pw_name, (unsigned)getuid(), o->interval_s);
 	free(user.pw_name);
 	return 0;
 fail:
@@ -621,7 +625,8 @@ int monitor_report(const struct monitor_report_opts *o, FILE *out)
 		static const struct capture_status none;
 		struct analysis a;
 		stored_analysis(&a, &v, &inv, &none);
-		struct report_state rs = { .v = &v, .db = o->db, .now_us = o->now_us, .since_us = o->since_us,
+		char shown[300];
+		struct report_state rs = { .v = &v, .db = store_display(o->db, shown, sizeof shown), .now_us = o->now_us, .since_us = o->since_us,
 					   .until_us = o->until_us, .new_since_us = o->new_since_us,
 					   .new_len_us = o->new_len_us };
 		/* names were redacted when the monitor stored them, if it was asked to */
