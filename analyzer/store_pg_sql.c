@@ -107,7 +107,9 @@ const char pg_schema_v1[] =
 	" cport int NOT NULL, server text NOT NULL, sport int NOT NULL, service text, port_class text NOT NULL,"
 	" tcp text NOT NULL, transport text NOT NULL, json text NOT NULL) PARTITION BY RANGE (start_us);"
 	"CREATE INDEX flow_tuple ON flow(client, server, sport, cport, start_us);"
-	"CREATE FUNCTION tlsready_flow_partition(d bigint) RETURNS void LANGUAGE plpgsql AS $f$"
+	/* a day's partition: created with the schema owner's rights (a sensor role may not create tables) */
+	"CREATE FUNCTION tlsready_flow_partition(d bigint) RETURNS void LANGUAGE plpgsql SECURITY DEFINER"
+	" SET search_path = public, pg_catalog AS $f$"
 	" DECLARE n text := 'flow_' || to_char(timestamp '1970-01-01' + d * interval '1 day', 'YYYYMMDD');"
 	" BEGIN"
 	"  IF to_regclass(quote_ident(n)) IS NULL THEN"
@@ -115,14 +117,16 @@ const char pg_schema_v1[] =
 	"    d * 86400000000, (d + 1) * 86400000000);"
 	"  END IF;"
 	" END $f$;"
-	/* --retain: whole days older than the cut go, as whole partitions */
+	/* --retain: whole days older than the cut go, as whole partitions (by a role that owns them) */
 	"CREATE FUNCTION tlsready_retain(cut_us bigint) RETURNS int LANGUAGE plpgsql AS $f$"
 	" DECLARE r record; n int := 0;"
 	" BEGIN"
 	"  FOR r IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid=i.inhrelid"
 	"   WHERE i.inhparent='flow'::regclass AND c.relname ~ '^flow_[0-9]{8}$' LOOP"
 	"   IF (to_date(substr(r.relname, 6), 'YYYYMMDD') - date '1970-01-01' + 1)::bigint * 86400000000 <= cut_us THEN"
-	"    EXECUTE format('DROP TABLE %I', r.relname); n := n + 1;"
+	"    BEGIN EXECUTE format('DROP TABLE %I', r.relname); n := n + 1;"
+	"    EXCEPTION WHEN insufficient_privilege THEN NULL;"   /* a sensor role: the owner's retention drops it */
+	"    END;"
 	"   END IF;"
 	"  END LOOP;"
 	"  DELETE FROM capture_interval WHERE end_us < cut_us;"

@@ -181,6 +181,30 @@ try:
     ok(merged and "store_checkpoints_dropped" in merged["capture"]["counters"] and
        "store_checkpoints_dropped" in names, "the queue's drop counter is in the JSON and CSV counters",
        sorted(names)[:5])
+    # ---- roles (docs/shared-store-roles.sql): a sensor writes only its own rows, a report only reads ----
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs",
+                           "shared-store-roles.sql")) as f:
+        roles_sql = f.read()
+    r = psql(roles_sql)
+    r += psql(f"CREATE ROLE \"site-d\" LOGIN PASSWORD '{SECRET}' IN ROLE tlsready_sensor;"
+              f" CREATE ROLE reporter LOGIN PASSWORD '{SECRET}' IN ROLE tlsready_report", "postgres")
+    with open(passfile, "a") as f:
+        f.write(f"*:*:*:site-d:{SECRET}\n*:*:*:reporter:{SECRET}\n")
+    SENSOR_D, REPORTER = srv.conninfo(user="site-d"), srv.conninfo(user="reporter")
+    nsec = os.path.join(PCAPS, "formats-nsec.pcap")
+    rc_own, _, err_own = tl(["-q", "-r", nsec, "--db", SENSOR_D, "--sensor", "site-d"])
+    rows_d = psql("SELECT count(*) FROM inv_client WHERE sensor='site-d'")
+    rc_other, _, err_other = tl(["-q", "-r", os.path.join(PCAPS, "formats-sll.pcap"), "--db", SENSOR_D, "--sensor",
+                                 "site-a"])
+    ok(not r.startswith("ERROR") and rc_own in (0, 1) and rows_d not in ("0", "") and rc_other == 2 and
+       "row-level security" in err_other,
+       "the sensor role site-d writes its own rows and is refused another sensor's name", (r, err_own, err_other))
+    rc, out, err = tl(["--db", SENSOR_D, "-q", "--format", "json"])
+    gone = psql("SELECT count(*) FROM inv_client WHERE sensor='site-a'")
+    rc_r, rep_doc, err_r = report(["--db", REPORTER])
+    rc_w, _, err_w = tl(["-q", "-r", os.path.join(PCAPS, "formats-sll.pcap"), "--db", REPORTER, "--sensor", "reporter"])
+    ok(rc == 0 and gone not in ("0", "") and rc_r == 0 and rep_doc and rc_w == 2 and "permission denied" in err_w,
+       "the report role reads the merged store and cannot write", (err, err_r, err_w))
 except Exception as e:   # a broken set-up is a failure, not a crash without TAP
     ok(False, "the shared-store checks ran", repr(e))
     cleanup()
