@@ -27,7 +27,7 @@
 
 /* The prepared statements a batch row may name (store_pg_sql.c). */
 enum pg_stmt {
-	PGS_KEY,            /* (sensor, run, seq, now, flows): the batch's key; no row inserted = applied before */
+	PGS_KEY,            /* (sensor, run, seq, now, flows): the batch's key; checkpoint_pkey violated = applied before */
 	PGS_RUN_START,      /* fold a killed run's open rows, count it unclean, record the run */
 	PGS_RUN_STOP,
 	PGS_RUN_SEEN,       /* the run's last checkpoint time */
@@ -35,6 +35,7 @@ enum pg_stmt {
 	PGS_DROP_OPEN,      /* the sensor's snapshot of open flows is replaced */
 	PGS_MERGE,          /* duplicates marked, flows kept, staging merged into the inventory */
 	PGS_COUNTER, PGS_INTERVAL, PGS_IMPORT, PGS_RETAIN,
+	PGS_A_FLOW, PGS_A_CLIENT, PGS_A_USAGE, PGS_A_NAME, PGS_A_PORT, PGS_A_NOTE, PGS_A_CERT,   /* the same, as arrays */
 	PGS_COUNT
 };
 extern const char *const pg_stmt_sql[PGS_COUNT];
@@ -42,12 +43,20 @@ extern const int pg_stmt_nparams[PGS_COUNT];
 extern const char pg_schema_v1[], pg_staging_sql[];
 
 /* ---- a batch ---- */
+struct pg_stage;
 struct pg_batch {
 	unsigned char *buf;
 	size_t len, cap;
 	size_t rows;
 	bool failed;        /* out of memory while building */
+	struct pg_stage *stage;   /* staging rows gathered into array parameters, PG_STAGE_ROWS a statement */
 };
+#define PG_STAGE_ROWS 4000
+/* Staging rows (PGS_S_*) are gathered per table as columns and written as one row of array
+ * parameters (PGS_A_*: INSERT ... SELECT FROM unnest($1::type[], ...)); flush before the merge. */
+void pg_batch_stage(struct pg_batch *b, enum pg_stmt st, int n, const char *const *vals);
+void pg_batch_flush(struct pg_batch *b);
+void pg_stage_free(struct pg_stage *s);
 void pg_batch_init(struct pg_batch *b);
 void pg_batch_free(struct pg_batch *b);
 /* One row: the statement and its n parameters (NULL: SQL NULL). */

@@ -32,6 +32,7 @@ void pg_batch_init(struct pg_batch *b)
 
 void pg_batch_free(struct pg_batch *b)
 {
+	pg_stage_free(b->stage);
 	free(b->buf);
 	memset(b, 0, sizeof *b);
 }
@@ -133,7 +134,10 @@ static void p_str(struct params *p, const char *s)
 
 static void emit(struct pg_batch *b, enum pg_stmt st, struct params *p)
 {
-	pg_batch_row(b, st, p->n, p->v);
+	if (st >= PGS_S_FLOW && st <= PGS_S_CERT)
+		pg_batch_stage(b, st, p->n, p->v);
+	else
+		pg_batch_row(b, st, p->n, p->v);
 	p_reset(p);
 }
 
@@ -410,6 +414,7 @@ bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run,
 	}
 	if (c->open && !open_rows(&w, c))
 		return false;
+	pg_batch_flush(b);   /* the staging rows before the merge that reads them */
 	p_str(&p, sensor);
 	p_int(&p, PG_DUP_WINDOW_US);
 	emit(b, PGS_MERGE, &p);

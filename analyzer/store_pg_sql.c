@@ -228,8 +228,7 @@ const char pg_staging_sql[] =
 const char *const pg_stmt_sql[PGS_COUNT] = {
 	[PGS_KEY] = "WITH s AS (INSERT INTO sensor AS t VALUES($1, $4::bigint, $4::bigint) ON CONFLICT (name)"
 		    " DO UPDATE SET last_us=GREATEST(t.last_us, excluded.last_us))"
-		    " INSERT INTO checkpoint(sensor, run, seq, applied_us, flows) VALUES($1, $2, $3, $4, $5)"
-		    " ON CONFLICT DO NOTHING",
+		    " INSERT INTO checkpoint(sensor, run, seq, applied_us, flows) VALUES($1, $2, $3, $4, $5)",
 	[PGS_RUN_START] = "SELECT tlsready_run_start($1, $2, $3, $4)",
 	[PGS_RUN_STOP] = "UPDATE run SET stopped_us=$3 WHERE sensor=$1 AND run=$2",
 	[PGS_RUN_SEEN] = "UPDATE run SET last_checkpoint_us=$3 WHERE sensor=$1 AND run=$2",
@@ -248,11 +247,34 @@ const char *const pg_stmt_sql[PGS_COUNT] = {
 	[PGS_INTERVAL] = "INSERT INTO capture_interval VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
 	[PGS_IMPORT] = "INSERT INTO import VALUES($1, $2, $3, $4)",
 	[PGS_RETAIN] = "SELECT tlsready_retain($1)",
+	/* many staging rows at once: one array parameter per column */
+	[PGS_A_FLOW] = "INSERT INTO s_flow(f, start_us, end_us, client, cport, server, sport, service, port_class, tcp,"
+		       " transport, json) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::text[], $5::int[],"
+		       " $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])",
+	[PGS_A_CLIENT] = "INSERT INTO s_client SELECT * FROM unnest($1::int[], $2::bigint[], $3::smallint[], $4::text[],"
+			 " $5::bigint[], $6::smallint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],"
+			 " $12::bigint[], $13::smallint[], $14::smallint[], $15::int[], $16::bigint[], $17::smallint[],"
+			 " $18::smallint[])",
+	[PGS_A_USAGE] = "INSERT INTO s_usage SELECT * FROM unnest($1::int[], $2::bigint[], $3::smallint[], $4::text[],"
+			" $5::text[], $6::text[], $7::int[], $8::int[], $9::bigint[], $10::bigint[], $11::bigint[],"
+			" $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::smallint[],"
+			" $18::bigint[], $19::bigint[])",
+	[PGS_A_NAME] = "INSERT INTO s_name SELECT * FROM unnest($1::int[], $2::bigint[], $3::smallint[], $4::text[],"
+		       " $5::text[], $6::text[], $7::int[], $8::int[], $9::text[], $10::text[])",
+	[PGS_A_PORT] = "INSERT INTO s_port SELECT * FROM unnest($1::int[], $2::bigint[], $3::smallint[], $4::text[],"
+		       " $5::int[], $6::text[], $7::int[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])",
+	[PGS_A_NOTE] = "INSERT INTO s_note SELECT * FROM unnest($1::int[], $2::bigint[], $3::smallint[], $4::int[],"
+		       " $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[],"
+		       " $13::bigint[])",
+	[PGS_A_CERT] = "INSERT INTO s_cert SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::text[],"
+		       " $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::int[],"
+		       " $13::text[], $14::smallint[])",
 };
 
 const int pg_stmt_nparams[PGS_COUNT] = {
 	[PGS_KEY] = 5, [PGS_RUN_START] = 4, [PGS_RUN_STOP] = 3, [PGS_RUN_SEEN] = 3, [PGS_S_FLOW] = 12,
 	[PGS_S_CLIENT] = 18, [PGS_S_USAGE] = 19, [PGS_S_NAME] = 10, [PGS_S_PORT] = 11, [PGS_S_NOTE] = 13,
 	[PGS_S_CERT] = 14, [PGS_DROP_OPEN] = 1, [PGS_MERGE] = 2, [PGS_COUNTER] = 3, [PGS_INTERVAL] = 10,
-	[PGS_IMPORT] = 4, [PGS_RETAIN] = 1,
+	[PGS_IMPORT] = 4, [PGS_RETAIN] = 1, [PGS_A_FLOW] = 12, [PGS_A_CLIENT] = 18, [PGS_A_USAGE] = 19,
+	[PGS_A_NAME] = 10, [PGS_A_PORT] = 11, [PGS_A_NOTE] = 13, [PGS_A_CERT] = 14,
 };
