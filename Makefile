@@ -15,6 +15,8 @@
 #   make bench      the benchmark (see README "Performance")
 #   make flood-memcap, make soak   memory under floods and over an hour of live monitoring (root)
 #   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
+#   make bench-pg     the shared PostgreSQL store: checkpoint cost per 10,000 connections, the merged
+#                     report with 10 sensors and 1 M stored connections (tests/bench/pg.py)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -43,7 +45,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz fuzz-long bench bench-gen screenshot \
-	bench-flood bench-store asan flood-memcap soak
+	bench-flood bench-store bench-pg asan flood-memcap soak
 
 all: tlsready
 
@@ -121,6 +123,8 @@ soak: all
 screenshot: $(O)/tlsready
 	HTML_SCREENSHOT=$(CURDIR)/docs/demo-report.png TLSREADY=$(CURDIR)/$(O)/tlsready python3 tests/integration/test_html.py
 
+bench-pg: $(O)/tlsready
+	TLSREADY=$(CURDIR)/$(O)/tlsready python3 tests/bench/pg.py
 bench-store: $(O)/tlsready $(O)/bench/genstore
 	sh tests/bench/store.sh $(STORE_N)
 $(O)/bench/genstore: tests/bench/genstore.c $(LIB_OBJS)

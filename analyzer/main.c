@@ -7,6 +7,7 @@
  *   tlsready -i IFACE --db FILE [--interval SECS] [-Z USER] [-B MiB] [-p] ...   (monitor.c)
  *   tlsready --db FILE [--since WHEN] [--until WHEN] [--format text|json|csv]   (the stored state)
  *   tlsready -r FILE... --db FILE                                             (import.c)
+ *   --db postgresql://... [--sensor NAME] [--queue FILE]: the shared store     (store_pg.c)
  *
  * Exit codes: 0 success; 1 an input was only partly readable; 2 usage
  * error or unreadable input; 3 --fail-on-nonsecure and nonsecure use found;
@@ -111,6 +112,17 @@ static const char usage_text[] =
 "  --back-after DURATION a client back on a nonsecure port after this long is a finding\n"
 "                       (default 7d)\n"
 "  --report-file FILE   SIGUSR1 writes the report there (default: standard error)\n"
+"\n"
+"Shared store (see tlsready(1), SHARED STORE; docs/shared-store.md)\n"
+"  --db CONNINFO        a PostgreSQL database instead of a file: postgresql://...,\n"
+"                       postgres://... or \"host=... dbname=...\"; the password from\n"
+"                       ~/.pgpass, PGPASSFILE or a service file (one in CONNINFO is refused)\n"
+"  --sensor NAME        the sensor writing (default: the host name); on a report: read only\n"
+"                       these sensors (repeatable; default: all, merged)\n"
+"  --queue FILE         a sensor's checkpoints wait here while the database is away\n"
+"                       (required with -i; replayed once when it is back)\n"
+"  --queue-max SIZE     the queue's bound (default 256M); beyond it checkpoints are dropped\n"
+"                       and counted (store_checkpoints_dropped)\n"
 "\n"
 "Limits\n"
 "  --max-flows N        connections tracked at once (default 1000000); the oldest is\n"

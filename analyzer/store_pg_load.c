@@ -75,12 +75,15 @@ static struct inv_client *client_of(struct ld *l, const char *ip)
 
 static bool load_clients(struct ld *l)
 {
-	PGresult *r = q3(l, "SELECT ip, sum(flows), max(internal), min(first_us), max(last_us),"
+	/* the window's rows per client, and each client's first nonsecure use over every day kept (a hash join
+	 * of two aggregates, not a subquery per client) */
+	PGresult *r = q3(l, "SELECT w.*, e.ever FROM (SELECT ip, sum(flows), max(internal), min(first_us), max(last_us),"
 			    " min(nullif(first_nonsecure_us, 0)), max(last_nonsecure_us), bit_or(findings), sum(signon_failures),"
 			    " max(nonsecure_lookup), max(offer_tls), max(offer_max_version), bit_or(offer_families),"
-			    " min(CASE WHEN offer_tls<>0 THEN offer_only_legacy END), max(offer_negotiated_legacy), max(open),"
-			    " (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x WHERE x.ip=c.ip" SENSORS("x.sensor") ")"
-			    " FROM inv_client c WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("c.sensor") " GROUP BY ip");
+			    " min(CASE WHEN offer_tls<>0 THEN offer_only_legacy END), max(offer_negotiated_legacy), max(open)"
+			    " FROM inv_client c WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("c.sensor") " GROUP BY ip) w"
+			    " LEFT JOIN (SELECT ip, min(nullif(first_nonsecure_us, 0)) AS ever FROM inv_client x"
+			    " WHERE first_nonsecure_us <> 0" SENSORS("x.sensor") " GROUP BY ip) e USING (ip)");
 	if (!r)
 		return false;
 	struct inventory *inv = l->inv;
