@@ -28,7 +28,7 @@ import tempfile
 import time
 
 import pgserver
-from tap import ok, skip, done, PCAPS, TLSREADY
+from tap import ok, skip, done, sanitizer_report, PCAPS, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-pgstore-")
 os.chmod(tmp, 0o755)
@@ -347,6 +347,9 @@ keys = psql("SELECT count(*) - count(DISTINCT (sensor, run, seq)) FROM checkpoin
 ok(keys == "0" and int(n_flows) <= offline["summary"]["flows"],
    f"each checkpoint applied once ({psql('SELECT count(*) FROM checkpoint', 'live')} keys), {n_flows} flow records",
    (keys, n_flows))
+log_of(m2)
+ok(not any(sanitizer_report(o) for o in outputs), "no sanitizer report in any output",
+   next((o[-600:] for o in outputs if sanitizer_report(o)), ""))
 leaked = [o for o in outputs if SECRET in o]
 ok(not leaked, f"the password appears in none of the {len(outputs)} outputs", leaked[:1])
 cleanup()
