@@ -13,7 +13,9 @@ by `nobody`, Unix socket only) takes the writes of several sensors:
   database is stopped while it runs, then killed with kill -9 and started again: its checkpoints
   queued on disk are replayed once - the stored inventory equals the offline analysis, nothing lost,
   nothing doubled.
-Takes about 25 s.  Skips with the reason when PostgreSQL 15 is not installed, and the live part
+Then three sensors in three namespaces, two of them on one path (share A replayed into both at
+once), the third apart: the merged clients equal the offline analysis, share A's connections stored
+once.  Takes about 45 s.  Skips with the reason when PostgreSQL 15 is not installed, and the live part
 when not root or without `ip netns`/tcpreplay.
 """
 import csv
@@ -39,6 +41,7 @@ procs = []
 NS = f"tp-{os.getpid() % 100000}"
 VA, VB = f"tp-{os.getpid() % 100000}a", f"tp-{os.getpid() % 100000}b"
 ns_made = False
+extra_ns = []       # the three sensors' namespaces
 srv = None
 
 
@@ -47,8 +50,8 @@ def cleanup():
         if p.poll() is None:
             p.kill()
             p.wait(timeout=10)
-    if ns_made:
-        subprocess.run(["ip", "netns", "delete", NS], stderr=subprocess.DEVNULL, timeout=10)
+    for ns in ([NS] if ns_made else []) + extra_ns:
+        subprocess.run(["ip", "netns", "delete", ns], stderr=subprocess.DEVNULL, timeout=10)
     if srv:
         srv.cleanup()
     shutil.rmtree(tmp, ignore_errors=True)
@@ -348,6 +351,62 @@ ok(keys == "0" and int(n_flows) <= offline["summary"]["flows"],
    f"each checkpoint applied once ({psql('SELECT count(*) FROM checkpoint', 'live')} keys), {n_flows} flow records",
    (keys, n_flows))
 log_of(m2)
+
+# ---- three sensors in three namespaces, two of them on one path (they see share A at the same time) ----
+c_share = os.path.join(tmp, "c.pcapng")
+subprocess.run(["tshark", "-r", demo, "-Y", f"tcp.stream >= {lo}", "-w", c_share], capture_output=True, timeout=60,
+               check=True)
+psql("CREATE DATABASE three OWNER tlsr_sensor", "postgres")
+THREE = srv.conninfo(db="three", user="tlsr_sensor")
+pairs = []
+for i in (1, 2, 3):
+    ns, va, vb = f"{NS}-{i}", f"{VA}{i}", f"{VB}{i}"
+    r = subprocess.run(["ip", "netns", "add", ns], capture_output=True, timeout=10)
+    if r.returncode == 0:
+        extra_ns.append(ns)
+    for cmd in (["link", "add", va, "type", "veth", "peer", "name", vb], ["link", "set", va, "up", "mtu", "9000"],
+                ["link", "set", vb, "up", "mtu", "9000"]):
+        if r.returncode == 0:
+            r = subprocess.run(["ip", "-n", ns] + cmd, capture_output=True, timeout=10)
+    pairs.append((ns, va, vb))
+sensors = []
+for i, (ns, va, vb) in enumerate(pairs, 1):
+    log = open(os.path.join(tmp, f"three-{i}.err"), "w+")
+    p = subprocess.Popen(["ip", "netns", "exec", ns, TLSREADY, "-i", vb, "--db", THREE, "--sensor", f"span-{i}",
+                          "--queue", os.path.join(qdir, f"three-{i}.queue"), "--interval", "1", "-q", "-Z", "nobody"],
+                         stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PGPASSFILE=passfile))
+    p.log = log
+    procs.append(p)
+    sensors.append(p)
+started = wait_for(lambda: psql("SELECT count(*) FROM run", "three") == "3", 10)
+time.sleep(1)
+
+
+def replay_into(i, path):
+    ns, va, _ = pairs[i]
+    return subprocess.Popen(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", va, "--topspeed", path],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+both = [replay_into(0, a), replay_into(1, a)]     # share A on the path both span-1 and span-2 watch
+sent3 = all(p.wait(timeout=30) == 0 for p in both)
+sent3 = replay_into(1, c_share).wait(timeout=30) == 0 and sent3   # share C: span-2 only
+sent3 = replay_into(2, failures).wait(timeout=30) == 0 and sent3  # share B: span-3 only
+total = one["summary"]["flows"]
+time.sleep(3)                                  # a few checkpoints; the stop ends what is still open
+for p in sensors:
+    p.send_signal(signal.SIGTERM)
+for p in sensors:
+    p.wait(timeout=30)
+    log_of(p)
+stored3 = psql("SELECT count(*) FROM flow", "three") == str(total)
+rc, three, err = report(["--db", THREE])
+d = differences(timeless(one), timeless(three), ("clients",)) if three else ["no report"]
+dup3 = psql("SELECT coalesce(sum(value), 0) FROM counter WHERE name='duplicate_connections'", "three")
+ok(started and sent3 and stored3 and rc == 0 and not d and dup3 == str(lo),
+   f"three sensors in three namespaces, two on one path: every merged client equals the offline analysis of"
+   f" all the captures, {total} connections stored once, the {lo} both saw counted once",
+   (started, sent3, stored3, d[:3], dup3, psql("SELECT sensor, count(*) FROM flow GROUP BY 1", "three"), err))
 ok(not any(sanitizer_report(o) for o in outputs), "no sanitizer report in any output",
    next((o[-600:] for o in outputs if sanitizer_report(o)), ""))
 leaked = [o for o in outputs if SECRET in o]
