@@ -13,7 +13,7 @@
  */
 #include "store.h"
 #include "store_db.h"
-#include "store_pg.h"
+#include "store_shared.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -181,7 +181,7 @@ static struct store *open_shared(const char *db, enum store_mode mode, char *err
 		return NULL;
 	}
 	s->fd = s->lock_fd = s->side_fd[0] = s->side_fd[1] = -1;
-	if (!(s->pg = store_pg_open(db, mode, &config, err, errlen))) {
+	if (!(s->pg = store_pg_open(db, mode == STORE_WRITE, &config, err, errlen))) {
 		free(s);
 		return NULL;
 	}

@@ -31,7 +31,7 @@ struct pg_conn {
 struct store_pg {
 	char *conninfo;
 	char display[256];
-	enum store_mode mode;
+	bool write;                /* a sensor; else a report */
 	struct pg_conn *conn;      /* reads, imports, the import check */
 	struct pg_queue *q;        /* a monitor's checkpoints */
 	char sensor[64], run[64];
@@ -49,11 +49,20 @@ static int64_t wall_us(void)
 
 /* ---- the conninfo ---- */
 
+/* A URI, or a keyword string: its first word is one of libpq's usual keywords followed by '='
+ * (a file named "x=y.db" stays a file). */
 bool store_pg_is_conninfo(const char *db)
 {
-	return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0 ||
-	       (strchr(db, '=') && !strchr(db, '/')) || strncmp(db, "host=", 5) == 0 || strstr(db, "dbname=") ||
-	       strstr(db, "service=");
+	static const char *const kw[] = { "host=", "hostaddr=", "port=", "dbname=", "user=", "service=",
+					  "sslmode=", "application_name=", "connect_timeout=" };
+	if (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0)
+		return true;
+	while (*db == ' ')
+		db++;
+	for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
+		if (strncmp(db, kw[i], strlen(kw[i])) == 0)
+			return true;
+	return false;
 }
 
 void store_pg_display(const char *conninfo, char *out, size_t len)
@@ -279,7 +288,7 @@ static void sensor_array(struct store_pg *p, const struct store_config *cfg)
 	snprintf(p->sensors + o, sizeof p->sensors - o, "}");
 }
 
-struct store_pg *store_pg_open(const char *conninfo, enum store_mode mode, const struct store_config *cfg, char *err,
+struct store_pg *store_pg_open(const char *conninfo, bool write, const struct store_config *cfg, char *err,
 			       size_t errlen)
 {
 	if (!conninfo_ok(conninfo, err, errlen))
@@ -290,13 +299,13 @@ struct store_pg *store_pg_open(const char *conninfo, enum store_mode mode, const
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	p->mode = mode;
+	p->write = write;
 	store_pg_display(conninfo, p->display, sizeof p->display);
 	snprintf(p->sensor, sizeof p->sensor, "%s", cfg && cfg->sensor ? cfg->sensor : "sensor");
 	sensor_array(p, cfg);
 	char e[512];
-	p->conn = pg_connect(conninfo, mode == STORE_WRITE, e, sizeof e);
-	if (mode == STORE_WRITE && cfg && cfg->queue) {
+	p->conn = pg_connect(conninfo, write, e, sizeof e);
+	if (write && cfg && cfg->queue) {
 		/* a sensor with a queue starts even when the database is away: its writer connects later */
 		if (!p->conn)
 			fprintf(stderr, "tlsready: warning: %s (%s); checkpoints queue in %s until it answers\n", e,

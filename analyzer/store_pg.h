@@ -108,25 +108,7 @@ void pg_queue_stats(struct pg_queue *q, struct pg_queue_stats *st);
 bool pg_queue_chown(struct pg_queue *q, unsigned uid, unsigned gid, char *err, size_t errlen);
 void pg_queue_close(struct pg_queue *q);
 
-/* ---- the backend behind store.h (store_pg.c, store_pg_load.c) ---- */
-struct store_pg;
-bool store_pg_is_conninfo(const char *db);
-/* A display form of the conninfo: only host, port, dbname, user, service; never a password. */
-void store_pg_display(const char *conninfo, char *out, size_t len);
-struct store_pg *store_pg_open(const char *conninfo, enum store_mode mode, const struct store_config *cfg, char *err,
-			       size_t errlen);
-void store_pg_close(struct store_pg *p);
-bool store_pg_chown(struct store_pg *p, uid_t uid, gid_t gid, char *err, size_t errlen);
-bool store_pg_run_start(struct store_pg *p, const char *iface, int64_t now_us, char *err, size_t errlen);
-bool store_pg_run_stop(struct store_pg *p, int64_t now_us);
-bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, char *err, size_t errlen);
-bool store_pg_imported(struct store_pg *p, const char *digest, int64_t *when_us, char *name, size_t namelen);
-bool store_pg_load_inventory(struct store_pg *p, const struct store_query *q, struct inventory *inv, char *err,
-			     size_t errlen);
-bool store_pg_load(struct store_pg *p, int64_t since_us, struct store_view *v, char *err, size_t errlen);
-int store_pg_version(struct store_pg *p);
-bool store_pg_reads_in_loop(const struct store_pg *p);
-uint64_t store_pg_dropped(struct store_pg *p);
+#include "store_shared.h"   /* the entry points store.c calls */
 
 /* store_pg_load.c: the reads, on a connection (PGconn *) with the sensor filter ("{a,b}" or NULL) */
 struct pg_conn;
