@@ -407,6 +407,34 @@ ok(started and sent3 and stored3 and rc == 0 and not d and dup3 == str(lo),
    f"three sensors in three namespaces, two on one path: every merged client equals the offline analysis of"
    f" all the captures, {total} connections stored once, the {lo} both saw counted once",
    (started, sent3, stored3, d[:3], dup3, psql("SELECT sensor, count(*) FROM flow GROUP BY 1", "three"), err))
+
+# ---- --retain drops whole day partitions, and the inventory stays ----
+parts_before = psql("SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c"
+                    " ON c.oid=i.inhrelid WHERE i.inhparent='flow'::regclass")
+old_days = [p for p in parts_before.split(",") if p.startswith("flow_") and
+            time.mktime(time.strptime(p[5:], "%Y%m%d")) + 2 * 86400 < time.time()]
+if not old_days:
+    skip("--retain drops whole day partitions", f"no partition older than 2 days by this clock ({parts_before})")
+else:
+    ns, va, vb = pairs[0]
+    log = open(os.path.join(tmp, "retain.err"), "w+")
+    p = subprocess.Popen(["ip", "netns", "exec", ns, TLSREADY, "-i", vb, "--db", DB, "--sensor", "site-a",
+                          "--queue", os.path.join(qdir, "retain.queue"), "--interval", "1", "--retain", "1d", "-q",
+                          "-Z", "nobody"], stdout=subprocess.DEVNULL, stderr=log,
+                         env=dict(os.environ, PGPASSFILE=passfile))
+    p.log = log
+    procs.append(p)
+    gone = wait_for(lambda: not any(d in psql("SELECT string_agg(c.relname, ',') FROM pg_inherits i JOIN pg_class c"
+                                              " ON c.oid=i.inhrelid WHERE i.inhparent='flow'::regclass")
+                                    for d in old_days), 15)
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=30)
+    log_of(p)
+    rc, kept, err = report(["--db", DB, "--sensor", "site-a", "--sensor", "site-b"])
+    d = differences(one, kept, ("clients", "servers")) if kept else ["no report"]
+    ok(gone and rc == 0 and not d and kept["state"]["flows_stored"] == 0,
+       f"--retain 1d dropped the old day partitions ({', '.join(old_days)}) whole; the inventory is kept",
+       (gone, d[:3], kept and kept["state"]["flows_stored"], err))
 ok(not any(sanitizer_report(o) for o in outputs), "no sanitizer report in any output",
    next((o[-600:] for o in outputs if sanitizer_report(o)), ""))
 leaked = [o for o in outputs if SECRET in o]
