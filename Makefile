@@ -15,6 +15,7 @@
 #   make bench      the benchmark (see README "Performance")
 #   make flood-memcap, make soak   memory under floods and over an hour of live monitoring (root)
 #   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
+#   make bench-live   live capture rate: trafgen flat out into a veth pair (root; README "Performance")
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -43,7 +44,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz fuzz-long bench bench-gen screenshot \
-	bench-flood bench-store asan flood-memcap soak
+	bench-flood bench-store bench-live asan flood-memcap soak
 
 all: tlsready
 
@@ -110,6 +111,11 @@ bench-gen:
 	sh tests/bench/run.sh gen
 bench-flood: all
 	sh tests/bench/run.sh flood
+# live capture rate: trafgen (netsniff-ng) flat out into a veth pair, tlsready -i on the other end (root)
+LIVE_SECONDS ?= 4
+bench-live: all
+	@sh tests/deps.sh netsniff-ng
+	python3 tests/bench/live.py $(LIVE_SECONDS)
 # memory under held-data floods (one-shot and live) and the live monitor over time (root)
 SOAK_SECONDS ?= 3600
 flood-memcap: all
