@@ -170,14 +170,28 @@ static void bar_chart(FILE *f, const char *title, const struct bar *b, size_t n,
 }
 
 /* Connections per UTC day, nonsecure against secure, from the inventory's days (a capture's records, or
- * the per-day rows of a monitor's state): every calendar day from the first to the last, a day without a
- * connection as an empty bar, the last HTML_MAX_DAYS days when there are more. */
+ * the per-day rows of a monitor's state): every calendar day from the first to the last (a state's
+ * --since/--until window widens that, up to today), a day without a connection as an empty bar, the
+ * last HTML_MAX_DAYS days when there are more. */
 static void chart_days(const struct report_ctx *c)
 {
 	struct bar b[HTML_MAX_DAYS];
 	size_t n = 0;
 	const struct inventory *inv = c->inv;
-	int64_t first = inv->n_days ? inv->days[0].day : 0, last = inv->n_days ? inv->days[inv->n_days - 1].day : -1;
+	int64_t first = inv->n_days ? inv->days[0].day : INT64_MAX, last = inv->n_days ? inv->days[inv->n_days - 1].day : INT64_MIN;
+	if (c->state) {   /* a window of a state: each of its days, up to today */
+		int64_t today = inventory_day(c->state->now_us);
+		if (c->state->since_us && inventory_day(c->state->since_us) < first)
+			first = inventory_day(c->state->since_us);
+		if (c->state->until_us && inventory_day(c->state->until_us - 1) > last)
+			last = inventory_day(c->state->until_us - 1) < today ? inventory_day(c->state->until_us - 1) : today;
+		if (last == INT64_MIN && first != INT64_MAX)
+			last = first > today ? first : today;
+	}
+	if (first == INT64_MAX || last < first) {   /* nothing seen */
+		first = 0;
+		last = -1;
+	}
 	int64_t from = last - first + 1 > HTML_MAX_DAYS ? last - HTML_MAX_DAYS + 1 : first;
 	for (int64_t d = from, k = 0; d <= last; d++) {
 		while ((size_t)k < inv->n_days && inv->days[k].day < d)

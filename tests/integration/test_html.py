@@ -8,6 +8,7 @@ after the script ran and its console for CSP violations and network requests; th
 the same capture for the facts shown; hand-built bytes for hostile names.
 """
 import base64
+import calendar
 import hashlib
 import html.parser
 import json
@@ -118,6 +119,56 @@ rc, _, err = run(["-q", "--db", db, "--format", "html", "-o", sout])
 raw_s, ds = parse(sout)
 ok(rc == 0 and "state.db" in raw_s and all(ip in " ".join(ds.text) for ip in blocking),
    "--db STATE --format html: the same clients from the stored state", err)
+
+# ---- the chart of days, from a state of several days and from the captures themselves ----
+def day_bars(raw):
+    """The chart of days as drawn: [(date, nonsecure, secure)] from its SVG text."""
+    fig = raw.split("Connections per day (UTC)", 1)[-1].split("</svg>", 1)[0]
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", fig)
+    return [(texts[i], *map(int, texts[i + 1].split(" / "))) for i in range(len(texts) - 1)
+            if re.fullmatch(r"\d{4}-\d\d-\d\d", texts[i])]
+
+
+if shutil.which("editcap"):
+    first = doc["capture"]["first_packet"]
+    t0 = calendar.timegm(time.strptime(first[:19], "%Y-%m-%dT%H:%M:%S"))
+    # day 0, day 1, nothing on day 2, then the capture straddling the midnight that ends day 3 (its
+    # first connections on day 3, the rest on day 4)
+    mid = (t0 // 86400 + 4) * 86400 - t0 - 5
+    shifts = [0, 86400, mid]
+    days_files, truth = [], {}
+    for i, sh in enumerate(shifts):
+        f = os.path.join(tmp, f"day{i}.pcapng")
+        subprocess.run(["editcap", "-t", str(sh), demo, f], check=True, capture_output=True, timeout=60)
+        days_files.append(f)
+        # truth: the one-shot JSON of each shifted file, its flows by the UTC day they started
+        for fl in json.loads(run(["-q", "-r", f, "--format", "json"])[1])["flows"]:
+            if fl["port_class"] in ("nonsecure", "secure"):
+                day = fl["start"][:10]
+                n = truth.setdefault(day, [0, 0])
+                n[fl["port_class"] == "secure"] += 1
+    gap = time.strftime("%Y-%m-%d", time.gmtime((t0 // 86400 + 2) * 86400))
+    truth[gap] = [0, 0]
+    want = sorted((d, n[0], n[1]) for d, n in truth.items())
+    mdb = os.path.join(tmp, "days.db")
+    rc1, _, e1 = run(["-q", "--db", mdb] + sum((["-r", f] for f in days_files), []))
+    mout = os.path.join(tmp, "days-state.html")
+    rc2, _, e2 = run(["-q", "--db", mdb, "--format", "html", "-o", mout])
+    got_state = day_bars(open(mout, encoding="utf-8").read()) if rc2 == 0 else []
+    ok(rc1 == 0 and rc2 == 0 and got_state == want and len(want) == 5,
+       f"--db STATE --format html: the chart of days from the state's per-day rows ({len(want)} days, an empty"
+       " one between, one capture across midnight) equals the one-shot JSON's flows counted by day",
+       f"{e1}{e2}\nstate {got_state}\nwant  {want}")
+    oout = os.path.join(tmp, "days-oneshot.html")
+    rc3, _, e3 = run(["-q", "--format", "html", "-o", oout] + sum((["-r", f] for f in days_files), []))
+    ok(rc3 == 0 and day_bars(open(oout, encoding="utf-8").read()) == want,
+       "the one-shot report of the same files draws the same days", e3)
+    wout = os.path.join(tmp, "days-window.html")
+    rc4, _, e4 = run(["-q", "--db", mdb, "--since", want[1][0], "--until", want[3][0], "--format", "html", "-o", wout])
+    ok(rc4 == 0 and day_bars(open(wout, encoding="utf-8").read()) == want[1:3],
+       "--since/--until: only the window's days", e4)
+else:
+    skip("chart of days from a state", "editcap is not installed")
 
 # ---- a real browser ----
 chromium = shutil.which("chromium")
