@@ -15,6 +15,7 @@
 #   make bench      the benchmark (see README "Performance")
 #   make flood-memcap, make soak   memory under floods and over an hour of live monitoring (root)
 #   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
+#   make bench-html   the HTML report of the benchmark capture: size, time to write, chromium load time
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -43,7 +44,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz fuzz-long bench bench-gen screenshot \
-	bench-flood bench-store asan flood-memcap soak
+	bench-flood bench-store bench-html asan flood-memcap soak
 
 all: tlsready
 
@@ -108,6 +109,9 @@ bench: all
 	sh tests/bench/run.sh
 bench-gen:
 	sh tests/bench/run.sh gen
+# the HTML report of the benchmark capture: its size, the time to write it, chromium's load time
+bench-html: all
+	sh tests/bench/run.sh html
 bench-flood: all
 	sh tests/bench/run.sh flood
 # memory under held-data floods (one-shot and live) and the live monitor over time (root)

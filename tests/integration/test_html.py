@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 
+import cdp
 from pcapgen import Pcap
 from tap import ok, skip, run, done, PCAPS
 
@@ -190,55 +191,8 @@ else:
     body = dom_h.split("<body", 1)[-1]
     ok(rc == 0 and "&lt;I&gt;X&lt;/I&gt;" in body and "<i>" not in body.lower(),
        "in the browser too, the hostile name is text: no element made of it", log_h[-400:])
-    # interacting: the DevTools protocol over a pipe (fd 3 in, fd 4 out, messages ending in NUL)
     def devtools(path, expression):
-        r3, w3 = os.pipe()
-        r4, w4 = os.pipe()
-
-        def fds():
-            os.dup2(r3, 3)
-            os.dup2(w4, 4)
-        proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                                 "--remote-debugging-pipe", "file://" + path], preexec_fn=fds, pass_fds=(3, 4),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(r3)
-        os.close(w4)
-        buf = b""
-
-        def call(msg):
-            nonlocal buf
-            os.write(w3, json.dumps(msg).encode() + b"\0")
-            for _ in range(2000):
-                while b"\0" not in buf:
-                    chunk = os.read(r4, 65536)
-                    if not chunk:
-                        return None
-                    buf += chunk
-                line, buf = buf.split(b"\0", 1)
-                reply = json.loads(line)
-                if reply.get("id") == msg["id"]:
-                    return reply
-            return None
-        try:
-            targets = call({"id": 1, "method": "Target.getTargets"})
-            page = next(t["targetId"] for t in targets["result"]["targetInfos"] if t["type"] == "page")
-            sid = call({"id": 2, "method": "Target.attachToTarget", "params": {"targetId": page, "flatten": True}})[
-                "result"]["sessionId"]
-            ready = "location.protocol === 'file:' && document.readyState === 'complete'"
-            for i in range(100):   # the page starts as about:blank, then loads the file
-                res = call({"id": 3 + i, "sessionId": sid, "method": "Runtime.evaluate",
-                            "params": {"expression": ready, "returnByValue": True}})
-                if res and res["result"]["result"].get("value"):
-                    break
-                time.sleep(0.1)
-            res = call({"id": 200, "sessionId": sid, "method": "Runtime.evaluate",
-                        "params": {"expression": expression, "awaitPromise": True, "returnByValue": True}})
-            return res["result"]["result"].get("value")
-        finally:
-            proc.kill()
-            proc.wait()
-            os.close(w3)
-            os.close(r4)
+        return cdp.evaluate(chromium, path, expression)
 
     SORT = """new Promise(function(done){function go(){
       var t=document.getElementById('blocking'), col=function(){return Array.prototype.map.call(t.tBodies[0].rows,
