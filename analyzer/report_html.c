@@ -178,13 +178,15 @@ static void chart_days(const struct report_ctx *c)
 	struct bar b[HTML_MAX_DAYS];
 	size_t n = 0;
 	const struct inventory *inv = c->inv;
-	int64_t first = inv->n_days ? inv->days[0].day : INT64_MAX, last = inv->n_days ? inv->days[inv->n_days - 1].day : INT64_MIN;
+	int64_t first = inv->n_days ? inv->days[0].day : INT64_MAX;
+	int64_t last = inv->n_days ? inv->days[inv->n_days - 1].day : INT64_MIN;
 	if (c->state) {   /* a window of a state: each of its days, up to today */
 		int64_t today = inventory_day(c->state->now_us);
 		if (c->state->since_us && inventory_day(c->state->since_us) < first)
 			first = inventory_day(c->state->since_us);
-		if (c->state->until_us && inventory_day(c->state->until_us - 1) > last)
-			last = inventory_day(c->state->until_us - 1) < today ? inventory_day(c->state->until_us - 1) : today;
+		int64_t until = c->state->until_us ? inventory_day(c->state->until_us - 1) : INT64_MIN;
+		if (until > last)
+			last = until < today ? until : today;
 		if (last == INT64_MIN && first != INT64_MAX)
 			last = first > today ? first : today;
 	}
