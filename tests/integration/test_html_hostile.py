@@ -95,7 +95,9 @@ made.append(r)
 made.append(sh("ip", "-n", NS, "link", "set", "lo", "up"))
 cap = os.path.join(tmp, "hostile.pcap")
 dump_err = open(os.path.join(tmp, "tcpdump.err"), "w+")
-dump = subprocess.Popen(ns("tcpdump", "-i", "lo", "-U", "-w", cap, "tcp port 992 or tcp port 23"),
+# not --immediate-mode: its ring of one-packet blocks overflows on a busy machine; the packets come in
+# blocks (after at most a second), so wait for the last ones in the file before stopping tcpdump
+dump = subprocess.Popen(ns("tcpdump", "-i", "lo", "-B", "8192", "-U", "-w", cap, "tcp port 992 or tcp port 23"),
                         stdout=subprocess.DEVNULL, stderr=dump_err)
 procs.append(dump)
 for _ in range(100):
@@ -124,10 +126,18 @@ for i, (user, dev) in enumerate(names):
     s.recv(256); c.close(); s.close()
 """
 made.append(subprocess.run(ns(sys.executable, "-c", TELNET, repr(NAMES)), capture_output=True, timeout=30))
-time.sleep(0.5)
+for _ in range(40):   # until tcpdump has written the last sign-on's FIN (10 s at most on a busy machine)
+    time.sleep(0.25)
+    r = sh("tshark", "-r", cap, "-Y", "tcp.port == 23 && tcp.flags.fin == 1")
+    if r.stdout.count(b"\n") >= 2 * len(NAMES):
+        break
 stop(dump, signal.SIGINT)
 stop(server)
 bad = [(m.args[:3], m.stderr[-300:]) for m in made if m.returncode != 0]
+dump_err.seek(0)
+if "\n0 packets dropped by kernel" not in dump_err.read():
+    dump_err.seek(0)
+    bad.append(("tcpdump", dump_err.read()[-300:]))
 ok(not bad and os.path.getsize(cap) > 2000, "the capture made: openssl's certificates, TLS 1.2 with the SNI, three"
    " telnet sign-ons over loopback, recorded by tcpdump", bad)
 

@@ -21,13 +21,13 @@ import threading
 import time
 
 from netlab import Netlab, stop
-from tap import ok, skip, run, done, PCAPS, TLSREADY
+from tap import ok, skip, run, done, sanitizer_report, PCAPS, TLSREADY
 
 demo = os.path.join(PCAPS, "demo.pcapng")
 tmp = tempfile.mkdtemp(prefix="tlsready-rf-")
 NAMES = ("rewritten at every checkpoint", "never half a report", "the report of the capture", "mode and owner",
          "written at the stop", "no temporary file left", "--report-interval", "JSON by its name",
-         "a symbolic link refused once", "usage errors")
+         "a symbolic link refused once", "no sanitizer report", "usage errors")
 
 rc, _, err = run(["--db", os.path.join(tmp, "x.db"), "-i", "lo", "--report-interval", "1h"])
 rc2, _, err2 = run(["--db", os.path.join(tmp, "x.db"), "-i", "lo", "--report-file", "r.html", "--report-interval", "1x"])
@@ -76,7 +76,8 @@ def err_of(p):
 
 
 class Watch(threading.Thread):
-    """Read the report file every 20 ms: each inode seen (when first seen, the text), every read whole?"""
+    """Read the report file every 20 ms: each file seen (inode and change time: when first seen, the text),
+    every read whole?"""
 
     def __init__(self, path, end_mark):
         super().__init__(daemon=True)
@@ -89,7 +90,8 @@ class Watch(threading.Thread):
                 break
             try:
                 with open(self.path, "rb") as f:
-                    ino = os.fstat(f.fileno()).st_ino
+                    st = os.fstat(f.fileno())
+                    ino = (st.st_ino, st.st_ctime_ns)   # an inode number freed by the rename comes back
                     data = f.read()
                 self.reads += 1
                 if not data.rstrip().endswith(self.end_mark):
@@ -186,5 +188,8 @@ ok(rc == 0 and os.path.islink(rf) and open(target).read() == "not a report\n" an
    any("stop:" in l for l in lines),
    "a symbolic link at --report-file: refused, said once for the checkpoints, again on SIGUSR1 and at the stop;"
    " the link and its target untouched", e)
+logs = [err_of(p) for p in lab.procs if hasattr(p, "log")]
+ok(not any(sanitizer_report(l) for l in logs), "no sanitizer report from the monitors",
+   next((l[-2000:] for l in logs if sanitizer_report(l)), ""))
 done()
 shutil.rmtree(tmp, ignore_errors=True)
