@@ -27,6 +27,8 @@
 /* Rows of clients a section lists before it says how many more there are: a page a browser opens
  * quickly whatever the capture (the JSON and CSV reports list every one). */
 #define HTML_MAX_CLIENTS 2000
+/* Rows of one client's uses (server, service, port) its table lists, the nonsecure ones first. */
+#define HTML_MAX_USES 100
 /* Days the chart of days draws (the most recent ones). */
 #define HTML_MAX_DAYS 62
 
@@ -376,8 +378,13 @@ static void clients_section(const struct report_ctx *c, bool nonsecure)
 		fputs("</summary><table><thead><tr><th>server</th><th>service</th><th>port</th><th>class</th>"
 		      "<th>connections</th><th>refused</th><th>users</th><th>devices</th><th>first seen</th><th>last seen</th>"
 		      "</tr></thead><tbody>", f);
-		for (size_t j = 0; j < cl->n_use; j++) {
-			const struct inv_usage *u = &cl->use[j];
+		/* the nonsecure uses first, at most HTML_MAX_USES rows */
+		size_t shown = 0;
+		for (size_t k = 0; k < 2 * cl->n_use && shown < HTML_MAX_USES; k++) {
+			const struct inv_usage *u = &cl->use[k % cl->n_use];
+			if ((k < cl->n_use) != (u->cls == PC_NONSECURE))
+				continue;
+			shown++;
 			fputs("<tr><td>", f);
 			esc(f, addr_str(&u->server, a));
 			fputs("</td><td>", f);
@@ -392,7 +399,11 @@ static void clients_section(const struct report_ctx *c, bool nonsecure)
 			td_time(f, u->last_us);
 			fputs("</tr>", f);
 		}
-		fputs("</tbody></table></details>\n", f);
+		fputs("</tbody></table>", f);
+		if (cl->n_use > shown)
+			fprintf(f, "<p class=\"note\">&hellip; and %zu more servers and ports this client used: the JSON report"
+				   " lists every one.</p>", cl->n_use - shown);
+		fputs("</details>\n", f);
 	}
 	if (!n)
 		fputs("<p>(none)</p>", f);

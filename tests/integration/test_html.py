@@ -112,6 +112,24 @@ raw_m = open(mout, encoding="utf-8").read()
 ok(rc == 0 and raw_m.count("<details>") == 2000 and "and 100 more clients: the JSON and CSV reports" in raw_m,
    "2100 nonsecure clients: 2000 listed, then \"and 100 more\"", (raw_m.count("<details>"), err))
 
+# one client of many servers: its table lists 100 uses, the nonsecure ones first, then how many more
+wide = os.path.join(tmp, "wide.pcap")
+w = Pcap(wide)
+for i in range(130):   # 60 nonsecure as-signon servers, 70 secure ones
+    c = w.conn("198.51.100.200", 41000 + i, f"203.0.113.{i + 1}", 8476 if i < 60 else 9476)
+    c.handshake()
+    c.send(b"\x00\x00\x00\x14\x00\x00\xe0\x09" + b"\x00" * 12)
+    c.close()
+w.close()
+wout = os.path.join(tmp, "wide.html")
+rc, _, err = run(["-q", "-r", wide, "--format", "html", "-o", wout])
+box = open(wout, encoding="utf-8").read().split("<summary>198.51.100.200", 1)[-1].split("</details>", 1)[0]
+rows = re.findall(r"<tr><td>203\.0\.113\.\d+</td><td>[^<]*</td><td class=\"n\">\d+</td><td>(\w+)</td>", box)
+ok(rc == 0 and len(rows) == 100 and rows.count("nonsecure") == 60 and rows[:60] == ["nonsecure"] * 60 and
+   "and 30 more servers and ports this client used" in box,
+   "a client of 130 servers: its table lists 100 (the 60 nonsecure first), then \"and 30 more\"",
+   (len(rows), rows.count("nonsecure"), err))
+
 # the report of a state
 db = os.path.join(tmp, "state.db")
 run(["-q", "--db", db, "-r", demo])
