@@ -16,6 +16,7 @@
 #   make flood-memcap, make soak   memory under floods and over an hour of live monitoring (root)
 #   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
 #   make bench-live   live capture rate: trafgen flat out into a veth pair (root; README "Performance")
+#   make bench-html   the HTML report of the benchmark capture: size, time to write, chromium load time
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -34,7 +35,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread
 
 # Debian packages: to build, and what the tests use.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev
-DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium
+DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium openssl tcpdump
 DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3
 
 LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)
@@ -44,7 +45,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz fuzz-long bench bench-gen screenshot \
-	bench-flood bench-store bench-live asan flood-memcap soak
+	bench-flood bench-store bench-live bench-html asan flood-memcap soak
 
 all: tlsready
 
@@ -109,6 +110,9 @@ bench: all
 	sh tests/bench/run.sh
 bench-gen:
 	sh tests/bench/run.sh gen
+# the HTML report of the benchmark capture: its size, the time to write it, chromium's load time
+bench-html: all
+	sh tests/bench/run.sh html
 bench-flood: all
 	sh tests/bench/run.sh flood
 # live capture rate: trafgen (netsniff-ng) flat out into a veth pair, tlsready -i on the other end (root)
