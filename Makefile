@@ -17,6 +17,8 @@
 #   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
 #   make bench-pg     the shared PostgreSQL store: checkpoint cost per 10,000 connections, the merged
 #                     report with 10 sensors and 1 M stored connections (tests/bench/pg.py)
+#   make bench-live   live capture rate: trafgen flat out into a veth pair (root; README "Performance")
+#   make bench-html   the HTML report of the benchmark capture: size, time to write, chromium load time
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -35,7 +37,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread
 
 # Debian packages: to build, and what the tests use.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev libpq-dev
-DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium postgresql
+DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium openssl tcpdump postgresql
 DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3
 
 LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)
@@ -45,7 +47,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz fuzz-long bench bench-gen screenshot \
-	bench-flood bench-store bench-pg asan flood-memcap soak
+	bench-flood bench-store bench-pg bench-live bench-html asan flood-memcap soak
 
 all: tlsready
 
@@ -110,8 +112,16 @@ bench: all
 	sh tests/bench/run.sh
 bench-gen:
 	sh tests/bench/run.sh gen
+# the HTML report of the benchmark capture: its size, the time to write it, chromium's load time
+bench-html: all
+	sh tests/bench/run.sh html
 bench-flood: all
 	sh tests/bench/run.sh flood
+# live capture rate: trafgen (netsniff-ng) flat out into a veth pair, tlsready -i on the other end (root)
+LIVE_SECONDS ?= 4
+bench-live: all
+	@sh tests/deps.sh netsniff-ng
+	python3 tests/bench/live.py $(LIVE_SECONDS)
 # memory under held-data floods (one-shot and live) and the live monitor over time (root)
 SOAK_SECONDS ?= 3600
 flood-memcap: all

@@ -44,7 +44,7 @@
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
        OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY, OPT_COMPARE,
        OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL,
-       OPT_SENSOR, OPT_QUEUE, OPT_QUEUE_MAX };
+       OPT_REPORT_INTERVAL, OPT_SENSOR, OPT_QUEUE, OPT_QUEUE_MAX };
 
 static const char usage_text[] =
 "Usage: tlsready [options] [BPF expression]\n"
@@ -111,7 +111,13 @@ static const char usage_text[] =
 "  --syslog             send the findings to syslog too\n"
 "  --back-after DURATION a client back on a nonsecure port after this long is a finding\n"
 "                       (default 7d)\n"
-"  --report-file FILE   SIGUSR1 writes the report there (default: standard error)\n"
+"  --report-file FILE   the report of the state, rewritten after every checkpoint, on\n"
+"                       SIGUSR1 and at the stop (replaced by a rename: readers never see\n"
+"                       half of it); FILE.html the page, .json, .csv, else text\n"
+"                       (without it SIGUSR1 writes the text report to standard error)\n"
+"                         tlsready -i eth1 --db eth1.db --report-file /var/lib/tlsready/report.html\n"
+"  --report-interval DURATION  rewrite --report-file at the first checkpoint this long\n"
+"                       after the last write (default 0: every checkpoint)\n"
 "\n"
 "Shared store (see tlsready(1), SHARED STORE; docs/shared-store.md)\n"
 "  --db CONNINFO        a PostgreSQL database instead of a file: postgresql://...,\n"
@@ -249,6 +255,7 @@ int main(int argc, char **argv)
 		{ "events", required_argument, 0, OPT_EVENTS },
 		{ "syslog", no_argument, 0, OPT_SYSLOG },
 		{ "report-file", required_argument, 0, OPT_REPORT_FILE },
+		{ "report-interval", required_argument, 0, OPT_REPORT_INTERVAL },
 		{ "back-after", required_argument, 0, OPT_BACK_AFTER },
 		{ "sensor", required_argument, 0, OPT_SENSOR },
 		{ "queue", required_argument, 0, OPT_QUEUE },
@@ -275,7 +282,7 @@ int main(int argc, char **argv)
 	static struct store_config scfg;
 	static char hostname[64];
 	int buffer_mib = 0;
-	bool promisc = true, monitor_only = false;
+	bool promisc = true, monitor_only = false, report_interval_given = false;
 
 	while ((c = getopt_long(argc, argv, "+r:i:o:qhVZ:B:p", opts, NULL)) != -1) {
 		switch (c) {
@@ -415,6 +422,15 @@ int main(int argc, char **argv)
 		case OPT_EVENTS: mo.events_file = optarg; monitor_only = true; break;
 		case OPT_SYSLOG: mo.use_syslog = true; monitor_only = true; break;
 		case OPT_REPORT_FILE: mo.report_file = optarg; monitor_only = true; break;
+		case OPT_REPORT_INTERVAL:
+			if (strcmp(optarg, "0") != 0 && !monitor_parse_duration(optarg, &mo.report_every_us))
+				return usage_error("--report-interval: '%s' is not a duration (30s, 15m, 12h, 7d, 2w) or 0",
+						   optarg);
+			if (strcmp(optarg, "0") == 0)
+				mo.report_every_us = 0;
+			report_interval_given = true;
+			monitor_only = true;
+			break;
 		case OPT_VERSION: printf("tlsready %s\n", TLSREADY_VERSION); return 0;
 		case 'h':
 		case OPT_HELP: fputs(usage_text, stdout); return 0;
@@ -549,6 +565,8 @@ int main(int argc, char **argv)
 		}
 		return rc;
 	}
+	if (report_interval_given && !mo.report_file)
+		return usage_error("%s", "--report-interval needs --report-file FILE");
 	if (mo.db) {
 		mo.services_file = services_file;
 		mo.redact = redact;
@@ -561,8 +579,8 @@ int main(int argc, char **argv)
 	if ((compare_arg || until_arg) && !mo.db)
 		return usage_error("%s", "--compare and --until need --db FILE (the stored state)");
 	if (monitor_only)
-		return usage_error("%s", "-Z, --interval, --retain, --events, --syslog, --back-after and --report-file "
-				   "need --db FILE (the monitor)");
+		return usage_error("%s", "-Z, --interval, --retain, --events, --syslog, --back-after, --report-file "
+				   "and --report-interval need --db FILE (the monitor)");
 	if (n_inputs == 0 && !iface)
 		return usage_error("%s", "nothing to read: give -r FILE or -i IFACE");
 	if (n_inputs && iface)
