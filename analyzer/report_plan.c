@@ -44,6 +44,14 @@ void plan_basis_of(const struct report_ctx *c, struct plan_basis *b)
 		b->coverage_known = true;
 		b->dropped = missed;
 		b->coverage = c->a->packets + missed ? (double)c->a->packets / (double)(c->a->packets + missed) : 1.0;
+	} else {
+		/* capture files: what their capturer said it dropped (pcapng interface statistics) */
+		uint64_t missed = analysis_counter(c->a, "capture_file_dropped");
+		if (missed) {
+			b->coverage_known = true;
+			b->dropped = missed;
+			b->coverage = (double)c->a->packets / (double)(c->a->packets + missed);
+		}
 	}
 	uint64_t conns = 0, attempts = 0;
 	for (size_t i = 0; i < c->inv->n_clients; i++) {

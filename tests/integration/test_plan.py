@@ -219,6 +219,47 @@ else:
         rc, out, err = run(["-q"] + cargs + ["--ready", door])
         ok(rc == want, f"cutover over 8 days: --ready {door} exits {want}", (rc, err))
 
+# ---- the lab's dropped scenario: dumpcap stalled while a flood passed and says how many packets it
+# dropped (its own summary, in pcaps/dropped.truth.json capture_stats) ----
+dropped = os.path.join(PCAPS, "dropped.pcapng")
+if not os.path.exists(dropped) or not shutil.which("editcap") or not os.path.exists(modern):
+    skip("the lab's dropped scenario", "pcaps/dropped.pcapng, modern.pcapng or editcap missing")
+else:
+    dt = json.load(open(os.path.join(PCAPS, "dropped.truth.json")))
+    lost = sum(s["dropped"] for s in dt.get("capture_stats", []))
+    d_doors, d_clients = expected(dt)
+    rc, out, err = run(["-q", "--format", "json", "-r", dropped])
+    counters = json.loads(out)["capture"]["counters"] if rc in (0, 1) else {}
+    ok(lost > 0 and counters.get("capture_file_dropped") == lost,
+       "dropped: the count read from the capture's statistics is the one dumpcap printed", (counters.get(
+           "capture_file_dropped"), lost))
+    # the same TLS-only week before it, so that time observed is not what is missing
+    earlier = os.path.join(tmp, "modern-8d-earlier.pcapng")
+    subprocess.run(["editcap", "-t", str(-8 * 86400), modern, earlier], check=True, capture_output=True)
+    dargs = ["-r", earlier, "-r", dropped, "--plan-days", "7"]
+    rc, p, err = plan(dargs)
+    ok(p and p["basis"]["packets_missed"] == lost and p["basis"]["coverage"] < 0.999 and
+       blocked(p) == (d_doors, d_clients) == ({23}, {"192.0.2.21"}) and
+       all(x["verdict"] == "unknown" for x in p["doors"] if x["port"] not in d_doors),
+       "dropped: over 8 days, every unused door is unknown and the telnet door still blocked by its emulator",
+       p and (p["basis"], [(x["port"], x["verdict"]) for x in p["doors"]]))
+    # editcap's copy of the same file keeps the packets and loses the statistics block: then it is ready
+    copy = os.path.join(tmp, "dropped-copy.pcapng")
+    subprocess.run(["editcap", dropped, copy], check=True, capture_output=True)
+    rc, p, err = plan(["-r", earlier, "-r", copy, "--plan-days", "7"])
+    ok(p and p["basis"].get("packets_missed") is None and
+       all(x["verdict"] == "ready" for x in p["doors"] if x["port"] not in d_doors),
+       "dropped: the same packets without the drop count make the unused doors ready", p and p["basis"])
+    rc, out, err = run(["-q"] + dargs + ["--ready", "as-signon"])
+    ok(rc == 3, "dropped: --ready as-signon exits 3 (unknown is not ready)", (rc, err))
+    ddb = os.path.join(tmp, "dropped.db")
+    run(["-q", "--db", ddb, "-r", earlier, "-r", dropped])
+    rc1, ps, _ = plan(["--db", ddb, "--plan-days", "7"])
+    rc2, po, _ = plan(dargs)
+    same = lambda q: (q["verdict"], q["doors"], q["blocking_clients"], q["would_break"])
+    ok(ps and po and same(ps) == same(po) and ps["basis"]["packets_missed"] == lost,
+       "dropped: imported into a state, the same plan and the same packets missed", ps and ps["basis"])
+
 # ---- generated scenarios (hand-built bytes; the truth is what the generator wrote): a client that
 # asked the mapper and sent no SYN at all, and a legacy session, in one file ----
 import struct
