@@ -1,9 +1,10 @@
 /*
  * pcapng_stats.c - the drop counts of a pcapng's Interface Statistics Blocks
- * (see pcapng_stats.h).  Block headers are read with fread, every other
- * block is skipped with fseeko, and a statistics block (at most
- * PCAPNG_STATS_MAX_BLOCK bytes) is read into one buffer of that size and
- * parsed through the bounded cursor, in the byte order of its section.
+ * (see pcapng_stats.h).  The file is read forward through one 1 MiB buffer
+ * (a seek per block would cost a system call per packet); every block but a
+ * statistics block (at most PCAPNG_STATS_MAX_BLOCK bytes) is stepped over,
+ * and that one is parsed in place through the bounded cursor, in the byte
+ * order of its section.
  */
 #include "pcapng_stats.h"
 
@@ -19,6 +20,7 @@
 #define OPT_END 0
 #define OPT_IFDROP 5
 #define OPT_OSDROP 7
+#define READ_BUF ((size_t)1 << 20)   /* the read buffer: at least PCAPNG_STATS_MAX_BLOCK */
 
 static uint32_t u32(const uint8_t *b, bool swap)
 {
@@ -82,23 +84,55 @@ static void parse_isb(struct cursor *c, bool swap, struct section *s, struct pca
 	}
 }
 
+/* The file read forward through one buffer: blocks are visited in place, short skips move within it,
+ * long ones seek. */
+struct reader {
+	FILE *f;
+	uint8_t *buf;
+	size_t len, pos;
+};
+
+/* At least n (<= READ_BUF) bytes at r->buf + r->pos, or false at the end of the file. */
+static bool have(struct reader *r, size_t n)
+{
+	if (r->len - r->pos >= n)
+		return true;
+	memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+	r->len -= r->pos;
+	r->pos = 0;
+	while (r->len < n) {
+		size_t got = fread(r->buf + r->len, 1, READ_BUF - r->len, r->f);
+		if (got == 0)
+			return false;
+		r->len += got;
+	}
+	return true;
+}
+
+static bool skip(struct reader *r, uint64_t n)
+{
+	if (r->len - r->pos >= n) {
+		r->pos += (size_t)n;
+		return true;
+	}
+	n -= r->len - r->pos;
+	r->pos = r->len = 0;
+	return n <= (uint64_t)INT64_MAX && fseeko(r->f, (off_t)n, SEEK_CUR) == 0;
+}
+
 void pcapng_drops_read(FILE *f, struct pcapng_drops *out)
 {
 	memset(out, 0, sizeof *out);
 	struct section sec;
 	memset(&sec, 0, sizeof sec);
-	uint8_t *body = malloc(PCAPNG_STATS_MAX_BLOCK);
-	if (!body)
+	struct reader r = { f, malloc(READ_BUF), 0, 0 };
+	if (!r.buf)
 		return;
 	bool swap = false, in_section = false;
-	uint8_t h[12];
-	for (;;) {
-		if (fread(h, 1, 8, f) != 8)
-			break;
+	while (have(&r, 12)) {
+		const uint8_t *h = r.buf + r.pos;
 		uint32_t type = u32(h, false);   /* the SHB type reads the same either way round */
 		if (type == BT_SHB) {
-			if (fread(h + 8, 1, 4, f) != 4)
-				break;
 			uint32_t bom = u32(h + 8, false);
 			if (bom != BOM && u32(h + 8, true) != BOM)
 				break;
@@ -111,23 +145,21 @@ void pcapng_drops_read(FILE *f, struct pcapng_drops *out)
 		}
 		type = u32(h, swap);
 		uint32_t len = u32(h + 4, swap);
-		size_t done = type == BT_SHB ? 12 : 8;
-		if (len < 12 || len % 4 || len < done)
+		if (len < 12 || len % 4)
 			break;
 		if (type == BT_ISB && len <= PCAPNG_STATS_MAX_BLOCK) {
-			size_t n = len - done;
-			if (fread(body, 1, n, f) != n)
+			if (!have(&r, len))
 				break;
-			struct cursor c = cur_make(body, n - 4);   /* minus the trailing length */
+			/* the body: after type and length, before the trailing length */
+			struct cursor c = cur_make(r.buf + r.pos + 8, len - 12);
 			parse_isb(&c, swap, &sec, out);
-			continue;
-		}
-		if (type == BT_ISB)
+		} else if (type == BT_ISB) {
 			out->blocks_skipped++;
-		if (fseeko(f, (off_t)(len - done), SEEK_CUR) != 0)
+		}
+		if (!skip(&r, len))
 			break;
 	}
 	if (in_section)
 		section_end(&sec, out);
-	free(body);
+	free(r.buf);
 }
