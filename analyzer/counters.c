@@ -52,6 +52,10 @@ static const struct {
 	  ENGINE(tls_cert_over_cap) },
 	{ "late_segments", "segments of connections that had closed (a resent FIN, RST, ACK or SYN): no new connection",
 	  ENGINE(late_segments) },
+	{ "capture_file_dropped", "packets the capture files' own statistics say their capturer dropped (pcapng"
+	  " interface statistics: isb_ifdrop + isb_osdrop)", ENGINE(file_dropped) },
+	{ "capture_file_stats_skipped", "pcapng statistics blocks not read (over 64 KiB, an interface number of 64"
+	  " or more, or malformed)", ENGINE(file_stats_skipped) },
 };
 
 size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, struct counter *out)
