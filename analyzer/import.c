@@ -142,6 +142,13 @@ int import_run(const struct import_opts *o)
 		.redact = o->redact, .redact_key = o->redact_key,
 		.import_digests = digest_of, .import_names = name_of, .n_imports = (size_t)o->n_paths,
 	};
+	if (e.cnt.file_dropped) {
+		/* the files' capturer dropped packets (pcapng interface statistics): the interval says so,
+		 * as a monitor's does; received = read + dropped */
+		c.have_pcap_stats = true;
+		c.dropped_kernel = e.cnt.file_dropped;
+		c.received = a.packets + e.cnt.file_dropped;
+	}
 	if (!store_checkpoint(s, &c, err, sizeof err)) {
 		fprintf(stderr, "tlsready: %s; nothing imported\n", err);
 		code = 2;
