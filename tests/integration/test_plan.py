@@ -200,7 +200,7 @@ if shutil.which("editcap") and os.path.exists(mixed) and os.path.exists(modern):
        "--format clp keeps the whole-range restriction commented out while a host-server port is blocked", clp)
 
 # ---- every command printed is IBM's syntax (docs/ibmi-commands.tsv), and none is run ----
-CL = re.compile(r"\b(ADDTCPPORT|RMVTCPPORT|CHGTELNA|ENDTCPSVR|STRTCPSVR|ENDHOSTSVR|STRHOSTSVR|CHGSYSVAL)\b"
+CL = re.compile(r"\b(ADDTCPPORT|RMVTCPPORT|CHGTELNA|CHGFTPA|CHGPOPA|ENDTCPSVR|STRTCPSVR|ENDHOSTSVR|STRHOSTSVR|CHGSYSVAL)\b"
                 r"((?:\s+[A-Z0-9]+\([^)]*\))*)")
 printed = set()
 for cap in sorted(glob.glob(os.path.join(PCAPS, "*.pcap*"))):
