@@ -175,7 +175,8 @@ static void chart_days(const struct report_ctx *c)
 	int64_t day = -1;
 	for (size_t i = 0; i < c->a->n_records; i++) {
 		const struct flow_record *r = c->a->records[i];
-		if (r->cls != PC_NONSECURE && r->cls != PC_SECURE)
+		enum port_class use = record_use_class(r);   /* an upgrade before any credential is secure */
+		if (use != PC_NONSECURE && use != PC_SECURE)
 			continue;
 		int64_t d = r->start_us / DAY_US;
 		if (d != day) {
@@ -187,7 +188,7 @@ static void chart_days(const struct report_ctx *c)
 			snprintf(b[n].label, sizeof b[n].label, "%.10s", fmt_time(d * DAY_US, t));
 			n++;
 		}
-		b[n - 1].value[r->cls == PC_SECURE]++;
+		b[n - 1].value[use == PC_SECURE]++;
 	}
 	if (c->state)
 		fputs("<p class=\"note\">Per day: the state keeps the inventory per day; this chart is drawn from a"

@@ -3,7 +3,10 @@
  *
  * Order: what was read; clients still using nonsecure ports (the cutover
  * list), with the IBM i's own loopback connections apart; clients on secure
- * ports only; port-mapper lookups; sign-on failures; mismatches; servers;
+ * ports only; credentials sent in clear (tlsready's reading of FTP, POP3,
+ * SMTP, IMAP, LDAP and HTTP bytes, and nDPI's clear-text credentials risk:
+ * the kind and the user name only, never the secret); port-mapper lookups;
+ * sign-on failures; mismatches; servers;
  * every counter of what was not decoded, evicted or truncated; warnings.
  */
 #include <inttypes.h>
@@ -162,6 +165,42 @@ static void notes(const struct report_ctx *c, enum note_kind kind)
 				x->port, x->service, x->detail, times);
 			break;
 		}
+	}
+	if (!n)
+		fprintf(f, "  (none)\n");
+}
+
+/* Connections whose client sent a password or its equivalent in clear, by client, server and port. */
+static void credentials_section(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN], s[ADDR_STRLEN], nb[48], clean[64];
+	int risk = dpi_risk_clear_credentials();
+	size_t n = 0;
+	for (size_t i = 0; i < c->a->n_records; i++) {
+		const struct flow_record *r = c->a->records[i];
+		bool ndpi = r->dpi_ran && risk < 64 && (r->dpi.risk & (1ULL << risk));
+		if (!r->up.cred && !ndpi)
+			continue;
+		/* once per client, server and port: the first connection stands for the rest */
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++) {
+			const struct flow_record *q = c->a->records[j];
+			bool qn = q->dpi_ran && risk < 64 && (q->dpi.risk & (1ULL << risk));
+			seen = (q->up.cred || qn) && q->sport == r->sport && addr_eq(&q->cli, &r->cli) && addr_eq(&q->srv, &r->srv);
+		}
+		if (seen)
+			continue;
+		n++;
+		const char *u = report_name(c, record_user(r), nb, sizeof nb);
+		fprintf(f, "  %-22s -> %s:%u (%s): %s%s%s", addr_str(&r->cli, a), addr_str(&r->srv, s), r->sport,
+			r->service ? r->service : "-", r->up.cred ? upgrade_cred_name((enum upgrade_cred)r->up.cred) : "",
+			r->up.cred && ndpi ? "; " : "", ndpi ? "nDPI: Clear-Text Credentials" : "");
+		if (u)
+			fprintf(f, "; user \"%s\"", text_clean(clean, sizeof clean, u));
+		if (r->up.result)
+			fprintf(f, "; upgrade %s", upgrade_result_name((enum upgrade_result)r->up.result));
+		fputc('\n', f);
 	}
 	if (!n)
 		fprintf(f, "  (none)\n");
@@ -358,6 +397,8 @@ void report_text(const struct report_ctx *c)
 					  " talking to itself)\n");
 	if (!secure_rows)
 		fprintf(f, "  (none)\n");
+	text_section(f, "Credentials in clear (the kind and the user seen; never the secret)");
+	credentials_section(c);
 	text_section(f, "Client software (what the bytes say it is)");
 	software_section(c);
 	text_section(f, "TLS on the secure ports");
