@@ -7,6 +7,7 @@
  */
 #include "upgrade.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cursor.h"
@@ -18,14 +19,15 @@
 
 const char *upgrade_proto_name(enum upgrade_proto p)
 {
-	static const char *const n[] = { NULL, "ftp", "smtp", "pop3", "imap", "ldap" };
-	return (unsigned)p <= UP_LDAP ? n[p] : NULL;
+	static const char *const n[] = { NULL, "ftp", "smtp", "pop3", "imap", "ldap", "postgresql", "xmpp" };
+	return (unsigned)p <= UP_XMPP ? n[p] : NULL;
 }
 
 const char *upgrade_command_name(enum upgrade_proto p)
 {
-	static const char *const n[] = { NULL, "AUTH TLS", "STARTTLS", "STLS", "STARTTLS", "StartTLS" };
-	return (unsigned)p <= UP_LDAP ? n[p] : NULL;
+	static const char *const n[] = { NULL, "AUTH TLS", "STARTTLS", "STLS", "STARTTLS", "StartTLS", "SSLRequest",
+					 "<starttls/>" };
+	return (unsigned)p <= UP_XMPP ? n[p] : NULL;
 }
 
 const char *upgrade_cred_name(enum upgrade_cred c)
@@ -322,6 +324,113 @@ static long ldap_server(struct upgrade *u, struct cursor c)
 	return -1;
 }
 
+/* ---- PostgreSQL: SSLRequest (Int32 8, Int32 80877103), answered with one byte 'S' or 'N' ---- */
+
+#define PG_SSLREQUEST 80877103u
+
+static bool pg_sslrequest(struct cursor c)
+{
+	return cur_be32(&c) == 8 && cur_be32(&c) == PG_SSLREQUEST && !c.err;
+}
+
+static long pg_client(struct upgrade *u, struct cursor c)
+{
+	u->asked = true;
+	u->proto = UP_PGSQL;
+	cur_skip(&c, 8);
+	struct cursor rest = cur_rest(&c);
+	if (tls_probe(rest.p, rest.len, DIR_C2S) != PROBE_YES)
+		return -1;
+	u->tls_followed = true;
+	return 8;
+}
+
+static long pg_server(struct upgrade *u, struct cursor c)
+{
+	uint8_t b = cur_u8(&c);
+	if (c.err)
+		return -1;
+	if (b == 'N')
+		u->server_refused = true;
+	struct cursor rest = cur_rest(&c);
+	if (b != 'S' || tls_probe(rest.p, rest.len, DIR_S2C) != PROBE_YES)
+		return -1;
+	u->accepted = true;
+	return 1;
+}
+
+/* ---- XMPP: <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>, answered <proceed .../> or <failure .../> ---- */
+
+#define XMPP_TLS_NS "urn:ietf:params:xml:ns:xmpp-tls"
+
+/* Offset of needle in p[from, n), or -1. */
+static long find(const uint8_t *p, size_t n, size_t from, const char *needle)
+{
+	size_t m = strlen(needle);
+	for (size_t i = from; m <= n && i <= n - m; i++)
+		if (memcmp(p + i, needle, m) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The end (just past "/>" or "</name>") of the first <name ...> element in the xmpp-tls
+ * namespace within the scanned bytes, or -1. */
+static long xmpp_element(struct cursor c, const char *name)
+{
+	size_t n = cur_left(&c) < UPGRADE_SCAN ? cur_left(&c) : UPGRADE_SCAN;
+	const uint8_t *p = cur_view(&c, n);
+	char open[24], close[24];
+	snprintf(open, sizeof open, "<%s", name);
+	snprintf(close, sizeof close, "</%s>", name);
+	if (!p)
+		return -1;
+	for (long at = find(p, n, 0, open); at >= 0; at = find(p, n, (size_t)at + 1, open)) {
+		long gt = find(p, n, (size_t)at, ">");
+		if (gt < 0)
+			return -1;
+		long ns = find(p, (size_t)gt, (size_t)at, XMPP_TLS_NS);
+		if (ns < 0)
+			continue;
+		if (p[gt - 1] == '/')
+			return gt + 1;
+		long end = find(p, n, (size_t)gt, close);
+		return end < 0 ? -1 : end + (long)strlen(close);
+	}
+	return -1;
+}
+
+static long xmpp_client(struct upgrade *u, struct cursor c)
+{
+	long at = xmpp_element(c, "starttls");
+	if (at < 0)
+		return -1;
+	u->asked = true;
+	u->proto = UP_XMPP;
+	struct cursor t = c;
+	cur_skip(&t, (size_t)at);
+	struct cursor rest = cur_rest(&t);
+	if (tls_probe(rest.p, rest.len, DIR_C2S) != PROBE_YES)
+		return -1;
+	u->tls_followed = true;
+	return at;
+}
+
+static long xmpp_server(struct upgrade *u, struct cursor c)
+{
+	if (xmpp_element(c, "failure") >= 0)
+		u->server_refused = true;
+	long at = xmpp_element(c, "proceed");
+	if (at < 0)
+		return -1;
+	struct cursor t = c;
+	cur_skip(&t, (size_t)at);
+	struct cursor rest = cur_rest(&t);
+	if (tls_probe(rest.p, rest.len, DIR_S2C) != PROBE_YES)
+		return -1;
+	u->accepted = true;
+	return at;
+}
+
 /* ---- entry points ---- */
 
 long upgrade_client(struct upgrade *u, const uint8_t *buf, uint32_t len)
@@ -336,6 +445,13 @@ long upgrade_client(struct upgrade *u, const uint8_t *buf, uint32_t len)
 	struct cursor c = cur_make(buf, len);
 	if (!cur_has(&c, 1))
 		return -1;
+	if (pg_sslrequest(c))
+		return pg_client(u, c);
+	if (cur_peek_u8(&c, 0) == '<') {
+		long at = xmpp_client(u, c);
+		if (u->asked)
+			return at;
+	}
 	return cur_peek_u8(&c, 0) == 0x30 ? ldap_client(u, c) : text_client(u, c);
 }
 
@@ -346,6 +462,10 @@ long upgrade_server(struct upgrade *u, const uint8_t *buf, uint32_t len)
 		return -1;
 	if (u->proto == UP_LDAP)
 		return ldap_server(u, c);
+	if (u->proto == UP_PGSQL)
+		return pg_server(u, c);
+	if (u->proto == UP_XMPP)
+		return xmpp_server(u, c);
 	struct line l;
 	while (c.off < UPGRADE_SCAN && next_line(&c, &l)) {
 		struct cursor rest = cur_rest(&c);

@@ -8,7 +8,9 @@
  * answered 220 (RFC 3207), POP3 STLS answered +OK (RFC 2595), IMAP STARTTLS
  * answered OK (RFC 3501), LDAP's StartTLS extended request (OID
  * 1.3.6.1.4.1.1466.20037) answered with resultCode success (RFC 4511 4.14,
- * BER read through the bounded cursor).  Credentials before the upgrade (FTP
+ * BER read through the bounded cursor), PostgreSQL's SSLRequest answered 'S'
+ * (PostgreSQL protocol, "SSL Session Encryption"), XMPP's <starttls/>
+ * answered <proceed/> (RFC 6120 5.4).  Credentials before the upgrade (FTP
  * or POP3 PASS, APOP, SMTP AUTH, IMAP LOGIN, an LDAP simple bind with a
  * password, an HTTP Authorization header) make the connection nonsecure
  * whatever follows.  Names kept: FTP/POP3 USER, the LDAP bind DN, the user
@@ -28,7 +30,7 @@
 #define UPGRADE_SCAN 4096
 #define UPGRADE_NAME_MAX 48
 
-enum upgrade_proto { UP_NONE = 0, UP_FTP, UP_SMTP, UP_POP3, UP_IMAP, UP_LDAP };
+enum upgrade_proto { UP_NONE = 0, UP_FTP, UP_SMTP, UP_POP3, UP_IMAP, UP_LDAP, UP_PGSQL, UP_XMPP };
 /* What went in clear before any upgrade: the kind only, never the value. */
 enum upgrade_cred { UC_NONE = 0, UC_PASSWORD, UC_AUTH, UC_BIND, UC_HTTP_BASIC };
 /* The flow's verdict (classify_final). */
@@ -53,7 +55,7 @@ long upgrade_client(struct upgrade *u, const uint8_t *buf, uint32_t len);
 long upgrade_server(struct upgrade *u, const uint8_t *buf, uint32_t len);
 
 const char *upgrade_proto_name(enum upgrade_proto p);    /* "ftp", ...; NULL for UP_NONE */
-const char *upgrade_command_name(enum upgrade_proto p);  /* "AUTH TLS", "STARTTLS", "STLS", "StartTLS" */
+const char *upgrade_command_name(enum upgrade_proto p);  /* "AUTH TLS", "STARTTLS", "STLS", "StartTLS", ... */
 const char *upgrade_cred_name(enum upgrade_cred c);      /* "password", ...; NULL for UC_NONE */
 const char *upgrade_result_name(enum upgrade_result r);  /* "upgraded", ...; NULL for UR_NONE */
 

@@ -4,7 +4,9 @@
  * (RFC 2595), IMAP STARTTLS and OK (RFC 3501), LDAP's StartTLS extended
  * request and response (RFC 4511 4.14; the BER below is hand-encoded, every
  * length counted by hand), an LDAP simple bind, HTTP Basic (RFC 7617's own
- * example, "Aladdin:open sesame").  Each client and server direction is also
+ * example, "Aladdin:open sesame"), PostgreSQL's SSLRequest (its protocol
+ * documentation's byte layout), XMPP's STARTTLS (RFC 6120 5.4.2's example
+ * stream).  Each client and server direction is also
  * fed one byte longer at a time, as the stream gives it.
  */
 #include "testutil.h"
@@ -20,7 +22,8 @@ static size_t cat(uint8_t *out, const char *text, const uint8_t *tail, size_t ta
 {
 	size_t n = strlen(text);
 	memcpy(out, text, n);
-	memcpy(out + n, tail, tail_len);
+	if (tail_len)
+		memcpy(out + n, tail, tail_len);
 	return n + tail_len;
 }
 
@@ -225,6 +228,68 @@ static void http_basic_user_only(void **st)
 	assert_null(strstr(u.user, "open"));
 }
 
+/* PostgreSQL's SSLRequest: Int32 length 8, Int32 80877103 (1234 << 16 | 5679); the server's one byte. */
+static void postgresql_sslrequest(void **st)
+{
+	(void)st;
+	uint8_t c[32], s[32];
+	static const uint8_t req[] = { 0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f };
+	memcpy(c, req, sizeof req);
+	memcpy(c + sizeof req, CH, sizeof CH);
+	s[0] = 'S';
+	memcpy(s + 1, SH, sizeof SH);
+	struct upgrade u;
+	memset(&u, 0, sizeof u);
+	assert_int_equal(upgrade_client(&u, c, sizeof req + sizeof CH), 8);
+	assert_int_equal(u.proto, UP_PGSQL);
+	assert_int_equal(upgrade_server(&u, s, 1 + sizeof SH), 1);
+	assert_true(u.accepted);
+	grow_client(c, sizeof req + sizeof CH, 8);
+	s[0] = 'N';                                   /* refused: the client goes on in clear (or leaves) */
+	memset(&u, 0, sizeof u);
+	upgrade_client(&u, c, sizeof req + sizeof CH);
+	assert_int_equal(upgrade_server(&u, s, 1), -1);
+	assert_true(u.server_refused && !u.accepted);
+	c[7] = 0x30;                                  /* 80877104: GSSENCRequest, not TLS */
+	memset(&u, 0, sizeof u);
+	assert_int_equal(upgrade_client(&u, c, sizeof req + sizeof CH), -1);
+	assert_false(u.asked);
+}
+
+/* XMPP, RFC 6120 5.4.2: the client's <starttls/>, the server's <proceed/>, then TLS. */
+static void xmpp_starttls(void **st)
+{
+	(void)st;
+	uint8_t c[512], s[512];
+	size_t cn = cat(c, "<?xml version='1.0'?><stream:stream from='juliet@im.example.com' to='im.example.com' "
+			   "version='1.0' xml:lang='en' xmlns='jabber:client' "
+			   "xmlns:stream='http://etherx.jabber.org/streams'>"
+			   "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", CH, sizeof CH);
+	size_t sn = cat(s, "<?xml version='1.0'?><stream:stream from='im.example.com' id='t7AMCin9zjMNwQKDnplntZPIDEI=' "
+			   "to='juliet@im.example.com' version='1.0' xml:lang='en' xmlns='jabber:client' "
+			   "xmlns:stream='http://etherx.jabber.org/streams'><stream:features>"
+			   "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>"
+			   "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", SH, sizeof SH);
+	struct upgrade u;
+	memset(&u, 0, sizeof u);
+	assert_int_equal(upgrade_client(&u, c, (uint32_t)cn), (long)(cn - sizeof CH));
+	assert_int_equal(u.proto, UP_XMPP);
+	assert_int_equal(upgrade_server(&u, s, (uint32_t)sn), (long)(sn - sizeof SH));
+	assert_true(u.accepted);
+	grow_client(c, cn, (long)(cn - sizeof CH));
+	/* <failure/> instead of <proceed/>: refused */
+	sn = cat(s, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>", NULL, 0);
+	memset(&u, 0, sizeof u);
+	upgrade_client(&u, c, (uint32_t)cn);
+	assert_int_equal(upgrade_server(&u, s, (uint32_t)sn), -1);
+	assert_true(u.server_refused);
+	/* a <starttls> in another namespace is not the upgrade */
+	cn = cat(c, "<stream:stream><starttls xmlns='urn:example:other'/>", CH, sizeof CH);
+	memset(&u, 0, sizeof u);
+	assert_int_equal(upgrade_client(&u, c, (uint32_t)cn), -1);
+	assert_false(u.asked);
+}
+
 static void binary_and_empty(void **st)
 {
 	(void)st;
@@ -262,6 +327,8 @@ int main(void)
 		cmocka_unit_test(ldap_starttls),
 		cmocka_unit_test(ldap_bind_in_clear),
 		cmocka_unit_test(http_basic_user_only),
+		cmocka_unit_test(postgresql_sslrequest),
+		cmocka_unit_test(xmpp_starttls),
 		cmocka_unit_test(binary_and_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
