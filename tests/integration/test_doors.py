@@ -12,9 +12,13 @@ byte for byte (pcapgen.py): the bytes each protocol's RFC gives are the truth.
   the administration port 2001; no password in any output format;
 - the cutover plan gains the FTP and POP3 doors with CHGFTPA/CHGPOPA, and the clients
   in clear are told to upgrade;
+- on the lab's doors.pcapng (real vsftpd, slapd, ftplib, ldapwhoami, openssl, curl; truth from
+  their own logs, pcaps/doors.truth.json): every flow's upgrade, user and credentials kind, the
+  clients' status, --fail-on-nonsecure, the plan's doors, and no lab password in any format
+  (test_lab compares transport, tcp and the rest as for every lab capture);
 - on captures made by another project (nDPI's test suite, in ../shared/corpus): FTP AUTH TLS
   and SMTP STARTTLS are upgrades, tshark's dissection of the same files being the truth.
-Runs in about 9 seconds (most of it the six output formats and tshark).
+Runs in about 25 seconds (most of it the six output formats of two captures, and tshark).
 """
 import atexit
 import base64
@@ -25,7 +29,7 @@ import struct
 import subprocess
 import tempfile
 
-from tap import ok, run, done, skip, CORPUS
+from tap import ok, run, done, skip, CORPUS, PCAPS
 from pcapgen import Pcap, tls_record, tls_handshake, client_hello, server_hello
 
 tmp = tempfile.mkdtemp(prefix="tlsready-doors-")
@@ -280,13 +284,84 @@ fixes = {b["ip"]: b["fix"] for b in plan.get("blocking_clients", [])}
 ok(fixes.get("192.0.2.12") == "upgrade-before-credentials" and "192.0.2.11" not in fixes,
    "the FTP client in clear is told to upgrade first; the upgraded one blocks nothing", fixes)
 
-# ---- captures made by another project: tshark says command, reply and ServerHello; tlsready says upgraded ----
 def tshark(cap, flt):
     p = subprocess.run(["tshark", "-r", cap, "-Y", flt, "-T", "fields", "-e", "frame.number"],
                        capture_output=True, text=True)
     return [int(x) for x in p.stdout.split()] if p.returncode == 0 else []
 
 
+# ---- other services: with --server, ports outside the catalogue are listed with nDPI's protocol name ----
+other = os.path.join(tmp, "other.pcap")
+w = Pcap(other)
+for i, (cli, port, first, reply) in enumerate((
+        ("192.0.2.40", 22, b"SSH-2.0-PuTTY_Release_0.78\r\n", b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"),
+        ("192.0.2.40", 22, b"SSH-2.0-PuTTY_Release_0.78\r\n", b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"),
+        ("192.0.2.41", 80, b"GET / HTTP/1.1\r\nHost: ibmi\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))):
+    c = w.conn(cli, 42000 + i, SRV, port)
+    c.handshake()
+    c.send(first)
+    c.send(reply, from_client=False)
+    c.close()
+w.close()
+rc, out, err = run(["-q", "-r", other, "--server", SRV])
+sect = out.decode().split("Other services on the IBM i", 1)[-1].split("\nServers", 1)[0]
+rows = {tuple(l.split()[:5]) for l in sect.splitlines() if l.startswith("  198.51.100.1")}
+ok({(SRV, "22", "SSH", "1", "2"), (SRV, "80", "HTTP", "1", "1")} <= rows,
+   "with --server, the text report lists the other services: SSH on 22 (1 client, 2 connections), HTTP on 80",
+   sect)
+
+# ---- the lab's real clients and servers: pcaps/doors.pcapng against the truth from their logs ----
+lab_cap, lab_truth = os.path.join(PCAPS, "doors.pcapng"), os.path.join(PCAPS, "doors.truth.json")
+if not os.path.exists(lab_truth):
+    skip("doors.pcapng against its truth", "no pcaps/doors.truth.json (make pcaps)")
+else:
+    truth = json.load(open(lab_truth))
+    rc, out, err = run(["-q", "-r", lab_cap, "--format", "json", "--fail-on-nonsecure"])
+    rep = json.loads(out) if out else {"flows": [], "clients": []}
+    got = {(f["client_ip"], f["client_port"]): f for f in rep["flows"]}
+    diff = []
+    for t in truth["flows"]:
+        f = got.get((t["client_ip"], t["client_port"]), {})
+        up, tup = f.get("upgrade") or {}, t["upgrade"] or {}
+        want = (t["transport"], tup.get("result"), t["user"], t["cleartext_credentials"], t["mismatch"],
+                bool(t["upgrade"]))
+        have = (f.get("transport"), up.get("result"), f.get("user"), f.get("cleartext_credentials"), f.get("mismatch"),
+                bool((f.get("tls") or {}).get("upgraded")))
+        if want != have:
+            diff.append(f"{t['client_ip']}:{t['client_port']} -> {t['server_port']} ({t['source']}): truth {want}, "
+                        f"tlsready {have}")
+    ok(len(truth["flows"]) == 8 and not diff,
+       "doors.pcapng: FTP AUTH TLS, LDAP StartTLS and SMTP STARTTLS upgraded; the clear FTP login, LDAP bind and "
+       "HTTP Basic with their user and credential kind; ldaps and 2010 plain TLS (truth: the servers' logs)",
+       "\n".join(diff))
+    status = {c["ip"]: c["status"] for c in rep["clients"]}
+    ok(all(status.get(c["ip"]) == c["status"] for c in truth["clients"]) and rc == 3,
+       "doors.pcapng: the upgraded clients are secure, the clear ones nonsecure; --fail-on-nonsecure exits 3",
+       (status, truth["clients"], rc))
+    doors = {d["port"]: d["verdict"] for d in (rep.get("plan") or {}).get("doors", [])}
+    ok(doors.get(21) == "blocked" and doors.get(389) == "blocked" and doors.get(2001) == "blocked" and
+       doors.get(25) != "blocked", "doors.pcapng: the plan blocks ftp, ldap and as-admin (clear clients), not smtp "
+       "(its one client upgraded)", doors)
+    secrets = json.load(open(os.path.join(PCAPS, "secrets.json")))["passwords"]
+    leaks = []
+    for fmt in ("text", "json", "csv", "ndjson", "html", "clp"):
+        rc2, out2, err2 = run(["-q", "-r", lab_cap, "--format", fmt])
+        leaks += [(fmt, p) for p in secrets if p.encode() in out2 or p in err2]
+    ok(not leaks and {"Lab-Ftp-Pw3", "Lab-Ldap-Pw5", "Lab-Http-Pw8"} <= set(secrets),
+       "doors.pcapng: none of the lab's FTP, LDAP and HTTP passwords (secrets.json) in any output format", leaks)
+    if shutil.which("tshark"):
+        # tshark's LDAP dissector, independently: the clients that sent the StartTLS extended request
+        p = subprocess.run(["tshark", "-r", lab_cap, "-Y", 'ldap.requestName == "1.3.6.1.4.1.1466.20037"',
+                            "-T", "fields", "-e", "tcp.srcport"], capture_output=True, text=True)
+        ports = {int(x) for x in p.stdout.split()}
+        ldap_up = {f["client_port"] for f in rep["flows"]
+                   if f["server_port"] == 389 and (f.get("upgrade") or {}).get("result") == "upgraded"}
+        ok(ports and ports == ldap_up, "doors.pcapng: tshark's LDAP dissector sees the StartTLS request on the "
+           "connections tlsready calls upgraded", (ports, ldap_up))
+    else:
+        skip("doors.pcapng: tshark's LDAP dissector agrees", "no tshark")
+
+# ---- captures made by another project: tshark says command, reply and ServerHello; tlsready says upgraded ----
 for name, port, cmd, reply in (("ftp-start-tls.pcap", 21, 'ftp.request.command == "AUTH" && ftp.request.arg == "TLS"',
                                 "ftp.response.code == 234"),
                                ("smtp-starttls.pcap", 25, 'tcp.dstport == 25 && tcp.payload contains "STARTTLS"',
