@@ -7,7 +7,9 @@
  * bytes every dissector rejects is APP_OPAQUE.  Mid-stream flows do not
  * start at a message boundary: only TLS record framing and the host-server
  * header are looked for, anywhere else the bytes stay opaque (transport
- * "unknown").
+ * "unknown").  A cleartext flow no dissector claims is read by upgrade.c for
+ * its protocol's own upgrade to TLS (command, then reply) and the names sent
+ * in clear; classify_final turns that into upgrade.result.
  */
 #include "classify.h"
 
@@ -19,6 +21,7 @@
 #include "preamble.h"
 #include "protocols.h"
 #include "tls.h"
+#include "upgrade.h"
 
 /* The protocol the catalogue expects on the flow's port, or NULL. */
 static const struct protocol *expected_protocol(const struct flow_record *r)
@@ -113,12 +116,17 @@ static long tls_start(struct flow_record *r, const uint8_t *buf, uint32_t len, i
 	return at;
 }
 
-/* A cleartext flow whose client starts a TLS handshake after a command or a proxy's exchange. */
+/* A cleartext flow whose client starts a TLS handshake after its protocol's upgrade command
+ * (upgrade.h), another command line, or a proxy's exchange. */
 static void look_for_starttls(struct flow_record *r, int dir, const uint8_t *buf, uint32_t len)
 {
-	if (dir != DIR_C2S)
+	if (dir != DIR_C2S) {
+		upgrade_server(&r->up, buf, len);   /* an LDAP refusal; nothing else before the client's TLS */
 		return;
-	long at = tls_start(r, buf, len, dir);
+	}
+	long at = upgrade_client(&r->up, buf, len);
+	if (at < 0 && !r->up.asked)
+		at = tls_start(r, buf, len, dir);
 	if (at < 0)
 		return;
 	r->starttls = true;
@@ -132,7 +140,10 @@ static void feed_tls(struct flow_record *r, int dir, const uint8_t *buf, uint32_
 	if (!r->facts)
 		return;
 	if (r->starttls && !r->tls_base_set[dir]) {
-		long at = tls_start(r, buf, len, dir);
+		/* the server's TLS after its yes to the client's upgrade command, else after any line */
+		long at = dir == DIR_S2C && r->up.tls_followed ? upgrade_server(&r->up, buf, len) : -1;
+		if (at < 0)
+			at = tls_start(r, buf, len, dir);
 		if (at < 0)
 			return;
 		r->tls_base[dir] = (uint32_t)at;
@@ -264,7 +275,19 @@ void classify_final(struct flow_record *r)
 	    (r->app == APP_UNDECIDED || record_is(r, &protocol_tls)))
 		r->transport = TR_TLS;
 
+	/* a protocol's own upgrade (upgrade.h): TLS on the nonsecure port by design, not a mismatch */
+	struct upgrade *u = &r->up;
+	bool upgrade_tls = u->asked && u->tls_followed && record_is(r, &protocol_tls);
+	if (upgrade_tls && r->transport == TR_TLS && u->accepted)
+		u->result = u->cred ? UR_CREDENTIALS_FIRST : UR_UPGRADED;
+	else if (upgrade_tls && r->transport == TR_TLS_FAILED)
+		u->result = UR_FAILED;
+	else if (u->asked && !upgrade_tls && r->transport == TR_CLEARTEXT)
+		u->result = UR_REFUSED;
+
 	r->mismatch = MM_NONE;
+	if (u->result == UR_UPGRADED || u->result == UR_CREDENTIALS_FIRST || u->result == UR_FAILED)
+		return;
 	if (r->cls == PC_SECURE && r->transport == TR_CLEARTEXT)
 		r->mismatch = MM_CLEAR_ON_SECURE;
 	else if ((r->cls == PC_NONSECURE || r->cls == PC_MAPPER) &&

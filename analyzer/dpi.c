@@ -135,3 +135,8 @@ int dpi_max_risk(void)
 {
 	return NDPI_MAX_RISK;
 }
+
+int dpi_risk_clear_credentials(void)
+{
+	return NDPI_CLEAR_TEXT_CREDENTIALS;
+}

@@ -41,5 +41,7 @@ unsigned dpi_packets(const struct dpi_flow *f);
 /* Risk name for bit i, e.g. "TLS Self-signed Certificate"? (nDPI's own words). */
 const char *dpi_risk_name(int bit);
 int dpi_max_risk(void);
+/* The bit of nDPI's clear-text credentials risk (NDPI_CLEAR_TEXT_CREDENTIALS). */
+int dpi_risk_clear_credentials(void);
 
 #endif

@@ -24,6 +24,8 @@ static const char *const names[FND_COUNT] = {
 	[FND_SIGNON_FAILED] = "signon-failed",
 	[FND_SERVER_ID_MISMATCH] = "server-id-mismatch",
 	[FND_OVERLAP_CONFLICT] = "stream-overlap-conflict",
+	[FND_CLEAR_CREDENTIALS] = "cleartext-credentials",
+	[FND_UPGRADE_REFUSED] = "upgrade-refused",
 };
 
 const char *finding_name(enum finding f)
@@ -69,6 +71,11 @@ uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 		f |= 1u << FND_CLEARTEXT;
 	if (r->mismatch)
 		f |= 1u << FND_MISMATCH;
+	/* tlsready's reading of the bytes (upgrade.h), or nDPI's own clear-text credentials risk */
+	if (r->up.cred || (r->dpi_ran && (r->dpi.risk >> dpi_risk_clear_credentials()) & 1))
+		f |= 1u << FND_CLEAR_CREDENTIALS;
+	if (r->up.result == UR_REFUSED)
+		f |= 1u << FND_UPGRADE_REFUSED;
 	if (rec_hs(r) && rec_hs(r)->outcome != HS_OUTCOME_NONE && rec_hs(r)->outcome != HS_OUTCOME_OK)
 		f |= 1u << FND_SIGNON_FAILED;
 	const struct tls_state *t = rec_tls(r);

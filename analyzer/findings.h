@@ -30,6 +30,9 @@ enum finding {
 	FND_SIGNON_FAILED,
 	FND_SERVER_ID_MISMATCH,     /* the host-server datastream names another server than the port */
 	FND_OVERLAP_CONFLICT,       /* two copies of some stream bytes differed: evasion attempt or broken sender */
+	FND_CLEAR_CREDENTIALS,      /* a password (or equivalent) went in clear before any upgrade (upgrade.h), or nDPI's
+	                               clear-text credentials risk */
+	FND_UPGRADE_REFUSED,        /* the client asked to upgrade to TLS and the connection stayed in clear */
 	FND_COUNT
 };
 

@@ -101,7 +101,8 @@ static struct inv_usage *usage_for(struct inv_client *c, const struct flow_recor
 {
 	for (size_t i = 0; i < c->n_use; i++) {
 		struct inv_usage *u = &c->use[i];
-		if (u->port == r->sport && u->cls == r->cls && u->service == r->service && addr_eq(&u->server, &r->srv))
+		if (u->port == r->sport && u->cls == record_use_class(r) && u->service == r->service &&
+		    addr_eq(&u->server, &r->srv))
 			return u;
 	}
 	if (c->n_use == c->cap_use) {
@@ -117,7 +118,7 @@ static struct inv_usage *usage_for(struct inv_client *c, const struct flow_recor
 	u->server = r->srv;
 	u->service = r->service;
 	u->port = r->sport;
-	u->cls = r->cls;
+	u->cls = record_use_class(r);   /* an upgrade to TLS before any credential is a secure use */
 	u->first_us = r->start_us;
 	u->last_us = r->end_us;
 	return u;
@@ -414,7 +415,8 @@ static void client_add(struct inventory *inv, struct inv_client *c, const struct
 				s->release_vrm = rec_hs(r)->server_vrm;
 		}
 	}
-	if (r->cls != PC_NONSECURE && r->cls != PC_SECURE)
+	enum port_class use = record_use_class(r);
+	if (use != PC_NONSECURE && use != PC_SECURE)
 		return;
 	struct inv_usage *u = usage_for(c, r);
 	if (!u)
@@ -443,7 +445,7 @@ static void client_add(struct inventory *inv, struct inv_client *c, const struct
 		u->last_us = r->end_us;
 	name_set_add(&u->users, user);
 	name_set_add(&u->devices, dev);
-	if (r->cls == PC_NONSECURE && record_handshake_done(r)) {
+	if (use == PC_NONSECURE && record_handshake_done(r)) {
 		if (r->end_us > c->last_nonsecure_us)
 			c->last_nonsecure_us = r->end_us;
 		if (!c->first_nonsecure_us || r->start_us < c->first_nonsecure_us)
@@ -542,7 +544,7 @@ bool inventory_build_range(struct inventory *inv, const struct analysis *a, size
 	free(ix.by_key);
 	for (size_t i = from; i < to; i++) {
 		const struct flow_record *r = a->records[i];
-		if (!inventory_add_day(inv, inventory_day(r->start_us), r->cls, 1)) {
+		if (!inventory_add_day(inv, inventory_day(r->start_us), record_use_class(r), 1)) {
 			inventory_free(inv);
 			return false;
 		}

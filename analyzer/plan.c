@@ -1,7 +1,9 @@
 /*
  * plan.c - the verdict per door and the clients that block it (see plan.h).
  * The doors are IBM's nonsecure ports (host servers 8470-8476, the legacy
- * 8477-8479, telnet 23, DDM 446) and any other nonsecure service the
+ * 8477-8479, telnet 23, DDM 446, FTP 21, SMTP 25, POP3 110, LDAP 389, the HTTP
+ * administration server 2001, Navigator 2002 and 2004, DCM 2006: see
+ * docs/ibmi-cutover.md section 12) and any other nonsecure service the
  * inventory shows in use; a door is blocked by a client that used it past
  * the TCP handshake or asked the port mapper for it, ready when the basis
  * covers the days asked for without such use, unknown otherwise.
@@ -15,13 +17,33 @@ static const struct {
 	const char *service;
 	uint16_t port, tls_port;
 	enum door_kind kind;
+	const char *command, *rollback, *restart, *how;
 } builtin[] = {
-	{ "as-central", 8470, 9470, DOOR_HOSTSERVER },  { "as-database", 8471, 9471, DOOR_HOSTSERVER },
-	{ "as-dtaq", 8472, 9472, DOOR_HOSTSERVER },     { "as-netdrive", 8473, 9473, DOOR_HOSTSERVER },
-	{ "as-netprt", 8474, 9474, DOOR_HOSTSERVER },   { "as-rmtcmd", 8475, 9475, DOOR_HOSTSERVER },
-	{ "as-signon", 8476, 9476, DOOR_HOSTSERVER },   { "as-netdrive", 8477, 0, DOOR_LEGACY },
-	{ "as-transfer", 8478, 0, DOOR_LEGACY },        { "as-vrtprint", 8479, 0, DOOR_LEGACY },
-	{ "telnet", 23, 992, DOOR_TELNET },             { "ddm", 446, 448, DOOR_OTHER },
+	{ "as-central", 8470, 9470, DOOR_HOSTSERVER, NULL, NULL, NULL, NULL },
+	{ "as-database", 8471, 9471, DOOR_HOSTSERVER, NULL, NULL, NULL, NULL },
+	{ "as-dtaq", 8472, 9472, DOOR_HOSTSERVER, NULL, NULL, NULL, NULL },
+	{ "as-netdrive", 8473, 9473, DOOR_HOSTSERVER, NULL, NULL, NULL, NULL },
+	{ "as-netprt", 8474, 9474, DOOR_HOSTSERVER, NULL, NULL, NULL, NULL },
+	{ "as-rmtcmd", 8475, 9475, DOOR_HOSTSERVER, NULL, NULL, NULL, NULL },
+	{ "as-signon", 8476, 9476, DOOR_HOSTSERVER, NULL, NULL, NULL, NULL },
+	{ "as-netdrive", 8477, 0, DOOR_LEGACY, NULL, NULL, NULL, NULL },
+	{ "as-transfer", 8478, 0, DOOR_LEGACY, NULL, NULL, NULL, NULL },
+	{ "as-vrtprint", 8479, 0, DOOR_LEGACY, NULL, NULL, NULL, NULL },
+	{ "telnet", 23, 992, DOOR_TELNET, NULL, NULL, NULL, NULL },
+	{ "ddm", 446, 448, DOOR_OTHER, NULL, NULL, NULL, "no CL command known here: clients move to port 448" },
+	/* CHGFTPA: takes effect at the next connection; CHGPOPA: at the next start of the server */
+	{ "ftp", 21, 990, DOOR_TCPSVR, "CHGFTPA ALWSSL(*ONLY)", "CHGFTPA ALWSSL(*YES)", NULL, NULL },
+	{ "pop3", 110, 995, DOOR_TCPSVR, "CHGPOPA ALWSSL(*ONLY)", "CHGPOPA ALWSSL(*YES)", "*POP", NULL },
+	{ "smtp", 25, 0, DOOR_OTHER, NULL, NULL, NULL, "no CL command known here: clients send STARTTLS before any AUTH" },
+	{ "ldap", 389, 636, DOOR_OTHER, NULL, NULL, NULL,
+	  "no CL command: CHGDIRSVRA has no TLS parameter; IBM sets the Directory Server's encryption with"
+	  " the QgldChgDirSvrA API or IBM Navigator for i" },
+	{ "as-admin", 2001, 2010, DOOR_OTHER, NULL, NULL, NULL,
+	  "no CL command known here: clients move to port 2010" },
+	{ "as-new-nav", 2002, 2003, DOOR_OTHER, NULL, NULL, NULL, "no CL command known here: clients move to the TLS port" },
+	{ "as-nav", 2004, 2005, DOOR_OTHER, NULL, NULL, NULL, "no CL command known here: clients move to the TLS port" },
+	{ "as-admin3-http", 2006, 2007, DOOR_OTHER, NULL, NULL, NULL,
+	  "no CL command known here: clients move to port 2007" },
 };
 #define N_BUILTIN (sizeof builtin / sizeof builtin[0])
 
@@ -33,15 +55,16 @@ const char *door_verdict_name(enum door_verdict v)
 
 const char *door_kind_name(enum door_kind k)
 {
-	static const char *const n[] = { "host-server", "legacy", "telnet", "other" };
-	return (unsigned)k <= DOOR_OTHER ? n[k] : "other";
+	static const char *const n[] = { "host-server", "legacy", "telnet", "other", "tcp-server" };
+	return (unsigned)k <= DOOR_TCPSVR ? n[k] : "other";
 }
 
 const char *client_fix_name(enum client_fix f)
 {
 	static const char *const n[] = { "toolbox-for-java", "host-server-client", "5250-emulator", "telnet-client",
-					 "port-mapper-only", "legacy-port", "ibm-i-itself", "other" };
-	return (unsigned)f <= FIX_OTHER ? n[f] : "other";
+					 "port-mapper-only", "legacy-port", "ibm-i-itself", "other",
+					 "upgrade-before-credentials" };
+	return (unsigned)f <= FIX_UPGRADE ? n[f] : "other";
 }
 
 /* The door of a nonsecure use: the built-in one on that port, else one added for it. */
@@ -61,6 +84,10 @@ static int door_of(struct plan *p, const char *service, uint16_t port)
 		if (strcmp(builtin[i].service, service) == 0 && builtin[i].kind != DOOR_LEGACY) {
 			d->kind = builtin[i].kind;
 			d->tls_port = builtin[i].tls_port;
+			d->command = builtin[i].command;
+			d->rollback = builtin[i].rollback;
+			d->restart = builtin[i].restart;
+			d->how = builtin[i].how;
 		}
 	return (int)p->n_doors++;
 }
@@ -93,16 +120,23 @@ static const char *first_software(const struct inv_client *c, const char *word)
 	return NULL;
 }
 
+/* A door whose protocol has its own upgrade to TLS on the same port (upgrade.h). */
+static bool door_upgradable(uint16_t port)
+{
+	return port == 21 || port == 25 || port == 110 || port == 389;
+}
+
 static void choose_fix(struct plan *p, struct plan_client *pc)
 {
 	const struct inv_client *c = pc->c;
-	bool legacy = false, hostserver = false, telnet = false, used = false;
+	bool legacy = false, hostserver = false, telnet = false, upgradable = false, used = false;
 	for (size_t i = 0; i < p->n_doors; i++) {
 		if (!(pc->doors & (1ull << i)))
 			continue;
 		legacy |= p->doors[i].kind == DOOR_LEGACY;
 		hostserver |= p->doors[i].kind == DOOR_HOSTSERVER;
 		telnet |= p->doors[i].kind == DOOR_TELNET;
+		upgradable |= door_upgradable(p->doors[i].port);
 	}
 	for (size_t j = 0; j < c->n_use; j++)
 		used |= c->use[j].cls == PC_NONSECURE && c->use[j].connections > c->use[j].attempts;
@@ -124,6 +158,9 @@ static void choose_fix(struct plan *p, struct plan_client *pc)
 	} else if (telnet) {
 		pc->fix = FIX_TELNET_OTHER;
 		pc->evidence = first_software(c, NULL);
+	} else if (upgradable) {
+		pc->fix = FIX_UPGRADE;
+		pc->evidence = first_software(c, NULL);
 	} else {
 		pc->fix = FIX_OTHER;
 		pc->evidence = first_software(c, NULL);
@@ -140,6 +177,10 @@ bool plan_build(struct plan *p, const struct inventory *inv, const struct plan_b
 		d->port = builtin[i].port;
 		d->tls_port = builtin[i].tls_port;
 		d->kind = builtin[i].kind;
+		d->command = builtin[i].command;
+		d->rollback = builtin[i].rollback;
+		d->restart = builtin[i].restart;
+		d->how = builtin[i].how;
 	}
 	p->clients = calloc(inv->n_clients ? inv->n_clients : 1, sizeof *p->clients);
 	if (!p->clients)

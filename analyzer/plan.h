@@ -27,6 +27,7 @@ enum door_kind {
 	DOOR_LEGACY,               /* 8477-8479: no TLS port; closed by the same restriction */
 	DOOR_TELNET,               /* 23: CHGTELNA ALWSSL(*ONLY) */
 	DOOR_OTHER,                /* a nonsecure service with no command known here */
+	DOOR_TCPSVR,               /* a TCP/IP server whose attribute command requires TLS: FTP, POP */
 };
 
 enum door_verdict { VERDICT_READY = 0, VERDICT_BLOCKED, VERDICT_UNKNOWN };
@@ -35,6 +36,10 @@ struct plan_door {
 	const char *service;       /* catalogue name */
 	uint16_t port, tls_port;   /* tls_port 0: none */
 	enum door_kind kind;
+	const char *command;       /* DOOR_TCPSVR: the CL that makes the server TLS only, e.g. CHGFTPA ALWSSL(*ONLY) */
+	const char *rollback;      /* its undo */
+	const char *restart;       /* the STRTCPSVR/ENDTCPSVR server value when the change needs a restart, or NULL */
+	const char *how;           /* DOOR_OTHER with no command: where IBM says the server's TLS is set, or NULL */
 	enum door_verdict verdict;
 	uint64_t clients, connections, attempts, internal_clients;
 	int64_t last_use_us;       /* 0: none seen */
@@ -64,6 +69,7 @@ enum client_fix {
 	FIX_LEGACY,                /* on a legacy port with no TLS counterpart */
 	FIX_LOOPBACK,              /* the IBM i itself (its web tools) */
 	FIX_OTHER,
+	FIX_UPGRADE,               /* FTP, SMTP, POP3, LDAP in clear: the protocol's own upgrade, or the TLS port */
 };
 
 struct plan_client {

@@ -41,7 +41,13 @@ const char *record_content(const struct flow_record *r)
 
 const char *record_user(const struct flow_record *r)
 {
-	return r->facts && r->proto->user ? r->proto->user(r->facts) : NULL;
+	const char *u = r->facts && r->proto->user ? r->proto->user(r->facts) : NULL;
+	return u ? u : r->up.user[0] ? r->up.user : NULL;
+}
+
+enum port_class record_use_class(const struct flow_record *r)
+{
+	return r->cls == PC_NONSECURE && r->up.result == UR_UPGRADED ? PC_SECURE : r->cls;
 }
 
 const char *record_device(const struct flow_record *r)

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "dpi.h"
 #include "services.h"
+#include "upgrade.h"
 
 struct protocol;
 struct tls_state;
@@ -54,6 +55,7 @@ struct flow_record {
 	bool tls_base_set[2];
 	uint32_t tls_base[2];      /* where TLS starts in each direction's bytes */
 	uint32_t opaque_scanned;   /* cleartext client bytes looked at for STARTTLS */
+	struct upgrade up;         /* the protocol's own upgrade to TLS (FTP, SMTP, POP3, IMAP, LDAP) and names in clear */
 	bool internal;             /* client is loopback or an IBM i address */
 	bool gap[2];               /* the stream had a hole the capture never filled */
 	bool truncated[2];         /* the stream reached the inspection depth */
@@ -104,8 +106,12 @@ static inline struct hs_state *rec_hs(const struct flow_record *r)
 {
 	return r->proto == &protocol_hostserver ? (struct hs_state *)r->facts : NULL;
 }
-/* The user profile the flow carried, from whichever dissector saw it; NULL if none. */
+/* The user profile the flow carried, from whichever dissector saw it, else a name sent in clear
+ * on another door (FTP/POP3 USER, LDAP bind DN, HTTP Basic user); NULL if none. */
 const char *record_user(const struct flow_record *r);
+/* The port class of the use: a nonsecure port's connection that upgraded to TLS with the
+ * protocol's own command before any credential (upgrade.h) is a secure use. */
+enum port_class record_use_class(const struct flow_record *r);
 /* The device name (telnet DEVNAME); NULL if none. */
 const char *record_device(const struct flow_record *r);
 /* What the client software says it is: TLS stack by fingerprint, DRDA

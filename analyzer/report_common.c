@@ -107,6 +107,8 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	json_str(f, t->client_hello ? fingerprint_stack(t->ja4, t->ja3) : NULL);
 	if (r->starttls)
 		fputs(",\"starttls\":true", f);
+	if (r->up.result == UR_UPGRADED)   /* the protocol's own upgrade, before any credential */
+		fputs(",\"upgraded\":true", f);
 	if (r->preamble) {
 		fputs(",\"after\":", f);
 		json_str(f, r->preamble);
@@ -174,6 +176,17 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 	fputs(",\"tls\":", f); json_tls(f, r);
 	fputs(",\"user\":", f); json_str(f, report_name(c, record_user(r), nb, sizeof nb));
 	fputs(",\"device\":", f); json_str(f, report_name(c, record_device(r), nb, sizeof nb));
+	fputs(",\"upgrade\":", f);
+	if (r->up.asked) {
+		fputs("{\"protocol\":", f); json_str(f, upgrade_proto_name((enum upgrade_proto)r->up.proto));
+		fputs(",\"command\":", f); json_str(f, upgrade_command_name((enum upgrade_proto)r->up.proto));
+		fputs(",\"result\":", f); json_str(f, upgrade_result_name((enum upgrade_result)r->up.result));
+		fprintf(f, ",\"server_accepted\":%s}", r->up.accepted ? "true" : r->up.server_refused ? "false" : "null");
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"cleartext_credentials\":", f);
+	json_str(f, upgrade_cred_name((enum upgrade_cred)r->up.cred));
 	fputs(",\"mapper\":", f);
 	if (rec_pm(r) && rec_pm(r)->requested[0]) {
 		fputs("{\"requested\":", f); json_str(f, rec_pm(r)->requested);

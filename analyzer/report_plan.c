@@ -112,6 +112,10 @@ static const char *fix_text(enum client_fix f)
 	case FIX_LOOPBACK:
 		return "the IBM i itself (some IBM i web tools use the nonsecure ports over loopback): a restriction"
 		       " breaks these too (docs/ibmi-cutover.md, section 6)";
+	case FIX_UPGRADE:
+		return "an FTP, SMTP, POP3 or LDAP client in clear: have it upgrade with the protocol's own command"
+		       " before sending any name or password (FTP AUTH TLS, SMTP STARTTLS, POP3 STLS, LDAP StartTLS),"
+		       " or use the TLS port (FTP 990, POP3 995, LDAP 636; docs/ibmi-cutover.md, section 12)";
 	default:
 		return "change it to use the service's TLS port";
 	}
@@ -142,13 +146,13 @@ void plan_text(const struct report_ctx *c, const struct plan *p)
 				 : "traffic was not seen: a span port cannot see it; check on the IBM i (below)",
 		b->one_sided ? "\n           WARNING: every connection seen was an attempt: the capture may see one direction only"
 			     : "");
-	fprintf(f, "\n  %-13s %5s %5s %-11s %-8s %7s %11s  %s\n", "DOOR", "PORT", "TLS", "KIND", "VERDICT", "CLIENTS",
+	fprintf(f, "\n  %-14s %5s %5s %-11s %-8s %7s %11s  %s\n", "DOOR", "PORT", "TLS", "KIND", "VERDICT", "CLIENTS",
 		"CONNECTIONS", "LAST USE");
 	for (size_t i = 0; i < p->n_doors; i++) {
 		const struct plan_door *d = &p->doors[i];
 		char tls[8];
 		snprintf(tls, sizeof tls, "%u", d->tls_port);
-		fprintf(f, "  %-13s %5u %5s %-11s %-8s %7" PRIu64 " %11" PRIu64 "  %.19s%s\n", d->service, d->port,
+		fprintf(f, "  %-14s %5u %5s %-11s %-8s %7" PRIu64 " %11" PRIu64 "  %.19s%s\n", d->service, d->port,
 			d->tls_port ? tls : "-", door_kind_name(d->kind), door_verdict_name(d->verdict), d->clients,
 			d->connections, d->last_use_us ? fmt_time(d->last_use_us, t) : "-",
 			d->asked_mapper ? " (asked of the port mapper)" : "");
@@ -228,9 +232,28 @@ void plan_steps_text(FILE *f, const struct plan *p, const char *pre)
 			fprintf(f, "%s      (no host-server port is ready yet)\n", pre);
 		fprintf(f, "%s    (more entries to keep and remove later; the blocked ports stay open meanwhile)\n", pre);
 	}
-	fprintf(f, "%s 4. Verify: afterwards tlsready should see no connection completed on 8470-8479 or 23;\n"
+	fprintf(f, "%s 4. Other TCP/IP servers (docs/ibmi-cutover.md, section 12):\n", pre);
+	for (size_t i = 0; i < p->n_doors; i++) {
+		const struct plan_door *d = &p->doors[i];
+		if (d->kind == DOOR_TCPSVR && d->command) {
+			fprintf(f, "%s    %s/%u (%s): %s\n", pre, d->service, d->port, door_verdict_name(d->verdict), d->command);
+			if (d->restart)
+				fprintf(f, "%s      then ENDTCPSVR SERVER(%s) and STRTCPSVR SERVER(%s).  Rollback: %s, then the same"
+					   " restart.\n", pre, d->restart, d->restart, d->rollback);
+			else
+				fprintf(f, "%s      (takes effect at the next connection).  Rollback: %s\n", pre, d->rollback);
+		}
+	}
+	for (size_t i = 0; i < p->n_doors; i++) {
+		const struct plan_door *d = &p->doors[i];
+		if (d->kind == DOOR_OTHER && d->how)
+			fprintf(f, "%s    %s/%u (%s): %s\n", pre, d->service, d->port, door_verdict_name(d->verdict), d->how);
+	}
+	fprintf(f, "%s 5. Verify: afterwards tlsready should see no cleartext connection completed on a nonsecure\n"
+		   "%s    door (an upgrade to TLS before any credential on 21, 25, 110 or 389 is a secure use);\n"
 		   "%s    a refused attempt there is a client that was missed (it is listed as attempt-only).\n"
-		   "%s    Each command, what it needs (*IOSYSCFG) and IBM's page: docs/ibmi-cutover.md.\n", pre, pre, pre);
+		   "%s    Each command, what it needs (*IOSYSCFG) and IBM's page: docs/ibmi-cutover.md.\n", pre, pre, pre,
+		pre);
 }
 
 /* ---- json ---- */
@@ -263,6 +286,8 @@ void plan_json(const struct report_ctx *c, const struct plan *p)
 		else
 			fputs("null", f);
 		fputs(",\"kind\":", f); json_str(f, door_kind_name(d->kind));
+		fputs(",\"command\":", f); json_str(f, d->command);
+		fputs(",\"rollback\":", f); json_str(f, d->rollback);
 		fputs(",\"verdict\":", f); json_str(f, door_verdict_name(d->verdict));
 		fprintf(f, ",\"clients\":%" PRIu64 ",\"internal_clients\":%" PRIu64 ",\"connections\":%" PRIu64
 			",\"attempts\":%" PRIu64 ",\"asked_port_mapper\":%s,\"last_use\":", d->clients, d->internal_clients,
@@ -337,6 +362,21 @@ void plan_clp(FILE *f, const struct plan *p)
 	cl_line(f, hs, "STRHOSTSVR SERVER(*ALL)");
 	fprintf(f, "/* Rollback: RMVTCPPORT PORT(%d %d) PROTOCOL(*TCP) USRPRF(QSECOFR), then the same restart. */\n",
 		HS_LOW, HS_HIGH);
+	for (size_t i = 0; i < p->n_doors; i++) {
+		const struct plan_door *d = &p->doors[i];
+		if (d->kind != DOOR_TCPSVR || !d->command)
+			continue;
+		bool ready = d->verdict == VERDICT_READY;
+		fprintf(f, "/* %s (port %u): %s. */\n", d->service, d->port, door_verdict_name(d->verdict));
+		cl_line(f, ready, d->command);
+		if (d->restart) {
+			snprintf(cmd, sizeof cmd, "ENDTCPSVR SERVER(%s)", d->restart);
+			cl_line(f, ready, cmd);
+			snprintf(cmd, sizeof cmd, "STRTCPSVR SERVER(%s)", d->restart);
+			cl_line(f, ready, cmd);
+		}
+		fprintf(f, "/* Rollback: %s%s. */\n", d->rollback, d->restart ? ", then the same restart" : "");
+	}
 	fputs("             ENDPGM\n", f);
 }
 

@@ -3,7 +3,11 @@
  *
  * Order: what was read; clients still using nonsecure ports (the cutover
  * list), with the IBM i's own loopback connections apart; clients on secure
- * ports only; port-mapper lookups; sign-on failures; mismatches; servers;
+ * ports only; credentials sent in clear (tlsready's reading of FTP, POP3,
+ * SMTP, IMAP, LDAP and HTTP bytes, and nDPI's clear-text credentials risk:
+ * the kind and the user name only, never the secret); port-mapper lookups;
+ * sign-on failures; mismatches; other services (ports outside the catalogue,
+ * with nDPI's protocol name); servers;
  * every counter of what was not decoded, evicted or truncated; warnings.
  */
 #include <inttypes.h>
@@ -165,6 +169,83 @@ static void notes(const struct report_ctx *c, enum note_kind kind)
 	}
 	if (!n)
 		fprintf(f, "  (none)\n");
+}
+
+/* Clients that sent a password or its equivalent in clear (finding cleartext-credentials: tlsready's
+ * reading of FTP, POP3, SMTP, IMAP, LDAP and HTTP bytes, or nDPI's Clear-Text Credentials risk), with
+ * their nonsecure uses and the names seen.  From the inventory, so a monitor's state says the same;
+ * the kind per connection is in the JSON (flows[].cleartext_credentials). */
+static void credentials_section(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN], s[ADDR_STRLEN], u[256];
+	size_t n = 0;
+	for (size_t i = 0; i < c->inv->n_clients; i++) {
+		const struct inv_client *cl = &c->inv->clients[i];
+		if (!(cl->findings & (1u << FND_CLEAR_CREDENTIALS)))
+			continue;
+		for (size_t j = 0; j < cl->n_use; j++) {
+			const struct inv_usage *us = &cl->use[j];
+			if (us->cls != PC_NONSECURE || us->connections == us->attempts)
+				continue;
+			n++;
+			fprintf(f, "  %-22s -> %s:%u (%s)", addr_str(&cl->ip, a), addr_str(&us->server, s), us->port,
+				us->service ? us->service : "-");
+			if (us->users.n) {
+				text_names(c, &us->users, false, u, sizeof u);
+				fprintf(f, "; users %s", u);
+			}
+			fputc('\n', f);
+		}
+	}
+	if (!n)
+		fprintf(f, "  (none)\n");
+}
+
+/* Connections to ports outside the catalogue (a --server address, or IBM i bytes on another port): per
+ * server, port and nDPI's protocol name, so nothing that reached the IBM i is invisible. */
+static void other_services(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN];
+	size_t n = 0;
+	for (size_t i = 0; i < c->a->n_records; i++) {
+		const struct flow_record *r = c->a->records[i];
+		const char *proto = r->dpi_ran ? r->dpi.proto : "-";
+		if (r->service || r->cls != PC_OTHER)
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++) {
+			const struct flow_record *q = c->a->records[j];
+			seen = !q->service && q->cls == PC_OTHER && q->sport == r->sport && addr_eq(&q->srv, &r->srv) &&
+			       strcmp(q->dpi_ran ? q->dpi.proto : "-", proto) == 0;
+		}
+		if (seen)
+			continue;
+		uint64_t conns = 0, clients = 0;
+		for (size_t j = i; j < c->a->n_records; j++) {
+			const struct flow_record *q = c->a->records[j];
+			if (q->service || q->cls != PC_OTHER || q->sport != r->sport || !addr_eq(&q->srv, &r->srv) ||
+			    strcmp(q->dpi_ran ? q->dpi.proto : "-", proto) != 0)
+				continue;
+			conns++;
+			bool again = false;   /* a client counted once */
+			for (size_t k = i; k < j && !again; k++) {
+				const struct flow_record *x = c->a->records[k];
+				again = !x->service && x->cls == PC_OTHER && x->sport == q->sport && addr_eq(&x->srv, &q->srv) &&
+					addr_eq(&x->cli, &q->cli) && strcmp(x->dpi_ran ? x->dpi.proto : "-", proto) == 0;
+			}
+			clients += !again;
+		}
+		if (!n++)
+			fprintf(f, "  %-22s %5s  %-24s %7s %11s  %s\n", "SERVER", "PORT", "NDPI PROTOCOL", "CLIENTS", "CONNECTIONS",
+				"CONTENT");
+		char clean[48];
+		fprintf(f, "  %-22s %5u  %-24s %7" PRIu64 " %11" PRIu64 "  %s\n", addr_str(&r->srv, a), r->sport,
+			text_clean(clean, sizeof clean, proto), clients, conns, record_content(r));
+	}
+	if (!n)
+		fprintf(f, "  (none: with --server ADDR every connection to that address is kept and listed here)\n");
 }
 
 static void findings_words(uint32_t bits, char *out, size_t len)
@@ -358,6 +439,8 @@ void report_text(const struct report_ctx *c)
 					  " talking to itself)\n");
 	if (!secure_rows)
 		fprintf(f, "  (none)\n");
+	text_section(f, "Credentials in clear (tlsready's reading, or nDPI's Clear-Text Credentials risk; never the secret)");
+	credentials_section(c);
 	text_section(f, "Client software (what the bytes say it is)");
 	software_section(c);
 	text_section(f, "TLS on the secure ports");
@@ -368,6 +451,8 @@ void report_text(const struct report_ctx *c)
 	notes(c, NOTE_SIGNON_FAILURE);
 	text_section(f, "Mismatches (the bytes disagree with the port)");
 	notes(c, NOTE_MISMATCH);
+	text_section(f, "Other services on the IBM i (ports outside the catalogue)");
+	other_services(c);
 	text_section(f, "Servers");
 	for (size_t i = 0; i < c->inv->n_servers; i++) {
 		const struct inv_server *s = &c->inv->servers[i];

@@ -37,6 +37,17 @@ static const struct { const char *name; uint16_t port; enum port_class cls; } bu
 	{ "as-vrtprint", 8479, PC_NONSECURE },
 	{ "telnet", 23, PC_NONSECURE },         { "telnet", 992, PC_SECURE },
 	{ "ddm", 446, PC_NONSECURE },           { "ddm", 448, PC_SECURE },
+	/* IBM i's other servers with a TLS twin (docs/ibmi-cutover.md, section 12: IBM's port list,
+	 * CHGFTPA, CHGPOPA).  On 21, 25, 110 and 389 the protocol's own upgrade (AUTH TLS, STARTTLS, STLS,
+	 * LDAP StartTLS) makes a connection secure: classify.c and upgrade.c. */
+	{ "ftp", 21, PC_NONSECURE },            { "ftps", 990, PC_SECURE },
+	{ "smtp", 25, PC_NONSECURE },
+	{ "pop3", 110, PC_NONSECURE },          { "pop3s", 995, PC_SECURE },
+	{ "ldap", 389, PC_NONSECURE },          { "ldaps", 636, PC_SECURE },
+	{ "as-admin", 2001, PC_NONSECURE },     { "as-admin", 2010, PC_SECURE },
+	{ "as-new-nav", 2002, PC_NONSECURE },   { "as-new-nav", 2003, PC_SECURE },
+	{ "as-nav", 2004, PC_NONSECURE },       { "as-nav", 2005, PC_SECURE },
+	{ "as-admin3-http", 2006, PC_NONSECURE }, { "as-admin3-http", 2007, PC_SECURE },
 };
 
 static int name_index(struct services *s, const char *name)

@@ -2,8 +2,10 @@
  * services.h - the catalogue: which TCP port is which IBM i service.
  *
  * Built in: IBM's table (449; 8470-8479; 9470-9476; 9480; telnet 23/992; DDM
- * 446/448).  A plain-text file (--services) extends or replaces it, and the
- * port mapper's answers teach it where a service really listens on one
+ * 446/448; FTP 21/990; SMTP 25; POP3 110/995; LDAP 389/636; the HTTP
+ * administration server 2001/2010, Navigator 2002-2005, DCM 2006/2007).
+ * A plain-text file (--services) extends or replaces it, and the port
+ * mapper's answers teach it where a service really listens on one
  * server (services_learn).  Lookups are O(1) for the static table.
  */
 #ifndef TLSREADY_SERVICES_H

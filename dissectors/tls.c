@@ -35,8 +35,10 @@
  * a handshake record (its encrypted Finished).  TLS 1.3: after the final
  * ServerHello each direction sent an application_data record (the server's
  * encrypted EncryptedExtensions, the client's encrypted Finished) of at
- * least TLS13_MIN_HS_RECORD bytes: a client that rejects the server answers
- * with a 19-byte encrypted alert instead, which does not count.
+ * least TLS13_MIN_HS_RECORD bytes (server) or TLS13_MIN_FINISHED bytes
+ * (client): a client that rejects the server answers with a 19-byte (35 from
+ * Java) encrypted alert instead, and a client asked for a certificate sends
+ * an empty Certificate (25 bytes) before its Finished; neither counts.
  * tls_done() is true after completion, after a fatal alert, or when both
  * directions are dead.
  *
@@ -70,6 +72,8 @@ enum {
  * empty EncryptedExtensions (4 + 2) + type byte + 16-byte tag.  A lone
  * encrypted alert is 2 + 1 + 16 = 19 bytes and does not complete anything. */
 #define TLS13_MIN_HS_RECORD 23
+/* Smallest client Finished on the wire: 4 header + 32 (SHA-256) + type byte + 16-byte tag. */
+#define TLS13_MIN_FINISHED 53
 
 /* The per-thread scratch for handshake messages that span records. */
 static _Thread_local uint8_t hs_join[TLS_MAX_HS_MSG];
@@ -920,7 +924,7 @@ static void record(struct tls_state *s, int dir, uint8_t type, struct cursor *p,
 		s->appdata[dir] = true;
 		if (s->appdata_records[dir]++ == 0)
 			s->first_appdata_len[dir] = (uint16_t)cur_left(p);
-		if (negotiated_tls13(s) && cur_left(p) >= TLS13_MIN_HS_RECORD)
+		if (negotiated_tls13(s) && cur_left(p) >= (dir == DIR_C2S ? TLS13_MIN_FINISHED : TLS13_MIN_HS_RECORD))
 			s->tls13_app[dir] = true;
 		break;
 	default:

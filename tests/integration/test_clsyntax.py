@@ -34,7 +34,7 @@ try:
 except ValueError as e:
     table = {}
     ok(False, "the table loads (every pattern and note is known)", e)
-ok(set(table) == {"ADDTCPPORT", "RMVTCPPORT", "CHGTELNA", "ENDTCPSVR", "STRTCPSVR", "ENDHOSTSVR",
+ok(set(table) == {"ADDTCPPORT", "RMVTCPPORT", "CHGTELNA", "CHGFTPA", "CHGPOPA", "ENDTCPSVR", "STRTCPSVR", "ENDHOSTSVR",
                   "STRHOSTSVR", "CHGSYSVAL", "DSPSYSVAL", "NETSTAT", "WRKTCPSTS"},
    "the table covers the plan's commands and no others", sorted(table))
 
@@ -54,6 +54,11 @@ GOOD = [
     "CHGTELNA ALWSSL(*YES)",
     "CHGTELNA *SAME ALWSSL(*ONLY)",
     "ENDTCPSVR SERVER(*TELNET)",
+    "CHGFTPA ALWSSL(*ONLY)",
+    "CHGFTPA ALWSSL(*YES)",
+    "CHGPOPA ALWSSL(*ONLY)",
+    "ENDTCPSVR SERVER(*POP)",
+    "STRTCPSVR *POP",
     "ENDTCPSVR *TELNET",
     "STRTCPSVR SERVER(*TELNET)",
     "STRTCPSVR *TELNET",
@@ -139,6 +144,9 @@ BAD = [
     ("DSPSYSVAL SYSVAL(QSECURITY)", "bad value"),
     ("NETSTAT *CONN", "bad value"),
     ("CHGTELNA ALWSSL *ONLY", "bad value"),
+    ("CHGFTPA ALWSSL(*ALWAYS)", "bad value"),
+    ("CHGPOPA SSL(*ONLY)", "unknown parameter"),
+    ("ENDTCPSVR SERVER(*FTPS)", "bad value"),
     ("CHGTELNA *YES *ONLY", "positional"),
     ("ENDTCPSVR *TELNET *TELNET", "positional"),
     ("ADDTCPPORT PORT(8470 8479) *TCP QSECOFR", "positional"),

@@ -43,7 +43,9 @@ def plan(args):
 def expected(truth):
     doors, clients = set(), set()
     for fl in truth["flows"]:
-        if fl["port_class"] == "nonsecure" and fl["tcp"] not in ("refused", "unanswered"):
+        # doors.truth.json: an upgrade by the protocol's own command before any credential is a secure use
+        upgraded = (fl.get("upgrade") or {}).get("result") == "upgraded"
+        if fl["port_class"] == "nonsecure" and fl["tcp"] not in ("refused", "unanswered") and not upgraded:
             doors.add(fl["server_port"])
             clients.add(fl["client_ip"])
         m = fl.get("mapper")
@@ -307,7 +309,7 @@ if shutil.which("editcap") and os.path.exists(mixed) and os.path.exists(modern):
        "--format clp keeps the whole-range restriction commented out while a host-server port is blocked", clp)
 
 # ---- every command printed is IBM's syntax (docs/ibmi-commands.tsv), and none is run ----
-CL = re.compile(r"\b(ADDTCPPORT|RMVTCPPORT|CHGTELNA|ENDTCPSVR|STRTCPSVR|ENDHOSTSVR|STRHOSTSVR|CHGSYSVAL)\b"
+CL = re.compile(r"\b(ADDTCPPORT|RMVTCPPORT|CHGTELNA|CHGFTPA|CHGPOPA|ENDTCPSVR|STRTCPSVR|ENDHOSTSVR|STRHOSTSVR|CHGSYSVAL)\b"
                 r"((?:\s+[A-Z0-9]+\([^)]*\))*)")
 printed = set()
 for cap in sorted(glob.glob(os.path.join(PCAPS, "*.pcap*"))):

@@ -244,6 +244,15 @@ static void send_encrypted(struct conv *c, int dir, uint8_t type)
 	send_raw_record(c, dir, type, junk, sizeof junk);
 }
 
+/* An application_data record of len bytes (TLS 1.3: an encrypted handshake message of that size). */
+static void send_sized(struct conv *c, int dir, size_t len)
+{
+	uint8_t junk[128];
+	for (size_t i = 0; i < len && i < sizeof junk; i++)
+		junk[i] = (uint8_t)(0x3c + 5 * i);
+	send_raw_record(c, dir, 23, junk, len < sizeof junk ? len : sizeof junk);
+}
+
 static void send_client_hello(struct conv *c, uint16_t legacy, bool sv)
 {
 	struct bb *m = bb_new();
@@ -492,7 +501,9 @@ static void test_server_hello_13(void **state)
 	send_encrypted(c, DIR_S2C, 23);              /* EncryptedExtensions ... */
 	assert_false(c->s.completed);                /* the early data does not count */
 	send_ccs(c, DIR_C2S);
-	send_encrypted(c, DIR_C2S, 23);              /* client Finished */
+	send_sized(c, DIR_C2S, 25);                  /* an empty client Certificate (4 + 4 + 1 + 16): asked for */
+	assert_false(c->s.completed);                /* one, a client sends it before its Finished */
+	send_sized(c, DIR_C2S, 53);                  /* client Finished: 4 + 32 (SHA-256) + 1 + 16 */
 	assert_true(c->s.completed);
 	assert_true(tls_done(&c->s));
 	assert_false(c->s.cert_seen);
@@ -550,7 +561,7 @@ static void test_hello_retry_request(void **state)
 	assert_int_equal(c->s.version, 0x0304);
 	assert_int_equal(c->s.cipher, 0x1302);
 	send_encrypted(c, DIR_S2C, 23);
-	send_encrypted(c, DIR_C2S, 23);
+	send_sized(c, DIR_C2S, 69);                  /* client Finished with SHA-384 (0x1302): 4 + 48 + 1 + 16 */
 	assert_true(c->s.completed);
 	free(m);
 	free(c);

@@ -14,6 +14,8 @@ PROFILES = {
     "QSECOFR": {"password": "Lab-Pw-Qsecofr", "status": "ok"},
 }
 WRONG = "Wrong-Lab-Pw9"   # typed on purpose for the wrong-password case
+# the doors scenario's passwords: FTP (vsftpd's anonymous login), the LDAP bind, HTTP Basic
+DOORS_PW = {"ftp": "Lab-Ftp-Pw3", "ldap": "Lab-Ldap-Pw5", "http": "Lab-Http-Pw8"}
 
 
 def pw(user):
