@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "nbns.h"
 #include "siphash.h"
 

@@ -23,7 +23,6 @@
 #include <stdint.h>
 
 #include "addr.h"
-#include "decode.h"
 #include "dhcp.h"
 #include "dns.h"
 
@@ -80,6 +79,8 @@ struct names {
 	uint64_t k0, k1;
 	bool prepared;             /* names sorted by address, leases by (address, start): read-only from here */
 };
+
+struct packet;                 /* decode.h: the writers that read names never see the decoder */
 
 /* One UDP packet of a name protocol (p->udp_name): parsed, its names and leases added.  *np is
  * made on the first call (keys k0, k1 for the hash); k counts. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "decode.h"
 #include "dhcp.h"
 #include "dns.h"
 #include "names.h"
