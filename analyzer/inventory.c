@@ -396,6 +396,39 @@ void inventory_add_cert(struct inventory *inv, size_t *cap, const struct inv_cer
 	inv->certs[inv->n_certs++] = *c;
 }
 
+/* ---- host names (names.h) ---- */
+
+/* Add a name (or widen the times of the same name from the same source for the same address). */
+static void host_name_add(struct inv_client *c, const char *name, enum name_source src, const struct addr *ip,
+			  int64_t first_us, int64_t last_us, uint32_t count)
+{
+	for (int k = 0; k < c->n_names; k++) {
+		struct inv_host_name *h = &c->names[k];
+		if (h->source == src && addr_eq(&h->ip, ip) && strcmp(h->name, name) == 0) {
+			if (first_us < h->first_us)
+				h->first_us = first_us;
+			if (last_us > h->last_us)
+				h->last_us = last_us;
+			h->count += count;
+			return;
+		}
+	}
+	if (c->n_names >= INV_MAX_HOST_NAMES * 4) {
+		c->names_overflow = true;
+		return;
+	}
+	if (!inventory_grow((void **)&c->names, c->n_names, &c->cap_names, sizeof *c->names))
+		return;
+	struct inv_host_name *h = &c->names[c->n_names++];
+	memset(h, 0, sizeof *h);
+	snprintf(h->name, sizeof h->name, "%s", name);
+	h->source = (uint8_t)src;
+	h->ip = *ip;
+	h->first_us = first_us;
+	h->last_us = last_us;
+	h->count = count;
+}
+
 /* ---- the roll-up ---- */
 
 static void client_add(struct inventory *inv, struct inv_client *c, const struct analysis *a, size_t i,
@@ -414,6 +447,9 @@ static void client_add(struct inventory *inv, struct inv_client *c, const struct
 	name_set_add(&c->users, user);
 	name_set_add(&c->devices, dev);
 	name_set_add(&c->software, record_software(r));
+	const char *hsrc, *host = record_host_name(r, &hsrc);
+	if (host && host[0] && name_source_of(hsrc) < NAME_SOURCES)
+		host_name_add(c, host, name_source_of(hsrc), &r->cli, r->start_us, r->end_us, 1);
 	if (rec_hs(r) && rec_hs(r)->outcome != HS_OUTCOME_NONE && rec_hs(r)->outcome != HS_OUTCOME_OK)
 		c->signon_failures++;
 	if (rec_pm(r) && rec_pm(r)->requested[0]) {
@@ -559,8 +595,7 @@ static int host_name_cmp(const void *x, const void *y)
  * the names that came with its leases and the others seen while one of its leases held the address. */
 static void client_names(struct inv_client *c, const struct names *t)
 {
-	size_t cap = 0;
-	for (int k = 0; k < c->n_addrs; k++) {
+	for (int k = 0; t && k < c->n_addrs; k++) {
 		size_t first, n = names_of(t, &c->addrs[k], &first);
 		for (size_t i = first; i < first + n; i++) {
 			const struct host_name *e = &t->v[i];
@@ -571,19 +606,7 @@ static void client_names(struct inv_client *c, const struct names *t)
 				if (!mine)
 					continue;
 			}
-			if (c->n_names >= INV_MAX_HOST_NAMES * 4) {
-				c->names_overflow = true;
-				continue;
-			}
-			if (!inventory_grow((void **)&c->names, c->n_names, &cap, sizeof *c->names))
-				return;
-			struct inv_host_name *h = &c->names[c->n_names++];
-			snprintf(h->name, sizeof h->name, "%s", e->name);
-			h->source = e->source;
-			h->ip = e->ip;
-			h->first_us = e->first_us;
-			h->last_us = e->last_us;
-			h->count = e->count;
+			host_name_add(c, e->name, (enum name_source)e->source, &e->ip, e->first_us, e->last_us, e->count);
 		}
 	}
 	if (c->n_names > 1)
@@ -703,6 +726,9 @@ static bool build(struct inventory *inv, const struct analysis *a, size_t from, 
 	free(hosts);
 	if (t)
 		identities_finish(inv, t);
+	else
+		for (size_t i = 0; i < inv->n_clients; i++)
+			client_names(&inv->clients[i], NULL);   /* the names the IBM i protocols carried */
 	struct note_index ix = { 0 };
 	for (size_t i = from; i < to; i++) {
 		notes_of(inv, &ix, &cap_notes, a, i);

@@ -90,6 +90,7 @@ struct inv_client {
 	bool addrs_overflow;
 	uint8_t hosts_on_address;  /* >1: its address served that many DHCP hosts (rows) in the run */
 	struct inv_host_name *names;        /* best first (names[0] is the best name) */
+	size_t cap_names;
 	uint8_t n_names;
 	bool names_overflow;
 };

@@ -26,9 +26,17 @@ const char *name_source_name(enum name_source s)
 {
 	static const char *const n[NAME_SOURCES] = {
 		[NAME_DHCP] = "dhcp", [NAME_DNS_PTR] = "dns-ptr", [NAME_DNS_A] = "dns", [NAME_NETBIOS] = "netbios",
-		[NAME_LLMNR] = "llmnr", [NAME_MDNS] = "mdns",
+		[NAME_LLMNR] = "llmnr", [NAME_MDNS] = "mdns", [NAME_DRDA] = "drda-srvnam", [NAME_TELNET] = "telnet-devname",
 	};
 	return (unsigned)s < NAME_SOURCES ? n[s] : "unknown";
+}
+
+enum name_source name_source_of(const char *word)
+{
+	for (int s = 0; word && s < NAME_SOURCES; s++)
+		if (strcmp(word, name_source_name((enum name_source)s)) == 0)
+			return (enum name_source)s;
+	return NAME_SOURCES;
 }
 
 /* ---- memory: every array and index charged against NAMES_MAX_BYTES ---- */

@@ -29,8 +29,14 @@
 #define NAMES_MAX_BYTES (8u << 20)
 
 /* Best first: the order "best name" is chosen in. */
-enum name_source { NAME_DHCP = 0, NAME_DNS_PTR, NAME_DNS_A, NAME_NETBIOS, NAME_LLMNR, NAME_MDNS, NAME_SOURCES };
+enum name_source {
+	NAME_DHCP = 0, NAME_DNS_PTR, NAME_DNS_A, NAME_NETBIOS, NAME_LLMNR, NAME_MDNS,
+	NAME_DRDA, NAME_TELNET,    /* what the IBM i protocols carry: DRDA EXCSAT SRVNAM, the 5250 device name */
+	NAME_SOURCES
+};
 const char *name_source_name(enum name_source s);
+/* The source of a word name_source_name() gives; NAME_SOURCES when none. */
+enum name_source name_source_of(const char *word);
 
 struct host_name {
 	struct addr ip;

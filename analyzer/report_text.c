@@ -175,7 +175,7 @@ static void names_section(const struct report_ctx *c)
 					"", "", cl->hosts_on_address, c->state ? "period" : "capture");
 		}
 	if (!n)
-		fprintf(f, "  (none: no DNS, DHCP, NetBIOS, mDNS or LLMNR answer named a client)\n");
+		fprintf(f, "  (none: no DNS, DHCP, NetBIOS, mDNS or LLMNR answer, DRDA server name or 5250 device named a client)\n");
 }
 
 /* Users on nonsecure doors: each user, the machines it signed on from over a nonsecure port
@@ -450,7 +450,7 @@ void report_text(const struct report_ctx *c)
 					  " talking to itself)\n");
 	if (!secure_rows)
 		fprintf(f, "  (none)\n");
-	text_section(f, "Who the clients are (host names from DNS, DHCP, NetBIOS, mDNS, LLMNR)");
+	text_section(f, "Who the clients are (host names from DNS, DHCP, NetBIOS, mDNS, LLMNR, DRDA, 5250)");
 	names_section(c);
 	text_section(f, "Users on nonsecure ports, and the machines they sign on from");
 	users_section(c);

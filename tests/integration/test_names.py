@@ -232,6 +232,18 @@ ok(d2 and d2["capture"]["counters"]["name_packets"] == NAME_PACKETS and
    [c["host_name"] for c in d2["clients"]] == [c["host_name"] for c in cl],
    "with a BPF filter of the user's, the same names", err)
 
+# ---- the IBM i protocols' own names: the 5250 device name of the lab's telnet capture ----
+from tap import PCAPS
+tcap, ttruth = os.path.join(PCAPS, "telnet.pcapng"), os.path.join(PCAPS, "telnet.truth.json")
+if os.path.exists(tcap) and os.path.exists(ttruth):
+    want = {f["client_ip"]: f["device"] for f in json.load(open(ttruth))["flows"] if f.get("device")}
+    rc, out, err = run(["-q", "-r", tcap, "--format", "json"])
+    got = {c["ip"]: c["host_name"] for c in json.loads(out)["clients"]} if rc == 0 else {}
+    ok(want and all(got.get(ip) == {"name": dev, "source": "telnet-devname"} for ip, dev in want.items()),
+       "the 5250 device names the lab's clients sent name them (telnet-devname)", (want, got))
+else:
+    skip("5250 device names as host names", "pcaps/telnet.pcapng is absent")
+
 # ---- hostile name packets: cut at every length, never fatal, always counted ----
 hcap = os.path.join(tmp, "hostile.pcap")
 w = Pcap(hcap)
