@@ -408,9 +408,49 @@ static void test_table_cap(void **st)
 	assert_true(k.table_full > 0);
 	assert_true(t->bytes <= NAMES_MAX_BYTES);
 	assert_int_equal(t->n + k.table_full, sent);
-	/* a name already kept is still counted again when the table is full */
-	feed(&t, &k, 1, 53, 40000, dns_a, sizeof dns_a);
+	/* a name already kept is still found (its count grows) when the table is full */
+	uint64_t full = k.table_full;
+	m[13] = m[14] = m[15] = m[16] = 'a';
+	m[sizeof m - 2] = 0, m[sizeof m - 1] = 0;
+	feed(&t, &k, 5, 53, 40000, m, sizeof m);
+	assert_int_equal(k.table_full, full);
+	names_prepare(t);
+	struct addr ip;
+	addr_from_v4(&ip, (const uint8_t[]){ 192, 0, 0, 0 });
+	size_t first;
+	assert_int_equal(names_of(t, &ip, &first), 1);
+	assert_int_equal(t->v[first].count, 2);
+	assert_string_equal(t->v[first].name, "aaaa.example.com");
 	names_free(t);
+}
+
+/* A live worker's table merged into the reader's (--threads with -i): names, hosts and leases. */
+static void test_merge(void **st)
+{
+	(void)st;
+	struct names *w = NULL, *r = NULL;
+	struct name_counters k = { 0 };
+	uint8_t b[400];
+	size_t n = dhcp_msg(b, 1, DHCP_REQUEST, mac_a, zero, zero, 0, "alpha", NULL, 0);
+	feed(&w, &k, 100 * S, 68, 67, b, n);
+	n = dhcp_msg(b, 2, DHCP_ACK, mac_a, zero, ip50, 3600, NULL, NULL, 0);
+	feed(&w, &k, 101 * S, 67, 68, b, n);
+	feed(&r, &k, 102 * S, 53, 40000, dns_a, sizeof dns_a);
+	names_merge(&r, w, &k);
+	names_prepare(r);
+	struct addr a50, a27;
+	addr_from_v4(&a50, ip50);
+	addr_from_v4(&a27, (const uint8_t[]){ 192, 0, 2, 27 });
+	int32_t h = names_host_at(r, &a50, 200 * S);
+	assert_true(h >= 0);
+	assert_string_equal(r->hosts[h].name, "alpha");
+	size_t first;
+	assert_int_equal(names_of(r, &a50, &first), 1);
+	assert_int_equal(r->v[first].host, h);
+	assert_int_equal(names_of(r, &a27, &first), 1);
+	assert_string_equal(r->v[first].name, "pc27.example.com");
+	names_free(w);
+	names_free(r);
 }
 
 int main(void)
@@ -424,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_dhcp),
 		cmocka_unit_test(test_leases),
 		cmocka_unit_test(test_table_cap),
+		cmocka_unit_test(test_merge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
