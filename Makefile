@@ -61,7 +61,11 @@ $(O)/tests/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
-unit: $(UNIT_BINS) $(O)/tlsready $(O)/tlsready-count-decodes
+unit: $(UNIT_BINS) $(O)/tlsready $(O)/tlsready-count-decodes $(O)/tlsready-names-dump
+
+# every host name of a capture's name packets, for tests/integration/test_names_corpus.py
+$(O)/tlsready-names-dump: $(LIB_OBJS) $(O)/tests/integration/names_dump.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # tlsready with every decode_frame() call counted, for tests/integration/test_decode_once.py
 $(O)/tlsready-count-decodes: $(MAIN_OBJ) $(LIB_OBJS) $(O)/tests/integration/count_decodes.o
