@@ -511,12 +511,30 @@ static void client_add(struct inventory *inv, struct inv_client *c, const struct
 	}
 }
 
+static int host_name_cmp(const void *x, const void *y);
+
+/* The 5250 device names a client sent name its machine too (telnet-devname).  Taken from its devices,
+ * so a report of a monitor's state, which keeps devices and not names, shows the same; count 0: the
+ * devices do not say how many connections carried them. */
+static void device_names(struct inv_client *c)
+{
+	for (int k = 0; k < c->devices.n; k++)
+		host_name_add(c, c->devices.v[k], NAME_TELNET, &c->ip, c->first_us, c->last_us, 0);
+	if (c->n_names > 1)
+		qsort(c->names, c->n_names, sizeof *c->names, host_name_cmp);
+	if (c->n_names > INV_MAX_HOST_NAMES) {
+		c->n_names = INV_MAX_HOST_NAMES;
+		c->names_overflow = true;
+	}
+}
+
 void inventory_finish(struct inventory *inv)
 {
 	inv->nonsecure_clients = inv->secure_clients = inv->unknown_clients = inv->internal_clients =
 		inv->attempt_clients = 0;
 	for (size_t i = 0; i < inv->n_clients; i++) {
 		struct inv_client *c = &inv->clients[i];
+		device_names(c);
 		if (c->n_use > 1)
 			qsort(c->use, c->n_use, sizeof *c->use, usage_cmp);
 		bool nonsecure = c->nonsecure_lookup, secure = false, attempted = false;

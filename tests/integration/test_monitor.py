@@ -308,9 +308,8 @@ def timeless(x):
 
 offline = json.loads(run(["-q", "--format", "json"] + sum((["-r", f] for f in files), []))[1])
 stored_clients = [c for c in doc["clients"] if c["ip"] != MOVED_CLIENT] if doc else []
-NOT_STORED = {"host_name", "host_names"}   # issue 17: the state keeps no host names yet (docs/schema.md)
 diff = [(a["ip"], k, a[k], b.get(k)) for a, b in zip(timeless(offline["clients"]), timeless(stored_clients))
-        for k in a if a[k] != b.get(k) and k not in NOT_STORED]
+        for k in a if a[k] != b.get(k)]
 ok(doc and len(stored_clients) == len(offline["clients"]) and not diff,
    f"every field of the {len(stored_clients)} stored clients equals the offline report's (users, devices, software,"
    " TLS offered and negotiated, would-break, findings, counts)", diff[:4])
