@@ -15,13 +15,17 @@
 #   make bench      the benchmark (see README "Performance")
 #   make flood-memcap, make soak   memory under floods and over an hour of live monitoring (root)
 #   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
+#   make bench-pg     the shared PostgreSQL store: checkpoint cost per 10,000 connections, the merged
+#                     report with 10 sensors and 1 M stored connections (tests/bench/pg.py)
+#   make bench-live   live capture rate: trafgen flat out into a veth pair (root; README "Performance")
+#   make bench-html   the HTML report of the benchmark capture: size, time to write, chromium load time
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= gcc
 O       ?= build
 
-PKGS    := libpcap libndpi openssl sqlite3
+PKGS    := libpcap libndpi openssl sqlite3 libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -32,8 +36,8 @@ CPPFLAGS += -Ianalyzer -Idissectors $(PKG_CFLAGS) -DTLSREADY_VERSION='"$(VERSION
 LDLIBS  += $(PKG_LIBS) -lpthread
 
 # Debian packages: to build, and what the tests use.
-DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev
-DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium dnsmasq-base busybox tcpdump
+DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev libpq-dev
+DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium openssl tcpdump postgresql dnsmasq-base busybox
 DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3 dnsmasq-base busybox
 
 LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)
@@ -43,7 +47,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all run test check unit deps deps-test install uninstall clean pcaps fuzz fuzz-long bench bench-gen screenshot \
-	bench-flood bench-store asan flood-memcap soak
+	bench-flood bench-store bench-pg bench-live bench-html asan flood-memcap soak
 
 all: tlsready
 
@@ -112,8 +116,16 @@ bench: all
 	sh tests/bench/run.sh
 bench-gen:
 	sh tests/bench/run.sh gen
+# the HTML report of the benchmark capture: its size, the time to write it, chromium's load time
+bench-html: all
+	sh tests/bench/run.sh html
 bench-flood: all
 	sh tests/bench/run.sh flood
+# live capture rate: trafgen (netsniff-ng) flat out into a veth pair, tlsready -i on the other end (root)
+LIVE_SECONDS ?= 4
+bench-live: all
+	@sh tests/deps.sh netsniff-ng
+	python3 tests/bench/live.py $(LIVE_SECONDS)
 # memory under held-data floods (one-shot and live) and the live monitor over time (root)
 SOAK_SECONDS ?= 3600
 flood-memcap: all
@@ -125,6 +137,8 @@ soak: all
 screenshot: $(O)/tlsready
 	HTML_SCREENSHOT=$(CURDIR)/docs/demo-report.png TLSREADY=$(CURDIR)/$(O)/tlsready python3 tests/integration/test_html.py
 
+bench-pg: $(O)/tlsready
+	TLSREADY=$(CURDIR)/$(O)/tlsready python3 tests/bench/pg.py
 bench-store: $(O)/tlsready $(O)/bench/genstore
 	sh tests/bench/store.sh $(STORE_N)
 $(O)/bench/genstore: tests/bench/genstore.c $(LIB_OBJS)

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcapng_stats.h"
+
 volatile sig_atomic_t capture_stop;
 
 #define FILTER_MAX 8192
@@ -257,6 +259,16 @@ static void read_file(struct engine *e, const struct capture_sink *sink, const c
 	}
 	if (pg.on && n > 0x3fff)
 		progress_show(&pg, e, f, name, true);
+	if (strcmp(path, "-") != 0) {   /* what the capturer said it dropped: a pipe cannot be read twice */
+		FILE *g = fopen(path, "rb");
+		if (g) {
+			struct pcapng_drops d;
+			pcapng_drops_read(g, &d);
+			e->cnt.file_dropped += d.dropped;
+			e->cnt.file_stats_skipped += d.blocks_skipped;
+			fclose(g);
+		}
+	}
 	if (rc == PCAP_ERROR) {
 		char w[256];
 		snprintf(w, sizeof w, "%s", pcap_geterr(p));

@@ -52,6 +52,12 @@ static const struct {
 	  ENGINE(tls_cert_over_cap) },
 	{ "late_segments", "segments of connections that had closed (a resent FIN, RST, ACK or SYN): no new connection",
 	  ENGINE(late_segments) },
+	{ "capture_file_dropped", "packets the capture files' own statistics say their capturer dropped (pcapng"
+	  " interface statistics: isb_ifdrop + isb_osdrop)", ENGINE(file_dropped) },
+	{ "capture_file_stats_skipped", "pcapng statistics blocks not read (over 64 KiB, an interface number of 64"
+	  " or more, or malformed)", ENGINE(file_stats_skipped) },
+	{ "store_checkpoints_dropped", "checkpoints the shared store's local queue could not hold or the database refused:"
+	  " dropped", ENGINE(store_dropped) },
 	{ "name_packets", "UDP packets of the name protocols read (DNS, DHCP, NetBIOS, mDNS, LLMNR)",
 	  ENGINE(names.packets) },
 	{ "name_packets_malformed", "of those, messages that did not parse to their end (what came before was kept)",

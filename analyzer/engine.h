@@ -69,6 +69,9 @@ struct engine_counters {
 	uint64_t encap[ENCAP_N];   /* TCP segments that came through each kind of layer (enum encap) */
 	uint64_t late_segments;
 	uint64_t tls_cert_over_cap;        /* server Certificate messages over the 64 KiB handshake cap: not parsed */    /* segments of connections that had ended (a resent FIN, RST or SYN): no new connection */
+	uint64_t file_dropped;             /* packets capture files' own statistics say were dropped (pcapng_stats.h) */
+	uint64_t file_stats_skipped;       /* pcapng statistics blocks not read */
+	uint64_t store_dropped;     /* checkpoints the shared store's local queue dropped (set by the monitor) */
 	struct stream_counters stream;
 	struct name_counters names;        /* the name protocols (names.h) */
 };

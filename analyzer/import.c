@@ -77,6 +77,8 @@ int import_run(const struct import_opts *o)
 		return why == STORE_FAIL_LOCKED ? EXIT_STATE_IN_USE : why == STORE_FAIL_UNSAFE ? EXIT_UNSAFE_FILE : 2;
 	}
 	int code = 0;
+	char shown[300];
+	const char *db = store_display(o->db, shown, sizeof shown);   /* never a conninfo's secrets */
 	for (int i = 0; i < o->n_paths; i++) {
 		if (strcmp(o->paths[i], "-") == 0) {
 			fprintf(stderr, "tlsready: standard input cannot be imported into --db: a file is known by its"
@@ -101,7 +103,7 @@ int import_run(const struct import_opts *o)
 			}
 		if (store_imported(s, digests[i], &when, before, sizeof before)) {
 			fprintf(stderr, "tlsready: %s: already imported into %s on %.19s UTC (as %s); not counted twice,"
-					" nothing imported\n", o->paths[i], o->db, fmt_time(when, t), before);
+					" nothing imported\n", o->paths[i], db, fmt_time(when, t), before);
 			code = EXIT_ALREADY_IMPORTED;
 		}
 	}
@@ -140,12 +142,19 @@ int import_run(const struct import_opts *o)
 		.redact = o->redact, .redact_key = o->redact_key,
 		.import_digests = digest_of, .import_names = name_of, .n_imports = (size_t)o->n_paths,
 	};
+	if (e.cnt.file_dropped) {
+		/* the files' capturer dropped packets (pcapng interface statistics): the interval says so,
+		 * as a monitor's does; received = read + dropped */
+		c.have_pcap_stats = true;
+		c.dropped_kernel = e.cnt.file_dropped;
+		c.received = a.packets + e.cnt.file_dropped;
+	}
 	if (!store_checkpoint(s, &c, err, sizeof err)) {
 		fprintf(stderr, "tlsready: %s; nothing imported\n", err);
 		code = 2;
 	} else if (!o->quiet) {
 		fprintf(stderr, "tlsready: imported %d file%s into %s: %zu connections, %" PRIu64 " packets\n", o->n_paths,
-			o->n_paths == 1 ? "" : "s", o->db, a.n_records, a.packets);
+			o->n_paths == 1 ? "" : "s", db, a.n_records, a.packets);
 	}
 	analysis_free(&a);
 	engine_free(&e);

@@ -753,8 +753,43 @@ static bool build(struct inventory *inv, const struct analysis *a, size_t from, 
 		cert_of(inv, &cap_certs, a->records[i]);
 	}
 	free(ix.by_key);
+	for (size_t i = from; i < to; i++) {
+		const struct flow_record *r = a->records[i];
+		if (!inventory_add_day(inv, inventory_day(r->start_us), r->cls, 1)) {
+			inventory_free(inv);
+			return false;
+		}
+	}
 	inv->flows = n;
 	inventory_finish(inv);
+	return true;
+}
+
+int64_t inventory_day(int64_t us)
+{
+	const int64_t d = (int64_t)86400 * 1000000;
+	return us >= 0 ? us / d : -((-us + d - 1) / d);
+}
+
+bool inventory_add_day(struct inventory *inv, int64_t day, enum port_class cls, uint64_t n)
+{
+	if (cls != PC_NONSECURE && cls != PC_SECURE)
+		return true;
+	size_t at = inv->n_days;   /* records come by first packet: the day is almost always the last one */
+	while (at > 0 && inv->days[at - 1].day > day)
+		at--;
+	if (at == 0 || inv->days[at - 1].day != day) {
+		if (!inventory_grow((void **)&inv->days, inv->n_days, &inv->cap_days, sizeof *inv->days))
+			return false;
+		memmove(&inv->days[at + 1], &inv->days[at], (inv->n_days - at) * sizeof *inv->days);
+		inv->days[at] = (struct inv_day){ .day = day };
+		inv->n_days++;
+		at++;
+	}
+	if (cls == PC_NONSECURE)
+		inv->days[at - 1].nonsecure += n;
+	else
+		inv->days[at - 1].secure += n;
 	return true;
 }
 
@@ -795,5 +830,6 @@ void inventory_free(struct inventory *inv)
 	free(inv->servers);
 	free(inv->certs);
 	free(inv->notes);
+	free(inv->days);
 	memset(inv, 0, sizeof *inv);
 }

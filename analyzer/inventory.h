@@ -8,7 +8,8 @@
  * with one entry per (server, service, port, port class), the port-mapper
  * names it asked for, its names, software and TLS offers; servers sorted by
  * address with the ports they served; server certificates; and the notes
- * (port-mapper lookups, sign-on failures, mismatches) counted by kind.
+ * (port-mapper lookups, sign-on failures, mismatches) counted by kind; the
+ * connections to nonsecure and secure ports per UTC day (the trend).
  * Nothing here prints.
  */
 #ifndef TLSREADY_INVENTORY_H
@@ -138,6 +139,13 @@ struct inv_note {
 	int64_t first_us, last_us;
 };
 
+/* The connections to nonsecure and to secure ports that started on one UTC day: what the uses
+ * count (inv_usage.connections), by day. */
+struct inv_day {
+	int64_t day;               /* days since 1970-01-01 UTC */
+	uint64_t nonsecure, secure;
+};
+
 struct inventory {
 	struct inv_client *clients;
 	size_t n_clients;
@@ -147,6 +155,8 @@ struct inventory {
 	size_t n_certs;
 	struct inv_note *notes;    /* in order of first sight */
 	size_t n_notes;
+	struct inv_day *days;      /* ascending, only the days with a connection */
+	size_t n_days, cap_days;
 	uint64_t nonsecure_clients, secure_clients, unknown_clients, internal_clients, attempt_clients;
 	uint64_t flows;            /* connections rolled up */
 	char **strings;            /* service names owned by a loaded inventory (inventory_intern) */
@@ -164,6 +174,11 @@ void inventory_finish(struct inventory *inv);
 uint32_t inventory_cert_findings(const struct inv_cert *c, int64_t end_us);
 /* Add a certificate (or widen the times of the one with its key); cap: the array's capacity. */
 void inventory_add_cert(struct inventory *inv, size_t *cap, const struct inv_cert *c);
+/* Count `n` connections of port class `cls` (nonsecure or secure; others are ignored) on `day`,
+ * keeping inv->days ascending: false on no memory. */
+bool inventory_add_day(struct inventory *inv, int64_t day, enum port_class cls, uint64_t n);
+/* The UTC day of a time in microseconds (floor: before 1970 is negative). */
+int64_t inventory_day(int64_t us);
 /* Room for one more element in *arr (n used, *cap allocated; doubles, from 16): false on no memory. */
 bool inventory_grow(void **arr, size_t n, size_t *cap, size_t elem);
 /* A copy of s owned by the inventory (the same pointer for equal strings); NULL on no memory. */

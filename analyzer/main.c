@@ -7,6 +7,7 @@
  *   tlsready -i IFACE --db FILE [--interval SECS] [-Z USER] [-B MiB] [-p] ...   (monitor.c)
  *   tlsready --db FILE [--since WHEN] [--until WHEN] [--format text|json|csv]   (the stored state)
  *   tlsready -r FILE... --db FILE                                             (import.c)
+ *   --db postgresql://... [--sensor NAME] [--queue FILE]: the shared store     (store_pg.c)
  *
  * Exit codes: 0 success; 1 an input was only partly readable; 2 usage
  * error or unreadable input; 3 --fail-on-nonsecure and nonsecure use found;
@@ -35,13 +36,15 @@
 #include "report.h"
 #include "report_plan.h"
 #include "services.h"
+#include "store.h"
 #include "workers.h"
 
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
        OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY, OPT_COMPARE,
-       OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL };
+       OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL,
+       OPT_REPORT_INTERVAL, OPT_SENSOR, OPT_QUEUE, OPT_QUEUE_MAX };
 
 static const char usage_text[] =
 "Usage: tlsready [options] [BPF expression]\n"
@@ -109,7 +112,24 @@ static const char usage_text[] =
 "  --syslog             send the findings to syslog too\n"
 "  --back-after DURATION a client back on a nonsecure port after this long is a finding\n"
 "                       (default 7d)\n"
-"  --report-file FILE   SIGUSR1 writes the report there (default: standard error)\n"
+"  --report-file FILE   the report of the state, rewritten after every checkpoint, on\n"
+"                       SIGUSR1 and at the stop (replaced by a rename: readers never see\n"
+"                       half of it); FILE.html the page, .json, .csv, else text\n"
+"                       (without it SIGUSR1 writes the text report to standard error)\n"
+"                         tlsready -i eth1 --db eth1.db --report-file /var/lib/tlsready/report.html\n"
+"  --report-interval DURATION  rewrite --report-file at the first checkpoint this long\n"
+"                       after the last write (default 0: every checkpoint)\n"
+"\n"
+"Shared store (see tlsready(1), SHARED STORE; docs/shared-store.md)\n"
+"  --db CONNINFO        a PostgreSQL database instead of a file: postgresql://...,\n"
+"                       postgres://... or \"host=... dbname=...\"; the password from\n"
+"                       ~/.pgpass, PGPASSFILE or a service file (one in CONNINFO is refused)\n"
+"  --sensor NAME        the sensor writing (default: the host name); on a report: read only\n"
+"                       these sensors (repeatable; default: all, merged)\n"
+"  --queue FILE         a sensor's checkpoints wait here while the database is away\n"
+"                       (required with -i; replayed once when it is back)\n"
+"  --queue-max SIZE     the queue's bound (default 256M); beyond it checkpoints are dropped\n"
+"                       and counted (store_checkpoints_dropped)\n"
 "\n"
 "Limits\n"
 "  --max-flows N        connections tracked at once (default 1000000); the oldest is\n"
@@ -236,7 +256,11 @@ int main(int argc, char **argv)
 		{ "events", required_argument, 0, OPT_EVENTS },
 		{ "syslog", no_argument, 0, OPT_SYSLOG },
 		{ "report-file", required_argument, 0, OPT_REPORT_FILE },
+		{ "report-interval", required_argument, 0, OPT_REPORT_INTERVAL },
 		{ "back-after", required_argument, 0, OPT_BACK_AFTER },
+		{ "sensor", required_argument, 0, OPT_SENSOR },
+		{ "queue", required_argument, 0, OPT_QUEUE },
+		{ "queue-max", required_argument, 0, OPT_QUEUE_MAX },
 		{ 0, 0, 0, 0 },
 	};
 	static const char *inputs[MAX_INPUTS];
@@ -256,8 +280,10 @@ int main(int argc, char **argv)
 	static struct monitor_opts mo = { .interval_s = MONITOR_DEFAULT_INTERVAL, .retain_us = MONITOR_DEFAULT_RETAIN,
 					  .back_after_us = MONITOR_DEFAULT_BACK_AFTER };
 	const char *since_arg = NULL, *until_arg = NULL;
+	static struct store_config scfg;
+	static char hostname[64];
 	int buffer_mib = 0;
-	bool promisc = true, monitor_only = false;
+	bool promisc = true, monitor_only = false, report_interval_given = false;
 
 	while ((c = getopt_long(argc, argv, "+r:i:o:qhVZ:B:p", opts, NULL)) != -1) {
 		switch (c) {
@@ -376,6 +402,19 @@ int main(int argc, char **argv)
 		case OPT_UNTIL:
 			until_arg = optarg;
 			break;
+		case OPT_SENSOR:
+			if (!store_sensor_name_ok(optarg))
+				return usage_error("--sensor: '%s' is not a sensor name (1 to 63 of A-Z a-z 0-9 . _ -)", optarg);
+			if (scfg.n_sensors == STORE_MAX_SENSORS)
+				return usage_error("%s", "--sensor: at most 32 sensors");
+			scfg.sensors[scfg.n_sensors++] = optarg;
+			break;
+		case OPT_QUEUE: scfg.queue = optarg; break;
+		case OPT_QUEUE_MAX:
+			if (!parse_size(optarg, 1ull << 16, 1ull << 40, &v))
+				return usage_error("--queue-max: '%s' is not a size (64K to 1T, e.g. 256M)", optarg);
+			scfg.queue_max_bytes = v;
+			break;
 		case OPT_BACK_AFTER:
 			if (!monitor_parse_duration(optarg, &mo.back_after_us))
 				return usage_error("--back-after: '%s' is not a duration (30s, 15m, 12h, 7d, 2w)", optarg);
@@ -384,6 +423,15 @@ int main(int argc, char **argv)
 		case OPT_EVENTS: mo.events_file = optarg; monitor_only = true; break;
 		case OPT_SYSLOG: mo.use_syslog = true; monitor_only = true; break;
 		case OPT_REPORT_FILE: mo.report_file = optarg; monitor_only = true; break;
+		case OPT_REPORT_INTERVAL:
+			if (strcmp(optarg, "0") != 0 && !monitor_parse_duration(optarg, &mo.report_every_us))
+				return usage_error("--report-interval: '%s' is not a duration (30s, 15m, 12h, 7d, 2w) or 0",
+						   optarg);
+			if (strcmp(optarg, "0") == 0)
+				mo.report_every_us = 0;
+			report_interval_given = true;
+			monitor_only = true;
+			break;
 		case OPT_VERSION: printf("tlsready %s\n", TLSREADY_VERSION); return 0;
 		case 'h':
 		case OPT_HELP: fputs(usage_text, stdout); return 0;
@@ -431,6 +479,26 @@ int main(int argc, char **argv)
 	}
 	if (mo.db && n_inputs && iface)
 		return usage_error("%s", "-r and -i cannot be used together");
+	if ((scfg.n_sensors || scfg.queue || scfg.queue_max_bytes) && !store_is_shared(mo.db))
+		return usage_error("%s", "--sensor, --queue and --queue-max need --db with a PostgreSQL database");
+	if (scfg.n_sensors > 1 && (n_inputs || iface))
+		return usage_error("%s", "a sensor writes under one --sensor name");
+	if (store_is_shared(mo.db)) {
+		/* the writer's name: --sensor, or the host name; a report reads the --sensor ones, or all */
+		if (scfg.n_sensors && (n_inputs || iface)) {
+			scfg.sensor = scfg.sensors[0];
+			scfg.n_sensors = 0;
+		} else if (n_inputs || iface) {
+			if (gethostname(hostname, sizeof hostname - 1) != 0 || !store_sensor_name_ok(hostname))
+				return usage_error("%s", "the host name is not a sensor name: give --sensor NAME");
+			scfg.sensor = hostname;
+		}
+		if (iface && !scfg.queue)
+			return usage_error("%s", "a sensor writing to PostgreSQL needs --queue FILE (its local queue on disk)");
+		if (!iface)
+			scfg.queue = NULL;
+		store_configure(&scfg);
+	}
 	if (mo.db && n_inputs) {
 		if (n_inputs > IMPORT_MAX_FILES)
 			return usage_error("%s", "too many -r inputs for one import");
@@ -498,6 +566,8 @@ int main(int argc, char **argv)
 		}
 		return rc;
 	}
+	if (report_interval_given && !mo.report_file)
+		return usage_error("%s", "--report-interval needs --report-file FILE");
 	if (mo.db) {
 		mo.services_file = services_file;
 		mo.redact = redact;
@@ -510,8 +580,8 @@ int main(int argc, char **argv)
 	if ((compare_arg || until_arg) && !mo.db)
 		return usage_error("%s", "--compare and --until need --db FILE (the stored state)");
 	if (monitor_only)
-		return usage_error("%s", "-Z, --interval, --retain, --events, --syslog, --back-after and --report-file "
-				   "need --db FILE (the monitor)");
+		return usage_error("%s", "-Z, --interval, --retain, --events, --syslog, --back-after, --report-file "
+				   "and --report-interval need --db FILE (the monitor)");
 	if (n_inputs == 0 && !iface)
 		return usage_error("%s", "nothing to read: give -r FILE or -i IFACE");
 	if (n_inputs && iface)

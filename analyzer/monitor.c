@@ -13,6 +13,9 @@
  * SIGTERM/SIGINT end every open flow as "open" and write a last checkpoint;
  * SIGHUP re-reads --services and reopens the events file; SIGUSR1 writes
  * the report of the stored state to --report-file or standard error.
+ * --report-file is also rewritten after the checkpoints (every one, or the
+ * first --report-interval after the last write) and at the stop, replaced
+ * as a whole by a rename so that a reader never sees half a report.
  */
 #define _GNU_SOURCE
 #include "monitor.h"
@@ -217,6 +220,8 @@ struct mon {
 	unsigned long long prev_recv, prev_drop, prev_ifdrop;
 	int64_t iv_start_us;
 	unsigned failed_checkpoints;
+	int64_t last_report_us;    /* monotonic time --report-file was last written (0: not yet) */
+	bool report_failing;       /* the last write of --report-file failed (said once) */
 	bool engine_ok;            /* engine_init() succeeded: engine_free() at the end */
 };
 
@@ -237,6 +242,8 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 		     struct event_finding **out)
 {
 	*out = NULL;
+	if (!store_reads_in_loop(m->store))
+		return 0;   /* the shared store: the capture thread never waits on the database */
 	size_t n = done->n_records + (open ? open->n_records : 0), i = 0, j = 0, k = 0;
 	struct flow_record **all = malloc((n ? n : 1) * sizeof *all);
 	if (!all)
@@ -281,6 +288,7 @@ static bool checkpoint(struct mon *m, bool final)
 	struct flow_record **open = NULL;
 	size_t n_open = 0;
 	int64_t now = wall_us();
+	m->e.cnt.store_dropped = store_dropped_checkpoints(m->store);   /* goes with this checkpoint's counters */
 	engine_prepare_records(&m->e);
 	struct analysis done, opened;
 	if (!analysis_build(&done, &m->e, &m->st)) {
@@ -363,34 +371,61 @@ static void reload(struct mon *m)
 		fprintf(stderr, "tlsready: SIGHUP: %s\n", err);
 }
 
-static void usr1_report(struct mon *m)
+/* The format of a --report-file, from its name: .html the page to share, .json and .csv those
+ * reports, anything else the text. */
+static const char *report_file_format(const char *path)
+{
+	static const char *const ext[][2] = { { ".html", "html" }, { ".json", "json" }, { ".csv", "csv" } };
+	size_t len = strlen(path);
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		size_t el = strlen(ext[i][0]);
+		if (len > el && strcmp(path + len - el, ext[i][0]) == 0)
+			return ext[i][1];
+	}
+	return "text";
+}
+
+/* The report of the stored state to --report-file, replaced as a whole (outfile_replace_open: a new
+ * file renamed over it, no link followed, created 0640: it names users), or the text report to
+ * standard error without --report-file (SIGUSR1 only).  `why` starts each message; a failure is said
+ * when `loud` (SIGUSR1, the stop) or when the last write worked, so a periodic failure is said once. */
+static void write_report(struct mon *m, const char *why, bool loud)
 {
 	FILE *f = stderr;
-	if (m->o->report_file) {
-		/* no link followed, created 0640 (it names users), a plain file or a device */
-		char err[600];
+	char err[600] = "", tmp[4096] = "";
+	const char *rf = m->o->report_file;
+	if (rf) {
 		int fd;
-		if (outfile_open(m->o->report_file, OUTFILE_TRUNCATE | OUTFILE_SPECIAL_OK, 0640, &fd, NULL, err,
-				 sizeof err) != OUTFILE_OK) {
-			fprintf(stderr, "tlsready: SIGUSR1: report file %s; not written\n", err);
+		if (outfile_replace_open(rf, 0640, &fd, tmp, sizeof tmp, err, sizeof err) != OUTFILE_OK) {
+			if (loud || !m->report_failing)
+				fprintf(stderr, "tlsready: %s: report file %s; not written\n", why, err);
+			m->report_failing = true;
 			return;
 		}
 		if (!(f = fdopen(fd, "w"))) {
-			fprintf(stderr, "tlsready: SIGUSR1: %s: cannot write: %s\n", m->o->report_file, strerror(errno));
+			fprintf(stderr, "tlsready: %s: %s: cannot write: %s\n", why, rf, strerror(errno));
 			close(fd);
+			outfile_replace_abort(tmp);
+			m->report_failing = true;
 			return;
 		}
 	}
 	int64_t now = wall_us();
-	/* a --report-file ending in .html gets the HTML report (a page to share), anything else the text */
-	const char *rf = m->o->report_file;
-	size_t rl = rf ? strlen(rf) : 0;
-	bool html = rl > 5 && strcmp(rf + rl - 5, ".html") == 0;
 	struct monitor_report_opts ro = { .db = m->o->db, .now_us = now, .new_since_us = now - MONITOR_DEFAULT_SINCE,
-					  .new_len_us = MONITOR_DEFAULT_SINCE, .format = html ? "html" : "text" };
-	monitor_report(&ro, f);
-	if (f != stderr && fclose(f) != 0)
-		fprintf(stderr, "tlsready: SIGUSR1: %s: write failed\n", m->o->report_file);
+					  .new_len_us = MONITOR_DEFAULT_SINCE, .format = rf ? report_file_format(rf) : "text" };
+	int rc = monitor_report(&ro, f);
+	if (f == stderr)
+		return;
+	bool ok = fclose(f) == 0 && rc != 2;
+	if (!ok) {
+		outfile_replace_abort(tmp);
+		snprintf(err, sizeof err, "%s: write failed", rf);
+	} else {
+		ok = outfile_replace_commit(tmp, rf, err, sizeof err);
+	}
+	if (!ok && (loud || !m->report_failing))
+		fprintf(stderr, "tlsready: %s: report file %s; not written\n", why, err);
+	m->report_failing = !ok;
 }
 
 static void set_signals(void)
@@ -426,6 +461,12 @@ static int loop(struct mon *m)
 		if (t >= next_ckpt) {
 			checkpoint(m, false);
 			next_ckpt = t + interval;
+			/* the shared store is read only on SIGUSR1 and at the stop: the capture never waits on it */
+			if (m->o->report_file && store_reads_in_loop(m->store) &&
+			    (!m->last_report_us || t - m->last_report_us >= m->o->report_every_us)) {
+				m->last_report_us = t;   /* checkpoint times only grow: the period never slips */
+				write_report(m, "checkpoint", false);
+			}
 		}
 		if (got_hup) {
 			got_hup = 0;
@@ -435,7 +476,7 @@ static int loop(struct mon *m)
 		if (got_usr1) {
 			got_usr1 = 0;
 			checkpoint(m, false);
-			usr1_report(m);
+			write_report(m, "SIGUSR1", true);
 		}
 	}
 	return code;
@@ -495,8 +536,9 @@ static int start(struct mon *m)
 	m->iv_start_us = wall_us();
 	if (!store_run_start(m->store, o->co.iface, m->iv_start_us, err, sizeof err))
 		goto fail;
+	char shown[300];
 	fprintf(stderr, "tlsready: monitoring %s into %s as user %s (uid %u), checkpoint every %d s\n", o->co.iface,
-		o->db, keep_root ? "root" : user.pw_name, (unsigned)getuid(), o->interval_s);
+		store_display(o->db, shown, sizeof shown), keep_root ? "root" : user.pw_name, (unsigned)getuid(), o->interval_s);
 	free(user.pw_name);
 	return 0;
 fail:
@@ -527,6 +569,8 @@ int monitor_run(const struct monitor_opts *o)
 	if (!checkpoint(&m, true))
 		code = code ? code : 1;
 	store_run_stop(m.store, wall_us());
+	if (o->report_file)   /* the file left behind is the report of everything stored */
+		write_report(&m, "stop", true);
 	shut(&m);
 	return code;
 }
@@ -621,7 +665,8 @@ int monitor_report(const struct monitor_report_opts *o, FILE *out)
 		static const struct capture_status none;
 		struct analysis a;
 		stored_analysis(&a, &v, &inv, &none);
-		struct report_state rs = { .v = &v, .db = o->db, .now_us = o->now_us, .since_us = o->since_us,
+		char shown[300];
+		struct report_state rs = { .v = &v, .db = store_display(o->db, shown, sizeof shown), .now_us = o->now_us, .since_us = o->since_us,
 					   .until_us = o->until_us, .new_since_us = o->new_since_us,
 					   .new_len_us = o->new_len_us };
 		/* names were redacted when the monitor stored them, if it was asked to */

@@ -4,8 +4,9 @@
  *
  * In: packets from a live interface (capture.c), the options below.  Out:
  * the state file (store.c) written at every checkpoint, NDJSON events and
- * syslog messages (events.c), and the report of the stored state (text or
- * json) on demand: from the command line, or on SIGUSR1 while running.
+ * syslog messages (events.c), and the report of the stored state: from the
+ * command line, on SIGUSR1 while running, and with --report-file rewritten
+ * as a whole (a rename) at every checkpoint or --report-interval.
  */
 #ifndef TLSREADY_MONITOR_H
 #define TLSREADY_MONITOR_H
@@ -31,7 +32,10 @@ struct monitor_opts {
 	const char *services_file;     /* re-read on SIGHUP */
 	const char *events_file;       /* reopened on SIGHUP */
 	bool use_syslog;
-	const char *report_file;       /* SIGUSR1 writes the report here (default: standard error) */
+	const char *report_file;       /* the report, rewritten at checkpoints and the stop, and on SIGUSR1
+	                                  (without it SIGUSR1 writes the text report to standard error) */
+	int64_t report_every_us;       /* rewrite --report-file at the first checkpoint this long after the
+	                                  last write; 0: at every checkpoint */
 	const char *user;              /* -Z; NULL: "tlsready" if it exists, else "nobody" */
 	int interval_s;
 	int64_t retain_us;             /* 0: keep every flow record */

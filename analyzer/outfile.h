@@ -26,6 +26,7 @@ enum outfile_how {
 	OUTFILE_APPEND = 2,        /* append (the events file) */
 	OUTFILE_RDWR = 4,          /* read and write, no truncation (the state, its lock) */
 	OUTFILE_SPECIAL_OK = 8,    /* a character device or a FIFO is fine too (-o /dev/null) */
+	OUTFILE_NEW = 16,          /* create it: an existing file of that name is refused (a temporary file) */
 };
 
 enum outfile_result { OUTFILE_OK, OUTFILE_ERROR, OUTFILE_UNSAFE };
@@ -43,6 +44,22 @@ enum outfile_result outfile_open(const char *path, int how, mode_t mode, int *fd
  * (SQLite's -wal and -shm, to give them away): OUTFILE_OK with *fd = -1 when
  * it does not exist. */
 enum outfile_result outfile_open_existing(const char *path, int *fd, char *err, size_t errlen);
+
+/*
+ * Replace PATH as a whole (the monitor's --report-file, rewritten while people read it): a new file
+ * beside it, ".NAME.XXXXXX" in the same directory, created with O_EXCL and `mode`, is written through
+ * *fd; outfile_replace_commit() renames it over PATH, so a reader opens the old report or the new one,
+ * never half of one.  rename() replaces a link planted at PATH without following it; one seen before
+ * (PATH a symbolic link, a hard-linked or special file) is refused, OUTFILE_UNSAFE.  A character device
+ * or a FIFO at PATH is written directly (tmp is then ""; commit does nothing).  The directory must be
+ * writable by the user writing.
+ */
+enum outfile_result outfile_replace_open(const char *path, mode_t mode, int *fd, char *tmp, size_t tmplen,
+					 char *err, size_t errlen);
+/* After *fd was closed: rename tmp over path (tmp "" : nothing to do); on failure tmp is removed. */
+bool outfile_replace_commit(const char *tmp, const char *path, char *err, size_t errlen);
+/* Give up: remove tmp (when not ""). */
+void outfile_replace_abort(const char *tmp);
 
 /* Is PATH a symbolic link or anything but a regular file with one link?
  * (A missing file is fine.)  err names it. */

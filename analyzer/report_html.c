@@ -27,6 +27,10 @@
 /* Rows of clients a section lists before it says how many more there are: a page a browser opens
  * quickly whatever the capture (the JSON and CSV reports list every one). */
 #define HTML_MAX_CLIENTS 2000
+/* Rows of one client's uses (server, service, port) its table lists, the nonsecure ones first. */
+#define HTML_MAX_USES 100
+/* Days the chart of days draws (the most recent ones). */
+#define HTML_MAX_DAYS 62
 
 static const char STYLE[] =
 	"body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1em;color:#1b1b1b}"
@@ -167,33 +171,48 @@ static void bar_chart(FILE *f, const char *title, const struct bar *b, size_t n,
 	fputs("</svg></figure>\n", f);
 }
 
-/* Connections per UTC day, nonsecure against secure, from the analysis' records (a capture). */
+/* Connections per UTC day, nonsecure against secure, from the inventory's days (a capture's records, or
+ * the per-day rows of a monitor's state): every calendar day from the first to the last (a state's
+ * --since/--until window widens that, up to today), a day without a connection as an empty bar, the
+ * last HTML_MAX_DAYS days when there are more. */
 static void chart_days(const struct report_ctx *c)
 {
-	struct bar b[62];
+	struct bar b[HTML_MAX_DAYS];
 	size_t n = 0;
-	int64_t day = -1;
-	for (size_t i = 0; i < c->a->n_records; i++) {
-		const struct flow_record *r = c->a->records[i];
-		if (r->cls != PC_NONSECURE && r->cls != PC_SECURE)
-			continue;
-		int64_t d = r->start_us / DAY_US;
-		if (d != day) {
-			if (n == sizeof b / sizeof b[0])
-				break;
-			day = d;
-			memset(&b[n], 0, sizeof b[n]);
-			char t[32];
-			snprintf(b[n].label, sizeof b[n].label, "%.10s", fmt_time(d * DAY_US, t));
-			n++;
-		}
-		b[n - 1].value[r->cls == PC_SECURE]++;
+	const struct inventory *inv = c->inv;
+	int64_t first = inv->n_days ? inv->days[0].day : INT64_MAX;
+	int64_t last = inv->n_days ? inv->days[inv->n_days - 1].day : INT64_MIN;
+	if (c->state) {   /* a window of a state: each of its days, up to today */
+		int64_t today = inventory_day(c->state->now_us);
+		if (c->state->since_us && inventory_day(c->state->since_us) < first)
+			first = inventory_day(c->state->since_us);
+		int64_t until = c->state->until_us ? inventory_day(c->state->until_us - 1) : INT64_MIN;
+		if (until > last)
+			last = until < today ? until : today;
+		if (last == INT64_MIN && first != INT64_MAX)
+			last = first > today ? first : today;
 	}
-	if (c->state)
-		fputs("<p class=\"note\">Per day: the state keeps the inventory per day; this chart is drawn from a"
-		      " capture's connections only.</p>", c->out);
-	else
-		bar_chart(c->out, "Connections per day: nonsecure / secure", b, n, "nonsecure", "secure");
+	if (first == INT64_MAX || last < first) {   /* nothing seen */
+		first = 0;
+		last = -1;
+	}
+	int64_t from = last - first + 1 > HTML_MAX_DAYS ? last - HTML_MAX_DAYS + 1 : first;
+	for (int64_t d = from, k = 0; d <= last; d++) {
+		while ((size_t)k < inv->n_days && inv->days[k].day < d)
+			k++;
+		memset(&b[n], 0, sizeof b[n]);
+		char t[32];
+		snprintf(b[n].label, sizeof b[n].label, "%.10s", fmt_time(d * DAY_US, t));
+		if ((size_t)k < inv->n_days && inv->days[k].day == d) {
+			b[n].value[0] = inv->days[k].nonsecure;
+			b[n].value[1] = inv->days[k].secure;
+		}
+		n++;
+	}
+	bar_chart(c->out, "Connections per day (UTC): nonsecure / secure", b, n, "nonsecure", "secure");
+	if (from > first)
+		fprintf(c->out, "<p class=\"note\">%" PRId64 " earlier days are not drawn (--since and --until"
+				" choose the days of a report).</p>", from - first);
 }
 
 static void chart_doors(FILE *f, const struct plan *p)
@@ -376,8 +395,13 @@ static void clients_section(const struct report_ctx *c, bool nonsecure)
 		fputs("</summary><table><thead><tr><th>server</th><th>service</th><th>port</th><th>class</th>"
 		      "<th>connections</th><th>refused</th><th>users</th><th>devices</th><th>first seen</th><th>last seen</th>"
 		      "</tr></thead><tbody>", f);
-		for (size_t j = 0; j < cl->n_use; j++) {
-			const struct inv_usage *u = &cl->use[j];
+		/* the nonsecure uses first, at most HTML_MAX_USES rows */
+		size_t shown = 0;
+		for (size_t k = 0; k < 2 * cl->n_use && shown < HTML_MAX_USES; k++) {
+			const struct inv_usage *u = &cl->use[k % cl->n_use];
+			if ((k < cl->n_use) != (u->cls == PC_NONSECURE))
+				continue;
+			shown++;
 			fputs("<tr><td>", f);
 			esc(f, addr_str(&u->server, a));
 			fputs("</td><td>", f);
@@ -392,7 +416,11 @@ static void clients_section(const struct report_ctx *c, bool nonsecure)
 			td_time(f, u->last_us);
 			fputs("</tr>", f);
 		}
-		fputs("</tbody></table></details>\n", f);
+		fputs("</tbody></table>", f);
+		if (cl->n_use > shown)
+			fprintf(f, "<p class=\"note\">&hellip; and %zu more servers and ports this client used: the JSON report"
+				   " lists every one.</p>", cl->n_use - shown);
+		fputs("</details>\n", f);
 	}
 	if (!n)
 		fputs("<p>(none)</p>", f);

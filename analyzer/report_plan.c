@@ -44,6 +44,14 @@ void plan_basis_of(const struct report_ctx *c, struct plan_basis *b)
 		b->coverage_known = true;
 		b->dropped = missed;
 		b->coverage = c->a->packets + missed ? (double)c->a->packets / (double)(c->a->packets + missed) : 1.0;
+	} else {
+		/* capture files: what their capturer said it dropped (pcapng interface statistics) */
+		uint64_t missed = analysis_counter(c->a, "capture_file_dropped");
+		if (missed) {
+			b->coverage_known = true;
+			b->dropped = missed;
+			b->coverage = (double)c->a->packets / (double)(c->a->packets + missed);
+		}
 	}
 	uint64_t conns = 0, attempts = 0;
 	for (size_t i = 0; i < c->inv->n_clients; i++) {
@@ -200,12 +208,13 @@ void plan_steps_text(FILE *f, const struct plan *p, const char *pre)
 		   "%s    same restart.\n", pre, pre, pre, pre);
 	fprintf(f, "%s 3. Host servers (%s): ADDTCPPORT PORT(%d %d) PROTOCOL(*TCP) USRPRF(QSECOFR)\n", pre,
 		hs ? "every nonsecure port ready" : "not every port ready", HS_LOW, HS_HIGH);
-	fprintf(f, "%s    the servers start under QUSER, so they can no longer bind 8470-8479; the restriction\n"
+	fprintf(f, "%s    IBM's servers bind their ports under IBM profiles such as QUSER, not QSECOFR, so they can\n"
+		   "%s    no longer bind 8470-8479 (message TCP7701 in their job logs says so); the restriction\n"
 		   "%s    is checked when a server binds: ENDHOSTSVR SERVER(*ALL), then STRHOSTSVR SERVER(*ALL)\n"
 		   "%s    (host-server jobs already connected keep running: they go as they end).\n"
 		   "%s    The port mapper (449) serves both and stays.  Rollback: RMVTCPPORT PORT(%d %d)\n"
-		   "%s    PROTOCOL(*TCP) USRPRF(QSECOFR), then the same restart.\n", pre, pre, pre, pre, HS_LOW, HS_HIGH,
-		pre);
+		   "%s    PROTOCOL(*TCP) USRPRF(QSECOFR), then the same restart.\n", pre, pre, pre, pre, pre, HS_LOW,
+		HS_HIGH, pre);
 	if (!hs) {
 		fprintf(f, "%s    Only some ports ready: one restriction per ready port instead, e.g.\n", pre);
 		int n = 0;

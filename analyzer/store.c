@@ -8,9 +8,12 @@
  * finished flows are inserted as JSON.  Data leaves through store_load(),
  * which sums both kinds of rows per key for the report.  Every statement is
  * prepared; a checkpoint is one transaction.  Nothing here prints.
+ * A --db that names a PostgreSQL database is handed on to store_pg.c at
+ * every entry point (store->pg set).
  */
 #include "store.h"
 #include "store_db.h"
+#include "store_shared.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -125,6 +128,65 @@ static const struct migration {
 	  "CREATE INDEX inv_client_ip ON inv_client(ip);" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+/* ---- the backend: a file, or the shared store ---- */
+
+static struct store_config config;
+
+void store_configure(const struct store_config *c)
+{
+	config = *c;
+}
+
+bool store_sensor_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 1 || n > 63)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		      *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+bool store_is_shared(const char *db)
+{
+	return db && store_pg_is_conninfo(db);
+}
+
+const char *store_display(const char *db, char *buf, size_t len)
+{
+	if (!store_is_shared(db))
+		return db;
+	store_pg_display(db, buf, len);
+	return buf;
+}
+
+bool store_reads_in_loop(const struct store *s)
+{
+	return !s->pg;
+}
+
+uint64_t store_dropped_checkpoints(struct store *s)
+{
+	return s && s->pg ? store_pg_dropped(s->pg) : 0;
+}
+
+static struct store *open_shared(const char *db, enum store_mode mode, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->fd = s->lock_fd = s->side_fd[0] = s->side_fd[1] = -1;
+	if (!(s->pg = store_pg_open(db, mode == STORE_WRITE, &config, err, errlen))) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
 
 /* ---- small helpers ---- */
 
@@ -423,6 +485,11 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
 struct store *store_open_why(const char *path, enum store_mode mode, char *err, size_t errlen,
 			     enum store_failure *why)
 {
+	if (store_is_shared(path)) {
+		if (why)
+			*why = STORE_FAIL_OTHER;
+		return open_shared(path, mode, err, errlen);
+	}
 	if (why)
 		*why = STORE_FAIL_OTHER;
 	struct store *s = open_db(path, mode, err, errlen, why);
@@ -473,12 +540,19 @@ bool store_create_at_version(const char *path, int version, char *err, size_t er
 
 int store_user_version(struct store *s)
 {
+	if (s->pg)
+		return store_pg_version(s->pg);
 	int rc;
 	return (int)pragma_int(s, "PRAGMA user_version", &rc);
 }
 
 void store_close(struct store *s)
 {
+	if (s && s->pg) {
+		store_pg_close(s->pg);
+		free(s);
+		return;
+	}
 	if (!s)
 		return;
 	if (s->db) {
@@ -494,6 +568,8 @@ void store_close(struct store *s)
 
 bool store_chown(struct store *s, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
+	if (s->pg)
+		return store_pg_chown(s->pg, uid, gid, err, errlen);
 	/* through descriptors opened with O_NOFOLLOW and checked (outfile.c), never by path;
 	 * the -wal and -shm descriptors stay open until store_close (see there) */
 	static const char *const suffix[] = { "-wal", "-shm" };
@@ -519,6 +595,8 @@ bool store_chown(struct store *s, uid_t uid, gid_t gid, char *err, size_t errlen
 
 bool store_run_start(struct store *s, const char *iface, int64_t now_us, char *err, size_t errlen)
 {
+	if (s->pg)
+		return store_pg_run_start(s->pg, iface, now_us, err, errlen);
 	err[0] = '\0';
 	static const char runs[] =
 		"INSERT INTO counter VALUES('unclean_stops', (SELECT count(*) FROM run WHERE stopped_us IS NULL))"
@@ -551,6 +629,8 @@ bool store_run_start(struct store *s, const char *iface, int64_t now_us, char *e
 
 bool store_run_stop(struct store *s, int64_t now_us)
 {
+	if (s->pg)
+		return store_pg_run_stop(s->pg, now_us);
 	sqlite3_stmt *st = store_prep(s, "UPDATE run SET stopped_us=? WHERE id=?");
 	if (!st)
 		return false;
@@ -733,6 +813,8 @@ static bool put_import(struct store *s, const struct store_checkpoint *c)
 
 bool store_imported(struct store *s, const char *digest, int64_t *when_us, char *name, size_t namelen)
 {
+	if (s->pg)
+		return store_pg_imported(s->pg, digest, when_us, name, namelen);
 	sqlite3_stmt *st = store_prep(s, "SELECT imported_us, name FROM import WHERE sha256=?");
 	bool found = false;
 	if (st) {
@@ -776,6 +858,8 @@ static bool ckpt_body(struct store *s, const struct store_checkpoint *c, char *e
 
 bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen)
 {
+	if (s->pg)
+		return store_pg_checkpoint(s->pg, c, err, errlen);
 	err[0] = '\0';
 	bool ok = store_exec(s, "BEGIN IMMEDIATE", err, errlen);
 	if (ok && !(ok = ckpt_body(s, c, err, errlen)) && !err[0])
@@ -798,6 +882,8 @@ bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *e
 bool store_load_inventory(struct store *s, const struct store_query *q, struct inventory *inv, char *err,
 			  size_t errlen)
 {
+	if (s->pg)
+		return store_pg_load_inventory(s->pg, q, inv, err, errlen);
 	/* one read transaction: a consistent picture while the monitor writes */
 	bool ok = store_exec(s, "BEGIN", err, errlen);
 	if (ok && !(ok = store_load_rows(s, q, inv)))
@@ -890,6 +976,8 @@ static bool load_meta(struct store *s, struct store_view *v)
 
 bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *err, size_t errlen)
 {
+	if (s->pg)
+		return store_pg_load(s->pg, since_us, v, err, errlen);
 	memset(v, 0, sizeof *v);
 	/* one read transaction: a consistent picture while the monitor writes */
 	bool ok = store_exec(s, "BEGIN", err, errlen);

@@ -34,6 +34,36 @@
 
 struct store;
 
+/*
+ * The shared store (--db postgresql://..., postgres://... or a libpq
+ * keyword string such as "host=/run/pg dbname=tlsready"): which sensor
+ * writes (--sensor, default the host name), which sensors a report reads
+ * (--sensor on the report, repeatable; none: all), and the sensor's local
+ * queue file for checkpoints the database could not take yet.  Set once,
+ * before store_open; a SQLite file ignores it.
+ */
+#define STORE_MAX_SENSORS 32
+#define STORE_QUEUE_DEFAULT_BYTES ((uint64_t)256 << 20)
+struct store_config {
+	const char *sensor;
+	const char *sensors[STORE_MAX_SENSORS];
+	size_t n_sensors;
+	const char *queue;                 /* NULL: /var/lib/tlsready/queue-SENSOR (monitor only) */
+	uint64_t queue_max_bytes;          /* 0: STORE_QUEUE_DEFAULT_BYTES */
+};
+void store_configure(const struct store_config *c);
+/* A sensor name: 1-63 of [A-Za-z0-9._-]. */
+bool store_sensor_name_ok(const char *name);
+/* Is this --db a PostgreSQL database rather than a file? */
+bool store_is_shared(const char *db);
+/* What to print for --db: a file's path, or the database's host, port, dbname, user and service
+ * (never a password). */
+const char *store_display(const char *db, char *buf, size_t len);
+/* Can the capture thread read the store at a checkpoint without waiting on a server?  (SQLite: yes.) */
+bool store_reads_in_loop(const struct store *s);
+/* Checkpoints the shared store's local queue dropped so far (full, or refused by the database); 0 for a file. */
+uint64_t store_dropped_checkpoints(struct store *s);
+
 enum store_mode { STORE_WRITE, STORE_READ };
 
 /*

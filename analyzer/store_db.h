@@ -14,7 +14,9 @@
 
 #define DAY_US ((int64_t)86400 * 1000000)
 
+struct store_pg;
 struct store {
+	struct store_pg *pg;        /* the shared PostgreSQL store (store_pg.c): every call goes there */
 	sqlite3 *db;
 	char *path;
 	bool writable;

@@ -8,7 +8,8 @@
  * already holds by the database itself: counts add up, first seen is the
  * minimum, last seen the maximum, bit sets are ORed, name sets are unions
  * (a row per name).  Out: store_load_inventory() sums the days of a window
- * back into the same struct inventory the one-shot report is printed from.
+ * back into the same struct inventory the one-shot report is printed from,
+ * with the connections of each day kept apart (the trend).
  * Tables: docs/schema.md.  Nothing here prints.
  */
 #include "store.h"
@@ -582,6 +583,24 @@ static bool load_notes(struct loader *l)
 	return rc == SQLITE_DONE;
 }
 
+/* The connections per UTC day: the usage rows' counts, by day and port class. */
+static bool load_days(struct loader *l)
+{
+	sqlite3_stmt *st = window_query(l, "SELECT day, cls, sum(connections) FROM inv_usage", NULL,
+					"GROUP BY day, cls ORDER BY day");
+	if (!st)
+		return false;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!inventory_add_day(l->inv, sqlite3_column_int64(st, 0), (enum port_class)sqlite3_column_int(st, 1),
+				       (uint64_t)sqlite3_column_int64(st, 2))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
 static bool load_certs(struct loader *l, int64_t since_us, int64_t until_us)
 {
 	sqlite3_stmt *st = NULL;
@@ -633,19 +652,15 @@ static bool want_clients(struct store *s, const struct addr *only, size_t n)
 	return ok;
 }
 
-static int64_t day_of(int64_t us)
-{
-	return us >= 0 ? us / DAY_US : -((-us + DAY_US - 1) / DAY_US);
-}
-
 bool store_load_rows(struct store *s, const struct store_query *q, struct inventory *inv)
 {
 	memset(inv, 0, sizeof *inv);
 	struct loader l = { .s = s, .inv = inv, .filtered = q->only != NULL };
-	l.day_from = q->since_us ? day_of(q->since_us) : INT64_MIN;
-	l.day_to = q->until_us ? day_of(q->until_us - 1) : INT64_MAX;
+	l.day_from = q->since_us ? inventory_day(q->since_us) : INT64_MIN;
+	l.day_to = q->until_us ? inventory_day(q->until_us - 1) : INT64_MAX;
 	bool ok = (!l.filtered || want_clients(s, q->only, q->n_only)) && load_clients(&l) && load_usage(&l) &&
 		  (l.filtered || load_ports(&l)) && load_names(&l) && (l.filtered || load_notes(&l)) &&
+		  (l.filtered || load_days(&l)) &&
 		  load_certs(&l, q->since_us ? q->since_us : INT64_MIN, q->until_us ? q->until_us : INT64_MAX);
 	free(l.ix);
 	if (!ok) {
@@ -660,5 +675,5 @@ bool store_load_rows(struct store *s, const struct store_query *q, struct invent
 
 int64_t store_day(int64_t us)
 {
-	return day_of(us);
+	return inventory_day(us);
 }

@@ -4,6 +4,9 @@
 # command to run and fails.  Used by `make run` and `make test`.
 missing=""
 for p in "$@"; do
+	# npm also comes with a nodejs that is not Debian's (NodeSource's, say): Debian's npm would
+	# conflict with it, and its own npm serves as well
+	case $p in npm) command -v npm >/dev/null 2>&1 && continue;; esac
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0

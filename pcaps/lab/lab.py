@@ -104,9 +104,11 @@ class Lab:
             self.mock = None
 
     # -- capture ------------------------------------------------------------------------
-    def start_capture(self, path, iface="eth0", ns="tr-ibmi", tool="dumpcap", linktype=None):
+    def start_capture(self, path, iface="eth0", ns="tr-ibmi", tool="dumpcap", linktype=None, buffer_mib=None):
         if tool == "dumpcap":
             argv = ["dumpcap", "-q", "-w", path] + sum((["-i", i] for i in iface.split(",")), [])
+            if buffer_mib:
+                argv += ["-B", str(buffer_mib)]
         else:
             argv = ["tcpdump", "-q", "-n", "-i", iface, "-w", path, "-U"]
             if linktype:
@@ -122,6 +124,23 @@ class Lab:
         self.caps.append((p, path))
         self.meta.setdefault("capture_start", round(time.time(), 6))
         return p
+
+    def pause_captures(self, paused):
+        """Stop (SIGSTOP) or continue (SIGCONT) every capture process: while stopped, the kernel's
+        ring buffer fills and further packets are dropped - counted by libpcap, written by dumpcap in
+        the pcapng's interface statistics and printed in its own summary (capture_stats)."""
+        for p, _ in self.caps:
+            p.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+
+    def capture_stats(self):
+        """dumpcap's own summary lines ("Packets received/dropped on interface 'X': R/D (pcap:P/...)"),
+        logged as capture_stats events after stop_captures."""
+        text = open(os.path.join(self.work, "capture.out")).read()
+        for m in re.finditer(r"Packets received/dropped on interface '([^']*)': (\d+)/(\d+) \(pcap:(\d+)/dumpcap:(\d+)"
+                             r"/flushed:(\d+)/ps_ifdrop:(\d+)\)", text):
+            self.log(event="capture_stats", iface=m.group(1), received=int(m.group(2)), dropped=int(m.group(3)),
+                     pcap_dropped=int(m.group(4)), dumpcap_dropped=int(m.group(5)), flushed=int(m.group(6)),
+                     ps_ifdrop=int(m.group(7)))
 
     def stop_captures(self):
         time.sleep(1.0)

@@ -57,9 +57,10 @@ lab_up() {
 	ns tr-ibmi ip -6 addr add ::1/128 dev lo 2>/dev/null || true
 }
 
-# lab_down: delete every tr- namespace (and so every veth and the bridge inside them).
+# lab_down: delete the lab's namespaces (and so every veth and the bridge inside them), not a
+# test's own namespace running beside the lab (netlab.py names them PREFIX-PID: "tr-hst-4711").
 lab_down() {
-	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$LAB_NS_PREFIX"); do
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$LAB_NS_PREFIX" | grep -vE -- '-[0-9]+$'); do
 		ip netns pids "$n" 2>/dev/null | while read -r p; do kill "$p" 2>/dev/null; done
 		ip netns del "$n" 2>/dev/null || true
 	done

@@ -4,6 +4,9 @@
 #   sh tests/bench/run.sh            the benchmark: table on stdout and in $BENCH_DIR/bench.md
 #   sh tests/bench/run.sh gen        only build the tools and generate the capture
 #   sh tests/bench/run.sh flood      the flow-table bound check (--max-flows under a SYN flood)
+#   sh tests/bench/run.sh html       the HTML report of the capture (one-shot, and of a state it was
+#                                    imported into): size, time to write, chromium's load time
+#                                    (html_load.py); $BENCH_DIR/html.md
 #
 # In:  the environment below; /work/main-style tree around this file (tlsready is
 #      built with `make -C TOP`); gencap.c, floor.c and rusage.c beside this file,
@@ -149,7 +152,51 @@ fi
 build_tools
 gen "$BENCH_SIZE"
 [ "$mode" = gen ] && { cat "$SUM"; exit 0; }
-[ "$mode" = bench ] || die "unknown mode '$mode' (bench, gen, flood)"
+
+# ---- the HTML report of the capture ------------------------------------------
+if [ "$mode" = html ]; then
+	command -v chromium >/dev/null 2>&1 || die "chromium is not installed (Debian package chromium)"
+	ms() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
+	"$RU" "$W/ru.html" "$TLSREADY" -q -r "$CAP" --format html -o "$W/report.html" 2>"$W/err.html" ||
+		die "tlsready --format html failed: $(head -c 300 "$W/err.html")"
+	read -r hwall _ _ hrss _ <"$W/ru.html"
+	"$RU" "$W/ru.import" "$TLSREADY" -q -r "$CAP" --db "$W/state.db" 2>"$W/err.import" ||
+		die "the import into a state failed: $(head -c 300 "$W/err.import")"
+	read -r iwall _ _ _ _ <"$W/ru.import"
+	"$RU" "$W/ru.shtml" "$TLSREADY" -q --db "$W/state.db" --format html -o "$W/state.html" 2>"$W/err.shtml" ||
+		die "tlsready --db STATE --format html failed: $(head -c 300 "$W/err.shtml")"
+	read -r swall _ _ srss _ <"$W/ru.shtml"
+	python3 "$here/html_load.py" "$W/report.html" "$BENCH_RUNS" >"$W/load.json" || die "$(cat "$W/load.json")"
+	python3 "$here/html_load.py" "$W/state.html" "$BENCH_RUNS" >"$W/sload.json" || die "$(cat "$W/sload.json")"
+	j() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+	more=$(grep -o '&hellip; and [0-9]* more clients[^<]*' "$W/report.html" | sed 's/&hellip; //' | head -n 3 | tr '\n' ';')
+	row() {   # label html ru-wall ru-rss load.json
+		echo "| $1 | $(wc -c <"$2") | $3 | $(awk -v k="$4" 'BEGIN { printf "%.0f", k / 1024 }') |" \
+			"$(ms "$(j "$5" dcl_ms)") | $(ms "$(j "$5" load_ms)") | $(j "$5" elements) |" \
+			"$(j "$5" table) ($(j "$5" rows) rows): $(ms "$(j "$5" sort_ms)") / $(ms "$(j "$5" filter_ms)") |"
+	}
+	{
+		echo "## tlsready HTML report of the benchmark capture"
+		echo
+		machine
+		echo "Browser: $(chromium --version 2>/dev/null)"
+		echo
+		echo "Capture: $CAP: $(sumval packets "$SUM") packets, $(sumval file_bytes "$SUM") bytes, $(sumval ibmi_clients "$SUM") IBM i clients ($(sumval ibmi_nonsecure_clients "$SUM") nonsecure)"
+		echo
+		echo "| report | bytes | write s | write peak RSS MiB | DOMContentLoaded ms | load ms | DOM elements | largest table: sort / filter ms |"
+		echo "|---|---|---|---|---|---|---|---|"
+		row "tlsready -q -r CAP --format html" "$W/report.html" "$hwall" "$hrss" "$W/load.json"
+		row "tlsready -q --db STATE --format html (CAP imported: $iwall s)" "$W/state.html" "$swall" "$srss" "$W/sload.json"
+		echo
+		echo "Load times: chromium's Navigation Timing of the page loaded again in a running headless browser (the browser's start left out), median of $BENCH_RUNS runs; sort and filter: the report's own script on its largest table, performance.now() around a click on the first header and an input in its filter."
+		[ -n "$more" ] && { echo; echo "Rows capped: $more"; }
+		[ -n "$build_note" ] && { echo; echo "Note: $build_note"; }
+		echo
+		echo "Reproduce: BENCH_SIZE=$BENCH_SIZE BENCH_CLIENTS=$BENCH_CLIENTS BENCH_SEED=$BENCH_SEED BENCH_RUNS=$BENCH_RUNS BENCH_DIR=$BENCH_DIR sh tests/bench/run.sh html   (make bench-html)"
+	} | tee "$BENCH_DIR/html.md"
+	exit 0
+fi
+[ "$mode" = bench ] || die "unknown mode '$mode' (bench, gen, flood, html)"
 
 PKTS=$(sumval packets "$SUM")
 FBYTES=$(sumval file_bytes "$SUM")

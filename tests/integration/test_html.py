@@ -8,6 +8,7 @@ after the script ran and its console for CSP violations and network requests; th
 the same capture for the facts shown; hand-built bytes for hostile names.
 """
 import base64
+import calendar
 import hashlib
 import html.parser
 import json
@@ -18,6 +19,7 @@ import subprocess
 import tempfile
 import time
 
+import cdp
 from pcapgen import Pcap
 from tap import ok, skip, run, done, PCAPS
 
@@ -110,6 +112,24 @@ raw_m = open(mout, encoding="utf-8").read()
 ok(rc == 0 and raw_m.count("<details>") == 2000 and "and 100 more clients: the JSON and CSV reports" in raw_m,
    "2100 nonsecure clients: 2000 listed, then \"and 100 more\"", (raw_m.count("<details>"), err))
 
+# one client of many servers: its table lists 100 uses, the nonsecure ones first, then how many more
+wide = os.path.join(tmp, "wide.pcap")
+w = Pcap(wide)
+for i in range(130):   # 60 nonsecure as-signon servers, 70 secure ones
+    c = w.conn("198.51.100.200", 41000 + i, f"203.0.113.{i + 1}", 8476 if i < 60 else 9476)
+    c.handshake()
+    c.send(b"\x00\x00\x00\x14\x00\x00\xe0\x09" + b"\x00" * 12)
+    c.close()
+w.close()
+wout = os.path.join(tmp, "wide.html")
+rc, _, err = run(["-q", "-r", wide, "--format", "html", "-o", wout])
+box = open(wout, encoding="utf-8").read().split("<summary>198.51.100.200", 1)[-1].split("</details>", 1)[0]
+rows = re.findall(r"<tr><td>203\.0\.113\.\d+</td><td>[^<]*</td><td class=\"n\">\d+</td><td>(\w+)</td>", box)
+ok(rc == 0 and len(rows) == 100 and rows.count("nonsecure") == 60 and rows[:60] == ["nonsecure"] * 60 and
+   "and 30 more servers and ports this client used" in box,
+   "a client of 130 servers: its table lists 100 (the 60 nonsecure first), then \"and 30 more\"",
+   (len(rows), rows.count("nonsecure"), err))
+
 # the report of a state
 db = os.path.join(tmp, "state.db")
 run(["-q", "--db", db, "-r", demo])
@@ -118,6 +138,56 @@ rc, _, err = run(["-q", "--db", db, "--format", "html", "-o", sout])
 raw_s, ds = parse(sout)
 ok(rc == 0 and "state.db" in raw_s and all(ip in " ".join(ds.text) for ip in blocking),
    "--db STATE --format html: the same clients from the stored state", err)
+
+# ---- the chart of days, from a state of several days and from the captures themselves ----
+def day_bars(raw):
+    """The chart of days as drawn: [(date, nonsecure, secure)] from its SVG text."""
+    fig = raw.split("Connections per day (UTC)", 1)[-1].split("</svg>", 1)[0]
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", fig)
+    return [(texts[i], *map(int, texts[i + 1].split(" / "))) for i in range(len(texts) - 1)
+            if re.fullmatch(r"\d{4}-\d\d-\d\d", texts[i])]
+
+
+if shutil.which("editcap"):
+    first = doc["capture"]["first_packet"]
+    t0 = calendar.timegm(time.strptime(first[:19], "%Y-%m-%dT%H:%M:%S"))
+    # day 0, day 1, nothing on day 2, then the capture straddling the midnight that ends day 3 (its
+    # first connections on day 3, the rest on day 4)
+    mid = (t0 // 86400 + 4) * 86400 - t0 - 5
+    shifts = [0, 86400, mid]
+    days_files, truth = [], {}
+    for i, sh in enumerate(shifts):
+        f = os.path.join(tmp, f"day{i}.pcapng")
+        subprocess.run(["editcap", "-t", str(sh), demo, f], check=True, capture_output=True, timeout=60)
+        days_files.append(f)
+        # truth: the one-shot JSON of each shifted file, its flows by the UTC day they started
+        for fl in json.loads(run(["-q", "-r", f, "--format", "json"])[1])["flows"]:
+            if fl["port_class"] in ("nonsecure", "secure"):
+                day = fl["start"][:10]
+                n = truth.setdefault(day, [0, 0])
+                n[fl["port_class"] == "secure"] += 1
+    gap = time.strftime("%Y-%m-%d", time.gmtime((t0 // 86400 + 2) * 86400))
+    truth[gap] = [0, 0]
+    want = sorted((d, n[0], n[1]) for d, n in truth.items())
+    mdb = os.path.join(tmp, "days.db")
+    rc1, _, e1 = run(["-q", "--db", mdb] + sum((["-r", f] for f in days_files), []))
+    mout = os.path.join(tmp, "days-state.html")
+    rc2, _, e2 = run(["-q", "--db", mdb, "--format", "html", "-o", mout])
+    got_state = day_bars(open(mout, encoding="utf-8").read()) if rc2 == 0 else []
+    ok(rc1 == 0 and rc2 == 0 and got_state == want and len(want) == 5,
+       f"--db STATE --format html: the chart of days from the state's per-day rows ({len(want)} days, an empty"
+       " one between, one capture across midnight) equals the one-shot JSON's flows counted by day",
+       f"{e1}{e2}\nstate {got_state}\nwant  {want}")
+    oout = os.path.join(tmp, "days-oneshot.html")
+    rc3, _, e3 = run(["-q", "--format", "html", "-o", oout] + sum((["-r", f] for f in days_files), []))
+    ok(rc3 == 0 and day_bars(open(oout, encoding="utf-8").read()) == want,
+       "the one-shot report of the same files draws the same days", e3)
+    wout = os.path.join(tmp, "days-window.html")
+    rc4, _, e4 = run(["-q", "--db", mdb, "--since", want[1][0], "--until", want[3][0], "--format", "html", "-o", wout])
+    ok(rc4 == 0 and day_bars(open(wout, encoding="utf-8").read()) == want[1:3],
+       "--since/--until: only the window's days", e4)
+else:
+    skip("chart of days from a state", "editcap is not installed")
 
 # ---- a real browser ----
 chromium = shutil.which("chromium")
@@ -139,55 +209,8 @@ else:
     body = dom_h.split("<body", 1)[-1]
     ok(rc == 0 and "&lt;I&gt;X&lt;/I&gt;" in body and "<i>" not in body.lower(),
        "in the browser too, the hostile name is text: no element made of it", log_h[-400:])
-    # interacting: the DevTools protocol over a pipe (fd 3 in, fd 4 out, messages ending in NUL)
     def devtools(path, expression):
-        r3, w3 = os.pipe()
-        r4, w4 = os.pipe()
-
-        def fds():
-            os.dup2(r3, 3)
-            os.dup2(w4, 4)
-        proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                                 "--remote-debugging-pipe", "file://" + path], preexec_fn=fds, pass_fds=(3, 4),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(r3)
-        os.close(w4)
-        buf = b""
-
-        def call(msg):
-            nonlocal buf
-            os.write(w3, json.dumps(msg).encode() + b"\0")
-            for _ in range(2000):
-                while b"\0" not in buf:
-                    chunk = os.read(r4, 65536)
-                    if not chunk:
-                        return None
-                    buf += chunk
-                line, buf = buf.split(b"\0", 1)
-                reply = json.loads(line)
-                if reply.get("id") == msg["id"]:
-                    return reply
-            return None
-        try:
-            targets = call({"id": 1, "method": "Target.getTargets"})
-            page = next(t["targetId"] for t in targets["result"]["targetInfos"] if t["type"] == "page")
-            sid = call({"id": 2, "method": "Target.attachToTarget", "params": {"targetId": page, "flatten": True}})[
-                "result"]["sessionId"]
-            ready = "location.protocol === 'file:' && document.readyState === 'complete'"
-            for i in range(100):   # the page starts as about:blank, then loads the file
-                res = call({"id": 3 + i, "sessionId": sid, "method": "Runtime.evaluate",
-                            "params": {"expression": ready, "returnByValue": True}})
-                if res and res["result"]["result"].get("value"):
-                    break
-                time.sleep(0.1)
-            res = call({"id": 200, "sessionId": sid, "method": "Runtime.evaluate",
-                        "params": {"expression": expression, "awaitPromise": True, "returnByValue": True}})
-            return res["result"]["result"].get("value")
-        finally:
-            proc.kill()
-            proc.wait()
-            os.close(w3)
-            os.close(r4)
+        return cdp.evaluate(chromium, path, expression)
 
     SORT = """new Promise(function(done){function go(){
       var t=document.getElementById('blocking'), col=function(){return Array.prototype.map.call(t.tBodies[0].rows,

@@ -236,7 +236,10 @@ doc = wait_for(lambda: (lambda r: r[1] if r[1] and set(inventory(r[1])) == set(e
 ok(doc is not None, "the stored state is readable while the monitor runs, and has every client",
    report(db)[2] if doc is None else "")
 
-# SIGUSR1: the report of the stored state, to --report-file
+# SIGUSR1: the report of the stored state, to --report-file (rewritten at every checkpoint too: the
+# file of the checkpoint before the last clients were stored is removed first)
+if os.path.exists(usr1):
+    os.unlink(usr1)
 os.kill(m.pid, signal.SIGUSR1)
 txt = wait_for(lambda: open(usr1).read() if os.path.exists(usr1) and "Counters" in open(usr1).read() else None)
 nonsec = [ip for ip, (st, _) in expected.items() if st == "nonsecure"]

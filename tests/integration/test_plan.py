@@ -154,7 +154,114 @@ else:
     ok(text.find("Cutover plan") > 0 and text.find("Cutover plan") < text.find("Clients still using nonsecure"),
        "the text report opens with the cutover plan", text[:400])
 
-# ---- generated scenarios (hand-built bytes; the truth is what the generator wrote) ----
+# ---- the lab's cutover scenario: one emulator on telnet, a legacy port in use, a client that only
+# asked the port mapper (pcaps/cutover.truth.json: the mock's and the clients' own logs) ----
+LEGACY_PORTS = {8477, 8478, 8479}
+
+
+def fixes_from_truth(truth):
+    """What each blocking client must change, from what the lab's clients did: a scripted 5250
+    emulator on 23 -> 5250-emulator; only legacy ports -> legacy-port; a nonsecure name asked of the
+    mapper and no nonsecure connection past the SYN -> port-mapper-only."""
+    out = {}
+    for ip in expected(truth)[1]:
+        mine = [f for f in truth["flows"] if f["client_ip"] == ip]
+        used = [f for f in mine if f["port_class"] == "nonsecure" and f["tcp"] not in ("refused", "unanswered")]
+        asked = [f for f in mine if f.get("mapper") and f["mapper"].get("requested")
+                 and not f["mapper"]["requested"].endswith("-s")]
+        if not used and asked:
+            out[ip] = "port-mapper-only"
+        elif used and all(f["server_port"] in LEGACY_PORTS for f in used):
+            out[ip] = "legacy-port"
+        elif used and all(f["server_port"] == 23 and f["client"] == "tn5250-script" for f in used):
+            out[ip] = "5250-emulator"
+        else:
+            out[ip] = "?"
+    return out
+
+
+cutover = os.path.join(PCAPS, "cutover.pcapng")
+if not os.path.exists(cutover) or not shutil.which("editcap"):
+    skip("the lab's cutover scenario", "pcaps/cutover.pcapng or editcap missing")
+else:
+    ct = json.load(open(os.path.join(PCAPS, "cutover.truth.json")))
+    want_doors, want_clients = expected(ct)
+    want_fix = fixes_from_truth(ct)
+    tn_clients = {f["client_ip"] for f in ct["flows"] if f["server_port"] == 23 and f["port_class"] == "nonsecure"}
+    rc, p, err = plan(["-r", cutover])
+    got_fix = {c["ip"]: c["fix"] for c in p["blocking_clients"]} if p else {}
+    ok(p and want_doors == {23, 8476, 8478} and got_fix == want_fix and "?" not in want_fix.values(),
+       "cutover: the emulator is told to use 992, the legacy client to replace the function, the mapper-only client"
+       " to switch its configuration (each as the lab's clients did)", (got_fix, want_fix))
+    d = {x["port"]: x for x in p["doors"]} if p else {}
+    ok(d and d[23]["verdict"] == "blocked" and d[23]["clients"] == len(tn_clients) == 1,
+       "cutover: telnet is blocked by exactly the one emulator that used it", d and d[23])
+    syns = sum(1 for f in ct["flows"] if f["server_port"] == 8476 and f["tcp"] in ("refused", "unanswered"))
+    ok(d and d[8476]["verdict"] == "blocked" and d[8476]["asked_port_mapper"] and d[8476]["attempts"] == syns == 1,
+       "cutover: 8476 is blocked by a port-mapper request though its only SYN went unanswered", d and d[8476])
+    ok(d and d[8478]["verdict"] == "blocked" and d[8478]["kind"] == "legacy" and d[8478]["tls_port"] is None,
+       "cutover: the legacy as-transfer port in use is blocked and has no TLS port", d and d[8478])
+    # eight days later the same traffic again, TLS-only traffic before it: every door the lab's clients
+    # did not use in the clear is ready, the three they did use stay blocked
+    cut_later = shifted(cutover, 8, "cutover-8d.pcapng")
+    cargs = ["-r", modern, "-r", cut_later, "--plan-days", "7"]
+    rc, p, err = plan(cargs)
+    ok(p and blocked(p) == (want_doors, want_clients) and
+       all(x["verdict"] == "ready" for x in p["doors"] if x["port"] not in want_doors),
+       "cutover over 8 days: exactly the lab's three doors blocked, every other door ready",
+       p and [(x["port"], x["verdict"]) for x in p["doors"]])
+    text = run(["-q", "--plan"] + cargs)[1].decode()
+    ready_hs = sorted(x["port"] for x in p["doors"] if x["verdict"] == "ready" and 8470 <= x["port"] <= 8479) if p else []
+    per_port = sorted(int(m) for m in re.findall(r"ADDTCPPORT PORT\((\d+)\) PROTOCOL", text))
+    ok(per_port and per_port == ready_hs and not set(per_port) & want_doors,
+       "cutover over 8 days: one restriction per ready host-server port, none for 8476 or 8478", (per_port, ready_hs))
+    for door, want in (("telnet", 3), ("as-transfer", 3), ("as-signon", 3), ("as-database", 0), ("host-servers", 3)):
+        rc, out, err = run(["-q"] + cargs + ["--ready", door])
+        ok(rc == want, f"cutover over 8 days: --ready {door} exits {want}", (rc, err))
+
+# ---- the lab's dropped scenario: dumpcap stalled while a flood passed and says how many packets it
+# dropped (its own summary, in pcaps/dropped.truth.json capture_stats) ----
+dropped = os.path.join(PCAPS, "dropped.pcapng")
+if not os.path.exists(dropped) or not shutil.which("editcap") or not os.path.exists(modern):
+    skip("the lab's dropped scenario", "pcaps/dropped.pcapng, modern.pcapng or editcap missing")
+else:
+    dt = json.load(open(os.path.join(PCAPS, "dropped.truth.json")))
+    lost = sum(s["dropped"] for s in dt.get("capture_stats", []))
+    d_doors, d_clients = expected(dt)
+    rc, out, err = run(["-q", "--format", "json", "-r", dropped])
+    counters = json.loads(out)["capture"]["counters"] if rc in (0, 1) else {}
+    ok(lost > 0 and counters.get("capture_file_dropped") == lost,
+       "dropped: the count read from the capture's statistics is the one dumpcap printed", (counters.get(
+           "capture_file_dropped"), lost))
+    # the same TLS-only week before it, so that time observed is not what is missing
+    earlier = os.path.join(tmp, "modern-8d-earlier.pcapng")
+    subprocess.run(["editcap", "-t", str(-8 * 86400), modern, earlier], check=True, capture_output=True)
+    dargs = ["-r", earlier, "-r", dropped, "--plan-days", "7"]
+    rc, p, err = plan(dargs)
+    ok(p and p["basis"]["packets_missed"] == lost and p["basis"]["coverage"] < 0.999 and
+       blocked(p) == (d_doors, d_clients) == ({23}, {"192.0.2.21"}) and
+       all(x["verdict"] == "unknown" for x in p["doors"] if x["port"] not in d_doors),
+       "dropped: over 8 days, every unused door is unknown and the telnet door still blocked by its emulator",
+       p and (p["basis"], [(x["port"], x["verdict"]) for x in p["doors"]]))
+    # editcap's copy of the same file keeps the packets and loses the statistics block: then it is ready
+    copy = os.path.join(tmp, "dropped-copy.pcapng")
+    subprocess.run(["editcap", dropped, copy], check=True, capture_output=True)
+    rc, p, err = plan(["-r", earlier, "-r", copy, "--plan-days", "7"])
+    ok(p and p["basis"].get("packets_missed") is None and
+       all(x["verdict"] == "ready" for x in p["doors"] if x["port"] not in d_doors),
+       "dropped: the same packets without the drop count make the unused doors ready", p and p["basis"])
+    rc, out, err = run(["-q"] + dargs + ["--ready", "as-signon"])
+    ok(rc == 3, "dropped: --ready as-signon exits 3 (unknown is not ready)", (rc, err))
+    ddb = os.path.join(tmp, "dropped.db")
+    run(["-q", "--db", ddb, "-r", earlier, "-r", dropped])
+    rc1, ps, _ = plan(["--db", ddb, "--plan-days", "7"])
+    rc2, po, _ = plan(dargs)
+    same = lambda q: (q["verdict"], q["doors"], q["blocking_clients"], q["would_break"])
+    ok(ps and po and same(ps) == same(po) and ps["basis"]["packets_missed"] == lost,
+       "dropped: imported into a state, the same plan and the same packets missed", ps and ps["basis"])
+
+# ---- generated scenarios (hand-built bytes; the truth is what the generator wrote): a client that
+# asked the mapper and sent no SYN at all, and a legacy session, in one file ----
 import struct
 from pcapgen import Pcap
 

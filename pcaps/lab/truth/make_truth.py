@@ -210,6 +210,11 @@ def build(work, capture, note=None):
         f.pop("_t")
         f.pop("_requests", None)
     doc = {"capture": capture, "description": meta["description"], "flows": flows, "clients": clients_of(flows)}
+    # what the capture tool itself said it received and dropped (dumpcap's summary), when a scenario logged it
+    stats = [{k: e[k] for k in ("iface", "received", "dropped", "pcap_dropped", "dumpcap_dropped", "flushed",
+                                "ps_ifdrop")} for e in events if e.get("event") == "capture_stats"]
+    if stats:
+        doc["capture_stats"] = stats
     if note:
         doc["format_note"] = note
     return doc

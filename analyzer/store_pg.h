@@ -1,0 +1,122 @@
+/*
+ * store_pg.h - the shared PostgreSQL store inside the store layer (store.c
+ * hands every call on to it when --db names a PostgreSQL database).
+ *
+ * A sensor's writes are batches: a list of rows, each naming one prepared
+ * statement (enum pg_stmt, texts in store_pg_sql.c) and its parameters as
+ * text.  A batch is built from the analysis in the capture thread
+ * (store_pg_rows.c), then either applied at once (an import) or appended to
+ * the local queue file and applied by the writer thread (store_queue.c), so
+ * the capture loop never waits on the database.  Every batch starts with its
+ * key (sensor, run, seq): the database refuses a key it holds, so a batch
+ * replayed after a lost commit acknowledgement is a no-op.
+ * Nothing outside analyzer/store*.c includes this.
+ */
+#ifndef TLSREADY_STORE_PG_H
+#define TLSREADY_STORE_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define PG_SCHEMA_VERSION 1
+#define PG_DUP_WINDOW_US ((int64_t)2 * 1000000)   /* the same 5-tuple starting within 2 s: one connection */
+#define PG_ADVISORY_KEY 0x544c5352                /* serialises the duplicate check between sensors */
+
+/* The prepared statements a batch row may name (store_pg_sql.c). */
+enum pg_stmt {
+	PGS_KEY,            /* (sensor, run, seq, now, flows): the batch's key; checkpoint_pkey violated = applied before */
+	PGS_RUN_START,      /* fold a killed run's open rows, count it unclean, record the run */
+	PGS_RUN_STOP,
+	PGS_RUN_SEEN,       /* the run's last checkpoint time */
+	PGS_S_FLOW, PGS_S_CLIENT, PGS_S_USAGE, PGS_S_NAME, PGS_S_PORT, PGS_S_NOTE, PGS_S_CERT,   /* staging */
+	PGS_DROP_OPEN,      /* the sensor's snapshot of open flows is replaced */
+	PGS_MERGE,          /* duplicates marked, flows kept, staging merged into the inventory */
+	PGS_COUNTER, PGS_INTERVAL, PGS_IMPORT, PGS_RETAIN,
+	PGS_A_FLOW, PGS_A_CLIENT, PGS_A_USAGE, PGS_A_NAME, PGS_A_PORT, PGS_A_NOTE, PGS_A_CERT,   /* the same, as arrays */
+	PGS_COUNT
+};
+extern const char *const pg_stmt_sql[PGS_COUNT];
+extern const int pg_stmt_nparams[PGS_COUNT];
+extern const char pg_schema_v1[], pg_staging_sql[];
+
+/* ---- a batch ---- */
+struct pg_stage;
+struct pg_batch {
+	unsigned char *buf;
+	size_t len, cap;
+	size_t rows;
+	bool failed;        /* out of memory while building */
+	struct pg_stage *stage;   /* staging rows gathered into array parameters, PG_STAGE_ROWS a statement */
+};
+#define PG_STAGE_ROWS 4000
+/* Staging rows (PGS_S_*) are gathered per table as columns and written as one row of array
+ * parameters (PGS_A_*: INSERT ... SELECT FROM unnest($1::type[], ...)); flush before the merge. */
+void pg_batch_stage(struct pg_batch *b, enum pg_stmt st, int n, const char *const *vals);
+void pg_batch_flush(struct pg_batch *b);
+void pg_stage_free(struct pg_stage *s);
+void pg_batch_init(struct pg_batch *b);
+void pg_batch_free(struct pg_batch *b);
+/* One row: the statement and its n parameters (NULL: SQL NULL). */
+void pg_batch_row(struct pg_batch *b, enum pg_stmt st, int n, const char *const *vals);
+/* Walk the rows: returns false at the end or on a malformed batch (*bad set). */
+struct pg_row {
+	enum pg_stmt st;
+	int n;
+	const char *vals[24];
+	int lens[24];
+};
+bool pg_batch_next(const unsigned char *buf, size_t len, size_t *pos, struct pg_row *r, bool *bad);
+
+/* The rows of a checkpoint (store_pg_rows.c).  seq: the batch's number within the run. */
+bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq,
+			const struct store_checkpoint *c, bool monitor);
+/* A finished flow as the JSON of the report contract (malloc'd; NULL: no memory). */
+char *pg_flow_json(const struct store_checkpoint *c, size_t i);
+bool pg_rows_run_start(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq, const char *iface,
+		       int64_t now_us);
+bool pg_rows_run_stop(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq, int64_t now_us);
+
+/* ---- the connection (store_pg.c) ---- */
+struct pg_conn;
+/* Apply one batch in one transaction.  *done: applied now or before (the key was there).
+ * False: the connection failed or the batch was refused; err says why (never the conninfo). */
+enum pg_applied { PGA_APPLIED, PGA_ALREADY, PGA_DOWN, PGA_REFUSED };
+enum pg_applied pg_apply(struct pg_conn *c, const unsigned char *buf, size_t len, char *err, size_t errlen);
+struct pg_conn *pg_connect(const char *conninfo, bool write, char *err, size_t errlen);
+void pg_disconnect(struct pg_conn *c);
+
+/* ---- the local queue and its writer thread (store_queue.c) ---- */
+struct pg_queue;
+/* Open (create 0600, outfile rules) the queue file: what a killed sensor left in it stays. */
+struct pg_queue *pg_queue_open(const char *path, const char *conninfo, uint64_t max_bytes, char *err, size_t errlen);
+/* Start the writer thread (after the privilege drop: it inherits no capability), which applies what
+ * the file holds, oldest first, and retries with a back-off while the database is away. */
+bool pg_queue_start(struct pg_queue *q, char *err, size_t errlen);
+/* Append a batch (never waits on the database).  False: the queue is full or the disk failed;
+ * the batch is counted as dropped. */
+bool pg_queue_put(struct pg_queue *q, const struct pg_batch *b);
+/* Wait up to timeout_ms for the queue to be empty; true if it is. */
+bool pg_queue_drain(struct pg_queue *q, int timeout_ms);
+struct pg_queue_stats {
+	uint64_t queued_bytes, queued_batches, applied, replayed_noop, dropped, dropped_bytes, failures;
+	bool connected;
+};
+void pg_queue_stats(struct pg_queue *q, struct pg_queue_stats *st);
+bool pg_queue_chown(struct pg_queue *q, unsigned uid, unsigned gid, char *err, size_t errlen);
+void pg_queue_close(struct pg_queue *q);
+
+#include "store_shared.h"   /* the entry points store.c calls */
+
+/* store_pg_load.c: the reads, on a connection (PGconn *) with the sensor filter ("{a,b}" or NULL) */
+struct pg_conn;
+bool pg_load_inventory(struct pg_conn *c, const char *sensors, const struct store_query *q, struct inventory *inv,
+		       char *err, size_t errlen);
+bool pg_load_view(struct pg_conn *c, const char *sensors, int64_t since_us, struct store_view *v, char *err,
+		  size_t errlen);
+void *pg_conn_raw(struct pg_conn *c);
+void pg_conn_err(struct pg_conn *c, const char *what, char *err, size_t errlen);
+
+#endif

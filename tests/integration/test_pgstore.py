@@ -1,0 +1,443 @@
+"""test_pgstore.py - the shared PostgreSQL store (issue 15) against a real PostgreSQL 15.
+
+A throw-away server (pgserver.py: Debian's /usr/lib/postgresql/15/bin, a temporary directory owned
+by `nobody`, Unix socket only) takes the writes of several sensors:
+- imports (`-r FILE --db postgresql://... --sensor NAME`) of disjoint and overlapping shares of the
+  lab captures: the merged report's shared JSON objects equal, field by field, the one-shot report
+  over the captures together; the connections both shares hold are stored once (the overlap is
+  known from how the shares were cut with tshark, not from tlsready);
+- the plan, the HTML report and the period comparison read the shared store;
+- a password in the connection string is refused and never printed; a password file works and
+  its password is never printed either;
+- a live sensor (`-i` in a network namespace "tp-<pid>", captures replayed with tcpreplay) whose
+  database is stopped while it runs, then killed with kill -9 and started again: its checkpoints
+  queued on disk are replayed once - the stored inventory equals the offline analysis, nothing lost,
+  nothing doubled.
+Then three sensors in three namespaces, two of them on one path (share A replayed into both at
+once), the third apart: the merged clients equal the offline analysis, share A's connections stored
+once.  Takes about 45 s.  Skips with the reason when PostgreSQL 15 is not installed, and the live part
+when not root or without `ip netns`/tcpreplay.
+"""
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pgserver
+from tap import ok, skip, done, sanitizer_report, PCAPS, TLSREADY
+
+tmp = tempfile.mkdtemp(prefix="tlsready-pgstore-")
+os.chmod(tmp, 0o755)
+SHARED = ("summary", "servers", "certificates", "clients")
+SECRET = "Pw-7f3a9c1e-never-printed"
+outputs = []        # every stdout and stderr, to look for the secret at the end
+procs = []
+NS = f"tp-{os.getpid() % 100000}"
+VA, VB = f"tp-{os.getpid() % 100000}a", f"tp-{os.getpid() % 100000}b"
+ns_made = False
+extra_ns = []       # the three sensors' namespaces
+srv = None
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+    for ns in ([NS] if ns_made else []) + extra_ns:
+        subprocess.run(["ip", "netns", "delete", ns], stderr=subprocess.DEVNULL, timeout=10)
+    if srv:
+        srv.cleanup()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def tl(args, env=None, timeout=120):
+    p = subprocess.run([TLSREADY] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                       env=dict(os.environ, **(env or {})))
+    out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    outputs.append(out + err)
+    return p.returncode, out, err
+
+
+def report(args, fmt="json"):
+    rc, out, err = tl(["-q", "--format", fmt] + args)
+    if fmt != "json":
+        return rc, out, err
+    try:
+        return rc, json.loads(out), err
+    except ValueError:
+        return rc, None, err
+
+
+def differences(a, b, keys=SHARED):
+    diffs = []
+    for k in keys:
+        x, y = a.get(k), b.get(k)
+        if x == y:
+            continue
+        if isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            for i, (p, q) in enumerate(zip(x, y)):
+                if p != q:
+                    field = next((f for f in p if p.get(f) != q.get(f)), None)
+                    diffs.append(f"{k}[{i}].{field}: {p.get(field)!r} vs {q.get(field)!r}")
+                    break
+        else:
+            diffs.append(f"{k}: {str(x)[:200]} vs {str(y)[:200]}")
+    return diffs
+
+
+def psql(sql, db="tlsready"):
+    rc, out, err = srv.psql(sql, db)
+    return out.strip() if rc == 0 else f"ERROR {err.strip()}"
+
+
+why = pgserver.available()
+if why:
+    for name in ("a real PostgreSQL 15", "imports of shares merge to the one-shot report", "duplicates once",
+                 "plan, html, compare", "secrets", "live sensor with the database stopped and restarted"):
+        skip(name, why)
+    done()
+
+try:
+    srv = pgserver.Server()
+    t0 = time.monotonic()
+    srv.init()
+    srv.start()
+    ok(True, f"PostgreSQL 15 started as {srv.user} in {time.monotonic() - t0:.1f} s (Unix socket only, pid {srv.pid})")
+    # the sensors log in as a role with a password, read from a password file (libpq's own mechanism)
+    r1 = psql(f"CREATE ROLE tlsr_sensor LOGIN PASSWORD '{SECRET}'", "postgres")
+    r2 = psql("CREATE DATABASE tlsready OWNER tlsr_sensor", "postgres")
+    passfile = os.path.join(tmp, "pgpass")
+    fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, f"*:*:*:tlsr_sensor:{SECRET}\n".encode())
+    os.close(fd)
+    os.environ["PGPASSFILE"] = passfile
+    ok(not r1.startswith("ERROR") and not r2.startswith("ERROR"), "a sensor role with a password, its database",
+       r1 + r2)
+    DB = srv.conninfo(user="tlsr_sensor")
+    URI = srv.uri(user="tlsr_sensor")
+
+    # ---- secrets ----
+    bad = f"{DB} password={SECRET}"
+    rc, out, err = tl(["-q", "-r", os.path.join(PCAPS, "demo.pcapng"), "--db", bad, "--sensor", "x"])
+    ok(rc == 2 and "password" in err and "refused" in err and SECRET not in out + err,
+       "a password in a keyword connection string: refused, not printed", err)
+    bad_uri = URI.replace("postgresql:///", f"postgresql://tlsr_sensor:{SECRET}@/")
+    rc, out, err = tl(["--db", bad_uri, "--format", "json"])
+    ok(rc == 2 and "refused" in err and SECRET not in out + err, "a password in a URI: refused, not printed", err)
+
+    # ---- shares of the lab captures, cut with tshark by TCP stream ----
+    demo, failures = os.path.join(PCAPS, "demo.pcapng"), os.path.join(PCAPS, "failures.pcapng")
+    streams = int(subprocess.run(["tshark", "-r", demo, "-T", "fields", "-e", "tcp.stream"], capture_output=True,
+                                 timeout=60).stdout.split()[-1]) + 1
+    a, b = os.path.join(tmp, "a.pcapng"), os.path.join(tmp, "b.pcapng")
+    lo, hi = streams * 6 // 10, streams * 4 // 10     # a: [0, lo), b: [hi, streams): overlap [hi, lo)
+    for path, flt in ((a, f"tcp.stream < {lo}"), (b, f"tcp.stream >= {hi}")):
+        subprocess.run(["tshark", "-r", demo, "-Y", flt, "-w", path], capture_output=True, timeout=60, check=True)
+    overlap = lo - hi
+    rc1, out1, err1 = tl(["-r", a, "--db", DB, "--sensor", "site-a"])
+    rc2, out2, err2 = tl(["-r", b, "-r", failures, "--db", URI, "--sensor", "site-b"])
+    ok(rc1 in (0, 1) and rc2 in (0, 1) and "imported 1 file" in err1 and "imported 2 files" in err2,
+       "two sensors import their shares (one by a keyword string, one by a URI)", err1 + err2)
+    _, one, _ = report(["-r", demo, "-r", failures])
+    rc, merged, err = report(["--db", DB])
+    d = differences(one, merged) if one and merged else ["no report"]
+    ok(rc == 0 and not d, "the merged report of both sensors has the one-shot report's summary, servers,"
+       " certificates and clients, field by field", d[:4] or err)
+    dup = psql("SELECT coalesce(sum(value), 0) FROM counter WHERE name='duplicate_connections'")
+    flows = psql("SELECT count(*) FROM flow")
+    ok(dup == str(overlap) and merged and int(flows) == one["summary"]["flows"] and
+       int(flows) == merged["summary"]["flows"],
+       f"the {overlap} connections both shares hold are stored once ({flows} flow records)", (dup, flows))
+    _, only_a, _ = report(["-r", a])
+    rc, stored_a, err = report(["--db", DB, "--sensor", "site-a"])
+    d = differences(only_a, stored_a) if only_a and stored_a else ["no report"]
+    ok(rc == 0 and not d, "--sensor site-a: the report of that sensor alone equals the one-shot report of its share",
+       d[:4] or err)
+    rc, out, err = tl(["-q", "-r", a, "--db", DB, "--sensor", "site-c"])
+    ok(rc == 6 and "already imported" in err and "site-a" in err, "a file another sensor imported is refused", err)
+    parts = psql("SELECT count(*) FROM pg_inherits WHERE inhparent='flow'::regclass")
+    ok(parts not in ("0", "") and not parts.startswith("ERROR"), f"flow records in {parts} daily partitions", parts)
+
+    # ---- the plan, the HTML report, the comparison, every counter, on the shared store ----
+    rc_p1, plan1, _ = report(["-r", demo, "-r", failures, "--plan"], "text")
+    rc_p2, plan2, err = report(["--db", DB, "--plan"], "text")
+    # from the doors on (the header says where the data came from, and how long it was observed)
+    doors = lambda t: t[t.find("\n  DOOR "):]
+    ok(rc_p2 == rc_p1 and "\n  DOOR " in plan2 and doors(plan1) == doors(plan2) and "Verdict:" in plan2,
+       "--plan on the shared store: the one-shot plan's doors, steps and clients",
+       err or [(x, y) for x, y in zip(doors(plan1).splitlines(), doors(plan2).splitlines()) if x != y][:3])
+    rc, html, err = report(["--db", DB], "html")
+    ips = [c["ip"] for c in one["clients"]]
+    ok(rc in (0, 1) and html.lstrip().lower().startswith("<!doctype html") and all(ip in html for ip in ips),
+       "--format html on the shared store", err or html[:200])
+    rc, cmp_doc, err = report(["--db", DB, "--since", "2020-01-01", "--compare", "2019-01-01..2020-01-01"])
+    ok(rc == 0 and cmp_doc is not None, "--compare on the shared store", err)
+    _, csv_text, _ = report(["--db", DB], "csv")
+    names = {r[5] for r in csv.reader(io.StringIO(csv_text)) if r and r[0] == "counter"}
+    ok(merged and "store_checkpoints_dropped" in merged["capture"]["counters"] and
+       "store_checkpoints_dropped" in names, "the queue's drop counter is in the JSON and CSV counters",
+       sorted(names)[:5])
+    # ---- roles (docs/shared-store-roles.sql): a sensor writes only its own rows, a report only reads ----
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs",
+                           "shared-store-roles.sql")) as f:
+        roles_sql = f.read()
+    r = psql(roles_sql)
+    r += psql(f"CREATE ROLE \"site-d\" LOGIN PASSWORD '{SECRET}' IN ROLE tlsready_sensor;"
+              f" CREATE ROLE reporter LOGIN PASSWORD '{SECRET}' IN ROLE tlsready_report", "postgres")
+    with open(passfile, "a") as f:
+        f.write(f"*:*:*:site-d:{SECRET}\n*:*:*:reporter:{SECRET}\n")
+    SENSOR_D, REPORTER = srv.conninfo(user="site-d"), srv.conninfo(user="reporter")
+    nsec = os.path.join(PCAPS, "formats-nsec.pcap")
+    rc_own, _, err_own = tl(["-q", "-r", nsec, "--db", SENSOR_D, "--sensor", "site-d"])
+    rows_d = psql("SELECT count(*) FROM inv_client WHERE sensor='site-d'")
+    rc_other, _, err_other = tl(["-q", "-r", os.path.join(PCAPS, "formats-sll.pcap"), "--db", SENSOR_D, "--sensor",
+                                 "site-a"])
+    ok(not r.startswith("ERROR") and rc_own in (0, 1) and rows_d not in ("0", "") and rc_other == 2 and
+       "row-level security" in err_other,
+       "the sensor role site-d writes its own rows and is refused another sensor's name", (r, err_own, err_other))
+    rc, out, err = tl(["--db", SENSOR_D, "-q", "--format", "json"])
+    gone = psql("SELECT count(*) FROM inv_client WHERE sensor='site-a'")
+    rc_r, rep_doc, err_r = report(["--db", REPORTER])
+    rc_w, _, err_w = tl(["-q", "-r", os.path.join(PCAPS, "formats-sll.pcap"), "--db", REPORTER, "--sensor", "reporter"])
+    ok(rc == 0 and gone not in ("0", "") and rc_r == 0 and rep_doc and rc_w == 2 and "permission denied" in err_w,
+       "the report role reads the merged store and cannot write", (err, err_r, err_w))
+except Exception as e:   # a broken set-up is a failure, not a crash without TAP
+    ok(False, "the shared-store checks ran", repr(e))
+    cleanup()
+    done()
+
+
+# ---- a live sensor, the database stopped and restarted, the sensor killed with kill -9 ----
+def live_why():
+    if os.geteuid() != 0:
+        return "not root (a network namespace and a capture need root)"
+    if not shutil.which("tcpreplay") or not shutil.which("ip"):
+        return "tcpreplay or ip is missing"
+    return None
+
+
+why = live_why()
+if not why:
+    r = subprocess.run(["ip", "netns", "add", NS], capture_output=True, timeout=10)
+    ns_made = r.returncode == 0
+    for cmd in (["link", "add", VA, "type", "veth", "peer", "name", VB], ["link", "set", VA, "up", "mtu", "9000"],
+                ["link", "set", VB, "up", "mtu", "9000"]):
+        if r.returncode == 0:
+            r = subprocess.run(["ip", "-n", NS] + cmd, capture_output=True, timeout=10)
+    if r.returncode:
+        why = "cannot make a veth pair in a namespace: " + r.stderr.decode().strip()
+if why:
+    skip("live sensor with the database stopped and restarted", why)
+    cleanup()
+    done()
+
+qdir = os.path.join(tmp, "q")
+os.mkdir(qdir)
+shutil.chown(qdir, "nobody")
+queue = os.path.join(qdir, "live.queue")
+psql("CREATE DATABASE live OWNER tlsr_sensor", "postgres")
+LIVE = srv.conninfo(db="live", user="tlsr_sensor")
+
+
+def monitor():
+    log = open(os.path.join(tmp, f"mon-{len(procs)}.err"), "w+")
+    p = subprocess.Popen(["ip", "netns", "exec", NS, TLSREADY, "-i", VB, "--db", LIVE, "--sensor", "live",
+                          "--queue", queue, "--interval", "1", "-q", "-Z", "nobody"],
+                         stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PGPASSFILE=passfile))
+    procs.append(p)
+    p.log = log
+    for _ in range(100):
+        log.seek(0)
+        if "monitoring" in log.read() or p.poll() is not None:
+            break
+        time.sleep(0.05)
+    return p
+
+
+def log_of(p):
+    p.log.seek(0)
+    text = p.log.read()
+    outputs.append(text)
+    return text
+
+
+def replay(path):
+    r = subprocess.run(["ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", VA, "--topspeed", path],
+                       capture_output=True, timeout=30)
+    return r.returncode == 0
+
+
+def queued():
+    try:
+        return os.path.getsize(queue) - 16
+    except OSError:
+        return -1
+
+
+def wait_for(pred, timeout=15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return pred()
+
+
+# the passfile must be readable by the sensor after it drops to nobody
+shutil.chown(passfile, "nobody")
+m = monitor()
+# a slow database first: a session holds a lock every checkpoint needs for 5 s while the captures go by
+wait_for(lambda: psql("SELECT count(*) FROM run", "live") == "1", 8)
+locker = subprocess.Popen(srv.prefix + [f"{pgserver.BIN}/psql", "-X", "-q", "-h", srv.sock, "-U", srv.user, "-d", "live",
+                                        "-c", "BEGIN; LOCK TABLE counter IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5);"
+                                        " COMMIT;"], env=srv.env, cwd=srv.dir, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+procs.append(locker)
+time.sleep(0.5)
+sent = replay(demo)
+slow_queue = wait_for(lambda: queued() > 0, 4)
+stalled = psql("SELECT count(*) FROM flow", "live") == "0"
+locker.wait(timeout=20)
+applied = wait_for(lambda: psql("SELECT count(*) FROM flow", "live") not in ("0", "") and queued() == 0, 10)
+_, slow_doc, _ = report(["--db", LIVE])
+health = slow_doc["state"]["capture_health"]["total"] if slow_doc else {}
+ok(sent and slow_queue and stalled and applied and health.get("dropped_kernel") == 0 and
+   health.get("dropped_interface") == 0 and health.get("packets", 0) > 0,
+   "a database held up for 5 s: the checkpoints queued, the capture dropped nothing, all applied afterwards",
+   (sent, slow_queue, stalled, applied, health))
+srv.stop()                                   # the database goes away mid-run
+sent = replay(failures) and sent
+grew = wait_for(lambda: queued() > 0, 8)
+time.sleep(1.5)
+alive = m.poll() is None
+os.kill(m.pid, signal.SIGKILL)               # and the sensor dies without a last checkpoint
+m.wait(timeout=10)
+left = queued()
+srv.start()
+m2 = monitor()
+drained = wait_for(lambda: queued() == 0, 20)
+m2.send_signal(signal.SIGTERM)
+m2.wait(timeout=30)
+ok(sent and applied and grew and alive and left > 0 and drained,
+   f"the sensor ran on while the database was stopped ({left} bytes queued on disk), survived kill -9, and its"
+   " next run replayed the queue", (sent, applied, grew, alive, left, drained, log_of(m)[-400:], log_of(m2)[-400:]))
+
+TIMES = {"first_seen", "last_seen", "first_nonsecure", "last_nonsecure", "days_left"}
+
+
+def timeless(x):
+    if isinstance(x, dict):
+        return {k: timeless(v) for k, v in x.items() if k not in TIMES}
+    if isinstance(x, list):
+        return [timeless(v) for v in x]
+    return x
+
+
+rc, live, err = report(["--db", LIVE])
+offline = one
+d = differences(timeless(offline), timeless(live), ("clients",)) if live else ["no report"]
+ok(rc == 0 and not d, "after the database restart and the kill -9: every stored client equals the offline"
+   " analysis of the captures (nothing lost, nothing doubled)", d[:4] or err)
+n_flows = psql("SELECT count(*) FROM flow", "live")
+keys = psql("SELECT count(*) - count(DISTINCT (sensor, run, seq)) FROM checkpoint", "live")
+ok(keys == "0" and int(n_flows) <= offline["summary"]["flows"],
+   f"each checkpoint applied once ({psql('SELECT count(*) FROM checkpoint', 'live')} keys), {n_flows} flow records",
+   (keys, n_flows))
+log_of(m2)
+
+# ---- three sensors in three namespaces, two of them on one path (they see share A at the same time) ----
+c_share = os.path.join(tmp, "c.pcapng")
+subprocess.run(["tshark", "-r", demo, "-Y", f"tcp.stream >= {lo}", "-w", c_share], capture_output=True, timeout=60,
+               check=True)
+psql("CREATE DATABASE three OWNER tlsr_sensor", "postgres")
+THREE = srv.conninfo(db="three", user="tlsr_sensor")
+pairs = []
+for i in (1, 2, 3):
+    ns, va, vb = f"{NS}-{i}", f"{VA}{i}", f"{VB}{i}"
+    r = subprocess.run(["ip", "netns", "add", ns], capture_output=True, timeout=10)
+    if r.returncode == 0:
+        extra_ns.append(ns)
+    for cmd in (["link", "add", va, "type", "veth", "peer", "name", vb], ["link", "set", va, "up", "mtu", "9000"],
+                ["link", "set", vb, "up", "mtu", "9000"]):
+        if r.returncode == 0:
+            r = subprocess.run(["ip", "-n", ns] + cmd, capture_output=True, timeout=10)
+    pairs.append((ns, va, vb))
+sensors = []
+for i, (ns, va, vb) in enumerate(pairs, 1):
+    log = open(os.path.join(tmp, f"three-{i}.err"), "w+")
+    p = subprocess.Popen(["ip", "netns", "exec", ns, TLSREADY, "-i", vb, "--db", THREE, "--sensor", f"span-{i}",
+                          "--queue", os.path.join(qdir, f"three-{i}.queue"), "--interval", "1", "-q", "-Z", "nobody"],
+                         stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PGPASSFILE=passfile))
+    p.log = log
+    procs.append(p)
+    sensors.append(p)
+started = wait_for(lambda: psql("SELECT count(*) FROM run", "three") == "3", 10)
+time.sleep(1)
+
+
+def replay_into(i, path):
+    ns, va, _ = pairs[i]
+    return subprocess.Popen(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", va, "--topspeed", path],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+both = [replay_into(0, a), replay_into(1, a)]     # share A on the path both span-1 and span-2 watch
+sent3 = all(p.wait(timeout=30) == 0 for p in both)
+sent3 = replay_into(1, c_share).wait(timeout=30) == 0 and sent3   # share C: span-2 only
+sent3 = replay_into(2, failures).wait(timeout=30) == 0 and sent3  # share B: span-3 only
+total = one["summary"]["flows"]
+time.sleep(3)                                  # a few checkpoints; the stop ends what is still open
+for p in sensors:
+    p.send_signal(signal.SIGTERM)
+for p in sensors:
+    p.wait(timeout=30)
+    log_of(p)
+stored3 = psql("SELECT count(*) FROM flow", "three") == str(total)
+rc, three, err = report(["--db", THREE])
+d = differences(timeless(one), timeless(three), ("clients",)) if three else ["no report"]
+dup3 = psql("SELECT coalesce(sum(value), 0) FROM counter WHERE name='duplicate_connections'", "three")
+ok(started and sent3 and stored3 and rc == 0 and not d and dup3 == str(lo),
+   f"three sensors in three namespaces, two on one path: every merged client equals the offline analysis of"
+   f" all the captures, {total} connections stored once, the {lo} both saw counted once",
+   (started, sent3, stored3, d[:3], dup3, psql("SELECT sensor, count(*) FROM flow GROUP BY 1", "three"), err))
+
+# ---- --retain drops whole day partitions, and the inventory stays ----
+parts_before = psql("SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c"
+                    " ON c.oid=i.inhrelid WHERE i.inhparent='flow'::regclass")
+old_days = [p for p in parts_before.split(",") if p.startswith("flow_") and
+            time.mktime(time.strptime(p[5:], "%Y%m%d")) + 2 * 86400 < time.time()]
+if not old_days:
+    skip("--retain drops whole day partitions", f"no partition older than 2 days by this clock ({parts_before})")
+else:
+    ns, va, vb = pairs[0]
+    log = open(os.path.join(tmp, "retain.err"), "w+")
+    p = subprocess.Popen(["ip", "netns", "exec", ns, TLSREADY, "-i", vb, "--db", DB, "--sensor", "site-a",
+                          "--queue", os.path.join(qdir, "retain.queue"), "--interval", "1", "--retain", "1d", "-q",
+                          "-Z", "nobody"], stdout=subprocess.DEVNULL, stderr=log,
+                         env=dict(os.environ, PGPASSFILE=passfile))
+    p.log = log
+    procs.append(p)
+    gone = wait_for(lambda: not any(d in psql("SELECT string_agg(c.relname, ',') FROM pg_inherits i JOIN pg_class c"
+                                              " ON c.oid=i.inhrelid WHERE i.inhparent='flow'::regclass")
+                                    for d in old_days), 15)
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=30)
+    log_of(p)
+    rc, kept, err = report(["--db", DB, "--sensor", "site-a", "--sensor", "site-b"])
+    d = differences(one, kept, ("clients", "servers")) if kept else ["no report"]
+    ok(gone and rc == 0 and not d and kept["state"]["flows_stored"] == 0,
+       f"--retain 1d dropped the old day partitions ({', '.join(old_days)}) whole; the inventory is kept",
+       (gone, d[:3], kept and kept["state"]["flows_stored"], err))
+ok(not any(sanitizer_report(o) for o in outputs), "no sanitizer report in any output",
+   next((o[-600:] for o in outputs if sanitizer_report(o)), ""))
+leaked = [o for o in outputs if SECRET in o]
+ok(not leaked, f"the password appears in none of the {len(outputs)} outputs", leaked[:1])
+cleanup()
+done()
