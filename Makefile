@@ -37,8 +37,8 @@ LDLIBS  += $(PKG_LIBS) -lpthread
 
 # Debian packages: to build, and what the tests use.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev libpq-dev
-DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium openssl tcpdump postgresql
-DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3 vsftpd slapd ldap-utils curl
+DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium openssl tcpdump postgresql dnsmasq-base busybox
+DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3 vsftpd slapd ldap-utils curl dnsmasq-base busybox
 
 LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -65,7 +65,11 @@ $(O)/tests/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
-unit: $(UNIT_BINS) $(O)/tlsready $(O)/tlsready-count-decodes
+unit: $(UNIT_BINS) $(O)/tlsready $(O)/tlsready-count-decodes $(O)/tlsready-names-dump
+
+# every host name of a capture's name packets, for tests/integration/test_names_corpus.py
+$(O)/tlsready-names-dump: $(LIB_OBJS) $(O)/tests/integration/names_dump.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # tlsready with every decode_frame() call counted, for tests/integration/test_decode_once.py
 $(O)/tlsready-count-decodes: $(MAIN_OBJ) $(LIB_OBJS) $(O)/tests/integration/count_decodes.o

@@ -35,6 +35,7 @@ struct analysis {
 	const char *const *inputs;
 	int n_inputs;
 	const char *iface;
+	const struct names *names; /* host names and DHCP leases (names.h), sorted; NULL when none were seen */
 	/* owned by analysis_build (freed by analysis_free) */
 	uint32_t *own_findings;
 	int64_t *own_links;

@@ -73,6 +73,8 @@ bool analysis_build(struct analysis *a, const struct engine *e, const struct cap
 	a->bytes = e->cnt.bytes;
 	a->tcp_packets = e->cnt.tcp;
 	a->st = st ? st : &no_status;
+	names_prepare(e->names);
+	a->names = e->names;
 	return true;
 }
 

@@ -54,7 +54,9 @@ void capture_prefilter(const struct engine *e, int dlt, char *buf, size_t len)
 {
 	char ports[4096], base[FILTER_MAX];
 	services_bpf(e->svc, ports, sizeof ports);
-	size_t o = (size_t)snprintf(base, sizeof base, "(%s)", ports[0] ? ports : "tcp");
+	/* the name protocols (names.h): a tiny share of the traffic */
+	size_t o = (size_t)snprintf(base, sizeof base, "(%s) or (udp and (port 53 or port 67 or port 68 or port 137 or "
+				    "port 5353 or port 5355))", ports[0] ? ports : "tcp");
 	for (int i = 0; i < e->cfg.n_servers && o < sizeof base; i++) {
 		char a[ADDR_STRLEN];
 		o += (size_t)snprintf(base + o, sizeof base - o, " or (tcp and net %s/%d)",
@@ -180,6 +182,10 @@ static void handle_frame(struct engine *e, const struct capture_sink *sink, int 
 	p.caplen = h->caplen;
 	p.wirelen = h->len;
 	enum decode_result r = decode_frame(dlt, data, h->caplen, &p);
+	if (p.udp_name) {                   /* DNS, DHCP, NetBIOS, mDNS, LLMNR: names, counted there */
+		engine_name_packet(e, &p);
+		return;
+	}
 	if (c_prefilter && (r == DEC_NON_TCP || r == DEC_NON_IP || (r == DEC_OK && !engine_wants(e, &p)))) {
 		e->cnt.filtered++;
 		return;

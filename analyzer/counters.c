@@ -58,6 +58,14 @@ static const struct {
 	  " or more, or malformed)", ENGINE(file_stats_skipped) },
 	{ "store_checkpoints_dropped", "checkpoints the shared store's local queue could not hold or the database refused:"
 	  " dropped", ENGINE(store_dropped) },
+	{ "name_packets", "UDP packets of the name protocols read (DNS, DHCP, NetBIOS, mDNS, LLMNR)",
+	  ENGINE(names.packets) },
+	{ "name_packets_malformed", "of those, messages that did not parse to their end (what came before was kept)",
+	  ENGINE(names.malformed) },
+	{ "host_names_cut", "host names longer than kept (95 characters; DHCP 63): cut", ENGINE(names.names_cut) },
+	{ "host_names_table_full", "host names not kept: the name table was at its memory cap", ENGINE(names.table_full) },
+	{ "dhcp_table_full", "DHCP hosts or leases not kept: the name table was at its memory cap",
+	  ENGINE(names.dhcp_full) },
 };
 
 size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, struct counter *out)

@@ -189,13 +189,15 @@ static enum decode_result decode_ayiya(struct cursor c, struct packet *pkt, int 
 
 /* UDP tunnels: GTP-U (3GPP TS 29.281: 8 bytes, 4 more when E, S or PN is
  * set, then the extension headers), VXLAN (RFC 7348: 8 bytes, then an
- * Ethernet frame), Geneve, GRE in UDP (RFC 8086) and AYIYA.  Other UDP is
- * not ours. */
+ * Ethernet frame), Geneve, GRE in UDP (RFC 8086) and AYIYA.  The name
+ * protocols (decode_name_port) come out as DEC_NON_TCP with udp_name set, their
+ * ports and payload filled, for names.c.  Other UDP is not ours. */
 static enum decode_result decode_udp(struct cursor c, struct packet *pkt, int depth)
 {
-	cur_skip(&c, 2);
+	uint16_t sport = cur_be16(&c);
 	uint16_t dport = cur_be16(&c);
-	if (!cur_skip(&c, 4))
+	uint16_t ulen = cur_be16(&c);
+	if (!cur_skip(&c, 2))
 		return DEC_NON_TCP;
 	if (dport == UDP_GENEVE)
 		return decode_geneve(c, pkt, depth);
@@ -230,6 +232,18 @@ static enum decode_result decode_udp(struct cursor c, struct packet *pkt, int de
 		if (!cur_skip(&c, 8))
 			return DEC_TRUNCATED_LINK;
 		return decode_inner_ethernet(c, pkt, depth);
+	}
+	if (decode_name_port(dport) || decode_name_port(sport)) {
+		/* a name protocol: not TCP, but its payload goes to names.c */
+		pkt->sport = sport;
+		pkt->dport = dport;
+		struct cursor body = cur_rest(&c);
+		if (ulen >= 8)
+			cur_limit(&body, ulen - 8u);
+		pkt->payload_len = (uint32_t)cur_left(&body);
+		pkt->payload = cur_view(&body, pkt->payload_len);
+		pkt->udp_name = true;
+		return DEC_NON_TCP;
 	}
 	return DEC_NON_TCP;
 }
@@ -513,6 +527,7 @@ enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, 
 	pkt->payload_len = pkt->payload_wire = 0;
 	pkt->fragment = false;
 	pkt->encap = 0;
+	pkt->udp_name = false;
 	switch (dlt) {
 	case DLT_EN10MB:
 		if (!cur_skip(&c, 12))
@@ -603,8 +618,8 @@ int decode_ports(int dlt, const uint8_t *frame, uint32_t caplen, uint16_t *sport
 	if (proto == 17) {
 		uint16_t udport = cur_peek_be16(&c, l4 + 2);
 		if (c.err || udport == UDP_GTPU || udport == UDP_VXLAN || udport == UDP_GENEVE || udport == UDP_GRE ||
-		    udport == UDP_AYIYA)
-			return -1;
+		    udport == UDP_AYIYA || decode_name_port(udport) || decode_name_port(cur_peek_be16(&c, l4)))
+			return -1;              /* a tunnel, or a name protocol (names.c) */
 	}
 	if (proto != 6)
 		return proto;

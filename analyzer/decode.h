@@ -15,6 +15,12 @@
 
 #include "addr.h"
 
+/* UDP ports of the name protocols (DNS, DHCP, NetBIOS name service, mDNS, LLMNR): decoded for names.c. */
+static inline bool decode_name_port(uint16_t p)
+{
+	return p == 53 || p == 67 || p == 68 || p == 137 || p == 5353 || p == 5355;
+}
+
 enum tcp_flag {
 	TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08, TH_ACK = 0x10, TH_URG = 0x20,
 };
@@ -34,6 +40,7 @@ struct packet {
 	uint32_t payload_wire;     /* payload length according to the IP header */
 	bool fragment;             /* a first fragment (more follow) */
 	uint16_t encap;            /* bit (1 << enum encap) for each kind of layer opened to reach TCP */
+	bool udp_name;             /* DEC_NON_TCP, but UDP of a name protocol (names.h): ports and payload set */
 };
 
 /* Encapsulations opened on the way to the TCP segment (each counted). */

@@ -674,6 +674,11 @@ void engine_packet(struct engine *e, const struct packet *p)
 		end_inspection(e, f, r);
 }
 
+void engine_name_packet(struct engine *e, const struct packet *p)
+{
+	names_udp(&e->names, e->ft.k0, e->ft.k1, p, &e->cnt.names);
+}
+
 static int cmp_seq(const void *a, const void *b)
 {
 	const struct flow_record *x = *(struct flow_record *const *)a, *y = *(struct flow_record *const *)b;
@@ -718,6 +723,7 @@ void engine_merge(struct engine *into, struct engine *from)
 	for (uint32_t i = 0; i < SERVER_SET_MAX; i++)
 		if (!addr_eq(&from->servers[i], &zero_addr))
 			server_add(into, &from->servers[i]);
+	names_merge(&into->names, from->names, &into->cnt.names);
 	if (from->any_packet) {
 		if (!into->any_packet || from->first_us < into->first_us)
 			into->first_us = from->first_us;
@@ -816,6 +822,7 @@ void engine_free(struct engine *e)
 		record_free(e->records[i]);
 	free(e->records);
 	free(e->servers);
+	names_free(e->names);
 	recent_free(&e->recent);
 	flow_table_free(&e->ft);
 	dpi_close(e->dpi);

@@ -24,6 +24,7 @@
 #include "decode.h"
 #include "dpi.h"
 #include "flow.h"
+#include "names.h"
 #include "recent.h"
 #include "record.h"
 #include "services.h"
@@ -72,6 +73,7 @@ struct engine_counters {
 	uint64_t file_stats_skipped;       /* pcapng statistics blocks not read */
 	uint64_t store_dropped;     /* checkpoints the shared store's local queue dropped (set by the monitor) */
 	struct stream_counters stream;
+	struct name_counters names;        /* the name protocols (names.h) */
 };
 
 struct engine {
@@ -91,11 +93,14 @@ struct engine {
 	struct recent recent;      /* connections that ended a short while ago, for their late segments */
 	struct inspect *insp_oldest, *insp_newest;   /* inspected flows, least recently fed first */
 	struct flow *current;      /* the flow of the packet being handled: never reclaimed under it */
+	struct names *names;       /* host names and DHCP leases (names.h); NULL until a name packet came */
 };
 
 bool engine_init(struct engine *e, const struct engine_config *cfg, struct services *svc, char *err,
 		 size_t errlen);
 void engine_packet(struct engine *e, const struct packet *p);
+/* A UDP packet of a name protocol (p->udp_name): into e->names, on the reading thread. */
+void engine_name_packet(struct engine *e, const struct packet *p);
 void engine_finish(struct engine *e);
 void engine_free(struct engine *e);
 /* --threads: guard the shared catalogue's learned ports from now on. */

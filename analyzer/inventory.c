@@ -13,6 +13,7 @@
 
 #include "fingerprints.h"
 #include "hostserver.h"
+#include "names.h"
 #include "portmapper.h"
 #include "tls.h"
 #include "x509.h"
@@ -173,12 +174,35 @@ static void add_port(struct inv_server *s, const struct flow_record *r)
 		name_set_add(&p->ciphers, tls_cipher_name(rec_tls(r)->cipher));
 }
 
-/* Records in client-address order, each client's in record order (index into the analysis). */
+/* Who a record's client is: the DHCP host whose lease covered its address then (host >= 0), or its
+ * address alone. */
+struct by_client {
+	const struct analysis *a;
+	const int32_t *host;       /* per record index - from; NULL: addresses only */
+	size_t from;
+};
+
+static int32_t host_of(const struct by_client *b, size_t i)
+{
+	return b->host ? b->host[i - b->from] : -1;
+}
+
+static int identity_cmp(const struct by_client *b, size_t i, size_t j)
+{
+	int32_t hi = host_of(b, i), hj = host_of(b, j);
+	if (hi >= 0 || hj >= 0) {
+		if (hi != hj)
+			return hi < 0 ? 1 : hj < 0 ? -1 : hi < hj ? -1 : 1;
+		return 0;
+	}
+	return addr_cmp(&b->a->records[i]->cli, &b->a->records[j]->cli);
+}
+
+/* Records grouped by client identity, each client's in record order (index into the analysis). */
 static int cmp_by_client(const void *x, const void *y, void *arg)
 {
-	const struct analysis *a = arg;
 	size_t i = *(const size_t *)x, j = *(const size_t *)y;
-	int c = addr_cmp(&a->records[i]->cli, &a->records[j]->cli);
+	int c = identity_cmp(arg, i, j);
 	if (c)
 		return c;
 	return i < j ? -1 : i > j;
@@ -373,6 +397,39 @@ void inventory_add_cert(struct inventory *inv, size_t *cap, const struct inv_cer
 	inv->certs[inv->n_certs++] = *c;
 }
 
+/* ---- host names (names.h) ---- */
+
+/* Add a name (or widen the times of the same name from the same source for the same address). */
+static void host_name_add(struct inv_client *c, const char *name, enum name_source src, const struct addr *ip,
+			  int64_t first_us, int64_t last_us, uint32_t count)
+{
+	for (int k = 0; k < c->n_names; k++) {
+		struct inv_host_name *h = &c->names[k];
+		if (h->source == src && addr_eq(&h->ip, ip) && strcmp(h->name, name) == 0) {
+			if (first_us < h->first_us)
+				h->first_us = first_us;
+			if (last_us > h->last_us)
+				h->last_us = last_us;
+			h->count += count;
+			return;
+		}
+	}
+	if (c->n_names >= INV_MAX_HOST_NAMES * 4) {
+		c->names_overflow = true;
+		return;
+	}
+	if (!inventory_grow((void **)&c->names, c->n_names, &c->cap_names, sizeof *c->names))
+		return;
+	struct inv_host_name *h = &c->names[c->n_names++];
+	memset(h, 0, sizeof *h);
+	snprintf(h->name, sizeof h->name, "%s", name);
+	h->source = (uint8_t)src;
+	h->ip = *ip;
+	h->first_us = first_us;
+	h->last_us = last_us;
+	h->count = count;
+}
+
 /* ---- the roll-up ---- */
 
 static void client_add(struct inventory *inv, struct inv_client *c, const struct analysis *a, size_t i,
@@ -391,6 +448,9 @@ static void client_add(struct inventory *inv, struct inv_client *c, const struct
 	name_set_add(&c->users, user);
 	name_set_add(&c->devices, dev);
 	name_set_add(&c->software, record_software(r));
+	const char *hsrc, *host = record_host_name(r, &hsrc);
+	if (host && host[0] && name_source_of(hsrc) < NAME_SOURCES)
+		host_name_add(c, host, name_source_of(hsrc), &r->cli, r->start_us, r->end_us, 1);
 	if (rec_hs(r) && rec_hs(r)->outcome != HS_OUTCOME_NONE && rec_hs(r)->outcome != HS_OUTCOME_OK)
 		c->signon_failures++;
 	if (rec_pm(r) && rec_pm(r)->requested[0]) {
@@ -453,12 +513,30 @@ static void client_add(struct inventory *inv, struct inv_client *c, const struct
 	}
 }
 
+static int host_name_cmp(const void *x, const void *y);
+
+/* The 5250 device names a client sent name its machine too (telnet-devname).  Taken from its devices,
+ * so a report of a monitor's state, which keeps devices and not names, shows the same; count 0: the
+ * devices do not say how many connections carried them. */
+static void device_names(struct inv_client *c)
+{
+	for (int k = 0; k < c->devices.n; k++)
+		host_name_add(c, c->devices.v[k], NAME_TELNET, &c->ip, c->first_us, c->last_us, 0);
+	if (c->n_names > 1)
+		qsort(c->names, c->n_names, sizeof *c->names, host_name_cmp);
+	if (c->n_names > INV_MAX_HOST_NAMES) {
+		c->n_names = INV_MAX_HOST_NAMES;
+		c->names_overflow = true;
+	}
+}
+
 void inventory_finish(struct inventory *inv)
 {
 	inv->nonsecure_clients = inv->secure_clients = inv->unknown_clients = inv->internal_clients =
 		inv->attempt_clients = 0;
 	for (size_t i = 0; i < inv->n_clients; i++) {
 		struct inv_client *c = &inv->clients[i];
+		device_names(c);
 		if (c->n_use > 1)
 			qsort(c->use, c->n_use, sizeof *c->use, usage_cmp);
 		bool nonsecure = c->nonsecure_lookup, secure = false, attempted = false;
@@ -504,38 +582,173 @@ void inventory_finish(struct inventory *inv)
 		qsort(inv->certs, inv->n_certs, sizeof *inv->certs, cert_time_cmp);
 }
 
-bool inventory_build_range(struct inventory *inv, const struct analysis *a, size_t from, size_t to)
+/* ---- who each client is: addresses, DHCP host, host names (names.h) ---- */
+
+static void add_addr(struct inv_client *c, const struct addr *ip)
+{
+	int i = 0;
+	while (i < c->n_addrs && addr_cmp(&c->addrs[i], ip) < 0)
+		i++;
+	if (i < c->n_addrs && addr_eq(&c->addrs[i], ip))
+		return;
+	if (c->n_addrs >= INV_MAX_ADDRS) {
+		c->addrs_overflow = true;
+		return;
+	}
+	memmove(&c->addrs[i + 1], &c->addrs[i], (size_t)(c->n_addrs - i) * sizeof *c->addrs);
+	c->addrs[i] = *ip;
+	c->n_addrs++;
+}
+
+static int host_name_cmp(const void *x, const void *y)
+{
+	const struct inv_host_name *a = x, *b = y;
+	if (a->source != b->source)
+		return a->source < b->source ? -1 : 1;
+	if (a->last_us != b->last_us)
+		return a->last_us > b->last_us ? -1 : 1;
+	int c = strcmp(a->name, b->name);
+	return c ? c : addr_cmp(&a->ip, &b->ip);
+}
+
+/* The names of a row: every name its address carried (an address row), or, for a DHCP host's row,
+ * the names that came with its leases and the others seen while one of its leases held the address. */
+static void client_names(struct inv_client *c, const struct names *t)
+{
+	for (int k = 0; t && k < c->n_addrs; k++) {
+		size_t first, n = names_of(t, &c->addrs[k], &first);
+		for (size_t i = first; i < first + n; i++) {
+			const struct host_name *e = &t->v[i];
+			if (c->host >= 0) {
+				bool mine = e->source == NAME_DHCP ? e->host == c->host
+								  : names_host_at(t, &e->ip, e->last_us) == c->host ||
+									    names_host_at(t, &e->ip, e->first_us) == c->host;
+				if (!mine)
+					continue;
+			}
+			host_name_add(c, e->name, (enum name_source)e->source, &e->ip, e->first_us, e->last_us, e->count);
+		}
+	}
+	if (c->n_names > 1)
+		qsort(c->names, c->n_names, sizeof *c->names, host_name_cmp);
+	if (c->n_names > INV_MAX_HOST_NAMES) {
+		c->n_names = INV_MAX_HOST_NAMES;
+		c->names_overflow = true;
+	}
+}
+
+static int client_cmp(const void *x, const void *y)
+{
+	const struct inv_client *a = x, *b = y;
+	int c = addr_cmp(&a->ip, &b->ip);
+	if (c)
+		return c;
+	return a->host < b->host ? -1 : a->host > b->host;
+}
+
+struct addr_row {
+	struct addr ip;
+	size_t row;
+};
+
+static int addr_row_cmp(const void *x, const void *y)
+{
+	const struct addr_row *a = x, *b = y;
+	int c = addr_cmp(&a->ip, &b->ip);
+	return c ? c : a->row < b->row ? -1 : a->row > b->row;
+}
+
+/* After the rows were built with DHCP identities: names, hardware addresses, how many rows share
+ * each address, and the rows in address order again. */
+static void identities_finish(struct inventory *inv, const struct names *t)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < inv->n_clients; i++) {
+		struct inv_client *c = &inv->clients[i];
+		total += c->n_addrs;
+		if (c->host >= 0 && (size_t)c->host < t->n_hosts) {
+			const struct dhcp_host *h = &t->hosts[c->host];
+			names_hw_str(h, c->hw, sizeof c->hw);
+			names_client_id_str(h, c->client_id, sizeof c->client_id);
+		}
+		client_names(c, t);
+	}
+	struct addr_row *v = malloc((total ? total : 1) * sizeof *v);
+	if (v) {
+		size_t n = 0;
+		for (size_t i = 0; i < inv->n_clients; i++)
+			for (int k = 0; k < inv->clients[i].n_addrs; k++)
+				v[n++] = (struct addr_row){ inv->clients[i].addrs[k], i };
+		qsort(v, n, sizeof *v, addr_row_cmp);
+		for (size_t i = 0; i < n;) {
+			size_t j = i;
+			while (j < n && addr_eq(&v[j].ip, &v[i].ip))
+				j++;
+			for (size_t k = i; j - i > 1 && k < j; k++) {
+				struct inv_client *c = &inv->clients[v[k].row];
+				if (j - i > c->hosts_on_address)
+					c->hosts_on_address = (uint8_t)(j - i > 255 ? 255 : j - i);
+			}
+			i = j;
+		}
+		free(v);
+	}
+	if (inv->n_clients > 1)
+		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, client_cmp);
+}
+
+static bool build(struct inventory *inv, const struct analysis *a, size_t from, size_t to, const struct names *t)
 {
 	size_t cap_servers = 0, cap_notes = 0, cap_certs = 0, n = to - from;
 	memset(inv, 0, sizeof *inv);
+	struct by_client bc = { a, NULL, from };
+	int32_t *hosts = NULL;
+	if (t && t->n_leases) {
+		if (!(hosts = malloc((n ? n : 1) * sizeof *hosts)))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			hosts[i] = names_host_at(t, &a->records[from + i]->cli, a->records[from + i]->start_us);
+		bc.host = hosts;
+	}
 	/* One pass over the records grouped by client: clients are appended in
 	 * address order (no insertion into a sorted array: a flood of a million
 	 * clients stays O(n log n)). */
 	size_t *by_client = malloc((n ? n : 1) * sizeof *by_client);
-	if (!by_client)
+	if (!by_client) {
+		free(hosts);
 		return false;
+	}
 	for (size_t i = 0; i < n; i++)
 		by_client[i] = from + i;
 	if (n > 1)
-		qsort_r(by_client, n, sizeof *by_client, cmp_by_client, (void *)a);
+		qsort_r(by_client, n, sizeof *by_client, cmp_by_client, &bc);
 	size_t distinct = 0;
 	for (size_t i = 0; i < n; i++)
-		distinct += i == 0 || !addr_eq(&a->records[by_client[i]]->cli, &a->records[by_client[i - 1]]->cli);
+		distinct += i == 0 || identity_cmp(&bc, by_client[i], by_client[i - 1]) != 0;
 	inv->clients = calloc(distinct ? distinct : 1, sizeof *inv->clients);
 	if (!inv->clients) {
 		free(by_client);
+		free(hosts);
 		return false;
 	}
 	struct inv_client *cl = NULL;
 	for (size_t k = 0; k < n; k++) {
 		const struct flow_record *r = a->records[by_client[k]];
-		if (!cl || !addr_eq(&cl->ip, &r->cli)) {
+		if (!cl || identity_cmp(&bc, by_client[k], by_client[k - 1]) != 0) {
 			cl = &inv->clients[inv->n_clients++];
-			cl->ip = r->cli;
+			cl->ip = r->cli;       /* its first connection's: records are in order of first packet */
+			cl->host = host_of(&bc, by_client[k]);
 		}
+		add_addr(cl, &r->cli);
 		client_add(inv, cl, a, by_client[k], &cap_servers);
 	}
 	free(by_client);
+	free(hosts);
+	if (t)
+		identities_finish(inv, t);
+	else
+		for (size_t i = 0; i < inv->n_clients; i++)
+			client_names(&inv->clients[i], NULL);   /* the names the IBM i protocols carried */
 	struct note_index ix = { 0 };
 	for (size_t i = from; i < to; i++) {
 		notes_of(inv, &ix, &cap_notes, a, i);
@@ -582,9 +795,14 @@ bool inventory_add_day(struct inventory *inv, int64_t day, enum port_class cls, 
 	return true;
 }
 
+bool inventory_build_range(struct inventory *inv, const struct analysis *a, size_t from, size_t to)
+{
+	return build(inv, a, from, to, NULL);
+}
+
 bool inventory_build(struct inventory *inv, const struct analysis *a)
 {
-	return inventory_build_range(inv, a, 0, a->n_records);
+	return build(inv, a, 0, a->n_records, a->names);
 }
 
 void inventory_free(struct inventory *inv)
@@ -600,6 +818,7 @@ void inventory_free(struct inventory *inv)
 		name_set_free(&c->users);
 		name_set_free(&c->devices);
 		name_set_free(&c->software);
+		free(c->names);
 	}
 	for (size_t i = 0; i < inv->n_servers; i++) {
 		for (size_t j = 0; j < inv->servers[i].n_ports; j++)

@@ -50,8 +50,20 @@ struct inv_usage {
 	bool mismatch;
 };
 
+/* A host name of a client, with where it came from (names.h). */
+struct inv_host_name {
+	char name[96];
+	uint8_t source;            /* enum name_source */
+	struct addr ip;            /* the address it named */
+	int64_t first_us, last_us;
+	uint32_t count;
+};
+
+#define INV_MAX_ADDRS 16
+#define INV_MAX_HOST_NAMES 16
+
 struct inv_client {
-	struct addr ip;
+	struct addr ip;            /* the address of its first connection (the row's address) */
 	bool internal;
 	enum client_status status;
 	struct inv_usage *use;
@@ -70,6 +82,18 @@ struct inv_client {
 	int64_t last_nonsecure_us;
 	uint32_t findings;         /* enum finding bits over its flows */
 	struct offer_summary offer;
+	/* who it is (names.h): filled when the run saw name protocols */
+	int32_t host;              /* the DHCP host this row follows across addresses, -1: the address is its identity */
+	char hw[48];               /* that host's hardware address, its DHCP client identifier (hex): "" unknown */
+	char client_id[72];
+	struct addr addrs[INV_MAX_ADDRS];   /* every address of its connections, sorted (addrs[0..n_addrs)) */
+	uint8_t n_addrs;
+	bool addrs_overflow;
+	uint8_t hosts_on_address;  /* >1: its address served that many DHCP hosts (rows) in the run */
+	struct inv_host_name *names;        /* best first (names[0] is the best name) */
+	size_t cap_names;
+	uint8_t n_names;
+	bool names_overflow;
 };
 
 struct inv_port {
@@ -139,8 +163,9 @@ struct inventory {
 	size_t n_strings, cap_strings;
 };
 
+/* With the analysis' names (a->names): rows follow DHCP hosts across addresses, and carry host names. */
 bool inventory_build(struct inventory *inv, const struct analysis *a);
-/* The same over the records [from, to) of the analysis (a monitor's day). */
+/* The records [from, to) of the analysis (a monitor's day), one row per address, no names. */
 bool inventory_build_range(struct inventory *inv, const struct analysis *a, size_t from, size_t to);
 /* After the clients' uses were filled (build or load): statuses and totals, servers' client counts. */
 void inventory_finish(struct inventory *inv);

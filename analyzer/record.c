@@ -55,6 +55,13 @@ const char *record_device(const struct flow_record *r)
 	return r->facts && r->proto->device ? r->proto->device(r->facts) : NULL;
 }
 
+const char *record_host_name(const struct flow_record *r, const char **source)
+{
+	bool has = r->facts && r->proto->host;
+	*source = has ? r->proto->host_source : NULL;
+	return has ? r->proto->host(r->facts) : NULL;
+}
+
 const char *record_software(const struct flow_record *r)
 {
 	/* TLS is the transport: its client stack comes from the fingerprint table */

@@ -117,6 +117,9 @@ const char *record_device(const struct flow_record *r);
 /* What the client software says it is: TLS stack by fingerprint, DRDA
  * product, 5250 terminal type; NULL if nothing tells. */
 const char *record_software(const struct flow_record *r);
+/* A name the client gave its own machine in the IBM i protocol (DRDA EXCSAT SRVNAM, the 5250
+ * device name) and its source word, or NULL. */
+const char *record_host_name(const struct flow_record *r, const char **source);
 /* Did the connection get past the TCP handshake (a mid-stream flow did, by definition)? */
 bool record_handshake_done(const struct flow_record *r);
 void record_free(struct flow_record *r);

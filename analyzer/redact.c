@@ -81,6 +81,19 @@ void redact_inventory(struct inventory *inv, const char *key)
 			redact_set(&c->use[j].users, key);
 			redact_set(&c->use[j].devices, key);
 		}
+		/* host names, hardware addresses and DHCP client identifiers name a machine and so a person */
+		for (int k = 0; k < c->n_names; k++) {
+			redact_name(key, c->names[k].name, b, sizeof b);
+			snprintf(c->names[k].name, sizeof c->names[k].name, "%s", b);
+		}
+		if (c->hw[0]) {
+			redact_name(key, c->hw, b, sizeof b);
+			snprintf(c->hw, sizeof c->hw, "%s", b);
+		}
+		if (c->client_id[0]) {
+			redact_name(key, c->client_id, b, sizeof b);
+			snprintf(c->client_id, sizeof c->client_id, "%s", b);
+		}
 	}
 	for (size_t i = 0; i < inv->n_notes; i++)
 		if (inv->notes[i].user[0]) {

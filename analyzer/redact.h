@@ -1,5 +1,5 @@
 /*
- * redact.h - personal names (user profiles, device names) replaced by a
+ * redact.h - personal names (user profiles, device names, host names) replaced by a
  * keyed hash, and where that key comes from.
  *
  * A built-in key would give QSECOFR the same hash in every organisation, so
@@ -27,7 +27,8 @@ const char *redact_name(const char *key, const char *name, char *buf, size_t len
 
 struct inventory;
 /* Every user and device name of the inventory replaced by its redacted form, once, before any
- * writer: clients', uses' and sign-on failures' names.  (Records' names are redacted as written.) */
+ * writer: clients', uses' and sign-on failures' names, and the clients' host names, hardware
+ * addresses and DHCP client identifiers.  (Records' names are redacted as written.) */
 void redact_inventory(struct inventory *inv, const char *key);
 
 #endif

@@ -65,6 +65,18 @@ void text_names(const struct report_ctx *c, const struct name_set *s, bool redac
 /* An RFC 4180 CSV cell; a cell a spreadsheet would take for a formula (=, +, -, @, tab, CR
  * first) is quoted with a leading apostrophe. */
 void csv_cell(FILE *f, const char *s);
+/* A client's best host name (names[0]) and its source word ("dhcp", "dns-ptr", ...), or NULL. */
+const char *client_host_name(const struct inv_client *c, const char **source);
+/* Does the row follow a DHCP host across addresses (its identity is the host, not the address)? */
+bool client_follows_host(const struct inv_client *c);
+/* Who a user is, machine by machine: one (user, client) pair per user seen on a client row, sorted by
+ * user then client address; nonsecure: the user signed on over a nonsecure door of that client. */
+struct user_client {
+	const char *user;
+	const struct inv_client *client;
+	bool nonsecure;
+};
+size_t user_clients(const struct inventory *inv, struct user_client **out);
 /* The capture object (inputs, times, counters, warnings). */
 void json_capture(const struct report_ctx *c, FILE *f);
 

@@ -7,6 +7,8 @@
 #include "redact.h"
 #include "report.h"
 
+#include "names.h"
+
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -385,4 +387,56 @@ void csv_cell(FILE *f, const char *s)
 		fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+/* ---- who a client is (host names, DHCP identity) and its users ---- */
+
+const char *client_host_name(const struct inv_client *c, const char **source)
+{
+	if (!c->n_names || !c->names) {
+		*source = NULL;
+		return NULL;
+	}
+	*source = name_source_name((enum name_source)c->names[0].source);
+	return c->names[0].name;
+}
+
+bool client_follows_host(const struct inv_client *c)
+{
+	return c->hw[0] != '\0';
+}
+
+static int user_client_cmp(const void *x, const void *y)
+{
+	const struct user_client *a = x, *b = y;
+	int c = strcmp(a->user, b->user);
+	if (c)
+		return c;
+	c = addr_cmp(&a->client->ip, &b->client->ip);
+	return c ? c : a->client < b->client ? -1 : a->client > b->client;
+}
+
+size_t user_clients(const struct inventory *inv, struct user_client **out)
+{
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	for (size_t i = 0; i < inv->n_clients; i++) {
+		const struct inv_client *c = &inv->clients[i];
+		for (int k = 0; k < c->users.n; k++) {
+			if (!inventory_grow((void **)out, n, &cap, sizeof **out))
+				return n;
+			bool ns = false;
+			for (size_t j = 0; j < c->n_use && !ns; j++) {
+				const struct inv_usage *u = &c->use[j];
+				if (u->cls != PC_NONSECURE || u->connections <= u->attempts)
+					continue;
+				for (int m = 0; m < u->users.n && !ns; m++)
+					ns = strcmp(u->users.v[m], c->users.v[k]) == 0;
+			}
+			(*out)[n++] = (struct user_client){ c->users.v[k], c, ns };
+		}
+	}
+	if (n > 1)
+		qsort(*out, n, sizeof **out, user_client_cmp);
+	return n;
 }

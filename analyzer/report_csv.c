@@ -22,12 +22,34 @@ static void csv_names(FILE *f, const struct name_set *s)
 	csv_cell(f, joined);
 }
 
+/* The last four cells of a client's rows and the end of the line: its best host name and where
+ * it came from, its addresses (several: a row that followed a DHCP host), its software. */
+static void csv_identity(FILE *f, const struct inv_client *cl)
+{
+	char a[ADDR_STRLEN], joined[INV_MAX_ADDRS * (ADDR_STRLEN + 1) + 1] = "";
+	const char *src, *name = client_host_name(cl, &src);
+	fputc(',', f);
+	csv_cell(f, name);
+	fprintf(f, ",%s,", src ? src : "");
+	size_t o = 0;
+	for (int k = 0; k < cl->n_addrs && o < sizeof joined; k++)
+		o += (size_t)snprintf(joined + o, sizeof joined - o, "%s%s", k ? " " : "", addr_str(&cl->addrs[k], a));
+	fputs(cl->n_addrs ? joined : addr_str(&cl->ip, a), f);
+	fputc(',', f);
+	char sw[INV_MAX_NAMES * 50] = "";
+	o = 0;
+	for (int i = 0; i < cl->software.n && o < sizeof sw; i++)
+		o += (size_t)snprintf(sw + o, sizeof sw - o, "%s%s", i ? "; " : "", cl->software.v[i]);
+	csv_cell(f, sw);
+	fputc('\n', f);
+}
+
 void report_csv(const struct report_ctx *c)
 {
 	FILE *f = c->out;
 	char a[ADDR_STRLEN], t[32];
 	fputs("type,client,internal,status,server,service,port,port_class,connections,refused,unanswered,"
-	      "first_seen,last_seen,users,devices,tls_versions\n", f);
+	      "first_seen,last_seen,users,devices,tls_versions,host_name,host_name_source,addresses,software\n", f);
 	for (size_t i = 0; i < c->inv->n_clients; i++) {
 		const struct inv_client *cl = &c->inv->clients[i];
 		for (size_t j = 0; j < cl->n_use; j++) {
@@ -48,31 +70,32 @@ void report_csv(const struct report_ctx *c)
 			int n = inv_versions(u->tls_versions, v, 8);
 			for (int k = 0; k < n; k++)
 				fprintf(f, "%s%s", k ? " " : "", tls_version_name(v[k]));
-			fputc('\n', f);
+			csv_identity(f, cl);
 		}
 		if (cl->n_use == 0) {   /* a client seen only at the port mapper */
 			fprintf(f, "usage,%s,%s,%s,,,,,0,0,0,,,", addr_str(&cl->ip, a), cl->internal ? "yes" : "no",
 				client_status_name(cl->status));
 			csv_names(f, &cl->users);
-			fputs(",,\n", f);
+			fputs(",,", f);
+			csv_identity(f, cl);
 		}
 	}
 	const struct analysis *an = c->a;
 	const struct capture_status *st = an->st;
-	fprintf(f, "counter,,,,,packets,,,%" PRIu64 ",,,,,,,\n", an->packets);
-	fprintf(f, "counter,,,,,tcp_packets,,,%" PRIu64 ",,,,,,,\n", an->tcp_packets);
+	fprintf(f, "counter,,,,,packets,,,%" PRIu64 ",,,,,,,,,,,\n", an->packets);
+	fprintf(f, "counter,,,,,tcp_packets,,,%" PRIu64 ",,,,,,,,,,,\n", an->tcp_packets);
 	for (size_t i = 0; i < an->n_counters; i++)
-		fprintf(f, "counter,,,,,%s,,,%" PRIu64 ",,,,,,,\n", an->counters[i].name, an->counters[i].value);
+		fprintf(f, "counter,,,,,%s,,,%" PRIu64 ",,,,,,,,,,,\n", an->counters[i].name, an->counters[i].value);
 	if (st->live) {
-		fprintf(f, "counter,,,,,live_received,,,%llu,,,,,,,\n", st->ps_recv);
-		fprintf(f, "counter,,,,,live_dropped_kernel,,,%llu,,,,,,,\n", st->ps_drop);
-		fprintf(f, "counter,,,,,live_dropped_interface,,,%llu,,,,,,,\n", st->ps_ifdrop);
-		fprintf(f, "counter,,,,,live_not_analysed_at_stop,,,%llu,,,,,,,\n", st->not_analysed);
+		fprintf(f, "counter,,,,,live_received,,,%llu,,,,,,,,,,,\n", st->ps_recv);
+		fprintf(f, "counter,,,,,live_dropped_kernel,,,%llu,,,,,,,,,,,\n", st->ps_drop);
+		fprintf(f, "counter,,,,,live_dropped_interface,,,%llu,,,,,,,,,,,\n", st->ps_ifdrop);
+		fprintf(f, "counter,,,,,live_not_analysed_at_stop,,,%llu,,,,,,,,,,,\n", st->not_analysed);
 	}
 	for (int i = 0; i < st->n_warnings; i++) {
 		fputs("warning,,,,,", f);
 		csv_cell(f, st->warnings[i]);
-		fputs(",,,,,,,,,,\n", f);
+		fputs(",,,,,,,,,,,,,,\n", f);
 	}
 	if (c->state)
 		state_csv(c);

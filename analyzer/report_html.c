@@ -371,6 +371,23 @@ static void clients_section(const struct report_ctx *c, bool nonsecure)
 		n++;
 		fputs("<details><summary>", f);
 		esc(f, addr_str(&cl->ip, a));
+		const char *src, *best = client_host_name(cl, &src);
+		if (best) {   /* who it is: the best host name and where it came from */
+			fputs(" <b class=\"host\">", f);
+			esc(f, best);
+			fputs("</b> (", f);
+			esc(f, src);
+			fputc(')', f);
+		}
+		if (cl->n_addrs > 1) {
+			fputs(" &mdash; one DHCP host on", f);
+			for (int k = 0; k < cl->n_addrs; k++) {
+				fputs(k ? ", " : " ", f);
+				esc(f, addr_str(&cl->addrs[k], a));
+			}
+		}
+		if (cl->hosts_on_address > 1)
+			fprintf(f, " &mdash; its address served %u hosts (DHCP)", cl->hosts_on_address);
 		fputs(" &mdash; users ", f);
 		esc_names(f, &cl->users);
 		fputs("; software ", f);

@@ -4,12 +4,15 @@
  * servers, clients (sorted by address), flows (in order of first packet).
  */
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "redact.h"
 #include "report.h"
 #include "report_plan.h"
 #include "state_report.h"
 #include "hostserver.h"
+#include "names.h"
 #include "tls.h"
 
 static void json_names(FILE *f, const struct name_set *s)
@@ -34,6 +37,74 @@ static void json_usage(const struct report_ctx *c, FILE *f, const struct inv_usa
 		fprintf(f, ",\"tls_failed\":%" PRIu64, u->failed_tls);
 	}
 	fprintf(f, ",\"mismatch\":%s}", u->mismatch ? "true" : "false");
+}
+
+/* Who the client is: its addresses, whether the row follows a DHCP host, its host names. */
+static void json_identity(FILE *f, const struct inv_client *cl)
+{
+	char a[ADDR_STRLEN], t[32];
+	fputs(",\"addresses\":[", f);
+	if (!cl->n_addrs)
+		json_str(f, addr_str(&cl->ip, a));
+	for (int k = 0; k < cl->n_addrs; k++) {
+		fputs(k ? "," : "", f);
+		json_str(f, addr_str(&cl->addrs[k], a));
+	}
+	fprintf(f, "],\"addresses_overflow\":%s", cl->addrs_overflow ? "true" : "false");
+	bool host = client_follows_host(cl);
+	fputs(",\"identity\":", f); json_str(f, host ? "dhcp-host" : "address");
+	fputs(",\"hardware_address\":", f); json_str(f, host ? cl->hw : NULL);
+	fputs(",\"dhcp_client_id\":", f); json_str(f, host && cl->client_id[0] ? cl->client_id : NULL);
+	fprintf(f, ",\"address_hosts\":%u", cl->hosts_on_address > 1 ? cl->hosts_on_address : 1);
+	const char *src, *best = client_host_name(cl, &src);
+	fputs(",\"host_name\":", f);
+	if (best) {
+		fputs("{\"name\":", f); json_str(f, best);
+		fputs(",\"source\":", f); json_str(f, src);
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"host_names\":[", f);
+	for (int k = 0; k < cl->n_names; k++) {
+		const struct inv_host_name *h = &cl->names[k];
+		fputs(k ? ",{\"name\":" : "{\"name\":", f); json_str(f, h->name);
+		fputs(",\"source\":", f); json_str(f, name_source_name((enum name_source)h->source));
+		fputs(",\"address\":", f); json_str(f, addr_str(&h->ip, a));
+		fputs(",\"first_seen\":", f); json_str(f, fmt_time(h->first_us, t));
+		fputs(",\"last_seen\":", f); json_str(f, fmt_time(h->last_us, t));
+		fprintf(f, ",\"count\":%u}", h->count);
+	}
+	fprintf(f, "],\"host_names_overflow\":%s", cl->names_overflow ? "true" : "false");
+}
+
+/* Users and machines together: for each user, the clients it signed on from (item 4 of issue 17). */
+static void json_users(FILE *f, const struct inventory *inv)
+{
+	struct user_client *v;
+	size_t n = user_clients(inv, &v);
+	char a[ADDR_STRLEN];
+	fputs(",\n\"users\":[", f);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		bool ns = false;
+		while (j < n && strcmp(v[j].user, v[i].user) == 0)
+			ns |= v[j++].nonsecure;
+		fputs(i ? ",\n{\"user\":" : "\n{\"user\":", f); json_str(f, v[i].user);
+		fprintf(f, ",\"nonsecure\":%s,\"clients\":[", ns ? "true" : "false");
+		for (size_t k = i; k < j; k++) {
+			const char *src, *hn = client_host_name(v[k].client, &src);
+			fputs(k > i ? ",{\"ip\":" : "{\"ip\":", f); json_str(f, addr_str(&v[k].client->ip, a));
+			fputs(",\"host_name\":", f); json_str(f, hn);
+			fputs(",\"hardware_address\":", f);
+			json_str(f, client_follows_host(v[k].client) ? v[k].client->hw : NULL);
+			fprintf(f, ",\"nonsecure\":%s}", v[k].nonsecure ? "true" : "false");
+		}
+		fputs("]}", f);
+		i = j;
+	}
+	fputc(']', f);
+	free(v);
 }
 
 static void json_client(const struct report_ctx *c, FILE *f, const struct inv_client *cl)
@@ -85,6 +156,7 @@ static void json_client(const struct report_ctx *c, FILE *f, const struct inv_cl
 	fprintf(f, ",\"would_break\":{\"min_tls12\":%s,\"tls13_only\":%s,\"no_rc4_3des\":%s,\"tls_only\":%s}",
 		breaks_if_min_tls12(&cl->offer) ? "true" : "false", breaks_if_tls13_only(&cl->offer) ? "true" : "false",
 		breaks_if_rc4_3des_removed(&cl->offer) ? "true" : "false", cl->status == CS_NONSECURE ? "true" : "false");
+	json_identity(f, cl);
 	fputc('}', f);
 }
 
@@ -178,7 +250,9 @@ void report_json(const struct report_ctx *c)
 		fputs(i ? ",\n" : "\n", f);
 		json_client(c, f, &c->inv->clients[i]);
 	}
-	fputs("],\n\"flows\":[", f);
+	fputc(']', f);
+	json_users(f, c->inv);
+	fputs(",\n\"flows\":[", f);
 	for (size_t i = 0; i < c->a->n_records; i++) {
 		fputs(i ? ",\n" : "\n", f);
 		json_flow(c, f, i);

@@ -16,6 +16,7 @@
 
 #include "findings.h"
 #include "hostserver.h"
+#include "names.h"
 #include "portmapper.h"
 #include "redact.h"
 #include "report.h"
@@ -131,6 +132,97 @@ static void software_section(const struct report_ctx *c)
 		}
 	if (!n)
 		fprintf(f, "  (none: no fingerprint, product, terminal type or datastream level seen)\n");
+}
+
+/* Who the clients are: each client's best host name and where it came from, the other names, and
+ * what DHCP showed (a row that followed one host over several addresses, an address that served
+ * several hosts).  Nonsecure clients first. */
+static void names_section(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	char a[ADDR_STRLEN], nm[128], hw[64];
+	int n = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->inv->n_clients; i++) {
+			const struct inv_client *cl = &c->inv->clients[i];
+			bool merged = cl->n_addrs > 1, shared = cl->hosts_on_address > 1;
+			if ((pass == 0) != (cl->status == CS_NONSECURE) || (!cl->n_names && !merged && !shared))
+				continue;
+			if (!n++)
+				fprintf(f, "  %-22s %-12s %-40s %s\n", "CLIENT", "STATUS", "HOST NAME", "FROM");
+			const char *src, *best = client_host_name(cl, &src);
+			fprintf(f, "  %-22s %-12s %-40s %s\n", addr_str(&cl->ip, a), client_status_name(cl->status),
+				best ? text_clean(nm, sizeof nm, best) : "-", best ? src : "-");
+			for (int k = 1; k < cl->n_names; k++) {
+				bool again = false;   /* the same name from the same source for another address */
+				for (int q = 0; q < k && !again; q++)
+					again = cl->names[q].source == cl->names[k].source &&
+						strcmp(cl->names[q].name, cl->names[k].name) == 0;
+				if (!again)
+					fprintf(f, "  %-22s %-12s %-40s %s (%s)\n", "", "", text_clean(nm, sizeof nm, cl->names[k].name),
+					name_source_name((enum name_source)cl->names[k].source),
+						addr_str(&cl->names[k].ip, a));
+			}
+			if (cl->names_overflow)
+				fprintf(f, "  %-22s %-12s (more names: see the JSON report)\n", "", "");
+			if (client_follows_host(cl))
+				fprintf(f, "  %-22s %-12s DHCP host %s%s%s\n", "", "", text_clean(hw, sizeof hw, cl->hw),
+					cl->client_id[0] ? ", client id " : "", cl->client_id[0] ? cl->client_id : "");
+			if (merged) {
+				fprintf(f, "  %-22s %-12s one host on %u addresses (DHCP leases):", "", "", cl->n_addrs);
+				for (int k = 0; k < cl->n_addrs; k++)
+					fprintf(f, "%s%s", k ? ", " : " ", addr_str(&cl->addrs[k], a));
+				fprintf(f, "%s\n", cl->addrs_overflow ? ", ..." : "");
+			}
+			if (shared)
+				fprintf(f, "  %-22s %-12s its address served %u hosts in this %s (DHCP): each is a row of its own\n",
+					"", "", cl->hosts_on_address, c->state ? "period" : "capture");
+		}
+	if (!n)
+		fprintf(f, "  (none: no DNS, DHCP, NetBIOS, mDNS or LLMNR answer, DRDA server name or 5250 device named a client)\n");
+}
+
+/* Users on nonsecure doors: each user, the machines it signed on from over a nonsecure port
+ * (host name or address) and the doors. */
+static void users_section(const struct report_ctx *c)
+{
+	FILE *f = c->out;
+	struct user_client *v;
+	size_t n = user_clients(c->inv, &v);
+	char a[ADDR_STRLEN], u[160], nm[128];
+	int rows = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		bool ns = false;
+		while (j < n && strcmp(v[j].user, v[i].user) == 0)
+			ns |= v[j++].nonsecure;
+		if (ns) {
+			text_list_name(u, sizeof u, v[i].user);
+			fprintf(f, "  %s\n", u);
+			rows++;
+			for (size_t k = i; k < j; k++) {
+				const struct inv_client *cl = v[k].client;
+				if (!v[k].nonsecure)
+					continue;
+				const char *src, *best = client_host_name(cl, &src);
+				fprintf(f, "    from %-22s %-40s doors", addr_str(&cl->ip, a),
+					best ? text_clean(nm, sizeof nm, best) : "-");
+				for (size_t m = 0; m < cl->n_use; m++) {
+					const struct inv_usage *us = &cl->use[m];
+					bool his = false;
+					for (int q = 0; q < us->users.n && !his; q++)
+						his = strcmp(us->users.v[q], v[i].user) == 0;
+					if (his && us->cls == PC_NONSECURE)
+						fprintf(f, " %s:%u", us->service ? us->service : "-", us->port);
+				}
+				fputc('\n', f);
+			}
+		}
+		i = j;
+	}
+	if (!rows)
+		fprintf(f, "  (none: no user name seen on a nonsecure port)\n");
+	free(v);
 }
 
 /* The notes of one kind, in order of first sight; a line seen more than once says how often. */
@@ -390,7 +482,7 @@ void report_text(const struct report_ctx *c)
 		c->a->packets, (size_t)c->inv->flows, c->inv->n_clients, c->inv->nonsecure_clients,
 		c->inv->secure_clients, c->inv->unknown_clients);
 	if (c->redact)
-		fprintf(f, "Names: user and device names redacted, %s\n",
+		fprintf(f, "Names: user, device and host names redacted, %s\n",
 			c->redact_source == REDACT_KEY_RANDOM ? "key random for this run (hashes differ between reports)"
 							      : "with the given key");
 	if (c->inv->attempt_clients)
@@ -441,6 +533,10 @@ void report_text(const struct report_ctx *c)
 		fprintf(f, "  (none)\n");
 	text_section(f, "Credentials in clear (tlsready's reading, or nDPI's Clear-Text Credentials risk; never the secret)");
 	credentials_section(c);
+	text_section(f, "Who the clients are (host names from DNS, DHCP, NetBIOS, mDNS, LLMNR, DRDA, 5250)");
+	names_section(c);
+	text_section(f, "Users on nonsecure ports, and the machines they sign on from");
+	users_section(c);
 	text_section(f, "Client software (what the bytes say it is)");
 	software_section(c);
 	text_section(f, "TLS on the secure ports");

@@ -221,18 +221,18 @@ void state_csv(const struct report_ctx *c)
 	FILE *f = c->out;
 	char a[ADDR_STRLEN], t1[32], t2[32];
 	/* the same 16 columns: type, client, then the rest where they fit */
-	fprintf(f, "state,,,,,runs,,,%" PRIu64 ",,,,,,,\n", v->runs);
-	fprintf(f, "state,,,,,unclean_stops,,,%" PRIu64 ",,,,,,,\n", v->unclean_stops);
-	fprintf(f, "state,,,,,checkpoints,,,%" PRIu64 ",,,,,,,\n", v->checkpoints);
-	fprintf(f, "state,,,,,imports,,,%" PRIu64 ",,,,,,,\n", v->imports);
-	fprintf(f, "state,,,,,flows_stored,,,%" PRIu64 ",,,,,,,\n", v->flows_stored);
-	fprintf(f, "state,,,,,coverage_since,,,%.6f,,,,,,,\n", coverage(&v->window));
-	fprintf(f, "state,,,,,coverage_total,,,%.6f,,,,,,,\n", coverage(&v->total));
+	fprintf(f, "state,,,,,runs,,,%" PRIu64 ",,,,,,,,,,,\n", v->runs);
+	fprintf(f, "state,,,,,unclean_stops,,,%" PRIu64 ",,,,,,,,,,,\n", v->unclean_stops);
+	fprintf(f, "state,,,,,checkpoints,,,%" PRIu64 ",,,,,,,,,,,\n", v->checkpoints);
+	fprintf(f, "state,,,,,imports,,,%" PRIu64 ",,,,,,,,,,,\n", v->imports);
+	fprintf(f, "state,,,,,flows_stored,,,%" PRIu64 ",,,,,,,,,,,\n", v->flows_stored);
+	fprintf(f, "state,,,,,coverage_since,,,%.6f,,,,,,,,,,,\n", coverage(&v->window));
+	fprintf(f, "state,,,,,coverage_total,,,%.6f,,,,,,,,,,,\n", coverage(&v->total));
 	for (size_t i = 0; i < c->inv->n_clients; i++) {
 		const struct inv_client *cl = &c->inv->clients[i];
 		if (cl->status != CS_NONSECURE)
 			continue;
-		fprintf(f, "last_nonsecure,%s,%s,%s,,,,,,,,%s,%s,,,\n", addr_str(&cl->ip, a), cl->internal ? "yes" : "no",
+		fprintf(f, "last_nonsecure,%s,%s,%s,,,,,,,,%s,%s,,,,,,,\n", addr_str(&cl->ip, a), cl->internal ? "yes" : "no",
 			state_client_is_new(s, cl) ? "new" : cl->in_progress ? "in-progress" : "nonsecure",
 			cl->first_nonsecure_us ? fmt_time(cl->first_nonsecure_us, t1) : "",
 			cl->last_nonsecure_us ? fmt_time(cl->last_nonsecure_us, t2) : "");

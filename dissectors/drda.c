@@ -52,6 +52,7 @@ enum {
 	CP_EXTNAM = 0x115E,
 	CP_SRVCLSNM = 0x1147,
 	CP_PRDID = 0x112E,
+	CP_SRVNAM = 0x116D,
 	CP_SECMEC = 0x11A2,
 	CP_USRID = 0x11A0,
 	CP_SVRCOD = 0x1149,
@@ -119,7 +120,7 @@ static uint16_t drda_u16(struct cursor d)
 
 /* ---- one handler per object kept ---- */
 
-/* EXCSAT 0x1041: external name, server class, product. */
+/* EXCSAT 0x1041: external name, server class, product, the requester's server name. */
 static void drda_excsat(struct drda_state *s, struct cursor obj)
 {
 	uint16_t cp;
@@ -132,6 +133,8 @@ static void drda_excsat(struct drda_state *s, struct cursor obj)
 			drda_text(s->srvclsnm, sizeof s->srvclsnm, d);
 		else if (cp == CP_PRDID && !s->prdid[0])
 			drda_text(s->prdid, sizeof s->prdid, d);
+		else if (cp == CP_SRVNAM && !s->srvnam[0])
+			drda_text(s->srvnam, sizeof s->srvnam, d);
 	}
 }
 
@@ -365,6 +368,14 @@ static const char *drda_software(const void *v)
 	return d->extnam[0] ? d->extnam : d->prdid[0] ? d->prdid : NULL;
 }
 
+/* The requester's server name names its machine, unless it only repeats the product's external
+ * name (IBM Toolbox for Java sends "JT400" as both). */
+static const char *drda_host(const void *v)
+{
+	const struct drda_state *d = v;
+	return d->srvnam[0] && strcmp(d->srvnam, d->extnam) != 0 ? d->srvnam : NULL;
+}
+
 static void drda_facts_json(const struct facts_out *o, const void *v)
 {
 	const struct drda_state *d = v;
@@ -372,6 +383,9 @@ static void drda_facts_json(const struct facts_out *o, const void *v)
 	fputs("{\"client_product\":", f);
 	facts_json_str(f, d->extnam[0] ? d->extnam : d->prdid[0] ? d->prdid : NULL);
 	fputs(",\"server_class\":", f); facts_json_str(f, d->srvclsnm[0] ? d->srvclsnm : NULL);
+	char b[48];
+	fputs(",\"client_server_name\":", f);
+	facts_json_str(f, d->srvnam[0] ? o->name(o->ctx, d->srvnam, b, sizeof b) : NULL);
 	if (d->secmec)
 		fprintf(f, ",\"secmec\":%u", d->secmec);
 	fputc('}', f);
@@ -380,5 +394,5 @@ static void drda_facts_json(const struct facts_out *o, const void *v)
 const struct protocol protocol_drda = {
 	.name = "drda", .light = true, .expected = drda_expected, .probe = drda_probe, .create = drda_create,
 	.consume = drda_consume_any, .done = drda_done_any, .is_ibmi = drda_is_ibmi, .user = drda_user,
-	.software = drda_software, .facts_json = drda_facts_json,
+	.software = drda_software, .host = drda_host, .host_source = "drda-srvnam", .facts_json = drda_facts_json,
 };

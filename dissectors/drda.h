@@ -2,7 +2,8 @@
  * drda.h - DDM/DRDA (port 446; 448 inside TLS).
  *
  * DSS header: length(2), magic 0xD0, format, correlation(2); then objects
- * LL(2) CP(2).  Kept: EXCSAT's external name / product and server class,
+ * LL(2) CP(2).  Kept: EXCSAT's external name / product, server class and the
+ * requester's server name (its host),
  * ACCSEC's security mechanism, SECCHK's user ID when it is in clear (not with
  * SECMEC 9).  Passwords and security tokens are never copied.
  */
@@ -21,6 +22,7 @@ struct drda_state {
 	char extnam[41];           /* EXCSAT EXTNAM (0x115E), ASCII */
 	char srvclsnm[41];         /* EXCSAT SRVCLSNM (0x1147) */
 	char prdid[11];            /* product ID if seen (0x112E) */
+	char srvnam[41];           /* EXCSAT SRVNAM (0x116D) of the requester: its own server (host) name */
 	uint16_t secmec;           /* ACCSEC SECMEC (0x11A2); 0 if not seen */
 	char user[11];             /* SECCHK USRID (0x11A0) in clear */
 	bool secchk;

@@ -49,6 +49,8 @@ struct protocol {
 	const char *(*user)(const void *state);     /* NULL, or NULL returned: none */
 	const char *(*device)(const void *state);
 	const char *(*software)(const void *state); /* what the client software says it is */
+	const char *(*host)(const void *state);     /* a name the client gives its own machine (issue 17) */
+	const char *host_source;                    /* that name's source word in reports ("drda-srvnam") */
 	void (*facts_json)(const struct facts_out *o, const void *state);   /* NULL: no facts object */
 };
 

@@ -61,6 +61,22 @@ class Pcap:
         self.f.write(struct.pack("<IIII", sec, usec, len(frame), wire) + frame)
         self.tick()
 
+    def udp_frame(self, src, dst, sport, dport, payload, eth_src=None):
+        """One UDP datagram over IPv4 (Ethernet, or the wrap); eth_src: the sender's MAC (6 bytes)."""
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + len(payload), self.ip_id & 0xFFFF, 0, 64, 17, 0,
+                         ip4(src), ip4(dst)) + udp(sport, dport, payload)
+        self.ip_id += 1
+        if self.wrap:
+            frame = self.wrap(ip)
+        else:
+            frame = ETH_DST_SRC[:6] + (eth_src or ETH_DST_SRC[6:]) + b"\x08\x00" + ip
+        wire = len(frame)
+        frame = frame[:self.snaplen]
+        sec = int(self.ts)
+        usec = int(round((self.ts - sec) * 1e6))
+        self.f.write(struct.pack("<IIII", sec, usec, len(frame), wire) + frame)
+        self.tick()
+
     def conn(self, cli, cport, srv, sport, isn_c=1000, isn_s=5000):
         return Conn(self, cli, cport, srv, sport, isn_c, isn_s)
 

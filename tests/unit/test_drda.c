@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "drda.h"
+#include "protocol.h"
 
 struct buf {
 	uint8_t b[8192];
@@ -427,6 +428,34 @@ static void malformed(void **st)
 	assert_false(t.excsat);
 }
 
+/* EXCSAT's SRVNAM (0x116D) names the requester's machine; JT400 repeats its EXTNAM there: no name. */
+static void server_name(void **st)
+{
+	(void)st;
+	struct drda_state s = { 0 };
+	struct buf c = { .n = 0 };
+	excsat(&c);
+	feed(&s, DIR_C2S, c.b, c.n);
+	assert_string_equal(s.srvnam, "JT400");
+	assert_null(protocol_drda.host(&s));
+	struct drda_state t = { 0 };
+	struct buf d = { .n = 0 };
+	size_t k = open_dss(&d, 0x41, 1), o = open_obj(&d, 0x1041);
+	param_ebc(&d, 0x115E, "DB2JCC");
+	param_ebc(&d, 0x116D, "PC27");
+	close_obj(&d, o);
+	close_dss(&d, k);
+	feed(&t, DIR_C2S, d.b, d.n);
+	assert_string_equal(protocol_drda.host(&t), "PC27");
+	assert_string_equal(protocol_drda.host_source, "drda-srvnam");
+	/* the server's EXCSATRD is not the requester's */
+	struct drda_state u = { 0 };
+	struct buf e = { .n = 0 };
+	excsatrd(&e);
+	feed(&u, DIR_S2C, e.b, e.n);
+	assert_null(protocol_drda.host(&u));
+}
+
 static void truncated_waits(void **st)
 {
 	(void)st;
@@ -482,6 +511,7 @@ int main(void)
 		cmocka_unit_test(chained_in_one_call),
 		cmocka_unit_test(continuation),
 		cmocka_unit_test(malformed),
+		cmocka_unit_test(server_name),
 		cmocka_unit_test(truncated_waits),
 		cmocka_unit_test(done_after_many),
 		cmocka_unit_test(null_and_empty),

@@ -1,0 +1,484 @@
+/*
+ * names.c - the table of host names and DHCP leases (see names.h).
+ *
+ * While packets come: names are found by (address, source, name) and hosts
+ * by hardware address through two open-addressing indexes keyed with the
+ * engine's SipHash keys (a hostile sender cannot aim collisions).  DHCP
+ * gives a lease when a server acknowledges an address (DHCPACK: yiaddr for
+ * option 51's seconds; a renewal, where the client already held the address
+ * (ciaddr = yiaddr), is taken to have started one lease time earlier), and
+ * ends it on DHCPRELEASE, when the host is given another address, or when
+ * another host is given the same address.  After the input (names_prepare)
+ * names are sorted by address and leases by (address, start), and both are
+ * found by binary search.
+ */
+#include "names.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "nbns.h"
+#include "siphash.h"
+
+const char *name_source_name(enum name_source s)
+{
+	static const char *const n[NAME_SOURCES] = {
+		[NAME_DHCP] = "dhcp", [NAME_DNS_PTR] = "dns-ptr", [NAME_DNS_A] = "dns", [NAME_NETBIOS] = "netbios",
+		[NAME_LLMNR] = "llmnr", [NAME_MDNS] = "mdns", [NAME_DRDA] = "drda-srvnam", [NAME_TELNET] = "telnet-devname",
+	};
+	return (unsigned)s < NAME_SOURCES ? n[s] : "unknown";
+}
+
+enum name_source name_source_of(const char *word)
+{
+	for (int s = 0; word && s < NAME_SOURCES; s++)
+		if (strcmp(word, name_source_name((enum name_source)s)) == 0)
+			return (enum name_source)s;
+	return NAME_SOURCES;
+}
+
+/* ---- memory: every array and index charged against NAMES_MAX_BYTES ---- */
+
+static bool grow(struct names *t, void **arr, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return true;
+	size_t nc = *cap ? *cap * 2 : 64;
+	if (t->bytes + (nc - *cap) * elem > NAMES_MAX_BYTES)
+		return false;
+	void *na = realloc(*arr, nc * elem);
+	if (!na)
+		return false;
+	t->bytes += (nc - *cap) * elem;
+	*arr = na;
+	*cap = nc;
+	return true;
+}
+
+/* Keep an index at most half full: rebuilt twice as large (from the entries' own keys). */
+static bool index_room(struct names *t, uint32_t **ix, size_t *size, size_t used,
+		       uint64_t (*hash)(const struct names *, size_t))
+{
+	if ((used + 1) * 2 <= *size)
+		return true;
+	size_t ns = *size ? *size * 2 : 256;
+	if (t->bytes + (ns - *size) * sizeof **ix > NAMES_MAX_BYTES)
+		return false;
+	uint32_t *nx = calloc(ns, sizeof *nx);
+	if (!nx)
+		return false;
+	for (size_t i = 0; i < used; i++) {
+		size_t s = hash(t, i) & (ns - 1);
+		while (nx[s])
+			s = (s + 1) & (ns - 1);
+		nx[s] = (uint32_t)i + 1;
+	}
+	t->bytes += (ns - *size) * sizeof **ix;
+	free(*ix);
+	*ix = nx;
+	*size = ns;
+	return true;
+}
+
+static uint64_t name_key_hash(const struct names *t, const struct addr *ip, uint8_t source, const char *name)
+{
+	uint8_t key[16 + 1 + DNS_NAME_MAX];
+	size_t l = strlen(name);
+	memcpy(key, ip->b, 16);
+	key[16] = source;
+	memcpy(key + 17, name, l);
+	return siphash13(key, 17 + l, t->k0, t->k1);
+}
+
+static uint64_t name_hash_at(const struct names *t, size_t i)
+{
+	return name_key_hash(t, &t->v[i].ip, t->v[i].source, t->v[i].name);
+}
+
+static uint64_t host_key_hash(const struct names *t, const uint8_t *hw, size_t len)
+{
+	return siphash13(hw, len, t->k0, t->k1);
+}
+
+static uint64_t host_hash_at(const struct names *t, size_t i)
+{
+	return host_key_hash(t, t->hosts[i].hw, t->hosts[i].hw_len);
+}
+
+/* ---- adding ---- */
+
+static void name_add(struct names *t, const struct addr *ip, enum name_source src, const char *name, int32_t host,
+		     int64_t ts, struct name_counters *k)
+{
+	if (!name[0] || t->prepared)
+		return;
+	uint64_t h = name_key_hash(t, ip, (uint8_t)src, name);
+	if (t->name_ix_size) {
+		for (size_t s = h & (t->name_ix_size - 1); t->name_ix[s]; s = (s + 1) & (t->name_ix_size - 1)) {
+			struct host_name *o = &t->v[t->name_ix[s] - 1];
+			if (o->source == src && addr_eq(&o->ip, ip) && strcmp(o->name, name) == 0) {
+				if (ts < o->first_us)
+					o->first_us = ts;
+				if (ts > o->last_us)
+					o->last_us = ts;
+				if (o->count < UINT32_MAX)
+					o->count++;
+				if (host >= 0)
+					o->host = host;
+				return;
+			}
+		}
+	}
+	if (!index_room(t, &t->name_ix, &t->name_ix_size, t->n, name_hash_at) ||
+	    !grow(t, (void **)&t->v, t->n, &t->cap, sizeof *t->v)) {
+		k->table_full++;
+		return;
+	}
+	struct host_name *e = &t->v[t->n];
+	memset(e, 0, sizeof *e);
+	e->ip = *ip;
+	snprintf(e->name, sizeof e->name, "%s", name);
+	e->source = (uint8_t)src;
+	e->host = host;
+	e->first_us = e->last_us = ts;
+	e->count = 1;
+	size_t s = h & (t->name_ix_size - 1);
+	while (t->name_ix[s])
+		s = (s + 1) & (t->name_ix_size - 1);
+	t->name_ix[s] = (uint32_t)++t->n;
+}
+
+static int32_t host_find(struct names *t, const struct dhcp_msg *m, bool create, struct name_counters *k)
+{
+	size_t len = m->hlen ? m->hlen : 0;
+	if (len == 0 || t->prepared)
+		return -1;
+	uint64_t h = host_key_hash(t, m->chaddr, len);
+	if (t->host_ix_size) {
+		for (size_t s = h & (t->host_ix_size - 1); t->host_ix[s]; s = (s + 1) & (t->host_ix_size - 1)) {
+			struct dhcp_host *o = &t->hosts[t->host_ix[s] - 1];
+			if (o->hw_len == len && memcmp(o->hw, m->chaddr, len) == 0)
+				return (int32_t)(t->host_ix[s] - 1);
+		}
+	}
+	if (!create)
+		return -1;
+	if (!index_room(t, &t->host_ix, &t->host_ix_size, t->n_hosts, host_hash_at) ||
+	    !grow(t, (void **)&t->hosts, t->n_hosts, &t->cap_hosts, sizeof *t->hosts)) {
+		k->dhcp_full++;
+		return -1;
+	}
+	struct dhcp_host *e = &t->hosts[t->n_hosts];
+	memset(e, 0, sizeof *e);
+	memcpy(e->hw, m->chaddr, len);
+	e->hw_len = (uint8_t)len;
+	e->htype = m->htype;
+	e->last_lease = -1;
+	size_t s = h & (t->host_ix_size - 1);
+	while (t->host_ix[s])
+		s = (s + 1) & (t->host_ix_size - 1);
+	t->host_ix[s] = (uint32_t)++t->n_hosts;
+	return (int32_t)(t->n_hosts - 1);
+}
+
+static bool zero4(const uint8_t *a)
+{
+	return !(a[0] | a[1] | a[2] | a[3]);
+}
+
+static void dhcp_packet(struct names *t, const struct dhcp_msg *m, int64_t ts, struct name_counters *k)
+{
+	if (m->op == 1) {                     /* from the client: what it calls itself */
+		int32_t hi = host_find(t, m, m->type != DHCP_NONE, k);
+		if (hi < 0)
+			return;
+		struct dhcp_host *h = &t->hosts[hi];
+		if (m->host[0])
+			snprintf(h->name, sizeof h->name, "%s", m->host);
+		if (m->client_id_len) {
+			memcpy(h->client_id, m->client_id, m->client_id_len);
+			h->client_id_len = m->client_id_len;
+		}
+		if (m->type == DHCP_RELEASE && h->last_lease >= 0) {
+			struct dhcp_lease *l = &t->leases[h->last_lease];
+			struct addr ci;
+			addr_from_v4(&ci, m->ciaddr);
+			if (addr_eq(&l->ip, &ci) && l->end_us > ts)
+				l->end_us = ts;
+		}
+		if (m->type == DHCP_INFORM && !zero4(m->ciaddr) && h->name[0]) {
+			struct addr ci;               /* a host with its address set by hand, naming itself */
+			addr_from_v4(&ci, m->ciaddr);
+			name_add(t, &ci, NAME_DHCP, h->name, hi, ts, k);
+		}
+		return;
+	}
+	if (m->type != DHCP_ACK || zero4(m->yiaddr))
+		return;
+	int32_t hi = host_find(t, m, true, k);
+	if (hi < 0)
+		return;
+	struct dhcp_host *h = &t->hosts[hi];
+	if (m->host[0])
+		snprintf(h->name, sizeof h->name, "%s", m->host);
+	struct addr ip;
+	addr_from_v4(&ip, m->yiaddr);
+	if (h->name[0])
+		name_add(t, &ip, NAME_DHCP, h->name, hi, ts, k);
+	/* no lease time (or "infinite"): the lease lasts until something ends it */
+	int64_t span = m->has_lease && m->lease_s != 0xffffffffu ? (int64_t)m->lease_s * 1000000 : INT64_MAX / 4;
+	int64_t start = ts, end = ts + span;
+	if (memcmp(m->ciaddr, m->yiaddr, 4) == 0 && m->has_lease)
+		start = ts - span;                /* a renewal: the address was already the client's */
+	if (h->last_lease >= 0) {
+		struct dhcp_lease *l = &t->leases[h->last_lease];
+		if (addr_eq(&l->ip, &ip) && l->end_us >= start) {
+			if (end > l->end_us)
+				l->end_us = end;  /* the same lease, renewed */
+			return;
+		}
+		if (l->end_us > ts)
+			l->end_us = ts;           /* the host moved to another address */
+		if (start < l->end_us)
+			start = l->end_us;
+	}
+	if (!grow(t, (void **)&t->leases, t->n_leases, &t->cap_leases, sizeof *t->leases)) {
+		k->dhcp_full++;
+		return;
+	}
+	t->leases[t->n_leases] = (struct dhcp_lease){ .ip = ip, .host = (uint32_t)hi, .start_us = start, .end_us = end };
+	h->last_lease = (int32_t)t->n_leases++;
+}
+
+struct sink_ctx {
+	struct names *t;
+	enum name_source src;
+	int64_t ts;
+	struct name_counters *k;
+};
+
+static void on_address(void *ctx, const uint8_t *ipb, size_t iplen, const char *name, bool ptr)
+{
+	struct sink_ctx *s = ctx;
+	struct addr ip;
+	if (iplen == 4)
+		addr_from_v4(&ip, ipb);
+	else
+		addr_from_v6(&ip, ipb);
+	enum name_source src = s->src == NAME_DNS_A && ptr ? NAME_DNS_PTR : s->src;
+	name_add(s->t, &ip, src, name, -1, s->ts, s->k);
+}
+
+void names_udp(struct names **np, uint64_t k0, uint64_t k1, const struct packet *p, struct name_counters *k)
+{
+	k->packets++;
+	if (!*np) {
+		if (!(*np = calloc(1, sizeof **np))) {
+			k->table_full++;
+			return;
+		}
+		(*np)->k0 = k0;
+		(*np)->k1 = k1;
+	}
+	struct names *t = *np;
+	uint16_t sp = p->sport, dp = p->dport;
+	if (sp == 67 || sp == 68 || dp == 67 || dp == 68) {
+		struct dhcp_msg m;
+		if (!dhcp_parse(p->payload, p->payload_len, &m)) {
+			k->malformed++;
+			return;
+		}
+		k->malformed += m.options_cut;
+		k->names_cut += m.host_cut;
+		dhcp_packet(t, &m, p->ts_us, k);
+		return;
+	}
+	struct sink_ctx sc = { t, NAME_DNS_A, p->ts_us, k };
+	struct dns_sink sink = { on_address, &sc };
+	struct dns_info info;
+	enum dns_result r;
+	if (sp == 137 || dp == 137) {
+		sc.src = NAME_NETBIOS;
+		r = nbns_parse(p->payload, p->payload_len, &sink, &info);
+	} else if (sp == 5353 || dp == 5353) {
+		sc.src = NAME_MDNS;
+		r = dns_parse(p->payload, p->payload_len, true, &sink, &info);
+	} else if (sp == 5355 || dp == 5355) {
+		sc.src = NAME_LLMNR;
+		r = dns_parse(p->payload, p->payload_len, true, &sink, &info);
+	} else {
+		r = dns_parse(p->payload, p->payload_len, false, &sink, &info);
+	}
+	k->malformed += r == DNS_MALFORMED;
+	k->names_cut += info.names_cut;
+}
+
+void names_merge(struct names **into, const struct names *from, struct name_counters *k)
+{
+	if (!from)
+		return;
+	if (!*into) {
+		if (!(*into = calloc(1, sizeof **into))) {
+			k->table_full += from->n;
+			return;
+		}
+		(*into)->k0 = from->k0;
+		(*into)->k1 = from->k1;
+	}
+	struct names *t = *into;
+	int32_t *map = calloc(from->n_hosts ? from->n_hosts : 1, sizeof *map);
+	if (!map) {
+		k->table_full += from->n;
+		return;
+	}
+	for (size_t i = 0; i < from->n_hosts; i++) {
+		const struct dhcp_host *h = &from->hosts[i];
+		struct dhcp_msg m = { .hlen = h->hw_len, .htype = h->htype };
+		memcpy(m.chaddr, h->hw, h->hw_len);
+		map[i] = host_find(t, &m, true, k);
+		if (map[i] >= 0) {
+			struct dhcp_host *o = &t->hosts[map[i]];
+			if (h->name[0])
+				memcpy(o->name, h->name, sizeof o->name);
+			if (h->client_id_len) {
+				memcpy(o->client_id, h->client_id, sizeof o->client_id);
+				o->client_id_len = h->client_id_len;
+			}
+		}
+	}
+	for (size_t i = 0; i < from->n; i++) {
+		const struct host_name *e = &from->v[i];
+		int32_t host = e->host >= 0 ? map[e->host] : -1;
+		for (uint32_t c = 0; c < e->count && c < 2; c++)   /* first and last time */
+			name_add(t, &e->ip, (enum name_source)e->source, e->name, host, c ? e->last_us : e->first_us, k);
+	}
+	for (size_t i = 0; i < from->n_leases; i++) {
+		const struct dhcp_lease *l = &from->leases[i];
+		if (map[l->host] < 0 || !grow(t, (void **)&t->leases, t->n_leases, &t->cap_leases, sizeof *t->leases)) {
+			k->dhcp_full++;
+			continue;
+		}
+		t->leases[t->n_leases] = *l;
+		t->leases[t->n_leases++].host = (uint32_t)map[l->host];
+	}
+	free(map);
+}
+
+static int cmp_name(const void *x, const void *y)
+{
+	const struct host_name *a = x, *b = y;
+	int c = addr_cmp(&a->ip, &b->ip);
+	if (c)
+		return c;
+	if (a->source != b->source)
+		return a->source < b->source ? -1 : 1;
+	if (a->last_us != b->last_us)
+		return a->last_us > b->last_us ? -1 : 1;   /* the most recent first */
+	return strcmp(a->name, b->name);
+}
+
+static int cmp_lease(const void *x, const void *y)
+{
+	const struct dhcp_lease *a = x, *b = y;
+	int c = addr_cmp(&a->ip, &b->ip);
+	if (c)
+		return c;
+	if (a->start_us != b->start_us)
+		return a->start_us < b->start_us ? -1 : 1;
+	return a->host < b->host ? -1 : a->host > b->host;
+}
+
+void names_prepare(struct names *t)
+{
+	if (!t || t->prepared)
+		return;
+	t->prepared = true;
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof *t->v, cmp_name);
+	if (t->n_leases > 1)
+		qsort(t->leases, t->n_leases, sizeof *t->leases, cmp_lease);
+	/* an address given to another host ends the lease before it */
+	for (size_t i = 0; i + 1 < t->n_leases; i++) {
+		struct dhcp_lease *a = &t->leases[i], *b = &t->leases[i + 1];
+		if (addr_eq(&a->ip, &b->ip) && a->end_us > b->start_us)
+			a->end_us = b->start_us;
+	}
+	for (size_t i = 0; i < t->n_hosts; i++)
+		t->hosts[i].last_lease = -1;      /* lease indexes changed with the sort */
+}
+
+void names_free(struct names *t)
+{
+	if (!t)
+		return;
+	free(t->v);
+	free(t->hosts);
+	free(t->leases);
+	free(t->name_ix);
+	free(t->host_ix);
+	free(t);
+}
+
+size_t names_of(const struct names *t, const struct addr *ip, size_t *first)
+{
+	*first = 0;
+	if (!t || !t->prepared)
+		return 0;
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (addr_cmp(&t->v[mid].ip, ip) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t e = lo;
+	while (e < t->n && addr_eq(&t->v[e].ip, ip))
+		e++;
+	*first = lo;
+	return e - lo;
+}
+
+int32_t names_host_at(const struct names *t, const struct addr *ip, int64_t ts)
+{
+	if (!t || !t->prepared || !t->n_leases)
+		return -1;
+	/* the last lease of ip that started at or before ts */
+	size_t lo = 0, hi = t->n_leases;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = addr_cmp(&t->leases[mid].ip, ip);
+		if (c < 0 || (c == 0 && t->leases[mid].start_us <= ts))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -1;
+	const struct dhcp_lease *l = &t->leases[lo - 1];
+	return addr_eq(&l->ip, ip) && ts <= l->end_us ? (int32_t)l->host : -1;
+}
+
+static char *hex(const uint8_t *b, size_t n, char sep, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o + 4 <= len; i++) {
+		if (sep && i)
+			buf[o++] = sep;
+		o += (size_t)snprintf(buf + o, len - o, "%02x", b[i]);
+	}
+	return buf;
+}
+
+char *names_hw_str(const struct dhcp_host *h, char *buf, size_t len)
+{
+	return hex(h->hw, h->hw_len, ':', buf, len);
+}
+
+char *names_client_id_str(const struct dhcp_host *h, char *buf, size_t len)
+{
+	return hex(h->client_id, h->client_id_len, 0, buf, len);
+}

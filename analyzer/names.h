@@ -1,0 +1,110 @@
+/*
+ * names.h - who an address is: host names learned passively from DNS,
+ * mDNS, LLMNR and NetBIOS name service answers and from DHCP, and the DHCP
+ * leases that say which host held an address when.
+ *
+ * In: UDP packets of the name protocols (decode.c marks them, capture.c hands
+ * them here on the reading thread; the dissectors under dissectors/ parse
+ * them).  Out, once the input ended (names_prepare): the names of an address
+ * (each with its source, first and last time, count), the host that held an
+ * address at a time (by its DHCP lease), and each host's hardware address,
+ * client identifier and host name, for the inventory (inventory.c).
+ *
+ * Memory: the whole table (names, hosts, leases and their indexes) is capped
+ * at NAMES_MAX_BYTES; what does not fit is counted (names_table_full,
+ * dhcp_table_full), never silently dropped.  Every counter is in the
+ * registry (counters.c).
+ */
+#ifndef TLSREADY_NAMES_H
+#define TLSREADY_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "dhcp.h"
+#include "dns.h"
+
+#define NAMES_MAX_BYTES (8u << 20)
+
+/* Best first: the order "best name" is chosen in. */
+enum name_source {
+	NAME_DHCP = 0, NAME_DNS_PTR, NAME_DNS_A, NAME_NETBIOS, NAME_LLMNR, NAME_MDNS,
+	NAME_DRDA, NAME_TELNET,    /* what the IBM i protocols carry: DRDA EXCSAT SRVNAM, the 5250 device name */
+	NAME_SOURCES
+};
+const char *name_source_name(enum name_source s);
+/* The source of a word name_source_name() gives; NAME_SOURCES when none. */
+enum name_source name_source_of(const char *word);
+
+struct host_name {
+	struct addr ip;
+	char name[DNS_NAME_MAX];
+	uint8_t source;            /* enum name_source */
+	int32_t host;              /* DHCP: the host (index into hosts) the name came with; -1 otherwise */
+	int64_t first_us, last_us;
+	uint32_t count;
+};
+
+/* A host as DHCP knows it: by its hardware address. */
+struct dhcp_host {
+	uint8_t hw[16];
+	uint8_t hw_len, htype;
+	uint8_t client_id[DHCP_ID_MAX];
+	uint8_t client_id_len;
+	char name[DHCP_NAME_MAX];  /* the last host name it sent (or was given) */
+	int32_t last_lease;        /* index into leases, -1 none */
+};
+
+/* A host held an address from start to end (the lease: acknowledged, renewed, released, or taken over). */
+struct dhcp_lease {
+	struct addr ip;
+	uint32_t host;
+	int64_t start_us, end_us;
+};
+
+struct name_counters {
+	uint64_t packets;          /* UDP packets of the name protocols read */
+	uint64_t malformed;        /* of those, messages that did not parse to their end */
+	uint64_t names_cut;        /* names longer than kept: cut */
+	uint64_t table_full;       /* names not kept: the table was at NAMES_MAX_BYTES */
+	uint64_t dhcp_full;        /* DHCP hosts or leases not kept: the table was at NAMES_MAX_BYTES */
+};
+
+struct names {
+	struct host_name *v;
+	size_t n, cap;
+	struct dhcp_host *hosts;
+	size_t n_hosts, cap_hosts;
+	struct dhcp_lease *leases;
+	size_t n_leases, cap_leases;
+	uint32_t *name_ix, *host_ix;   /* open addressing: index + 1, 0 empty */
+	size_t name_ix_size, host_ix_size;
+	uint64_t bytes;            /* charged against NAMES_MAX_BYTES */
+	uint64_t k0, k1;
+	bool prepared;             /* names sorted by address, leases by (address, start): read-only from here */
+};
+
+struct packet;                 /* decode.h: the writers that read names never see the decoder */
+
+/* One UDP packet of a name protocol (p->udp_name): parsed, its names and leases added.  *np is
+ * made on the first call (keys k0, k1 for the hash); k counts. */
+void names_udp(struct names **np, uint64_t k0, uint64_t k1, const struct packet *p, struct name_counters *k);
+/* Everything of `from` added to *into (a live worker's table into the reader's). */
+void names_merge(struct names **into, const struct names *from, struct name_counters *k);
+/* After the input ended: sort for the queries below.  Idempotent. */
+void names_prepare(struct names *n);
+void names_free(struct names *n);
+
+/* ---- queries (after names_prepare) ---- */
+/* The names of an address: *first is the index of the first one in n->v, returns how many. */
+size_t names_of(const struct names *n, const struct addr *ip, size_t *first);
+/* The host whose lease covered ip at time t, or -1. */
+int32_t names_host_at(const struct names *n, const struct addr *ip, int64_t t);
+/* "aa:bb:cc:dd:ee:ff" (or hex for other hardware) into buf. */
+char *names_hw_str(const struct dhcp_host *h, char *buf, size_t len);
+/* The client identifier as hex ("01aabbccddeeff"), "" when absent. */
+char *names_client_id_str(const struct dhcp_host *h, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * dhcp.h - what a DHCPv4 message (RFC 2131, options RFC 2132) says about
+ * the host it concerns.
+ *
+ * In: one UDP payload of port 67/68.  Out: a struct dhcp_msg: the operation
+ * and message type (option 53), the hardware address, ciaddr and yiaddr, the
+ * lease time (option 51), the host name (option 12; bytes outside printable
+ * ASCII as '?', cut to DHCP_NAME_MAX - 1 and flagged), the client
+ * identifier (option 61, raw, at most DHCP_ID_MAX bytes) and the requested
+ * address (option 50).  Options are walked through the bounded cursor, at
+ * most DHCP_MAX_OPTIONS of them; option overload (52) is not followed.
+ */
+#ifndef TLSREADY_DHCP_H
+#define TLSREADY_DHCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DHCP_NAME_MAX 64
+#define DHCP_ID_MAX 32
+#define DHCP_MAX_OPTIONS 128
+
+enum dhcp_type {
+	DHCP_NONE = 0, DHCP_DISCOVER = 1, DHCP_OFFER, DHCP_REQUEST, DHCP_DECLINE, DHCP_ACK, DHCP_NAK,
+	DHCP_RELEASE, DHCP_INFORM,
+};
+
+struct dhcp_msg {
+	uint8_t op;                /* 1 request (client), 2 reply (server) */
+	uint8_t type;              /* enum dhcp_type, 0 when option 53 is absent (BOOTP) */
+	uint8_t htype, hlen;
+	uint8_t chaddr[16];
+	uint8_t ciaddr[4], yiaddr[4], requested[4];
+	bool has_requested;
+	uint32_t lease_s;          /* option 51 */
+	bool has_lease;
+	char host[DHCP_NAME_MAX];  /* option 12, "" when absent */
+	bool host_cut;
+	uint8_t client_id[DHCP_ID_MAX];
+	uint8_t client_id_len;     /* 0: absent */
+	bool client_id_cut;
+	bool options_cut;          /* the options ended without an end option (cut short, or too many) */
+};
+
+/* False when it is not a DHCP message (too short, no magic cookie, bad op). */
+bool dhcp_parse(const uint8_t *buf, size_t len, struct dhcp_msg *m);
+
+#endif

@@ -1,0 +1,275 @@
+"""test_names_lab.py - who the clients are, from a real DHCP and DNS server
+(issue 17): dnsmasq in a network namespace leases addresses to busybox udhcpc
+clients that send their host names, answers their DNS queries, and the
+clients then sign on to a stand-in IBM i over telnet (port 23, NEW-ENVIRON
+USER).  Everything is captured on the bridge, as a span port would.
+
+The truth comes from the servers' and clients' own logs, never from
+tlsready: dnsmasq's log (DHCPACK / DHCPRELEASE lines: address, hardware
+address, host name; the PTR answer it gave), the udhcpc script's log (the
+address each client was bound to), the listener's log (each connection's
+peer) and the clients' log (the user each typed).  Scenario:
+
+- alpha (02:00:00:00:00:a1) takes .101, signs on as LABALICE, releases it,
+  and takes .102 (dnsmasq's host file changed and re-read): one client with
+  two addresses;
+- beta (02:00:00:00:00:a2) then takes the freed .101 and signs on as LABBOB:
+  a second client on .101;
+- gamma (static .30, no DHCP) is named by a PTR answer alpha asked for, and
+  signs on as LABCAROL; the A answer for the IBM i's own name is read too.
+
+Needs root, ip, dnsmasq (dnsmasq-base), busybox, tcpdump; skips otherwise.
+Namespaces tn-*-PID, deleted at exit.  About 15 seconds.
+"""
+import atexit
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from tap import ok, skip, run, done, sanitizer_report
+
+NEED = ["ip", "dnsmasq", "busybox", "tcpdump"]
+missing = [t for t in NEED if not shutil.which(t) and not os.path.exists("/usr/sbin/" + t)]
+if os.geteuid() != 0 or missing:
+    skip("the DHCP/DNS lab", "needs root and " + (", ".join(missing) if missing else "root"))
+    done()
+
+DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+tmp = tempfile.mkdtemp(prefix="tlsready-nameslab-")
+tag = os.getpid() % 100000
+NS = {h: f"tn-{h}-{tag}" for h in ("sw", "srv", "c1", "c2", "c3")}
+MAC = {"srv": "02:00:00:00:00:10", "c1": "02:00:00:00:00:a1", "c2": "02:00:00:00:00:a2",
+       "c3": "02:00:00:00:00:30"}
+procs = []
+
+
+def sh(*a, check=True):
+    return subprocess.run(list(a), check=check, timeout=30, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def nsx(host, *a, **kw):
+    return ["ip", "netns", "exec", NS[host]] + list(a)
+
+
+def spawn(host, args, **kw):
+    p = subprocess.Popen(nsx(host, *args), **kw)
+    procs.append(p)
+    return p
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    for n in NS.values():
+        subprocess.run(["ip", "netns", "del", n], stderr=subprocess.DEVNULL)
+    shutil.rmtree(tmp, True)
+
+
+atexit.register(cleanup)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+
+
+def wait_for(pred, secs=20):
+    end = time.time() + secs
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+# ---- the network: a bridge in tn-sw, one veth per host ----
+for n in NS.values():
+    sh("ip", "netns", "add", n)
+sh("ip", "-n", NS["sw"], "link", "add", "br0", "type", "bridge")
+sh("ip", "-n", NS["sw"], "link", "set", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0")
+sh("ip", "-n", NS["sw"], "link", "set", "br0", "up")
+for h in ("srv", "c1", "c2", "c3"):
+    sh("ip", "-n", NS["sw"], "link", "add", "p-" + h, "type", "veth", "peer", "name", "eth0", "netns", NS[h])
+    sh("ip", "-n", NS["sw"], "link", "set", "p-" + h, "master", "br0", "up")
+    sh("ip", "-n", NS[h], "link", "set", "eth0", "address", MAC[h])
+    sh("ip", "-n", NS[h], "link", "set", "eth0", "up")
+    sh("ip", "-n", NS[h], "link", "set", "lo", "up")
+sh("ip", "-n", NS["srv"], "addr", "add", "192.0.2.10/24", "dev", "eth0")
+sh("ip", "-n", NS["c3"], "addr", "add", "192.0.2.30/24", "dev", "eth0")
+
+# ---- capture on the bridge, as a span port would ----
+cap = os.path.join(tmp, "lab.pcap")
+tcpd = spawn("sw", ["tcpdump", "-i", "br0", "-U", "-n", "-w", cap], stdout=subprocess.DEVNULL,
+             stderr=subprocess.PIPE)
+wait_for(lambda: os.path.exists(cap), 10)
+time.sleep(1)
+
+# ---- the servers: dnsmasq (DHCP + DNS) and a stand-in IBM i on 23 ----
+hosts = os.path.join(tmp, "dhcp-hosts")
+with open(hosts, "w") as f:
+    f.write("02:00:00:00:00:a1,192.0.2.101\n")
+dlog, leases = os.path.join(tmp, "dnsmasq.log"), os.path.join(tmp, "leases")
+dns = spawn("srv", [DNSMASQ, "--no-daemon", "--conf-file=/dev/null", "--user=root", "--group=root",
+                    "--interface=eth0", "--bind-interfaces", "--listen-address=192.0.2.10", "--no-resolv",
+                    "--no-hosts", "--domain=lab.example", "--dhcp-range=192.0.2.100,192.0.2.120,255.255.255.0,600",
+                    "--dhcp-authoritative", "--dhcp-hostsfile=" + hosts, "--dhcp-leasefile=" + leases,
+                    "--host-record=ibmi.lab.example,192.0.2.10", "--host-record=gamma.lab.example,192.0.2.30",
+                    "--log-dhcp", "--log-queries", "--log-facility=" + dlog, "--pid-file="],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+LISTENER = r'''
+import json, socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("192.0.2.10", 23)); s.listen(8)
+log = open(sys.argv[1], "a", buffering=1)
+while True:
+    c, peer = s.accept()
+    log.write(json.dumps({"peer": peer[0], "port": peer[1], "t": time.time()}) + "\n")
+    c.sendall(b"\xff\xfd\x27")                     # DO NEW-ENVIRON
+    c.settimeout(5)
+    try:
+        while c.recv(4096):
+            pass
+    except OSError:
+        pass
+    c.close()
+'''
+llog = os.path.join(tmp, "listener.log")
+spawn("srv", ["python3", "-c", LISTENER, llog])
+wait_for(lambda: "started" in read(dlog) or "DHCP, IP range" in read(dlog), 10)
+time.sleep(0.5)
+
+CLIENT = r'''
+import json, socket, sys
+user = sys.argv[1].encode()
+c = socket.create_connection(("192.0.2.10", 23), timeout=10)
+c.recv(3)
+c.sendall(b"\xff\xfb\x27\xff\xfa\x27\x00\x00USER\x01" + user + b"\xff\xf0")
+addr = c.getsockname()
+c.close()
+open(sys.argv[2], "a").write(json.dumps({"user": sys.argv[1], "from": addr[0], "port": addr[1]}) + "\n")
+'''
+clog = os.path.join(tmp, "clients.log")
+SCRIPT = os.path.join(tmp, "udhcpc.sh")
+with open(SCRIPT, "w") as f:
+    f.write('#!/bin/sh\ncase "$1" in\n'
+            'deconfig) ip addr flush dev "$interface" ;;\n'
+            'bound|renew) ip addr flush dev "$interface"; ip addr add "$ip/24" dev "$interface";'
+            ' echo "$1 $ip" >> "$UDHCPC_LOG" ;;\nesac\n')
+os.chmod(SCRIPT, 0o755)
+
+
+def udhcpc(host, name):
+    logf = os.path.join(tmp, host + ".udhcpc.log")
+    p = spawn(host, ["busybox", "udhcpc", "-f", "-i", "eth0", "-s", SCRIPT, "-x", "hostname:" + name, "-t", "10",
+                     "-T", "1", "-A", "1"], env=dict(os.environ, UDHCPC_LOG=logf),
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p, logf
+
+
+def bound(logf, n):
+    return len(re.findall(r"^(?:bound|renew) (\S+)$", read(logf), re.M)) >= n
+
+
+def sign_on(host, user):
+    subprocess.run(nsx(host, "python3", "-c", CLIENT, user, clog), timeout=30, check=True)
+
+
+def nslookup(host, what):
+    subprocess.run(nsx(host, "busybox", "nslookup", what, "192.0.2.10"), timeout=30,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# alpha: a lease, two DNS questions, a sign-on
+a, alog = udhcpc("c1", "alpha")
+ok(wait_for(lambda: bound(alog, 1)), "alpha got a lease", read(alog) + read(dlog)[-2000:])
+nslookup("c1", "ibmi.lab.example")
+nslookup("c1", "192.0.2.30")
+sign_on("c1", "LABALICE")
+# alpha releases its address; the host file moves it to .102 and gives .101 to beta
+os.kill(a.pid, signal.SIGUSR2)
+wait_for(lambda: "DHCPRELEASE" in read(dlog), 10)
+with open(hosts, "w") as f:
+    f.write("02:00:00:00:00:a1,192.0.2.102\n02:00:00:00:00:a2,192.0.2.101\n")
+os.kill(dns.pid, signal.SIGHUP)
+time.sleep(1)
+os.kill(a.pid, signal.SIGUSR1)
+ok(wait_for(lambda: bound(alog, 2)), "alpha got its second lease", read(alog))
+sign_on("c1", "LABALICE")
+b, blog = udhcpc("c2", "beta")
+ok(wait_for(lambda: bound(blog, 1)), "beta got a lease", read(blog))
+sign_on("c2", "LABBOB")
+sign_on("c3", "LABCAROL")
+time.sleep(1)
+tcpd.send_signal(signal.SIGINT)
+tcpd.wait(timeout=10)
+
+# ---- the truth, from the logs ----
+log = read(dlog)
+acks = re.findall(r"DHCPACK\(eth0\) (\S+) (\S+)(?: (\S+))?$", log, re.M)
+releases = re.findall(r"DHCPRELEASE\(eth0\) (\S+) (\S+)", log)
+ptr = re.search(r"^.*config 192\.0\.2\.30 is (\S+)$", log, re.M)
+conns = [json.loads(l) for l in read(llog).splitlines() if l]
+signed = [json.loads(l) for l in read(clog).splitlines() if l]
+truth = {}
+for ip, mac, name in acks:
+    t = truth.setdefault(mac, {"ips": set(), "names": set()})
+    t["ips"].add(ip)
+    if name:
+        t["names"].add(name)
+ok(truth.get(MAC["c1"], {}).get("ips") == {"192.0.2.101", "192.0.2.102"}
+   and truth.get(MAC["c2"], {}).get("ips") == {"192.0.2.101"} and (("192.0.2.101", MAC["c1"]) in releases),
+   "dnsmasq's log: alpha on .101 then .102 (released .101), beta on .101", (acks, releases))
+ok(len(conns) == 4 and len(signed) == 4 and {c["peer"] for c in conns} == {s["from"] for s in signed},
+   "the listener logged the four sign-ons the clients made", (conns, signed))
+
+rc, out, err = run(["-q", "-r", cap, "--format", "json"])
+doc = json.loads(out) if rc == 0 else {}
+ok(rc == 0 and not sanitizer_report(err), "tlsready reads the lab capture", err)
+rows = {c["hardware_address"] or c["ip"]: c for c in doc.get("clients", [])}
+for host, user in (("c1", "LABALICE"), ("c2", "LABBOB")):
+    mac = MAC[host]
+    t = truth.get(mac, {"ips": set(), "names": set()})
+    used = sorted({s["from"] for s in signed if s["user"] == user})
+    r = rows.get(mac)
+    ok(r is not None and r["identity"] == "dhcp-host" and r["addresses"] == used
+       and (r["host_name"] or {}).get("name") in t["names"] and r["host_name"]["source"] == "dhcp"
+       and r["users"] == [user] and sum(u["connections"] for u in r["nonsecure"]) == len([s for s in signed if s["user"] == user]),
+       f"{mac}: one client, named as dnsmasq logged it, on the addresses it signed on from, as {user}", r)
+ok(len([c for c in doc.get("clients", []) if c["ip"] == "192.0.2.101"]) == 2,
+   "192.0.2.101 served two hosts: two clients", [(c["ip"], c["hardware_address"]) for c in doc.get("clients", [])])
+g = rows.get("192.0.2.30")
+ok(ptr and g and g["identity"] == "address" and g["host_name"] == {"name": ptr.group(1), "source": "dns-ptr"}
+   and g["users"] == ["LABCAROL"], "the static client is named by the PTR answer dnsmasq logged", (ptr and ptr.group(0), g))
+u = {x["user"]: x for x in doc.get("users", [])}
+ok(u.get("LABALICE") and [c["hardware_address"] for c in u["LABALICE"]["clients"]] == [MAC["c1"]]
+   and u["LABALICE"]["nonsecure"], "users[]: LABALICE signs on from one machine, alpha", u.get("LABALICE"))
+if shutil.which("tshark"):
+    p = subprocess.run(["tshark", "-r", cap, "-Y", "dhcp.option.dhcp == 5", "-T", "fields", "-e", "dhcp.hw.mac_addr",
+                        "-e", "dhcp.ip.your"], capture_output=True, text=True, timeout=60)
+    seen = {tuple(l.split("\t")) for l in p.stdout.splitlines() if l}
+    ok(seen == {(m, ip) for ip, m, _ in acks}, "tshark finds the same DHCPACKs in the capture as dnsmasq logged",
+       (seen, acks))
+    p = subprocess.run(["tshark", "-r", cap, "-Y", "dns.flags.response == 1", "-T", "fields", "-e", "dns.a",
+                        "-e", "dns.ptr.domain_name"], capture_output=True, text=True, timeout=60)
+    ok("192.0.2.10" in p.stdout and ptr and ptr.group(1) in p.stdout, "tshark reads the A and PTR answers", p.stdout)
+else:
+    skip("tshark cross-check", "tshark is not installed")
+k = doc.get("capture", {}).get("counters", {})
+ok(k.get("name_packets", 0) >= len(acks) and k.get("name_packets_malformed") == 0 and k.get("host_names_table_full") == 0,
+   "every name packet read, none malformed", k)
+done()
