@@ -163,6 +163,13 @@ ok(f.get("transport") == "tls" and t.get("completed") is True and t.get("version
    "a completed TLS 1.3 draft-23 handshake has a version name (0x7f17)", (f.get("transport"), t.get("version")))
 ok((t.get("ja4") or "").startswith("t00"), "JA4 of a ClientHello whose highest version is unknown to JA4: 00",
    t.get("ja4"))
+cap = path("tls13-fb-draft.pcap")
+tls_flow(cap, [0xfb1a, 0x0304, 0x0303], 0x0304, 0x1301, tls13_both_ways)
+rc, doc, err = report(cap)
+t = ((doc["flows"][0] if doc and doc["flows"] else {}).get("tls")) or {}
+ok((t.get("ja4") or "").startswith("t00") and t.get("client_max_version") == "TLSv1.3",
+   "JA4 takes the numerically highest supported_versions value (0xfb1a, a Facebook draft: 00), as JA4.md and FoxIO's "
+   "ja4.py do; the client's highest version stays TLS 1.3", (t.get("ja4"), t.get("client_max_version")))
 
 
 def lone_alert(c):
