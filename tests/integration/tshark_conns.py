@@ -169,3 +169,37 @@ def read(path, seq_analysis=True):
             if sv or hv:
                 st.sh_version = int((sv or hv)[0], 16)
     return streams, layers, frames
+
+
+def record_heads(path):
+    """Per TCP stream and side (0: the side that sent the first segment seen): the TLS record headers
+    (RFC 5246 6.2.1: type 20-23, version 3.x, length 1..2^14+2048) at the start of a segment, by the
+    captured bytes alone (a snap length keeps a segment's first bytes).  Returns
+    {(endpoint, endpoint) frozenset: {side: {"types": set, "segments": n, "plain_alert": bool}}}."""
+    cmd = ["tshark", "-n", "-r", path, "-Y", "tcp.len > 0", "-T", "fields", "-E", "separator=|",
+           "-o", "tcp.analyze_sequence_numbers:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE",
+           "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "tcp.srcport",
+           "-e", "tcp.dstport", "-e", "tcp.seq", "-e", "tcp.payload"]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=300)
+    out, firsts, seen = {}, {}, set()
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        v = line.split("|")
+        if len(v) != 8:
+            continue
+        src = (last(v[2]) or last(v[0]), int(last(v[4]) or 0))
+        dst = (last(v[3]) or last(v[1]), int(last(v[5]) or 0))
+        key = frozenset([src, dst])
+        if (src, v[6]) in seen:
+            continue                    # the same segment again
+        seen.add((src, v[6]))
+        side = 0 if firsts.setdefault(key, src) == src else 1
+        d = out.setdefault(key, {}).setdefault(side, {"types": set(), "segments": 0, "plain_alert": False})
+        b = bytes.fromhex(last(v[7]).replace(":", ""))[:5]
+        if len(b) < 5:
+            continue
+        length = b[3] << 8 | b[4]
+        if 20 <= b[0] <= 23 and b[1] == 3 and b[2] <= 4 and 0 < length <= 18432:
+            d["types"].add(b[0])
+            d["segments"] += 1
+            d["plain_alert"] |= b[0] == 21 and length == 2
+    return out
