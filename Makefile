@@ -33,7 +33,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread
 
 # Debian packages: to build, and what the tests use.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev
-DEB_TEST  := libcmocka-dev tshark python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium
+DEB_TEST  := libcmocka-dev tshark wireshark-common python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium
 DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3
 
 LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)
