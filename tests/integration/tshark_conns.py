@@ -14,7 +14,7 @@ import subprocess
 FIELDS = ["tcp.stream", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.flags",
           "tcp.len", "tls.record.content_type", "tls.handshake.type", "tls.handshake.version",
           "tls.handshake.extensions.supported_version", "tls.alert_message.level", "frame.protocols",
-          "tcp.seq", "tcp.analysis.retransmission", "tls.record.opaque_type", "frame.time_epoch", "tcp.nxtseq"]
+          "tcp.seq", "tcp.analysis.retransmission", "tls.record.opaque_type", "frame.time_epoch", "tcp.nxtseq", "tls.handshake.length"]
 
 # tlsready's documented connection rules (README, tlsready.1 --idle-timeout, recent.h), in capture time
 LINGER = 5.0          # a closed connection (RST, or FIN both ways) ends this long after its last packet
@@ -55,6 +55,7 @@ class Stream:
         self.space = {}                 # side -> [lo, hi] of the sequence space of the current connection
         self.isn = None
         self.hello_seen = False
+        self.certs_over_cap = 0         # Certificate messages longer than tlsready's 64 KiB handshake cap
 
     def on_packet(self, d, ts, flags, seq, nxt, tlen):
         """One packet of side d (0 client); flags as TCP's; seq and nxt from tshark (nxt: one past it)."""
@@ -152,6 +153,8 @@ def read(path, seq_analysis=True):
         s.appdata += ctypes.count(23)
         hs = [int(x) for x in row["tls.handshake.type"].split(",") if x.isdigit()]
         s.hs.update(hs)
+        lengths = [int(x) for x in row["tls.handshake.length"].split(",") if x.isdigit()]
+        st.certs_over_cap += sum(1 for t_, n in zip(hs, lengths) if t_ == 11 and n > 65536)
         s.alert_levels.update(int(x) for x in row["tls.alert_message.level"].split(",") if x.isdigit())
         if 1 in hs:
             s.sv.update(int(x, 16) for x in row["tls.handshake.extensions.supported_version"].split(",")
