@@ -48,7 +48,8 @@ IANA = {
     "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": 0xcca8,
 }
 
-# Microsoft, "TLS Cipher Suites in Windows 10 v1903, v1909, and v2004" (and v20H2-v21H2): enabled by default.
+# Microsoft, "TLS Cipher Suites in Windows 10 v1809" and "... v20H2, v21H1, and v21H2": enabled by default, in order;
+# public ClientHellos of Windows programs (docs/fingerprints.md) end the list at 3DES.
 WIN10 = ["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
          "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
          "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
