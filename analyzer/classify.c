@@ -230,19 +230,18 @@ static enum transport tls_transport(const struct flow_record *r)
 	 * ended with the connection open, or a hole hides it): the server accepted TLS. */
 	/* A server certificate over the handshake cap was not parsed: the client then sending its own
 	 * ChangeCipherSpec means it went on (TLS), closing instead means it gave up (failed). */
-	if (t->cert_over_cap && t->server_hello && !t->alert)
+	bool fatal = t->alert && t->alert_level == 2;   /* a warning alert refuses nothing */
+	if (t->cert_over_cap && t->server_hello && !fatal)
 		return t->ccs[0] || t->finished[0] || t->appdata[0] ? TR_TLS
 		       : r->tcp == TCP_CLOSED || r->tcp == TCP_RESET ? TR_TLS_FAILED : TR_UNKNOWN;
 	/* a ClientHello answered in clear (bytes that are no TLS record): a cleartext server refused it */
 	if (t->client_hello && !t->server_hello && r->payload[1] && (t->dead[1] || t->malformed[1]))
 		return TR_TLS_FAILED;
-	bool accepted = t->server_hello && !t->hello_retry && !t->alert && tls_version_name(t->version);
+	bool accepted = t->server_hello && !t->hello_retry && !fatal && tls_version_name(t->version);
 	if (accepted && (r->tcp == TCP_OPEN || r->gap[0] || r->gap[1]))
 		return TR_TLS;
 	if (r->payload[0] == 0 || r->payload[1] == 0)
 		return TR_UNKNOWN;     /* attempted, outcome not seen */
-	if (t->alert)
-		return TR_TLS_FAILED;
 	/* a hole in the captured bytes (loss, snaplen) hides the rest of the handshake */
 	if (r->gap[0] || r->gap[1] || t->malformed[0] || t->malformed[1])
 		return TR_UNKNOWN;

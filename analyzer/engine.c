@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "cursor.h"
 #include "portmapper.h"
 #include "protocols.h"
 #include "siphash.h"
@@ -531,15 +532,22 @@ static void learn_from_mapper(struct engine *e, struct flow_record *r, struct in
 }
 
 /* A segment that starts with a TLS record header (type 20-23, version 3.x, a plausible
- * length): evidence of TLS that survives a small snap length. */
-static void note_tls_head(struct flow_record *r, int dir, const uint8_t *b)
+ * length): evidence of TLS that survives a small snap length.  A plaintext alert is a
+ * refusal when it is fatal or its level was cut; a warning (unrecognized_name before a
+ * ServerHello, as many servers send) refuses nothing. */
+static void note_tls_head(struct flow_record *r, int dir, const uint8_t *b, uint32_t n)
 {
-	unsigned len = (unsigned)b[3] << 8 | b[4];
-	if (b[0] < 20 || b[0] > 23 || b[1] != 3 || b[2] > 4 || len == 0 || len > 18432)
+	struct cursor c = cur_make(b, n);
+	uint8_t type = cur_u8(&c), major = cur_u8(&c), minor = cur_u8(&c);
+	uint16_t len = cur_be16(&c);
+	if (c.err || type < 20 || type > 23 || major != 3 || minor > 4 || len == 0 || len > 18432)
 		return;
-	if (b[0] == 21 && len == 2)
-		r->tls_plain_alert = true;
-	r->tls_head_types[dir] |= (uint8_t)(1u << (b[0] - 20));
+	if (type == 21 && len == 2) {
+		uint8_t level = cur_u8(&c);
+		if (c.err || level != 1)
+			r->tls_plain_alert = true;
+	}
+	r->tls_head_types[dir] |= (uint8_t)(1u << (type - 20));
 	if (r->tls_heads[dir] < UINT8_MAX)
 		r->tls_heads[dir]++;
 }
@@ -651,7 +659,7 @@ void engine_packet(struct engine *e, const struct packet *p)
 	if (r && p->payload_len < p->payload_wire)
 		r->snaplen_cut = true;
 	if (r && p->payload_len >= 5 && r->snaplen_cut && !record_tls_by_headers(r))
-		note_tls_head(r, dir, p->payload);
+		note_tls_head(r, dir, p->payload, p->payload_len);
 	if (!in)
 		return;
 	if (p->payload_wire)

@@ -6,6 +6,12 @@
  * s_client 3.0, gnutls-cli 3.7, Python's ssl on OpenSSL 3.0); the JA4 "b"
  * part (a hash of the sorted cipher list) identifies the library, the "a"
  * part varies with the versions and extensions a program asks for.
+ *
+ * The Windows Schannel entries come from no lab (Debian has no Schannel):
+ * each names its evidence in docs/fingerprints.md (a public capture's bytes
+ * or public JA4 records, checked against Microsoft's published default
+ * cipher lists).  They match on the cipher set (the "b" part) of one
+ * Schannel default list, which no other stack in the table sends.
  */
 #include "fingerprints.h"
 
@@ -30,6 +36,10 @@ static const struct fp builtin[] = {
 	{ "t13d041000_16476d049b0b_*", "OpenSSL 3 (TLS 1.3 only)" },
 	{ "t12d280700_d943125447b4_*", "OpenSSL 3 (TLS 1.2 only)" },
 	{ "t1[01]d090600_c491f621fb4c_*", "OpenSSL 3 (TLS 1.0/1.1 only)" },
+	/* Windows Schannel: docs/fingerprints.md says where each comes from */
+	{ "t12?21????_76e208dd3e22_*", "Windows Schannel (Windows 10 defaults)" },
+	{ "t12?19????_d83cc789557e_*", "Windows Schannel (Windows 10, no DHE)" },
+	{ "t10?12????_d94e65cdb899_*", "Windows Schannel (Vista/7, TLS 1.0)" },
 };
 
 static struct fp user[FP_MAX_USER];

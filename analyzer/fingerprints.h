@@ -3,7 +3,8 @@
  * (or JA3) fingerprint.
  *
  * A small built-in table holds the stacks seen in the lab (IBM Toolbox for
- * Java on Java's JSSE, OpenSSL, GnuTLS); --fingerprints FILE adds entries.
+ * Java on Java's JSSE, OpenSSL, GnuTLS) and Windows Schannel from public
+ * evidence (docs/fingerprints.md); --fingerprints FILE adds entries.
  * Patterns are fnmatch(3) globs over the JA4 string (or an exact JA3 hash),
  * the first match wins, file entries before built-in ones.
  */

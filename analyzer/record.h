@@ -66,7 +66,7 @@ struct flow_record {
 	bool hello_to_cleartext;   /* the client opened with a ClientHello to a server that spoke another protocol */
 	uint8_t tls_heads[2];      /* per direction: segments that start with a TLS record header (saturates) */
 	uint8_t tls_head_types[2]; /* per direction, bit (type - 20) of those records */
-	bool tls_plain_alert;      /* one of them is a plaintext alert: a refusal, not a session */
+	bool tls_plain_alert;      /* one of them is a plaintext fatal alert (or its level cut): a refusal */
 	int64_t start_us, end_us;
 	uint64_t packets, bytes;
 	uint64_t payload[2];

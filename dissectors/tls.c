@@ -371,7 +371,8 @@ struct hello_fp {
 	bool overflow;          /* a list was longer than FP_MAX: no fingerprints */
 	bool sni;
 	bool have_sv;           /* supported_versions present */
-	uint16_t max_sv;        /* its highest non-GREASE version */
+	uint16_t max_sv;        /* its highest non-GREASE version, drafts below TLS 1.3 */
+	uint16_t ja4_sv;        /* its numerically highest non-GREASE value: JA4's version (JA4.md) */
 	char alpn_fp[3];        /* JA4's two ALPN characters */
 };
 
@@ -474,6 +475,8 @@ static bool ext_client_versions(struct cursor *e, struct hello_fp *fp)
 		uint16_t v = cur_be16(&l);
 		if (!is_grease(v) && version_rank(v) > version_rank(fp->max_sv))
 			fp->max_sv = v;
+		if (!is_grease(v) && v > fp->ja4_sv)
+			fp->ja4_sv = v;
 	}
 	return !l.err;
 }
@@ -556,7 +559,9 @@ static void ja4_hash(char out[13], const uint16_t *v, size_t n, bool drop_sni_al
 
 static void ja4_client(struct tls_state *s, const struct hello_fp *fp)
 {
-	uint16_t v = fp->have_sv && fp->max_sv ? fp->max_sv : s->client_legacy_version;
+	/* JA4.md: the highest value in supported_versions (GREASE ignored), else the hello's version;
+	 * one JA4 does not name (a TLS 1.3 draft, a private code) is "00" */
+	uint16_t v = fp->have_sv && fp->ja4_sv ? fp->ja4_sv : s->client_legacy_version;
 	const char *vc = tok_name(ja4_versions, v);
 	char b[13], c[13];
 	ja4_hash(b, fp->ciphers, fp->n_ciphers, false, NULL, 0);

@@ -146,6 +146,19 @@ ok(f.get("transport") == "tls" and t.get("completed") is False and t.get("versio
    "a ServerHello and then the end of the capture: tls, not completed, version and cipher", (f.get("transport"), t))
 
 
+cap = path("tls-warning-cut.pcap")
+w = Pcap(cap)
+c = w.conn("192.0.2.31", 42001, "198.51.100.1", 9476)
+c.handshake()
+c.send(tls_record(22, client_hello((0x009c,)), 0x0301))
+c.send(tls_record(21, b"\x01\x70") + tls_record(22, server_hello(0x009c)), from_client=False)
+w.close()                                           # a warning (unrecognized_name), the ServerHello, the end
+rc, doc, err = report(cap)
+f = doc["flows"][0] if doc and doc["flows"] else {}
+ok(f.get("transport") == "tls" and (f.get("tls") or {}).get("alert") == "unrecognized_name",
+   "a warning alert before the ServerHello refuses nothing: tls, the warning reported", (f.get("transport"), f.get("tls")))
+
+
 def tls13_both_ways(c):
     c.send(tls_record(23, b"\xee" * 900), from_client=False)   # encrypted extensions ... server Finished
     c.send(tls_record(23, b"\xdd" * 53))                      # the client's Finished
@@ -163,6 +176,13 @@ ok(f.get("transport") == "tls" and t.get("completed") is True and t.get("version
    "a completed TLS 1.3 draft-23 handshake has a version name (0x7f17)", (f.get("transport"), t.get("version")))
 ok((t.get("ja4") or "").startswith("t00"), "JA4 of a ClientHello whose highest version is unknown to JA4: 00",
    t.get("ja4"))
+cap = path("tls13-fb-draft.pcap")
+tls_flow(cap, [0xfb1a, 0x0304, 0x0303], 0x0304, 0x1301, tls13_both_ways)
+rc, doc, err = report(cap)
+t = ((doc["flows"][0] if doc and doc["flows"] else {}).get("tls")) or {}
+ok((t.get("ja4") or "").startswith("t00") and t.get("client_max_version") == "TLSv1.3",
+   "JA4 takes the numerically highest supported_versions value (0xfb1a, a Facebook draft: 00), as JA4.md and FoxIO's "
+   "ja4.py do; the client's highest version stays TLS 1.3", (t.get("ja4"), t.get("client_max_version")))
 
 
 def lone_alert(c):
@@ -280,8 +300,9 @@ for name, port, cmsgs, smsgs in proxies:
 
 # ---- a small snap length: record headers prove TLS, a plaintext alert refuses it ----
 for name, tail, want in (("a whole TLS 1.2 session", None, "tls"),
+                         ("a whole TLS 1.2 session after a warning alert (unrecognized_name)", "warning", "tls"),
                          ("a server's plaintext handshake_failure alert", "alert", "tls-failed")):
-    cap = path(f"snap-{want}.pcap")
+    cap = path(f"snap-{want}-{tail}.pcap")
     w = Pcap(cap, snaplen=80)                  # 54 header bytes: 26 bytes of each segment's payload
     c = w.conn("192.0.2.35", 42500, "198.51.100.1", 9476)
     c.handshake()
@@ -290,6 +311,8 @@ for name, tail, want in (("a whole TLS 1.2 session", None, "tls"),
         c.send(tls_record(21, b"\x02\x28"), from_client=False)
         c.close()
     else:
+        if tail == "warning":
+            c.send(tls_record(21, b"\x01\x70"), from_client=False)   # level 1, description 112
         c.send(tls_record(22, server_hello(0x009c) + b"\x0b" + b"\x00" * 300), from_client=False)
         c.send(tls_record(22, b"\x10" + b"\x00" * 60) + tls_record(20, b"\x01"))   # next flight, one segment
         c.send(tls_record(20, b"\x01") + tls_record(22, b"\x98" * 40), from_client=False)
