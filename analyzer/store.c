@@ -674,7 +674,7 @@ static bool put_days(struct store *s, const struct analysis *a, bool open, const
 	return true;
 }
 
-static char *flow_json(const struct store_checkpoint *c, size_t i)
+char *store_flow_json(const struct store_checkpoint *c, size_t i)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -698,7 +698,7 @@ static bool put_flows(struct store *s, const struct store_checkpoint *c)
 	bool ok = st != NULL;
 	for (size_t i = 0; ok && i < c->done->n_records; i++) {
 		const struct flow_record *r = c->done->records[i];
-		char *js = flow_json(c, i);
+		char *js = store_flow_json(c, i);
 		if (!js) {
 			ok = false;
 			break;
@@ -871,7 +871,7 @@ bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *e
 		store_exec(s, "ROLLBACK", ignore, sizeof ignore);
 	}
 	for (size_t i = 0; ok && c->on_flow && i < c->done->n_records; i++) {
-		char *js = flow_json(c, i);
+		char *js = store_flow_json(c, i);
 		if (js)
 			c->on_flow(c->ctx, js);
 		free(js);
@@ -986,19 +986,22 @@ bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *e
 		store_seterr(err, errlen, s, "cannot read");
 	char ignore[8];
 	store_exec(s, "COMMIT", ignore, sizeof ignore);
-	if (ok) {
-		/* the totals survive the pruning of old intervals */
-		v->checkpoints = store_view_counter(v, "checkpoints");
-		v->unclean_stops = store_view_counter(v, "unclean_stops");
-		v->total.received = store_view_counter(v, "pcap_received");
-		v->total.dropped_kernel = store_view_counter(v, "pcap_dropped_kernel");
-		v->total.dropped_interface = store_view_counter(v, "pcap_dropped_interface");
-		v->total.not_analysed = store_view_counter(v, "pcap_not_analysed_at_stop");
-		v->total.intervals_with_drops = store_view_counter(v, "intervals_with_drops");
-		v->total.packets = store_view_counter(v, "packets");
-		v->total.intervals = v->checkpoints;
-	}
+	if (ok)
+		store_view_totals(v);
 	return ok;
+}
+
+void store_view_totals(struct store_view *v)
+{
+	v->checkpoints = store_view_counter(v, "checkpoints");
+	v->unclean_stops = store_view_counter(v, "unclean_stops");
+	v->total.received = store_view_counter(v, "pcap_received");
+	v->total.dropped_kernel = store_view_counter(v, "pcap_dropped_kernel");
+	v->total.dropped_interface = store_view_counter(v, "pcap_dropped_interface");
+	v->total.not_analysed = store_view_counter(v, "pcap_not_analysed_at_stop");
+	v->total.intervals_with_drops = store_view_counter(v, "intervals_with_drops");
+	v->total.packets = store_view_counter(v, "packets");
+	v->total.intervals = v->checkpoints;
 }
 
 void store_view_free(struct store_view *v)

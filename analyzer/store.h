@@ -174,6 +174,13 @@ struct store_view {
 };
 
 bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *err, size_t errlen);
+
+/* ---- for the backends (store.c, store_pg*.c) ---- */
+
+/* A finished flow's JSON object of the report contract (malloc'd; NULL: no memory). */
+char *store_flow_json(const struct store_checkpoint *c, size_t i);
+/* The view's totals from its cumulative counters, which outlive the pruning of old intervals. */
+void store_view_totals(struct store_view *v);
 void store_view_free(struct store_view *v);
 uint64_t store_view_counter(const struct store_view *v, const char *name);
 

@@ -14,6 +14,7 @@
  */
 #include "store.h"
 #include "store_db.h"
+#include "store_rows.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -260,19 +261,12 @@ bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t d
 	return ok;
 }
 
-/* ---- read ---- */
+/* ---- read (the rows' meaning is store_rows.c's; here only SQLite's queries) ---- */
 
 struct loader {
 	struct store *s;
-	struct inventory *inv;
 	int64_t day_from, day_to;
-	bool filtered;
-	/* clients by their text address, for attaching rows (sorted once, searched per row) */
-	struct by_text {
-		char ip[ADDR_STRLEN];
-		size_t index;
-	} *ix;
-	size_t n_ix;
+	struct rows_loader rows;
 };
 
 /* "SELECT ... FROM table" over the days of the window, with a client filter on `client_col` when the
@@ -280,9 +274,9 @@ struct loader {
 static sqlite3_stmt *window_query(struct loader *l, const char *select, const char *client_col, const char *tail)
 {
 	char sql[2048];
-	snprintf(sql, sizeof sql, "%s WHERE day BETWEEN ?1 AND ?2%s%s%s %s", select,
-		 l->filtered && client_col ? " AND " : "", l->filtered && client_col ? client_col : "",
-		 l->filtered && client_col ? " IN (SELECT ip FROM temp.wanted)" : "", tail);
+	bool f = l->rows.filtered && client_col;
+	snprintf(sql, sizeof sql, "%s WHERE day BETWEEN ?1 AND ?2%s%s%s %s", select, f ? " AND " : "",
+		 f ? client_col : "", f ? " IN (SELECT ip FROM temp.wanted)" : "", tail);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(l->s->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
@@ -293,312 +287,78 @@ static sqlite3_stmt *window_query(struct loader *l, const char *select, const ch
 	return st;
 }
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *row_text(const struct store_row *r, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const unsigned char *t = sqlite3_column_text((sqlite3_stmt *)r->result, i);
 	return t ? (const char *)t : "";
 }
 
-static int cmp_text(const void *a, const void *b)
+static int64_t row_num(const struct store_row *r, int i)
 {
-	return strcmp(((const struct by_text *)a)->ip, ((const struct by_text *)b)->ip);
+	return sqlite3_column_int64((sqlite3_stmt *)r->result, i);
 }
 
-static struct inv_client *client_of(struct loader *l, const char *ip)
+/* Every row of a prepared statement to `apply`; false on an error or no memory. */
+static bool each_row(struct loader *l, sqlite3_stmt *st, bool (*apply)(struct rows_loader *, const struct store_row *))
 {
-	struct by_text key;
-	snprintf(key.ip, sizeof key.ip, "%s", ip);
-	struct by_text *f = bsearch(&key, l->ix, l->n_ix, sizeof *l->ix, cmp_text);
-	return f ? &l->inv->clients[f->index] : NULL;
-}
-
-static int cmp_client_addr(const void *a, const void *b)
-{
-	return addr_cmp(&((const struct inv_client *)a)->ip, &((const struct inv_client *)b)->ip);
+	if (!st)
+		return false;
+	struct store_row r = { .text = row_text, .num = row_num, .result = st };
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!apply(&l->rows, &r)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
 }
 
 static bool load_clients(struct loader *l)
 {
-	sqlite3_stmt *st = window_query(l,
+	return each_row(l, window_query(l,
 		 "SELECT ip, sum(flows), max(internal), min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)),"
 		 " max(last_nonsecure_us), bitor(findings), sum(signon_failures), max(nonsecure_lookup), max(offer_tls),"
 		 " max(offer_max_version), bitor(offer_families), min(CASE WHEN offer_tls THEN offer_only_legacy END),"
 		 " max(offer_negotiated_legacy), max(open), (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x"
-		 " WHERE x.ip=inv_client.ip) FROM inv_client", "ip", "GROUP BY ip");
-	if (!st)
-		return false;
-	size_t cap = 0;
-	int rc;
-	struct inventory *inv = l->inv;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct addr a;
-		int plen;
-		if (!addr_parse_prefix(col(st, 0), &a, &plen))
-			continue;
-		if (!inventory_grow((void **)&inv->clients, inv->n_clients, &cap, sizeof *inv->clients)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		struct inv_client *c = &inv->clients[inv->n_clients++];
-		memset(c, 0, sizeof *c);
-		c->ip = a;
-		int i = 1;
-		c->flows = (uint64_t)sqlite3_column_int64(st, i++);
-		c->internal = sqlite3_column_int(st, i++);
-		c->first_us = sqlite3_column_int64(st, i++);
-		c->last_us = sqlite3_column_int64(st, i++);
-		c->first_nonsecure_us = sqlite3_column_int64(st, i++);
-		c->last_nonsecure_us = sqlite3_column_int64(st, i++);
-		c->findings = (uint32_t)sqlite3_column_int64(st, i++);
-		c->signon_failures = (uint64_t)sqlite3_column_int64(st, i++);
-		c->nonsecure_lookup = sqlite3_column_int(st, i++);
-		c->offer.tls = sqlite3_column_int(st, i++);
-		c->offer.max_version = (uint16_t)sqlite3_column_int(st, i++);
-		c->offer.families = (uint32_t)sqlite3_column_int64(st, i++);
-		c->offer.only_legacy_ciphers = sqlite3_column_int(st, i++);
-		c->offer.negotiated_legacy = sqlite3_column_int(st, i++);
-		c->in_progress = sqlite3_column_int(st, i++);
-		c->first_nonsecure_ever_us = sqlite3_column_int64(st, i++);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return false;
-	if (inv->n_clients > 1)
-		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, cmp_client_addr);
-	l->ix = malloc((inv->n_clients ? inv->n_clients : 1) * sizeof *l->ix);
-	if (!l->ix)
-		return false;
-	for (size_t i = 0; i < inv->n_clients; i++) {
-		addr_str(&inv->clients[i].ip, l->ix[i].ip);
-		l->ix[i].index = i;
-	}
-	l->n_ix = inv->n_clients;
-	qsort(l->ix, l->n_ix, sizeof *l->ix, cmp_text);
-	return true;
+		 " WHERE x.ip=inv_client.ip) FROM inv_client", "ip", "GROUP BY ip"), rows_client) &&
+	       rows_clients_done(&l->rows);
 }
 
 static bool load_usage(struct loader *l)
 {
-	sqlite3_stmt *st = window_query(l,
+	return each_row(l, window_query(l,
 		 "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
 		 " sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions), max(mismatch),"
-		 " min(first_us), max(last_us) FROM inv_usage", "client", "GROUP BY client, server, service, port, cls");
-	if (!st)
-		return false;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct inv_client *c = client_of(l, col(st, 0));
-		struct addr srv;
-		int plen;
-		if (!c || !addr_parse_prefix(col(st, 1), &srv, &plen))
-			continue;
-		if (!inventory_grow((void **)&c->use, c->n_use, &c->cap_use, sizeof *c->use)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		struct inv_usage *u = &c->use[c->n_use++];
-		memset(u, 0, sizeof *u);
-		u->server = srv;
-		u->service = col(st, 2)[0] ? inventory_intern(l->inv, col(st, 2)) : NULL;
-		u->port = (uint16_t)sqlite3_column_int(st, 3);
-		u->cls = (enum port_class)sqlite3_column_int(st, 4);
-		uint64_t *counts[] = { &u->connections, &u->refused, &u->unanswered, &u->attempts, &u->failed_tls,
-				       &u->cleartext, &u->tls };
-		for (int i = 0; i < 7; i++)
-			*counts[i] = (uint64_t)sqlite3_column_int64(st, 5 + i);
-		u->tls_versions = (uint32_t)sqlite3_column_int64(st, 12);
-		u->mismatch = sqlite3_column_int(st, 13);
-		u->first_us = sqlite3_column_int64(st, 14);
-		u->last_us = sqlite3_column_int64(st, 15);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
-}
-
-static struct inv_usage *usage_of(struct inv_client *c, const char *srv, const char *svc, int port, int cls)
-{
-	struct addr a;
-	int plen;
-	if (!addr_parse_prefix(srv, &a, &plen))
-		return NULL;
-	for (size_t i = 0; i < c->n_use; i++) {
-		struct inv_usage *u = &c->use[i];
-		if (u->port == port && (int)u->cls == cls && addr_eq(&u->server, &a) &&
-		    strcmp(u->service ? u->service : "", svc) == 0)
-			return u;
-	}
-	return NULL;
-}
-
-static struct inv_server *server_of(struct inventory *inv, size_t *cap, const struct addr *a)
-{
-	size_t lo = 0, hi = inv->n_servers;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = addr_cmp(&inv->servers[mid].ip, a);
-		if (c == 0)
-			return &inv->servers[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!inventory_grow((void **)&inv->servers, inv->n_servers, cap, sizeof *inv->servers))
-		return NULL;
-	memmove(&inv->servers[lo + 1], &inv->servers[lo], (inv->n_servers - lo) * sizeof *inv->servers);
-	memset(&inv->servers[lo], 0, sizeof *inv->servers);
-	inv->servers[lo].ip = *a;
-	inv->n_servers++;
-	return &inv->servers[lo];
-}
-
-static struct inv_port *port_of(struct inv_server *s, int port)
-{
-	for (size_t i = 0; i < s->n_ports; i++)
-		if (s->ports[i].port == port)
-			return &s->ports[i];
-	return NULL;
+		 " min(first_us), max(last_us) FROM inv_usage", "client", "GROUP BY client, server, service, port, cls"),
+		 rows_usage);
 }
 
 static bool load_ports(struct loader *l)
 {
-	sqlite3_stmt *st = window_query(l, "SELECT server, port, max(service), max(cls), sum(connections),"
-					" bitor(tls_versions), bitor(findings), max(release_vrm) FROM inv_port", NULL,
-					"GROUP BY server, port");
-	if (!st)
-		return false;
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct addr a;
-		int plen;
-		if (!addr_parse_prefix(col(st, 0), &a, &plen))
-			continue;
-		struct inv_server *s = server_of(l->inv, &cap, &a);
-		if (!s) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		if (!inventory_grow((void **)&s->ports, s->n_ports, &s->cap_ports, sizeof *s->ports)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		int port = sqlite3_column_int(st, 1);
-		size_t at = 0;   /* rows come in no promised order: keep the ports sorted */
-		while (at < s->n_ports && s->ports[at].port < port)
-			at++;
-		memmove(&s->ports[at + 1], &s->ports[at], (s->n_ports - at) * sizeof *s->ports);
-		struct inv_port *p = &s->ports[at];
-		s->n_ports++;
-		memset(p, 0, sizeof *p);
-		p->port = (uint16_t)port;
-		p->service = col(st, 2)[0] ? inventory_intern(l->inv, col(st, 2)) : NULL;
-		p->cls = (enum port_class)sqlite3_column_int(st, 3);
-		p->connections = (uint64_t)sqlite3_column_int64(st, 4);
-		p->tls_versions = (uint32_t)sqlite3_column_int64(st, 5);
-		p->findings = (uint32_t)sqlite3_column_int64(st, 6);
-		uint32_t vrm = (uint32_t)sqlite3_column_int64(st, 7);
-		if (vrm > s->release_vrm)
-			s->release_vrm = vrm;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
+	return each_row(l, window_query(l, "SELECT server, port, max(service), max(cls), sum(connections),"
+					   " bitor(tls_versions), bitor(findings), max(release_vrm) FROM inv_port", NULL,
+					   "GROUP BY server, port"), rows_port);
 }
 
 static bool load_names(struct loader *l)
 {
-	sqlite3_stmt *st = window_query(l, "SELECT DISTINCT client, server, service, port, cls, kind, name FROM inv_name",
-					"client", "ORDER BY name");
-	if (!st)
-		return false;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *cli = col(st, 0), *srv = col(st, 1), *kind = col(st, 5), *name = col(st, 6);
-		int port = sqlite3_column_int(st, 3), cls = sqlite3_column_int(st, 4);
-		if (!cli[0]) {   /* a server port's negotiated cipher */
-			struct addr a;
-			int plen;
-			struct inv_server key, *s;
-			if (strcmp(kind, "cipher") != 0 || !addr_parse_prefix(srv, &a, &plen))
-				continue;
-			key.ip = a;
-			s = l->filtered || !l->inv->n_servers ? NULL : bsearch(&key, l->inv->servers, l->inv->n_servers, sizeof key,
-							 (int (*)(const void *, const void *))addr_cmp);
-			struct inv_port *p = s ? port_of(s, port) : NULL;
-			if (p)
-				name_set_add(&p->ciphers, name);
-			continue;
-		}
-		struct inv_client *c = client_of(l, cli);
-		if (!c)
-			continue;
-		if (!srv[0]) {
-			struct name_set *set = strcmp(kind, "user") == 0 ? &c->users
-					     : strcmp(kind, "device") == 0 ? &c->devices
-					     : strcmp(kind, "mapper") == 0 ? &c->mapper_requests
-					     : strcmp(kind, "software") == 0 ? &c->software : NULL;
-			if (set)
-				name_set_add(set, name);
-			continue;
-		}
-		struct inv_usage *u = usage_of(c, srv, col(st, 2), port, cls);
-		if (u)
-			name_set_add(strcmp(kind, "user") == 0 ? &u->users : &u->devices, name);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
+	return each_row(l, window_query(l, "SELECT DISTINCT client, server, service, port, cls, kind, name FROM inv_name",
+					   "client", "ORDER BY name"), rows_name);
 }
 
 static bool load_notes(struct loader *l)
 {
-	sqlite3_stmt *st = window_query(l, "SELECT kind, client, server, port, service, user, detail, sum(count),"
-					" min(first_us), max(last_us) FROM inv_note", NULL,
-					"GROUP BY kind, client, server, port, service, user, detail");
-	if (!st)
-		return false;
-	size_t cap = 0;
-	int rc;
-	struct inventory *inv = l->inv;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct inv_note n = { 0 };
-		int plen;
-		n.kind = (enum note_kind)sqlite3_column_int(st, 0);
-		if ((unsigned)n.kind >= NOTE_KINDS || !addr_parse_prefix(col(st, 1), &n.client, &plen) ||
-		    !addr_parse_prefix(col(st, 2), &n.server, &plen))
-			continue;
-		n.port = (uint16_t)sqlite3_column_int(st, 3);
-		snprintf(n.service, sizeof n.service, "%s", col(st, 4));
-		snprintf(n.user, sizeof n.user, "%s", col(st, 5));
-		snprintf(n.detail, sizeof n.detail, "%s", col(st, 6));
-		n.count = (uint64_t)sqlite3_column_int64(st, 7);
-		n.first_us = sqlite3_column_int64(st, 8);
-		n.last_us = sqlite3_column_int64(st, 9);
-		if (!inventory_grow((void **)&inv->notes, inv->n_notes, &cap, sizeof *inv->notes)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		inv->notes[inv->n_notes++] = n;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
+	return each_row(l, window_query(l, "SELECT kind, client, server, port, service, user, detail, sum(count),"
+					   " min(first_us), max(last_us) FROM inv_note", NULL,
+					   "GROUP BY kind, client, server, port, service, user, detail"), rows_note);
 }
 
 /* The connections per UTC day: the usage rows' counts, by day and port class. */
 static bool load_days(struct loader *l)
 {
-	sqlite3_stmt *st = window_query(l, "SELECT day, cls, sum(connections) FROM inv_usage", NULL,
-					"GROUP BY day, cls ORDER BY day");
-	if (!st)
-		return false;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (!inventory_add_day(l->inv, sqlite3_column_int64(st, 0), (enum port_class)sqlite3_column_int(st, 1),
-				       (uint64_t)sqlite3_column_int64(st, 2))) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
+	return each_row(l, window_query(l, "SELECT day, cls, sum(connections) FROM inv_usage", NULL,
+					   "GROUP BY day, cls ORDER BY day"), rows_day);
 }
 
 static bool load_certs(struct loader *l, int64_t since_us, int64_t until_us)
@@ -607,33 +367,13 @@ static bool load_certs(struct loader *l, int64_t since_us, int64_t until_us)
 	if (sqlite3_prepare_v2(l->s->db,
 			       "SELECT server, port, sha256, subject, issuer, not_after_us, first_us, last_us, not_before_us,"
 			       " key_type, key_bits, sig_alg, self_signed FROM cert WHERE last_us >= ?1 AND first_us < ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+			       -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
 		return false;
+	}
 	sqlite3_bind_int64(st, 1, since_us);
 	sqlite3_bind_int64(st, 2, until_us);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct inv_cert c = { 0 };
-		int plen;
-		if (!addr_parse_prefix(col(st, 0), &c.server, &plen))
-			continue;
-		c.port = (uint16_t)sqlite3_column_int(st, 1);
-		snprintf(c.sha256, sizeof c.sha256, "%s", col(st, 2));
-		snprintf(c.subject, sizeof c.subject, "%s", col(st, 3));
-		snprintf(c.issuer, sizeof c.issuer, "%s", col(st, 4));
-		c.not_after = sqlite3_column_int64(st, 5) / 1000000;
-		c.first_us = sqlite3_column_int64(st, 6);
-		c.last_us = sqlite3_column_int64(st, 7);
-		c.not_before = sqlite3_column_int64(st, 8) / 1000000;
-		snprintf(c.key_type, sizeof c.key_type, "%s", col(st, 9));
-		c.key_bits = sqlite3_column_int(st, 10);
-		snprintf(c.sig_alg, sizeof c.sig_alg, "%s", col(st, 11));
-		c.self_signed = sqlite3_column_int(st, 12);
-		inventory_add_cert(l->inv, &cap, &c);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
+	return each_row(l, st, rows_cert);
 }
 
 static bool want_clients(struct store *s, const struct addr *only, size_t n)
@@ -655,22 +395,15 @@ static bool want_clients(struct store *s, const struct addr *only, size_t n)
 bool store_load_rows(struct store *s, const struct store_query *q, struct inventory *inv)
 {
 	memset(inv, 0, sizeof *inv);
-	struct loader l = { .s = s, .inv = inv, .filtered = q->only != NULL };
+	struct loader l = { .s = s, .rows = { .inv = inv, .filtered = q->only != NULL } };
+	bool filtered = l.rows.filtered;
 	l.day_from = q->since_us ? inventory_day(q->since_us) : INT64_MIN;
 	l.day_to = q->until_us ? inventory_day(q->until_us - 1) : INT64_MAX;
-	bool ok = (!l.filtered || want_clients(s, q->only, q->n_only)) && load_clients(&l) && load_usage(&l) &&
-		  (l.filtered || load_ports(&l)) && load_names(&l) && (l.filtered || load_notes(&l)) &&
-		  (l.filtered || load_days(&l)) &&
+	bool ok = (!filtered || want_clients(s, q->only, q->n_only)) && load_clients(&l) && load_usage(&l) &&
+		  (filtered || load_ports(&l)) && load_names(&l) && (filtered || load_notes(&l)) &&
+		  (filtered || load_days(&l)) &&
 		  load_certs(&l, q->since_us ? q->since_us : INT64_MIN, q->until_us ? q->until_us : INT64_MAX);
-	free(l.ix);
-	if (!ok) {
-		inventory_free(inv);
-		return false;
-	}
-	for (size_t i = 0; i < inv->n_clients; i++)
-		inv->flows += inv->clients[i].flows;
-	inventory_finish(inv);
-	return true;
+	return rows_finish(&l.rows, ok);
 }
 
 int64_t store_day(int64_t us)

@@ -434,7 +434,7 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 	pg_batch_free(&b);
 	for (size_t i = 0; ok && c->on_flow && i < c->done->n_records; i++) {
 		/* the events file gets each finished flow as the SQLite store gives it */
-		char *js = pg_flow_json(c, i);
+		char *js = store_flow_json(c, i);
 		if (js)
 			c->on_flow(c->ctx, js);
 		free(js);

@@ -73,8 +73,6 @@ bool pg_batch_next(const unsigned char *buf, size_t len, size_t *pos, struct pg_
 /* The rows of a checkpoint (store_pg_rows.c).  seq: the batch's number within the run. */
 bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq,
 			const struct store_checkpoint *c, bool monitor);
-/* A finished flow as the JSON of the report contract (malloc'd; NULL: no memory). */
-char *pg_flow_json(const struct store_checkpoint *c, size_t i);
 bool pg_rows_run_start(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq, const char *iface,
 		       int64_t now_us);
 bool pg_rows_run_stop(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq, int64_t now_us);

@@ -13,6 +13,7 @@
  * is a text[] parameter.  Nothing here prints.
  */
 #include "store_pg.h"
+#include "store_rows.h"
 
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -24,311 +25,90 @@
 
 struct ld {
 	PGconn *c;
-	struct inventory *inv;
 	char from[24], to[24];
 	const char *sensors;
-	struct by_text {
-		char ip[ADDR_STRLEN];
-		size_t index;
-	} *ix;
-	size_t n_ix;
+	struct rows_loader rows;
 };
 
 static PGresult *q3(struct ld *l, const char *sql)
 {
 	const char *v[] = { l->from, l->to, l->sensors };
-	PGresult *r = PQexecParams(l->c, sql, 3, NULL, v, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		PQclear(r);
-		return NULL;
+	return PQexecParams(l->c, sql, 3, NULL, v, NULL, NULL, 0);
+}
+
+static const char *row_text(const struct store_row *r, int col)
+{
+	return PQgetvalue((const PGresult *)r->result, r->row, col);
+}
+
+static int64_t row_num(const struct store_row *r, int col)
+{
+	return strtoll(PQgetvalue((const PGresult *)r->result, r->row, col), NULL, 10);
+}
+
+/* Every row of a result to `apply` (the rows' meaning is store_rows.c's); false on an error or no memory. */
+static bool each_row(struct ld *l, PGresult *res, bool (*apply)(struct rows_loader *, const struct store_row *))
+{
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	struct store_row r = { .text = row_text, .num = row_num, .result = res };
+	for (int row = 0; ok && row < PQntuples(res); row++) {
+		r.row = row;
+		ok = apply(&l->rows, &r);
 	}
-	return r;
-}
-
-static int64_t gi(PGresult *r, int row, int col)
-{
-	return strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-static const char *gs(PGresult *r, int row, int col)
-{
-	return PQgetvalue(r, row, col);
-}
-
-static int cmp_text(const void *a, const void *b)
-{
-	return strcmp(((const struct by_text *)a)->ip, ((const struct by_text *)b)->ip);
-}
-
-static int cmp_client_addr(const void *a, const void *b)
-{
-	return addr_cmp(&((const struct inv_client *)a)->ip, &((const struct inv_client *)b)->ip);
-}
-
-static struct inv_client *client_of(struct ld *l, const char *ip)
-{
-	struct by_text key;
-	snprintf(key.ip, sizeof key.ip, "%s", ip);
-	struct by_text *f = l->n_ix ? bsearch(&key, l->ix, l->n_ix, sizeof *l->ix, cmp_text) : NULL;
-	return f ? &l->inv->clients[f->index] : NULL;
+	PQclear(res);
+	return ok;
 }
 
 static bool load_clients(struct ld *l)
 {
 	/* the window's rows per client, and each client's first nonsecure use over every day kept (a hash join
 	 * of two aggregates, not a subquery per client) */
-	PGresult *r = q3(l, "SELECT w.*, e.ever FROM (SELECT ip, sum(flows), max(internal), min(first_us), max(last_us),"
+	return each_row(l, q3(l, "SELECT w.*, e.ever FROM (SELECT ip, sum(flows), max(internal), min(first_us), max(last_us),"
 			    " min(nullif(first_nonsecure_us, 0)), max(last_nonsecure_us), bit_or(findings), sum(signon_failures),"
 			    " max(nonsecure_lookup), max(offer_tls), max(offer_max_version), bit_or(offer_families),"
 			    " min(CASE WHEN offer_tls<>0 THEN offer_only_legacy END), max(offer_negotiated_legacy), max(open)"
 			    " FROM inv_client c WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("c.sensor") " GROUP BY ip) w"
 			    " LEFT JOIN (SELECT ip, min(nullif(first_nonsecure_us, 0)) AS ever FROM inv_client x"
-			    " WHERE first_nonsecure_us <> 0" SENSORS("x.sensor") " GROUP BY ip) e USING (ip)");
-	if (!r)
-		return false;
-	struct inventory *inv = l->inv;
-	int n = PQntuples(r);
-	inv->clients = calloc(n ? (size_t)n : 1, sizeof *inv->clients);
-	if (!inv->clients) {
-		PQclear(r);
-		return false;
-	}
-	for (int row = 0; row < n; row++) {
-		struct addr a;
-		int plen;
-		if (!addr_parse_prefix(gs(r, row, 0), &a, &plen))
-			continue;
-		struct inv_client *c = &inv->clients[inv->n_clients++];
-		c->ip = a;
-		int i = 1;
-		c->flows = (uint64_t)gi(r, row, i++);
-		c->internal = gi(r, row, i++) != 0;
-		c->first_us = gi(r, row, i++);
-		c->last_us = gi(r, row, i++);
-		c->first_nonsecure_us = gi(r, row, i++);
-		c->last_nonsecure_us = gi(r, row, i++);
-		c->findings = (uint32_t)gi(r, row, i++);
-		c->signon_failures = (uint64_t)gi(r, row, i++);
-		c->nonsecure_lookup = gi(r, row, i++) != 0;
-		c->offer.tls = gi(r, row, i++) != 0;
-		c->offer.max_version = (uint16_t)gi(r, row, i++);
-		c->offer.families = (uint32_t)gi(r, row, i++);
-		c->offer.only_legacy_ciphers = gi(r, row, i++) != 0;
-		c->offer.negotiated_legacy = gi(r, row, i++) != 0;
-		c->in_progress = gi(r, row, i++) != 0;
-		c->first_nonsecure_ever_us = gi(r, row, i++);
-	}
-	PQclear(r);
-	if (inv->n_clients > 1)
-		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, cmp_client_addr);
-	l->ix = malloc((inv->n_clients ? inv->n_clients : 1) * sizeof *l->ix);
-	if (!l->ix)
-		return false;
-	for (size_t i = 0; i < inv->n_clients; i++) {
-		addr_str(&inv->clients[i].ip, l->ix[i].ip);
-		l->ix[i].index = i;
-	}
-	l->n_ix = inv->n_clients;
-	qsort(l->ix, l->n_ix, sizeof *l->ix, cmp_text);
-	return true;
+			    " WHERE first_nonsecure_us <> 0" SENSORS("x.sensor") " GROUP BY ip) e USING (ip)"), rows_client) &&
+	       rows_clients_done(&l->rows);
 }
 
 static bool load_usage(struct ld *l)
 {
-	PGresult *r = q3(l, "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
+	return each_row(l, q3(l, "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
 			    " sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bit_or(tls_versions), max(mismatch),"
 			    " min(first_us), max(last_us) FROM inv_usage WHERE day BETWEEN $1::bigint AND $2::bigint"
 			    SENSORS("sensor") " GROUP BY client, server, service, port, cls"
-			    " ORDER BY client, server COLLATE \"C\", service COLLATE \"C\", port, cls");
-	if (!r)
-		return false;
-	bool ok = true;
-	for (int row = 0; ok && row < PQntuples(r); row++) {
-		struct inv_client *c = client_of(l, gs(r, row, 0));
-		struct addr srv;
-		int plen;
-		if (!c || !addr_parse_prefix(gs(r, row, 1), &srv, &plen))
-			continue;
-		if (!inventory_grow((void **)&c->use, c->n_use, &c->cap_use, sizeof *c->use)) {
-			ok = false;
-			break;
-		}
-		struct inv_usage *u = &c->use[c->n_use++];
-		memset(u, 0, sizeof *u);
-		u->server = srv;
-		u->service = gs(r, row, 2)[0] ? inventory_intern(l->inv, gs(r, row, 2)) : NULL;
-		u->port = (uint16_t)gi(r, row, 3);
-		u->cls = (enum port_class)gi(r, row, 4);
-		uint64_t *counts[] = { &u->connections, &u->refused, &u->unanswered, &u->attempts, &u->failed_tls,
-				       &u->cleartext, &u->tls };
-		for (int i = 0; i < 7; i++)
-			*counts[i] = (uint64_t)gi(r, row, 5 + i);
-		u->tls_versions = (uint32_t)gi(r, row, 12);
-		u->mismatch = gi(r, row, 13) != 0;
-		u->first_us = gi(r, row, 14);
-		u->last_us = gi(r, row, 15);
-	}
-	PQclear(r);
-	return ok;
-}
-
-static struct inv_usage *usage_of(struct inv_client *c, const char *srv, const char *svc, int port, int cls)
-{
-	struct addr a;
-	int plen;
-	if (!addr_parse_prefix(srv, &a, &plen))
-		return NULL;
-	for (size_t i = 0; i < c->n_use; i++) {
-		struct inv_usage *u = &c->use[i];
-		if (u->port == port && (int)u->cls == cls && addr_eq(&u->server, &a) &&
-		    strcmp(u->service ? u->service : "", svc) == 0)
-			return u;
-	}
-	return NULL;
-}
-
-static struct inv_server *server_of(struct inventory *inv, size_t *cap, const struct addr *a)
-{
-	size_t lo = 0, hi = inv->n_servers;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = addr_cmp(&inv->servers[mid].ip, a);
-		if (c == 0)
-			return &inv->servers[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!inventory_grow((void **)&inv->servers, inv->n_servers, cap, sizeof *inv->servers))
-		return NULL;
-	memmove(&inv->servers[lo + 1], &inv->servers[lo], (inv->n_servers - lo) * sizeof *inv->servers);
-	memset(&inv->servers[lo], 0, sizeof *inv->servers);
-	inv->servers[lo].ip = *a;
-	inv->n_servers++;
-	return &inv->servers[lo];
+			    " ORDER BY client, server COLLATE \"C\", service COLLATE \"C\", port, cls"), rows_usage);
 }
 
 static bool load_ports(struct ld *l)
 {
-	PGresult *r = q3(l, "SELECT server, port, max(service), max(cls), sum(connections), bit_or(tls_versions),"
+	return each_row(l, q3(l, "SELECT server, port, max(service), max(cls), sum(connections), bit_or(tls_versions),"
 			    " bit_or(findings), max(release_vrm) FROM inv_port WHERE day BETWEEN $1::bigint AND $2::bigint"
-			    SENSORS("sensor") " GROUP BY server, port ORDER BY port");
-	if (!r)
-		return false;
-	size_t cap = 0;
-	bool ok = true;
-	for (int row = 0; ok && row < PQntuples(r); row++) {
-		struct addr a;
-		int plen;
-		if (!addr_parse_prefix(gs(r, row, 0), &a, &plen))
-			continue;
-		struct inv_server *s = server_of(l->inv, &cap, &a);
-		if (!s || !inventory_grow((void **)&s->ports, s->n_ports, &s->cap_ports, sizeof *s->ports)) {
-			ok = false;
-			break;
-		}
-		struct inv_port *p = &s->ports[s->n_ports++];   /* rows come by port: the ports stay sorted */
-		memset(p, 0, sizeof *p);
-		p->port = (uint16_t)gi(r, row, 1);
-		p->service = gs(r, row, 2)[0] ? inventory_intern(l->inv, gs(r, row, 2)) : NULL;
-		p->cls = (enum port_class)gi(r, row, 3);
-		p->connections = (uint64_t)gi(r, row, 4);
-		p->tls_versions = (uint32_t)gi(r, row, 5);
-		p->findings = (uint32_t)gi(r, row, 6);
-		uint32_t vrm = (uint32_t)gi(r, row, 7);
-		if (vrm > s->release_vrm)
-			s->release_vrm = vrm;
-	}
-	PQclear(r);
-	return ok;
-}
-
-static struct inv_port *port_of(struct inv_server *s, int port)
-{
-	for (size_t i = 0; i < s->n_ports; i++)
-		if (s->ports[i].port == port)
-			return &s->ports[i];
-	return NULL;
+			    SENSORS("sensor") " GROUP BY server, port ORDER BY port"), rows_port);
 }
 
 static bool load_names(struct ld *l)
 {
-	PGresult *r = q3(l, "SELECT DISTINCT client, server, service, port, cls, kind, name COLLATE \"C\" FROM inv_name"
-			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor") " ORDER BY 7");
-	if (!r)
-		return false;
-	for (int row = 0; row < PQntuples(r); row++) {
-		const char *cli = gs(r, row, 0), *srv = gs(r, row, 1), *kind = gs(r, row, 5), *name = gs(r, row, 6);
-		int port = (int)gi(r, row, 3), cls = (int)gi(r, row, 4);
-		if (!cli[0]) {   /* a server port's negotiated cipher */
-			struct addr a;
-			int plen;
-			struct inv_server key, *s;
-			if (strcmp(kind, "cipher") != 0 || !addr_parse_prefix(srv, &a, &plen) || !l->inv->n_servers)
-				continue;
-			key.ip = a;
-			s = bsearch(&key, l->inv->servers, l->inv->n_servers, sizeof key,
-				    (int (*)(const void *, const void *))addr_cmp);
-			struct inv_port *p = s ? port_of(s, port) : NULL;
-			if (p)
-				name_set_add(&p->ciphers, name);
-			continue;
-		}
-		struct inv_client *c = client_of(l, cli);
-		if (!c)
-			continue;
-		if (!srv[0]) {
-			struct name_set *set = strcmp(kind, "user") == 0 ? &c->users
-					     : strcmp(kind, "device") == 0 ? &c->devices
-					     : strcmp(kind, "mapper") == 0 ? &c->mapper_requests
-					     : strcmp(kind, "software") == 0 ? &c->software : NULL;
-			if (set)
-				name_set_add(set, name);
-			continue;
-		}
-		struct inv_usage *u = usage_of(c, srv, gs(r, row, 2), port, cls);
-		if (u)
-			name_set_add(strcmp(kind, "user") == 0 ? &u->users : &u->devices, name);
-	}
-	PQclear(r);
-	return true;
+	return each_row(l, q3(l, "SELECT DISTINCT client, server, service, port, cls, kind, name COLLATE \"C\" FROM inv_name"
+			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor") " ORDER BY 7"), rows_name);
 }
 
 static bool load_notes(struct ld *l)
 {
-	PGresult *r = q3(l, "SELECT kind, client, server, port, service, usr, detail, sum(count), min(first_us),"
+	return each_row(l, q3(l, "SELECT kind, client, server, port, service, usr, detail, sum(count), min(first_us),"
 			    " max(last_us) FROM inv_note WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor")
 			    " GROUP BY kind, client, server, port, service, usr, detail"
 			    " ORDER BY kind, client COLLATE \"C\", server COLLATE \"C\", port, service COLLATE \"C\","
-			    " usr COLLATE \"C\", detail COLLATE \"C\"");
-	if (!r)
-		return false;
-	size_t cap = 0;
-	bool ok = true;
-	struct inventory *inv = l->inv;
-	for (int row = 0; row < PQntuples(r); row++) {
-		struct inv_note n = { 0 };
-		int plen;
-		n.kind = (enum note_kind)gi(r, row, 0);
-		if ((unsigned)n.kind >= NOTE_KINDS || !addr_parse_prefix(gs(r, row, 1), &n.client, &plen) ||
-		    !addr_parse_prefix(gs(r, row, 2), &n.server, &plen))
-			continue;
-		n.port = (uint16_t)gi(r, row, 3);
-		snprintf(n.service, sizeof n.service, "%s", gs(r, row, 4));
-		snprintf(n.user, sizeof n.user, "%s", gs(r, row, 5));
-		snprintf(n.detail, sizeof n.detail, "%s", gs(r, row, 6));
-		n.count = (uint64_t)gi(r, row, 7);
-		n.first_us = gi(r, row, 8);
-		n.last_us = gi(r, row, 9);
-		if (!inventory_grow((void **)&inv->notes, inv->n_notes, &cap, sizeof *inv->notes)) {
-			ok = false;
-			break;
-		}
-		inv->notes[inv->n_notes++] = n;
-	}
-	PQclear(r);
-	return ok;
+			    " usr COLLATE \"C\", detail COLLATE \"C\""), rows_note);
+}
+
+/* The connections per UTC day, every sensor's usage rows summed by day and port class. */
+static bool load_days(struct ld *l)
+{
+	return each_row(l, q3(l, "SELECT day, cls, sum(connections) FROM inv_usage WHERE day BETWEEN $1::bigint AND"
+			    " $2::bigint" SENSORS("sensor") " GROUP BY day, cls ORDER BY day"), rows_day);
 }
 
 static bool load_certs(struct ld *l, int64_t since_us, int64_t until_us)
@@ -337,37 +117,12 @@ static bool load_certs(struct ld *l, int64_t since_us, int64_t until_us)
 	snprintf(a, sizeof a, "%" PRId64, since_us);
 	snprintf(b, sizeof b, "%" PRId64, until_us);
 	const char *v[] = { a, b, l->sensors };
-	PGresult *r = PQexecParams(l->c,
+	return each_row(l, PQexecParams(l->c,
 		"SELECT server, port, sha256, max(subject), max(issuer), max(not_after_us), min(first_us), max(last_us),"
 		" max(not_before_us), max(key_type), max(key_bits), max(sig_alg), max(self_signed) FROM cert"
 		" WHERE last_us >= $1::bigint AND first_us < $2::bigint" SENSORS("sensor")
-		" GROUP BY server, port, sha256 ORDER BY min(first_us), server, port, sha256", 3, NULL, v, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		PQclear(r);
-		return false;
-	}
-	size_t cap = 0;
-	for (int row = 0; row < PQntuples(r); row++) {
-		struct inv_cert c = { 0 };
-		int plen;
-		if (!addr_parse_prefix(gs(r, row, 0), &c.server, &plen))
-			continue;
-		c.port = (uint16_t)gi(r, row, 1);
-		snprintf(c.sha256, sizeof c.sha256, "%s", gs(r, row, 2));
-		snprintf(c.subject, sizeof c.subject, "%s", gs(r, row, 3));
-		snprintf(c.issuer, sizeof c.issuer, "%s", gs(r, row, 4));
-		c.not_after = gi(r, row, 5) / 1000000;
-		c.first_us = gi(r, row, 6);
-		c.last_us = gi(r, row, 7);
-		c.not_before = gi(r, row, 8) / 1000000;
-		snprintf(c.key_type, sizeof c.key_type, "%s", gs(r, row, 9));
-		c.key_bits = (int)gi(r, row, 10);
-		snprintf(c.sig_alg, sizeof c.sig_alg, "%s", gs(r, row, 11));
-		c.self_signed = gi(r, row, 12) != 0;
-		inventory_add_cert(l->inv, &cap, &c);
-	}
-	PQclear(r);
-	return true;
+		" GROUP BY server, port, sha256 ORDER BY min(first_us), server, port, sha256", 3, NULL, v, NULL, NULL, 0),
+		rows_cert);
 }
 
 static bool begin_read(PGconn *c)
@@ -391,23 +146,16 @@ bool pg_load_inventory(struct pg_conn *conn, const char *sensors, const struct s
 		snprintf(err, errlen, "PostgreSQL: a client filter is not read from the shared store");
 		return false;
 	}
-	struct ld l = { .c = pg_conn_raw(conn), .inv = inv, .sensors = sensors };
+	struct ld l = { .c = pg_conn_raw(conn), .sensors = sensors, .rows = { .inv = inv } };
 	snprintf(l.from, sizeof l.from, "%" PRId64, q->since_us ? store_day(q->since_us) : INT64_MIN);
 	snprintf(l.to, sizeof l.to, "%" PRId64, q->until_us ? store_day(q->until_us - 1) : INT64_MAX);
 	bool ok = begin_read(l.c) && load_clients(&l) && load_usage(&l) && load_ports(&l) && load_names(&l) &&
-		  load_notes(&l) && load_certs(&l, q->since_us ? q->since_us : INT64_MIN, q->until_us ? q->until_us : INT64_MAX);
+		  load_notes(&l) && load_days(&l) &&
+		  load_certs(&l, q->since_us ? q->since_us : INT64_MIN, q->until_us ? q->until_us : INT64_MAX);
 	if (!ok)
 		pg_conn_err(conn, "cannot read the inventory", err, errlen);
 	end_read(l.c);
-	free(l.ix);
-	if (!ok) {
-		inventory_free(inv);
-		return false;
-	}
-	for (size_t i = 0; i < inv->n_clients; i++)
-		inv->flows += inv->clients[i].flows;
-	inventory_finish(inv);
-	return true;
+	return rows_finish(&l.rows, ok);
 }
 
 /* ---- the state view ---- */
@@ -499,16 +247,7 @@ bool pg_load_view(struct pg_conn *conn, const char *sensors, int64_t since_us, s
 	if (!ok)
 		pg_conn_err(conn, "cannot read the state", err, errlen);
 	end_read(c);
-	if (ok) {
-		v->checkpoints = store_view_counter(v, "checkpoints");
-		v->unclean_stops = store_view_counter(v, "unclean_stops");
-		v->total.received = store_view_counter(v, "pcap_received");
-		v->total.dropped_kernel = store_view_counter(v, "pcap_dropped_kernel");
-		v->total.dropped_interface = store_view_counter(v, "pcap_dropped_interface");
-		v->total.not_analysed = store_view_counter(v, "pcap_not_analysed_at_stop");
-		v->total.intervals_with_drops = store_view_counter(v, "intervals_with_drops");
-		v->total.packets = store_view_counter(v, "packets");
-		v->total.intervals = v->checkpoints;
-	}
+	if (ok)
+		store_view_totals(v);
 	return ok;
 }

@@ -286,22 +286,6 @@ static bool range_rows(struct rows *w, const struct analysis *a, size_t from, si
 	return !w->b->failed;
 }
 
-char *pg_flow_json(const struct store_checkpoint *c, size_t i)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	struct report_ctx rc = { .out = f, .a = c->done, .redact = c->redact, .redact_key = c->redact_key };
-	json_flow(&rc, f, i);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 /* each finished connection: its flow row, then its own inventory's rows, tagged with its number */
 static bool done_rows(struct rows *w, const struct store_checkpoint *c)
 {
@@ -309,7 +293,7 @@ static bool done_rows(struct rows *w, const struct store_checkpoint *c)
 	char cli[ADDR_STRLEN], srv[ADDR_STRLEN];
 	for (size_t i = 0; i < a->n_records; i++) {
 		const struct flow_record *r = a->records[i];
-		char *js = pg_flow_json(c, i);
+		char *js = store_flow_json(c, i);
 		if (!js)
 			return false;
 		w->f = (int64_t)i;

@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -177,6 +178,15 @@ try:
     ips = [c["ip"] for c in one["clients"]]
     ok(rc in (0, 1) and html.lstrip().lower().startswith("<!doctype html") and all(ip in html for ip in ips),
        "--format html on the shared store", err or html[:200])
+
+    def day_bars(raw):   # the chart of days as drawn: [(date, "nonsecure / secure")]
+        fig = raw.split("Connections per day (UTC)", 1)[-1].split("</svg>", 1)[0]
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", fig)
+        return [(texts[i], texts[i + 1]) for i in range(len(texts) - 1) if re.fullmatch(r"\d{4}-\d\d-\d\d", texts[i])]
+    _, html1, _ = report(["-r", demo, "-r", failures], "html")
+    ok(day_bars(html) and day_bars(html) == day_bars(html1),
+       "the HTML chart of days from the shared store's per-day rows equals the one-shot report's",
+       f"{day_bars(html)} != {day_bars(html1)}")
     rc, cmp_doc, err = report(["--db", DB, "--since", "2020-01-01", "--compare", "2019-01-01..2020-01-01"])
     ok(rc == 0 and cmp_doc is not None, "--compare on the shared store", err)
     _, csv_text, _ = report(["--db", DB], "csv")
