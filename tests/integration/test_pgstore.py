@@ -339,7 +339,8 @@ log_of(m)
 SHARE_A = ("demo", "legacy", "mixed", "telnet", "longchain")
 SHARE_C = ("cutover", "impaired", "ipv6", "midstream")
 # span-3 sees B1 with the database up, B2 with it stopped, then is killed; its next run sees B3.  Only
-# checkpoints survive a kill -9: a connection still open then is lost by design, so the captures before
+# checkpoints survive a kill -9: a connection not yet ended then keeps its inventory (the open snapshot,
+# merged by the next run) but gets no flow record, by design; so the captures before
 # the kill are ones that end every connection they open (failures.pcapng leaves one open: it comes after),
 # and the kill waits until they are all in a checkpoint (a closed connection lingers 5 s in the engine,
 # CLOSED_LINGER_US, then the next checkpoint takes it).
@@ -381,7 +382,10 @@ def sensor(i):
 
 def replay_into(i, names):
     # --topspeed: the packets of each file in their order, without the capture's gaps (at most 12 s a
-    # file, far below every timeout of the analysis, so no connection is split or merged differently)
+    # file, far below every timeout of the analysis, so no connection is split or merged differently).
+    # What timing does change: the connections a capture leaves open (cutover, midstream, failures) end
+    # in the one-shot run by the idle timeout when the next file's clock jumps, or at the end of input;
+    # live, at the sensor's stop.  Only the flow records' end_reason differs, not compared here.
     ns, va, _ = pairs[i - 1]
     return subprocess.Popen(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", va, "--topspeed"] + cap(names),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
