@@ -305,21 +305,22 @@ static int first_seen_cmp(const void *x, const void *y)
 	return c ? c : a->start_us < b->start_us ? -1 : a->start_us > b->start_us;
 }
 
-bool store_put_host_names(struct store *s, const struct store_checkpoint *c)
+bool store_each_host_name(const struct store_checkpoint *c, store_host_name_fn fn, void *ctx)
 {
 	const struct names *t = c->done->names;
 	if (!t || !t->n)
 		return true;
 	size_t n = c->done->n_records + (c->open ? c->open->n_records : 0), m = 0;
 	struct first_seen *v = malloc((n ? n : 1) * sizeof *v);
-	sqlite3_stmt *st = store_prep(s, HOST_NAME_INSERT);
-	bool ok = v && st;
-	for (size_t i = 0; ok && i < c->done->n_records; i++)
+	if (!v)
+		return false;
+	for (size_t i = 0; i < c->done->n_records; i++)
 		v[m++] = (struct first_seen){ c->done->records[i]->cli, c->done->records[i]->start_us };
-	for (size_t i = 0; ok && c->open && i < c->open->n_records; i++)
+	for (size_t i = 0; c->open && i < c->open->n_records; i++)
 		v[m++] = (struct first_seen){ c->open->records[i]->cli, c->open->records[i]->start_us };
-	if (ok && m > 1)
+	if (m > 1)
 		qsort(v, m, sizeof *v, first_seen_cmp);
+	bool ok = true;
 	for (size_t i = 0; ok && i < m; i++) {
 		if (i && addr_eq(&v[i].ip, &v[i - 1].ip))
 			continue;
@@ -329,12 +330,24 @@ bool store_put_host_names(struct store *s, const struct store_checkpoint *c)
 		for (size_t j = first; ok && j < first + k; j++) {
 			const struct host_name *e = &t->v[j];
 			const char *name = c->redact ? redact_name(c->redact_key, e->name, red, sizeof red) : e->name;
-			ok = put_host_name(st, store_day(v[i].start_us), ip, e->source, name, e->first_us, e->last_us,
-					   e->count);
+			ok = fn(ctx, store_day(v[i].start_us), ip, e->source, name, e->first_us, e->last_us, e->count);
 		}
 	}
-	sqlite3_finalize(st);
 	free(v);
+	return ok;
+}
+
+static bool put_one_host_name(void *ctx, int64_t day, const char *client, int source, const char *name,
+			      int64_t first_us, int64_t last_us, uint32_t count)
+{
+	return put_host_name(ctx, day, client, source, name, first_us, last_us, count);
+}
+
+bool store_put_host_names(struct store *s, const struct store_checkpoint *c)
+{
+	sqlite3_stmt *st = store_prep(s, HOST_NAME_INSERT);
+	bool ok = st && store_each_host_name(c, put_one_host_name, st);
+	sqlite3_finalize(st);
 	return ok;
 }
 
