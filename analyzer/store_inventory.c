@@ -9,7 +9,10 @@
  * minimum, last seen the maximum, bit sets are ORed, name sets are unions
  * (a row per name).  Out: store_load_inventory() sums the days of a window
  * back into the same struct inventory the one-shot report is printed from,
- * with the connections of each day kept apart (the trend).
+ * with the connections of each day kept apart (the trend).  The clients' host
+ * names (names.h) enter by store_put_host_names() from the checkpoint's names
+ * table (store_each_host_name(), shared with the PostgreSQL store) and come
+ * back per client, summed over the window's days.
  * Tables: docs/schema.md.  Nothing here prints.
  */
 #include "store.h"
