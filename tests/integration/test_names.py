@@ -13,8 +13,11 @@ NBNS dissectors where tshark is installed:
   on nonsecure ports;
 - --redact-users hides host names, hardware addresses and client ids;
 - the name protocols pass the BPF prefilter too (a user filter), and other
-  UDP is still filtered; hostile name packets are counted, never fatal.
-Runs in about a second.
+  UDP is still filtered; hostile name packets are counted, never fatal;
+- a monitor's state (--db, imports on one day and on two) shows the one-shot
+  report's names (times and counts), --since selects a day's, and
+  --redact-users stores them redacted.
+Runs in about 7 seconds on the 2-core machine.
 """
 import atexit
 import csv
