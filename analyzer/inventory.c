@@ -430,6 +430,13 @@ static void host_name_add(struct inv_client *c, const char *name, enum name_sour
 	h->count = count;
 }
 
+void inventory_add_host_name(struct inv_client *c, const char *name, int source, const struct addr *ip,
+			     int64_t first_us, int64_t last_us, uint32_t count)
+{
+	if (name[0] && source >= 0 && source < NAME_SOURCES)
+		host_name_add(c, name, (enum name_source)source, ip, first_us, last_us, count);
+}
+
 /* ---- the roll-up ---- */
 
 static void client_add(struct inventory *inv, struct inv_client *c, const struct analysis *a, size_t i,

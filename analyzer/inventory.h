@@ -167,6 +167,10 @@ struct inventory {
 bool inventory_build(struct inventory *inv, const struct analysis *a);
 /* The records [from, to) of the analysis (a monitor's day), one row per address, no names. */
 bool inventory_build_range(struct inventory *inv, const struct analysis *a, size_t from, size_t to);
+/* Add a host name (source: enum name_source) to a client, or widen the times and add the count of
+ * the same name from the same source for the same address (a store's rows read back). */
+void inventory_add_host_name(struct inv_client *c, const char *name, int source, const struct addr *ip,
+			     int64_t first_us, int64_t last_us, uint32_t count);
 /* After the clients' uses were filled (build or load): statuses and totals, servers' client counts. */
 void inventory_finish(struct inventory *inv);
 /* A certificate's findings (expired, expiring within EXPIRY_WARN_DAYS of end_us, not yet valid,

@@ -39,6 +39,7 @@
 #include "inventory.h"
 #include "outfile.h"
 #include "compare.h"
+#include "names.h"
 #include "redact.h"
 #include "report.h"
 #include "report_compare.h"
@@ -319,6 +320,10 @@ static bool checkpoint(struct mon *m, bool final)
 		for (size_t i = 0; i < n_found; i++)
 			events_finding(&m->ev, &found[i]);
 		store_totals_of(&m->prev, &done);
+		/* the names went into the state with this checkpoint: the next interval's start afresh (their
+		 * counts add up in the store, and a prepared table takes no more names) */
+		names_free(m->e.names);
+		m->e.names = NULL;
 		if (have_stats) {
 			m->prev_recv = m->st.ps_recv;
 			m->prev_drop = m->st.ps_drop;

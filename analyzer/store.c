@@ -126,6 +126,11 @@ static const struct migration {
 	  "DROP TABLE client; DROP TABLE usage; DROP TABLE name;"
 	  "CREATE INDEX inv_usage_client ON inv_usage(client);"
 	  "CREATE INDEX inv_client_ip ON inv_client(ip);" },
+	{ 5, "the clients' host names per UTC day (issue 17: name, source, first and last time, count)",
+	  "CREATE TABLE inv_host_name(day INTEGER NOT NULL, client TEXT NOT NULL, source TEXT NOT NULL,"
+	  " name TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL, count INTEGER NOT NULL,"
+	  " PRIMARY KEY(day, client, source, name)) WITHOUT ROWID;"
+	  "CREATE INDEX inv_host_name_client ON inv_host_name(client);" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -852,7 +857,7 @@ static bool ckpt_body(struct store *s, const struct store_checkpoint *c, char *e
 {
 	/* the finished flows merge into their days; the snapshot of the open ones replaces the last */
 	return put_days(s, c->done, false, c) && store_exec(s, store_drop_open_sql, err, errlen) &&
-	       (!c->open || put_days(s, c->open, true, c)) && put_flows(s, c) && put_counters(s, c) &&
+	       (!c->open || put_days(s, c->open, true, c)) && store_put_host_names(s, c) && put_flows(s, c) && put_counters(s, c) &&
 	       put_interval(s, c) && put_import(s, c) && prune(s, c);
 }
 

@@ -30,7 +30,7 @@
 #include "inventory.h"
 
 #define STORE_APPLICATION_ID 0x544c5352   /* "TLSR" */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -129,6 +129,14 @@ struct store_checkpoint {
 	const char *const *import_names;
 	size_t n_imports;
 };
+
+/* The host names of a checkpoint's clients (store_inventory.c), for both stores: each name the names table
+ * (done->names) gave an address with a connection in the checkpoint (finished or open), dated on the UTC
+ * day of its first one there, redacted as the checkpoint asks; source is enum name_source.  fn returning
+ * false stops the walk (false is returned, as on no memory). */
+typedef bool (*store_host_name_fn)(void *ctx, int64_t day, const char *client, int source, const char *name,
+				   int64_t first_us, int64_t last_us, uint32_t count);
+bool store_each_host_name(const struct store_checkpoint *c, store_host_name_fn fn, void *ctx);
 
 /* One transaction.  On failure nothing was written: keep the records and retry. */
 bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen);

@@ -42,6 +42,9 @@ struct store_query;
 bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t day, bool open);
 /* The rows of a query summed back into an inventory (inside a read transaction). */
 bool store_load_rows(struct store *s, const struct store_query *q, struct inventory *inv);
+/* The names tables' host names of the checkpoint's clients (store_checkpoint's names, redacted if asked). */
+struct store_checkpoint;
+bool store_put_host_names(struct store *s, const struct store_checkpoint *c);
 /* Fold the open rows a killed run left into the finished ones; drop the open rows. */
 extern const char store_fold_open_sql[], store_drop_open_sql[];
 

@@ -9,12 +9,19 @@
  * minimum, last seen the maximum, bit sets are ORed, name sets are unions
  * (a row per name).  Out: store_load_inventory() sums the days of a window
  * back into the same struct inventory the one-shot report is printed from,
- * with the connections of each day kept apart (the trend).
+ * with the connections of each day kept apart (the trend).  The clients' host
+ * names (names.h) enter by store_put_host_names() from the checkpoint's names
+ * table (store_each_host_name(), shared with the PostgreSQL store) and come
+ * back per client, summed over the window's days.
  * Tables: docs/schema.md.  Nothing here prints.
  */
 #include "store.h"
 #include "store_db.h"
 #include "store_rows.h"
+
+#include "analysis.h"
+#include "names.h"
+#include "redact.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -56,6 +63,24 @@
 	" count=count + excluded.count, first_us=min(first_us, excluded.first_us)," \
 	" last_us=max(last_us, excluded.last_us)"
 
+#define HOST_NAME_MERGE \
+	" ON CONFLICT(day, client, source, name) DO UPDATE SET first_us=min(first_us, excluded.first_us)," \
+	" last_us=max(last_us, excluded.last_us), count=count + excluded.count"
+#define HOST_NAME_INSERT "INSERT INTO inv_host_name VALUES(?,?,?,?,?,?,?)" HOST_NAME_MERGE
+
+static bool put_host_name(sqlite3_stmt *st, int64_t day, const char *cli, int source, const char *name,
+			  int64_t first_us, int64_t last_us, uint32_t count)
+{
+	sqlite3_bind_int64(st, 1, day);
+	sqlite3_bind_text(st, 2, cli, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, name_source_name((enum name_source)source), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, first_us);
+	sqlite3_bind_int64(st, 6, last_us);
+	sqlite3_bind_int64(st, 7, count);
+	return store_step_done(st);
+}
+
 const char store_fold_open_sql[] =
 	"INSERT INTO inv_client SELECT day, ip, 0, flows, internal, first_us, last_us, first_nonsecure_us, last_nonsecure_us,"
 	" findings, signon_failures, nonsecure_lookup, offer_tls, offer_max_version, offer_families,"
@@ -78,7 +103,7 @@ struct put {
 	struct store *s;
 	int64_t day;
 	int open;
-	sqlite3_stmt *client, *usage, *name, *port, *note, *cert;
+	sqlite3_stmt *client, *usage, *name, *port, *note, *cert, *host;
 };
 
 static bool put_name(struct put *p, const char *cli, const char *srv, const char *svc, int port, int cls,
@@ -162,6 +187,12 @@ static bool put_client(struct put *p, const struct inv_client *cl)
 	    !put_names(p, ip, "", "", 0, 0, "mapper", &cl->mapper_requests) ||
 	    !put_names(p, ip, "", "", 0, 0, "software", &cl->software))
 		return false;
+	/* the names the finished flows carried (DRDA, 5250); count 0 are its devices' (read back as devices) */
+	for (int k = 0; !p->open && k < cl->n_names; k++) {
+		const struct inv_host_name *h = &cl->names[k];
+		if (h->count && !put_host_name(p->host, p->day, ip, h->source, h->name, h->first_us, h->last_us, h->count))
+			return false;
+	}
 	for (size_t j = 0; j < cl->n_use; j++)
 		if (!put_usage(p, ip, &cl->use[j]))
 			return false;
@@ -240,13 +271,14 @@ bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t d
 	p.name = store_prep(s, "INSERT OR IGNORE INTO inv_name VALUES(?,?,?,?,?,?,?,?,?)");
 	p.port = store_prep(s, "INSERT INTO inv_port VALUES(?,?,?,?,?,?,?,?,?,?)" PORT_MERGE);
 	p.note = store_prep(s, "INSERT INTO inv_note VALUES(?,?,?,?,?,?,?,?,?,?,?,?)" NOTE_MERGE);
+	p.host = store_prep(s, HOST_NAME_INSERT);
 	p.cert = store_prep(s, "INSERT INTO cert(server, port, sha256, subject, issuer, not_after_us, first_us, last_us,"
 			       " not_before_us, key_type, key_bits, sig_alg, self_signed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
 			       " ON CONFLICT(server, port, sha256) DO UPDATE SET first_us=min(first_us, excluded.first_us),"
 			       " last_us=max(last_us, excluded.last_us), not_before_us=excluded.not_before_us,"
 			       " key_type=excluded.key_type, key_bits=excluded.key_bits, sig_alg=excluded.sig_alg,"
 			       " self_signed=excluded.self_signed");
-	bool ok = p.client && p.usage && p.name && p.port && p.note && p.cert;
+	bool ok = p.client && p.usage && p.name && p.port && p.note && p.cert && p.host;
 	for (size_t i = 0; ok && i < inv->n_clients; i++)
 		ok = put_client(&p, &inv->clients[i]);
 	for (size_t i = 0; ok && i < inv->n_servers; i++)
@@ -255,9 +287,70 @@ bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t d
 		ok = put_note(&p, &inv->notes[i]);
 	for (size_t i = 0; ok && i < inv->n_certs; i++)
 		ok = put_cert(&p, &inv->certs[i]);
-	sqlite3_stmt *all[] = { p.client, p.usage, p.name, p.port, p.note, p.cert };
+	sqlite3_stmt *all[] = { p.client, p.usage, p.name, p.port, p.note, p.cert, p.host };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		sqlite3_finalize(all[i]);
+	return ok;
+}
+
+/* The names the name protocols gave each client's address (names.h), once per checkpoint: on the UTC
+ * day of the address's first flow in it (finished or open), redacted when asked.  The monitor starts
+ * a new names table after each checkpoint, so the counts add up. */
+struct first_seen {
+	struct addr ip;
+	int64_t start_us;
+};
+
+static int first_seen_cmp(const void *x, const void *y)
+{
+	const struct first_seen *a = x, *b = y;
+	int c = addr_cmp(&a->ip, &b->ip);
+	return c ? c : a->start_us < b->start_us ? -1 : a->start_us > b->start_us;
+}
+
+bool store_each_host_name(const struct store_checkpoint *c, store_host_name_fn fn, void *ctx)
+{
+	const struct names *t = c->done->names;
+	if (!t || !t->n)
+		return true;
+	size_t n = c->done->n_records + (c->open ? c->open->n_records : 0), m = 0;
+	struct first_seen *v = malloc((n ? n : 1) * sizeof *v);
+	if (!v)
+		return false;
+	for (size_t i = 0; i < c->done->n_records; i++)
+		v[m++] = (struct first_seen){ c->done->records[i]->cli, c->done->records[i]->start_us };
+	for (size_t i = 0; c->open && i < c->open->n_records; i++)
+		v[m++] = (struct first_seen){ c->open->records[i]->cli, c->open->records[i]->start_us };
+	if (m > 1)
+		qsort(v, m, sizeof *v, first_seen_cmp);
+	bool ok = true;
+	for (size_t i = 0; ok && i < m; i++) {
+		if (i && addr_eq(&v[i].ip, &v[i - 1].ip))
+			continue;
+		char ip[ADDR_STRLEN], red[96];
+		size_t first, k = names_of(t, &v[i].ip, &first);
+		addr_str(&v[i].ip, ip);
+		for (size_t j = first; ok && j < first + k; j++) {
+			const struct host_name *e = &t->v[j];
+			const char *name = c->redact ? redact_name(c->redact_key, e->name, red, sizeof red) : e->name;
+			ok = fn(ctx, store_day(v[i].start_us), ip, e->source, name, e->first_us, e->last_us, e->count);
+		}
+	}
+	free(v);
+	return ok;
+}
+
+static bool put_one_host_name(void *ctx, int64_t day, const char *client, int source, const char *name,
+			      int64_t first_us, int64_t last_us, uint32_t count)
+{
+	return put_host_name(ctx, day, client, source, name, first_us, last_us, count);
+}
+
+bool store_put_host_names(struct store *s, const struct store_checkpoint *c)
+{
+	sqlite3_stmt *st = store_prep(s, HOST_NAME_INSERT);
+	bool ok = st && store_each_host_name(c, put_one_host_name, st);
+	sqlite3_finalize(st);
 	return ok;
 }
 
@@ -347,6 +440,13 @@ static bool load_names(struct loader *l)
 					   "client", "ORDER BY name"), rows_name);
 }
 
+static bool load_host_names(struct loader *l)
+{
+	return each_row(l, window_query(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count)"
+					   " FROM inv_host_name", "client", "GROUP BY client, source, name"),
+			rows_host_name);
+}
+
 static bool load_notes(struct loader *l)
 {
 	return each_row(l, window_query(l, "SELECT kind, client, server, port, service, user, detail, sum(count),"
@@ -400,7 +500,8 @@ bool store_load_rows(struct store *s, const struct store_query *q, struct invent
 	l.day_from = q->since_us ? inventory_day(q->since_us) : INT64_MIN;
 	l.day_to = q->until_us ? inventory_day(q->until_us - 1) : INT64_MAX;
 	bool ok = (!filtered || want_clients(s, q->only, q->n_only)) && load_clients(&l) && load_usage(&l) &&
-		  (filtered || load_ports(&l)) && load_names(&l) && (filtered || load_notes(&l)) &&
+		  (filtered || load_ports(&l)) && load_names(&l) && load_host_names(&l) &&
+		  (filtered || load_notes(&l)) &&
 		  (filtered || load_days(&l)) &&
 		  load_certs(&l, q->since_us ? q->since_us : INT64_MIN, q->until_us ? q->until_us : INT64_MAX);
 	return rows_finish(&l.rows, ok);

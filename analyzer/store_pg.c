@@ -165,7 +165,7 @@ static bool migrate(struct pg_conn *c, char *err, size_t errlen)
 		snprintf(ver, sizeof ver, "%d", PG_SCHEMA_VERSION);
 		const char *v[] = { now, ver };
 		PGresult *r;
-		ok = exec_ok(pc, pg_schema_v1);
+		ok = exec_ok(pc, pg_schema_v1) && exec_ok(pc, pg_schema_v2);
 		if (ok) {
 			r = PQexecParams(pc, "INSERT INTO meta VALUES('format', 'tlsready-state'), ('created_us', $1),"
 					     " ('schema_version', $2)", 2, NULL, v, NULL, NULL, 0);
@@ -173,9 +173,9 @@ static bool migrate(struct pg_conn *c, char *err, size_t errlen)
 			PQclear(r);
 		}
 		if (ok) {
-			r = PQexecParams(pc, "INSERT INTO migrations VALUES($2::int, $1::bigint, 'inventory per sensor and"
-					     " day, flow records by day, checkpoints, runs, counters, imports')", 2, NULL, v,
-					 NULL, NULL, 0);
+			r = PQexecParams(pc, "INSERT INTO migrations VALUES(1, $1::bigint, 'inventory per sensor and"
+					     " day, flow records by day, checkpoints, runs, counters, imports'), (2, $1::bigint,"
+					     " 'the clients'' host names per sensor and day')", 1, NULL, v, NULL, NULL, 0);
 			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 			PQclear(r);
 		}
@@ -193,6 +193,21 @@ static bool migrate(struct pg_conn *c, char *err, size_t errlen)
 			ok = false;
 		}
 		/* versions after 1 migrate here, one entry each, as the SQLite store's */
+		if (ok && atoi(ver) < 2) {
+			char now[24];
+			snprintf(now, sizeof now, "%" PRId64, wall_us());
+			const char *v[] = { now };
+			ok = exec_ok(pc, pg_schema_v2) &&
+			     exec_ok(pc, "UPDATE meta SET value='2' WHERE key='schema_version'");
+			if (ok) {
+				PGresult *r = PQexecParams(pc, "INSERT INTO migrations VALUES(2, $1::bigint, 'the clients'' host"
+							       " names per sensor and day')", 1, NULL, v, NULL, NULL, 0);
+				ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+				PQclear(r);
+			}
+			if (!ok)
+				pg_conn_err(c, "cannot migrate the schema to version 2", err, errlen);
+		}
 		free(fmt);
 		free(ver);
 	} else {

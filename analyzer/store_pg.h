@@ -21,7 +21,7 @@
 
 #include "store.h"
 
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 #define PG_DUP_WINDOW_US ((int64_t)2 * 1000000)   /* the same 5-tuple starting within 2 s: one connection */
 #define PG_ADVISORY_KEY 0x544c5352                /* serialises the duplicate check between sensors */
 
@@ -36,11 +36,12 @@ enum pg_stmt {
 	PGS_MERGE,          /* duplicates marked, flows kept, staging merged into the inventory */
 	PGS_COUNTER, PGS_INTERVAL, PGS_IMPORT, PGS_RETAIN,
 	PGS_A_FLOW, PGS_A_CLIENT, PGS_A_USAGE, PGS_A_NAME, PGS_A_PORT, PGS_A_NOTE, PGS_A_CERT,   /* the same, as arrays */
+	PGS_HOST_NAME,      /* (sensor, day, client, source, name, first, last, count): merged at once (schema 2) */
 	PGS_COUNT
 };
 extern const char *const pg_stmt_sql[PGS_COUNT];
 extern const int pg_stmt_nparams[PGS_COUNT];
-extern const char pg_schema_v1[], pg_staging_sql[];
+extern const char pg_schema_v1[], pg_schema_v2[], pg_staging_sql[];
 
 /* ---- a batch ---- */
 struct pg_stage;

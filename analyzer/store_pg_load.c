@@ -95,6 +95,14 @@ static bool load_names(struct ld *l)
 			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor") " ORDER BY 7"), rows_name);
 }
 
+/* the host names of every sensor merged: earliest first, latest last, counts added */
+static bool load_host_names(struct ld *l)
+{
+	return each_row(l, q3(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count) FROM inv_host_name"
+			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor")
+			    " GROUP BY client, source, name"), rows_host_name);
+}
+
 static bool load_notes(struct ld *l)
 {
 	return each_row(l, q3(l, "SELECT kind, client, server, port, service, usr, detail, sum(count), min(first_us),"
@@ -150,7 +158,7 @@ bool pg_load_inventory(struct pg_conn *conn, const char *sensors, const struct s
 	snprintf(l.from, sizeof l.from, "%" PRId64, q->since_us ? store_day(q->since_us) : INT64_MIN);
 	snprintf(l.to, sizeof l.to, "%" PRId64, q->until_us ? store_day(q->until_us - 1) : INT64_MAX);
 	bool ok = begin_read(l.c) && load_clients(&l) && load_usage(&l) && load_ports(&l) && load_names(&l) &&
-		  load_notes(&l) && load_days(&l) &&
+		  load_host_names(&l) && load_notes(&l) && load_days(&l) &&
 		  load_certs(&l, q->since_us ? q->since_us : INT64_MIN, q->until_us ? q->until_us : INT64_MAX);
 	if (!ok)
 		pg_conn_err(conn, "cannot read the inventory", err, errlen);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "redact.h"
 #include "report.h"
 #include "services.h"
@@ -148,7 +149,26 @@ struct rows {
 	int64_t f, day;
 	int open;
 	struct params p;
+	const char *sensor;
 };
+
+/* A host name, merged by the database at once (not staged: names are not per connection). */
+static bool host_name_row(void *ctx, int64_t day, const char *client, int source, const char *name,
+			  int64_t first_us, int64_t last_us, uint32_t count)
+{
+	struct rows *w = ctx;
+	struct params p = { .n = 0 };
+	p_str(&p, w->sensor);
+	p_int(&p, day);
+	p_str(&p, client);
+	p_str(&p, name_source_name((enum name_source)source));
+	p_str(&p, name);
+	p_int(&p, first_us);
+	p_int(&p, last_us);
+	p_int(&p, count);
+	emit(w->b, PGS_HOST_NAME, &p);
+	return !w->b->failed;
+}
 
 static void head(struct rows *w)
 {
@@ -191,6 +211,11 @@ static void client_rows(struct rows *w, const struct inv_client *cl)
 	names(w, ip, "", "", 0, 0, "device", &cl->devices);
 	names(w, ip, "", "", 0, 0, "mapper", &cl->mapper_requests);
 	names(w, ip, "", "", 0, 0, "software", &cl->software);
+	/* the names the finished flows carried (DRDA, 5250); count 0 are its devices' (read back as devices) */
+	for (int k = 0; !w->open && k < cl->n_names; k++)
+		if (cl->names[k].count)
+			host_name_row(w, w->day, ip, cl->names[k].source, cl->names[k].name, cl->names[k].first_us,
+				      cl->names[k].last_us, cl->names[k].count);
 	for (size_t j = 0; j < cl->n_use; j++) {
 		const struct inv_usage *u = &cl->use[j];
 		const char *svc = u->service ? u->service : "";
@@ -387,7 +412,7 @@ static void counter_rows(struct pg_batch *b, const char *sensor, const struct st
 bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq,
 			const struct store_checkpoint *c, bool monitor)
 {
-	struct rows w = { .b = b };
+	struct rows w = { .b = b, .sensor = sensor };
 	struct params p = { .n = 0 };
 	key_row(b, sensor, run, seq, c->now_us, c->done->n_records);
 	if (!done_rows(&w, c))
@@ -402,6 +427,8 @@ bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run,
 	p_str(&p, sensor);
 	p_int(&p, PG_DUP_WINDOW_US);
 	emit(b, PGS_MERGE, &p);
+	if (!store_each_host_name(c, host_name_row, &w))
+		return false;
 	counter_rows(b, sensor, c);
 	uint64_t pk = c->done->packets - (c->prev ? c->prev->packets : 0);
 	p_str(&p, sensor);

@@ -199,6 +199,14 @@ const char pg_schema_v1[] =
 	"  RETURN n;"
 	" END $f$;";
 
+/* ---- schema version 2: the clients' host names (issue 17) ---- */
+
+const char pg_schema_v2[] =
+	"CREATE TABLE inv_host_name(sensor text NOT NULL, day bigint NOT NULL, client text NOT NULL, source text NOT NULL,"
+	" name text NOT NULL, first_us bigint NOT NULL, last_us bigint NOT NULL, count bigint NOT NULL,"
+	" PRIMARY KEY(sensor, day, client, source, name));"
+	"CREATE INDEX inv_host_name_day ON inv_host_name(day, client);";
+
 /* The staging tables of a writing session: emptied at each commit. */
 const char pg_staging_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS s_flow(f int NOT NULL, start_us bigint NOT NULL, end_us bigint NOT NULL,"
@@ -266,6 +274,10 @@ const char *const pg_stmt_sql[PGS_COUNT] = {
 	[PGS_A_NOTE] = "INSERT INTO s_note SELECT * FROM unnest($1::int[], $2::bigint[], $3::smallint[], $4::int[],"
 		       " $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[],"
 		       " $13::bigint[])",
+	[PGS_HOST_NAME] = "INSERT INTO inv_host_name AS t VALUES($1, $2, $3, $4, $5, $6, $7, $8)"
+			  " ON CONFLICT (sensor, day, client, source, name) DO UPDATE SET"
+			  " first_us=LEAST(t.first_us, excluded.first_us), last_us=GREATEST(t.last_us, excluded.last_us),"
+			  " count=t.count + excluded.count",
 	[PGS_A_CERT] = "INSERT INTO s_cert SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::text[],"
 		       " $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::int[],"
 		       " $13::text[], $14::smallint[])",
@@ -276,5 +288,5 @@ const int pg_stmt_nparams[PGS_COUNT] = {
 	[PGS_S_CLIENT] = 18, [PGS_S_USAGE] = 19, [PGS_S_NAME] = 10, [PGS_S_PORT] = 11, [PGS_S_NOTE] = 13,
 	[PGS_S_CERT] = 14, [PGS_DROP_OPEN] = 1, [PGS_MERGE] = 2, [PGS_COUNTER] = 3, [PGS_INTERVAL] = 10,
 	[PGS_IMPORT] = 4, [PGS_RETAIN] = 1, [PGS_A_FLOW] = 12, [PGS_A_CLIENT] = 18, [PGS_A_USAGE] = 19,
-	[PGS_A_NAME] = 10, [PGS_A_PORT] = 11, [PGS_A_NOTE] = 13, [PGS_A_CERT] = 14,
+	[PGS_A_NAME] = 10, [PGS_A_PORT] = 11, [PGS_A_NOTE] = 13, [PGS_A_CERT] = 14, [PGS_HOST_NAME] = 8,
 };

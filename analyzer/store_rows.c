@@ -9,6 +9,8 @@
  */
 #include "store_rows.h"
 
+#include "names.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +228,15 @@ bool rows_name(struct rows_loader *l, const struct store_row *r)
 	struct inv_usage *u = usage_of(c, srv, T(r, 2), port, cls);
 	if (u)
 		name_set_add(strcmp(kind, "user") == 0 ? &u->users : &u->devices, name);
+	return true;
+}
+
+bool rows_host_name(struct rows_loader *l, const struct store_row *r)
+{
+	struct inv_client *c = client_of(l, T(r, 0));
+	enum name_source src = name_source_of(T(r, 1));
+	if (c && src < NAME_SOURCES)
+		inventory_add_host_name(c, T(r, 2), (int)src, &c->ip, N(r, 3), N(r, 4), (uint32_t)N(r, 5));
 	return true;
 }
 

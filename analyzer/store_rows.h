@@ -53,6 +53,9 @@ bool rows_usage(struct rows_loader *l, const struct store_row *r);
 bool rows_port(struct rows_loader *l, const struct store_row *r);
 /* client, server, service, port, cls, kind, name: a client's or a use's name, or (no client) a port's cipher */
 bool rows_name(struct rows_loader *l, const struct store_row *r);
+/* client, source (names.h's word), name, first_us, last_us, count: a client's host name (the database
+ * took the minimum, maximum and sum over days and sensors) */
+bool rows_host_name(struct rows_loader *l, const struct store_row *r);
 /* kind, client, server, port, service, user, detail, count, first_us, last_us */
 bool rows_note(struct rows_loader *l, const struct store_row *r);
 /* day, cls, connections */

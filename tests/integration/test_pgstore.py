@@ -104,7 +104,7 @@ def psql(sql, db="tlsready"):
 why = pgserver.available()
 if why:
     for name in ("a real PostgreSQL 15", "imports of shares merge to the one-shot report", "duplicates once",
-                 "plan, html, compare", "secrets", "live sensor with the database stopped and restarted"):
+                 "plan, html, compare", "host names", "secrets", "live sensor with the database stopped and restarted"):
         skip(name, why)
     done()
 
@@ -197,6 +197,54 @@ try:
     ok(merged and "store_checkpoints_dropped" in merged["capture"]["counters"] and
        "store_checkpoints_dropped" in names, "the queue's drop counter is in the JSON and CSV counters",
        sorted(names)[:5])
+    # ---- host names (schema 2): two sensors on two days give the one-shot report's names; a version 1
+    # store migrates (its table dropped and its version set back by hand, as version 1 created it) ----
+    import struct as _st
+    from pcapgen import Pcap
+
+    def _qn(n):
+        return b"".join(bytes([len(x)]) + x.encode() for x in n.split(".")) + b"\0"
+
+    def _answer(name, ip):   # RFC 1035 4.1: one question, one A answer naming it by pointer
+        return (_st.pack("!HHHHHH", 0x1234, 0x8180, 1, 1, 0, 0) + _qn(name) + _st.pack("!HH", 1, 1) + b"\xc0\x0c"
+                + _st.pack("!HHIH", 1, 1, 300, 4) + bytes(int(x) for x in ip.split(".")))
+
+    def _names_cap(path, t0):
+        w = Pcap(path)
+        w.ts = t0
+        w.udp_frame("192.0.2.53", "192.0.2.27", 53, 40000, _answer("pc27.example.com", "192.0.2.27"))
+        w.udp_frame("192.0.2.53", "192.0.2.28", 53, 40001, _answer("pc28.example.com", "192.0.2.28"))
+        for i, cli in enumerate(("192.0.2.27", "192.0.2.28")):
+            c = w.conn(cli, 41000 + i, "198.51.100.1", 23)
+            c.handshake()
+            c.send(b"\xff\xfd\x27", from_client=False)
+            c.close()
+        w.close()
+
+    n1, n2 = os.path.join(tmp, "names1.pcap"), os.path.join(tmp, "names2.pcap")
+    _names_cap(n1, 1_700_000_000.0)
+    _names_cap(n2, 1_700_000_000.0 + 86400)
+    rn = psql("CREATE DATABASE names OWNER tlsr_sensor", "postgres")
+    NAMES_DB = srv.conninfo(db="names", user="tlsr_sensor")
+    rc1, _, e1 = tl(["-q", "-r", n1, "--db", NAMES_DB, "--sensor", "site-n1"])
+    down = psql("DROP TABLE inv_host_name; UPDATE meta SET value='1' WHERE key='schema_version';"
+                " DELETE FROM migrations WHERE version=2", "names")
+    rc2, _, e2 = tl(["-q", "-r", n2, "--db", NAMES_DB, "--sensor", "site-n2"])
+    mig = psql("SELECT value FROM meta WHERE key='schema_version'", "names") + " " + \
+        psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM migrations", "names")
+    ok(not rn.startswith("ERROR") and not down.startswith("ERROR") and rc1 in (0, 1) and rc2 in (0, 1)
+       and mig == "2 1,2", "a version 1 shared store migrates to version 2 (host names)", (rn, down, mig, e1, e2))
+    # the first day's names went with the dropped table: a third sensor imports that file again (its
+    # connections are the first sensor's duplicates; the names are not per connection)
+    psql("DELETE FROM import", "names")
+    rc3, _, e3 = tl(["-q", "-r", n1, "--db", NAMES_DB, "--sensor", "site-n3"])
+    _, one_n, _ = report(["-r", n1, "-r", n2])
+    _, st_n, err_n = report(["--db", NAMES_DB])
+    pick = lambda d: {c["ip"]: (c["host_name"], c["host_names"]) for c in d["clients"]} if d else {}
+    got, want = pick(st_n), pick(one_n)
+    ok(rc3 in (0, 1) and want.get("192.0.2.27", (None,))[0] == {"name": "pc27.example.com", "source": "dns"}
+       and want["192.0.2.27"][1][0]["count"] == 2 and got == want,
+       "host names from two sensors on two days: the one-shot report's names, times and counts", (got, want, err_n))
     # ---- roles (docs/shared-store-roles.sql): a sensor writes only its own rows, a report only reads ----
     with open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs",
                            "shared-store-roles.sql")) as f:

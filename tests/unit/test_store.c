@@ -25,6 +25,7 @@
 
 #include "events.h"
 #include "inventory.h"
+#include "names.h"
 #include "store.h"
 
 #define S(x) ((int64_t)(x) * 1000000)
@@ -191,18 +192,18 @@ static void schema_created(void **state)
 	assert_int_equal(store_user_version(st), STORE_SCHEMA_VERSION);
 	store_close(st);
 	assert_int_equal(sql_int(f, "PRAGMA application_id"), 0x544c5352);
-	assert_int_equal(sql_int(f, "PRAGMA user_version"), 4);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 4);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 5);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM meta WHERE key='format' AND value='tlsready-state'"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
 				    " ('inv_client','inv_usage','inv_name','inv_port','inv_note','import','flow','counter',"
-				    "'interval','run','cert','migrations')"), 12);
+				    "'interval','run','cert','migrations','inv_host_name')"), 13);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode='wal'"), 1);
 	/* opening again changes nothing */
 	st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 4);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 5);
 }
 
 static void migration_from_v1(void **state)
@@ -224,9 +225,9 @@ static void migration_from_v1(void **state)
 	assert_non_null(strstr(err, "older"));
 	st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
-	assert_int_equal(store_user_version(st), 4);
+	assert_int_equal(store_user_version(st), 5);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE name='cert'"), 1);
-	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4' FROM migrations ORDER BY version"), 1);
+	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5' FROM migrations ORDER BY version"), 1);
 	assert_int_equal(sql_int(f, "SELECT last_nonsecure_us FROM inv_client WHERE ip='192.0.2.99'"), 2000);
 	/* what version 1 kept comes back through the inventory: the counts, the user, and the client
 	 * stored as unknown with nonsecure rows is told apart again as attempt-only */
@@ -243,6 +244,53 @@ static void migration_from_v1(void **state)
 	assert_string_equal(c->use[0].users.v[0], "OLDUSER");
 	assert_int_equal(c->last_nonsecure_us, 2000);
 	assert_int_equal(client(&inv, "192.0.2.98")->status, CS_ATTEMPT);
+	inventory_free(&inv);
+	store_close(st);
+}
+
+/* Version 4 had no host names: migration 5 adds their table, the rows of version 4 stay, and names
+ * stored over two days come back as one name per (source, name): earliest first, latest last, counts
+ * summed, the best (DHCP before DNS) first. */
+static void migration_from_v4_host_names(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("v4.db");
+	assert_true(store_create_at_version(f, 4, err, sizeof err));
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE name='inv_host_name'"), 0);
+	sql_exec(f, "INSERT INTO inv_client VALUES(1,'192.0.2.27',0,3,0,1000,9000,0,0,0,0,0,0,0,0,0,0);"
+		    "INSERT INTO inv_client VALUES(2,'192.0.2.27',0,1,0,86401000000,86402000000,0,0,0,0,0,0,0,0,0,0)");
+	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(store_user_version(st), 5);
+	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5' FROM migrations ORDER BY version"), 1);
+	assert_int_equal(sql_int(f, "SELECT sum(flows) FROM inv_client"), 4);
+	sql_exec(f, "INSERT INTO inv_host_name VALUES(1,'192.0.2.27','dns','pc27.example.com',2000,3000,2);"
+		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','dns','pc27.example.com',1500,86401500000,5);"
+		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','dhcp','pc27',86401000000,86401000000,1);"
+		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.99','dns','nobody.example.com',1,2,1);"
+		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','no-such-source','x',1,2,1)");
+	struct inventory inv;
+	load_all(st, &inv);
+	assert_int_equal(inv.n_clients, 1);
+	const struct inv_client *c = client(&inv, "192.0.2.27");
+	assert_non_null(c);
+	assert_int_equal(c->n_names, 2);
+	assert_string_equal(c->names[0].name, "pc27");
+	assert_int_equal(c->names[0].source, NAME_DHCP);
+	assert_string_equal(c->names[1].name, "pc27.example.com");
+	assert_int_equal(c->names[1].source, NAME_DNS_A);
+	assert_int_equal(c->names[1].first_us, 1500);
+	assert_int_equal(c->names[1].last_us, 86401500000);
+	assert_int_equal(c->names[1].count, 7);
+	inventory_free(&inv);
+	/* the second day alone: that day's row only */
+	struct store_query q = { .since_us = 2 * 86400000000, .until_us = 3 * 86400000000 };
+	assert_true(store_load_inventory(st, &q, &inv, err, sizeof err));
+	c = client(&inv, "192.0.2.27");
+	assert_non_null(c);
+	assert_int_equal(c->n_names, 2);
+	assert_int_equal(c->names[1].count, 5);
 	inventory_free(&inv);
 	store_close(st);
 }
@@ -639,6 +687,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(schema_created),
 		cmocka_unit_test(migration_from_v1),
+		cmocka_unit_test(migration_from_v4_host_names),
 		cmocka_unit_test(checkpoint_math),
 		cmocka_unit_test(retention_keeps_inventory),
 		cmocka_unit_test(refuses_text_file),
