@@ -58,6 +58,9 @@ static const struct {
 	  " or more, or malformed)", ENGINE(file_stats_skipped) },
 	{ "store_checkpoints_dropped", "checkpoints the shared store's local queue could not hold or the database refused:"
 	  " dropped", ENGINE(store_dropped) },
+	{ "store_findings_skipped", "checkpoints of a sensor on the shared store whose events findings were not"
+	  " computed (not queued, over 64 waiting for the database, or applied by an earlier run)",
+	  ENGINE(store_findings_skipped) },
 	{ "name_packets", "UDP packets of the name protocols read (DNS, DHCP, NetBIOS, mDNS, LLMNR)",
 	  ENGINE(names.packets) },
 	{ "name_packets_malformed", "of those, messages that did not parse to their end (what came before was kept)",

@@ -72,6 +72,7 @@ struct engine_counters {
 	uint64_t file_dropped;             /* packets capture files' own statistics say were dropped (pcapng_stats.h) */
 	uint64_t file_stats_skipped;       /* pcapng statistics blocks not read */
 	uint64_t store_dropped;     /* checkpoints the shared store's local queue dropped (set by the monitor) */
+	uint64_t store_findings_skipped;   /* the shared store's checkpoints whose findings were not computed */
 	struct stream_counters stream;
 	struct name_counters names;        /* the name protocols (names.h) */
 };

@@ -16,6 +16,11 @@
  * --report-file is also rewritten after the checkpoints (every one, or the
  * first --report-interval after the last write) and at the stop, replaced
  * as a whole by a rename so that a reader never sees half a report.
+ * On the shared PostgreSQL store the capture thread never reads the
+ * database: the findings of the events file are computed by the store's
+ * writer thread when it applies a checkpoint and drained here every second,
+ * and the reports (--report-file, SIGUSR1) are written by a thread of their
+ * own.
  */
 #define _GNU_SOURCE
 #include "monitor.h"
@@ -25,6 +30,7 @@
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -51,6 +57,7 @@
 
 #define DAY_US ((int64_t)86400 * 1000000)
 #define HOUR_US ((int64_t)3600 * 1000000)
+#define STOP_FLUSH_MS 10000        /* the shared store's queue applied at the stop: the wait's bound */
 
 static volatile sig_atomic_t got_hup, got_usr1;
 
@@ -224,6 +231,7 @@ struct mon {
 	int64_t last_report_us;    /* monotonic time --report-file was last written (0: not yet) */
 	bool report_failing;       /* the last write of --report-file failed (said once) */
 	bool engine_ok;            /* engine_init() succeeded: engine_free() at the end */
+	struct reporter *rep;      /* the shared store: --report-file written by a thread of its own */
 };
 
 static void on_flow(void *ctx, const char *json)
@@ -237,14 +245,32 @@ static uint64_t delta32(unsigned long long now, unsigned long long before)
 	return (uint32_t)((uint32_t)now - (uint32_t)before);
 }
 
+/* A finding's strings that point into the catalogue (service names) copied into the inventory: it
+ * goes to the shared store's writer thread, and SIGHUP may free the catalogue meanwhile. */
+static void own_strings(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->n_clients; i++)
+		for (size_t j = 0; j < inv->clients[i].n_use; j++)
+			if (inv->clients[i].use[j].service)
+				inv->clients[i].use[j].service = inventory_intern(inv, inv->clients[i].use[j].service);
+	for (size_t i = 0; i < inv->n_servers; i++)
+		for (size_t j = 0; j < inv->servers[i].n_ports; j++)
+			if (inv->servers[i].ports[j].service)
+				inv->servers[i].ports[j].service = inventory_intern(inv, inv->servers[i].ports[j].service);
+}
+
 /* The checkpoint's findings: the inventory of its flows (open ones included, names as they will be
- * stored) against what the store holds for the same clients. */
+ * stored) against what the store holds for the same clients.  The shared store: the inventory goes to
+ * its writer thread, which compares it with every sensor's stored inventory when it applies this
+ * checkpoint (the capture thread never waits on the database); the findings come back through
+ * take_findings(). */
 static size_t detect(struct mon *m, const struct analysis *done, const struct analysis *open, int64_t now,
 		     struct event_finding **out)
 {
 	*out = NULL;
-	if (!store_reads_in_loop(m->store))
-		return 0;   /* the shared store: the capture thread never waits on the database */
+	bool in_loop = store_reads_in_loop(m->store);
+	if (!in_loop && !m->o->events_file && !m->o->use_syslog)
+		return 0;   /* nobody to tell: the database is not asked */
 	size_t n = done->n_records + (open ? open->n_records : 0), i = 0, j = 0, k = 0;
 	struct flow_record **all = malloc((n ? n : 1) * sizeof *all);
 	if (!all)
@@ -259,11 +285,17 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 	struct analysis a;
 	struct inventory now_inv, before;
 	size_t found = 0;
+	bool handed = false;
 	if (analysis_of_records(&a, all, n, done->last_us)) {
 		if (inventory_build(&now_inv, &a)) {
 			if (m->o->redact)
 				redact_inventory(&now_inv, m->o->redact_key);
-			struct addr *ips = malloc((now_inv.n_clients ? now_inv.n_clients : 1) * sizeof *ips);
+			if (!in_loop) {
+				own_strings(&now_inv);
+				store_findings_next(m->store, &now_inv, now, m->o->back_after_us);
+				handed = true;
+			}
+			struct addr *ips = in_loop ? malloc((now_inv.n_clients ? now_inv.n_clients : 1) * sizeof *ips) : NULL;
 			char err[600];
 			for (size_t c = 0; ips && c < now_inv.n_clients; c++)
 				ips[c] = now_inv.clients[c].ip;
@@ -279,8 +311,25 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 		}
 		analysis_free(&a);
 	}
+	if (!in_loop && !handed) {   /* no memory: this checkpoint gives no findings (counted) */
+		struct inventory none = { 0 };
+		store_findings_next(m->store, &none, now, m->o->back_after_us);
+	}
 	free(all);
 	return found;
+}
+
+/* The findings the shared store's writer computed since the last call, to the events file and syslog
+ * (a whole checkpoint's at a time: it hands them over per applied checkpoint). */
+static void take_findings(struct mon *m)
+{
+	struct event_finding *found;
+	size_t n = store_findings_take(m->store, &found);
+	for (size_t i = 0; i < n; i++)
+		events_finding(&m->ev, &found[i]);
+	free(found);
+	if (n && !events_flush(&m->ev))
+		fprintf(stderr, "tlsready: warning: %s: writing events failed\n", m->o->events_file);
 }
 
 static bool checkpoint(struct mon *m, bool final)
@@ -290,6 +339,7 @@ static bool checkpoint(struct mon *m, bool final)
 	size_t n_open = 0;
 	int64_t now = wall_us();
 	m->e.cnt.store_dropped = store_dropped_checkpoints(m->store);   /* goes with this checkpoint's counters */
+	m->e.cnt.store_findings_skipped = store_findings_skipped(m->store);
 	engine_prepare_records(&m->e);
 	struct analysis done, opened;
 	if (!analysis_build(&done, &m->e, &m->st)) {
@@ -433,6 +483,104 @@ static void write_report(struct mon *m, const char *why, bool loud)
 	m->report_failing = !ok;
 }
 
+/* ---- the shared store's reports, off the capture thread ---- */
+
+/* A report of the shared store reads the database, which may be slow or away: it is written by this
+ * thread, which the capture thread only asks (a flag under a mutex, never a wait).  A request while a
+ * report is being written is kept for after it (one, not a backlog).  The thread first waits (bounded)
+ * for the checkpoints queued so far to be applied, so that the report shows them. */
+#define REPORT_FLUSH_MS 5000
+
+struct reporter {
+	struct mon *m;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool want, loud, stop;
+	const char *why;
+};
+
+static void *reporter_main(void *arg)
+{
+	struct reporter *r = arg;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->want && !r->stop)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->stop)
+			break;
+		const char *why = r->why;
+		bool loud = r->loud;
+		r->want = r->loud = false;
+		pthread_mutex_unlock(&r->mu);
+		store_flush(r->m->store, REPORT_FLUSH_MS);
+		write_report(r->m, why, loud);
+		pthread_mutex_lock(&r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static bool reporter_start(struct mon *m)
+{
+	struct reporter *r = calloc(1, sizeof *r);
+	if (!r)
+		return false;
+	r->m = m;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);   /* signals stay with the capture thread */
+	int rc = pthread_create(&r->th, NULL, reporter_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->cv);
+		free(r);
+		return false;
+	}
+	m->rep = r;
+	return true;
+}
+
+static void reporter_ask(struct reporter *r, const char *why, bool loud)
+{
+	pthread_mutex_lock(&r->mu);
+	r->want = true;
+	r->why = why;
+	r->loud |= loud;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* At the stop: the report being written is finished, a request not started is dropped (the stop
+ * writes the last one). */
+static void reporter_stop(struct mon *m)
+{
+	struct reporter *r = m->rep;
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->th, NULL);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	free(r);
+	m->rep = NULL;
+}
+
+/* A report now (the file store: here) or by the reporter thread (the shared store). */
+static void report_now(struct mon *m, const char *why, bool loud)
+{
+	if (m->rep)
+		reporter_ask(m->rep, why, loud);
+	else
+		write_report(m, why, loud);
+}
+
 static void set_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
@@ -461,16 +609,16 @@ static int loop(struct mon *m)
 		int64_t t = mono_us();
 		if (t >= next_tick) {
 			engine_tick(&m->e, wall_us());
+			take_findings(m);   /* the shared store's: a mutex, never the database */
 			next_tick = t + 1000000;
 		}
 		if (t >= next_ckpt) {
 			checkpoint(m, false);
 			next_ckpt = t + interval;
-			/* the shared store is read only on SIGUSR1 and at the stop: the capture never waits on it */
-			if (m->o->report_file && store_reads_in_loop(m->store) &&
-			    (!m->last_report_us || t - m->last_report_us >= m->o->report_every_us)) {
+			/* the shared store's report is written by its own thread: the capture never waits on it */
+			if (m->o->report_file && (!m->last_report_us || t - m->last_report_us >= m->o->report_every_us)) {
 				m->last_report_us = t;   /* checkpoint times only grow: the period never slips */
-				write_report(m, "checkpoint", false);
+				report_now(m, "checkpoint", false);
 			}
 		}
 		if (got_hup) {
@@ -481,7 +629,7 @@ static int loop(struct mon *m)
 		if (got_usr1) {
 			got_usr1 = 0;
 			checkpoint(m, false);
-			write_report(m, "SIGUSR1", true);
+			report_now(m, "SIGUSR1", true);
 		}
 	}
 	return code;
@@ -565,7 +713,11 @@ int monitor_run(const struct monitor_opts *o)
 		shut(&m);
 		return started;
 	}
+	if (!store_reads_in_loop(m.store) && !reporter_start(&m))
+		fprintf(stderr, "tlsready: warning: cannot start the report thread; --report-file and SIGUSR1 write"
+				" in the capture thread\n");
 	int code = loop(&m);
+	reporter_stop(&m);
 	/* what libpcap already holds is analysed (bounded: CAPTURE_DRAIN_MS), the rest is counted
 	 * at the last checkpoint; flows in progress are written as open */
 	if (m.cap && code == 0)
@@ -574,6 +726,11 @@ int monitor_run(const struct monitor_opts *o)
 	if (!checkpoint(&m, true))
 		code = code ? code : 1;
 	store_run_stop(m.store, wall_us());
+	/* the shared store: the last checkpoints applied (bounded), their findings told, before the last
+	 * report reads the database */
+	if (!store_reads_in_loop(m.store))
+		store_flush(m.store, STOP_FLUSH_MS);   /* on a timeout the close says what stays queued */
+	take_findings(&m);
 	if (o->report_file)   /* the file left behind is the report of everything stored */
 		write_report(&m, "stop", true);
 	shut(&m);

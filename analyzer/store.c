@@ -178,6 +178,30 @@ uint64_t store_dropped_checkpoints(struct store *s)
 	return s && s->pg ? store_pg_dropped(s->pg) : 0;
 }
 
+void store_findings_next(struct store *s, struct inventory *now, int64_t now_us, int64_t back_after_us)
+{
+	if (s->pg)
+		store_pg_findings_next(s->pg, now, now_us, back_after_us);
+	else
+		inventory_free(now);
+}
+
+size_t store_findings_take(struct store *s, struct event_finding **out)
+{
+	*out = NULL;
+	return s && s->pg ? store_pg_findings_take(s->pg, out) : 0;
+}
+
+uint64_t store_findings_skipped(struct store *s)
+{
+	return s && s->pg ? store_pg_findings_skipped(s->pg) : 0;
+}
+
+bool store_flush(struct store *s, int timeout_ms)
+{
+	return !s || !s->pg || store_pg_flush(s->pg, timeout_ms);
+}
+
 static struct store *open_shared(const char *db, enum store_mode mode, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof *s);

@@ -63,6 +63,21 @@ const char *store_display(const char *db, char *buf, size_t len);
 bool store_reads_in_loop(const struct store *s);
 /* Checkpoints the shared store's local queue dropped so far (full, or refused by the database); 0 for a file. */
 uint64_t store_dropped_checkpoints(struct store *s);
+/*
+ * The shared store's findings (store_reads_in_loop() false): the capture thread hands over the
+ * inventory of the next checkpoint's flows (taken over: *now is emptied, also for a file, which
+ * frees it); the writer thread compares it with what every sensor stored for those clients just
+ * before it applies that checkpoint (events_detect()), and store_findings_take() returns what it
+ * found since the last call (malloc'd, NULL when none) without waiting on the database.
+ * store_findings_skipped(): checkpoints that gave no findings (queue full, "before" unreadable,
+ * more than PG_EVENTS_PENDING waiting).  store_flush(): wait up to timeout_ms for the queue to
+ * be applied (true if it was, or a file).
+ */
+struct event_finding;
+void store_findings_next(struct store *s, struct inventory *now, int64_t now_us, int64_t back_after_us);
+size_t store_findings_take(struct store *s, struct event_finding **out);
+uint64_t store_findings_skipped(struct store *s);
+bool store_flush(struct store *s, int timeout_ms);
 
 enum store_mode { STORE_WRITE, STORE_READ };
 

@@ -34,6 +34,11 @@ struct store_pg {
 	bool write;                /* a sensor; else a report */
 	struct pg_conn *conn;      /* reads, imports, the import check */
 	struct pg_queue *q;        /* a monitor's checkpoints */
+	struct pg_events *ev;      /* a monitor's findings, computed by the queue's writer */
+	struct inventory next;     /* the inventory the next checkpoint's findings compare (store_pg_findings_next) */
+	int64_t next_now_us, next_back_us;
+	bool have_next;
+	bool flush_timed_out;      /* the last store_pg_flush() gave up: the close does not wait again */
 	char sensor[64], run[64];
 	char sensors[STORE_MAX_SENSORS * 66 + 4];   /* "{a,b}" for the report's filter, "" for all */
 	uint64_t seq;
@@ -327,10 +332,13 @@ struct store_pg *store_pg_open(const char *conninfo, bool write, const struct st
 				p->display, cfg->queue);
 		p->q = pg_queue_open(cfg->queue, conninfo,
 				     cfg->queue_max_bytes ? cfg->queue_max_bytes : STORE_QUEUE_DEFAULT_BYTES, err, errlen);
-		if (!p->q) {
+		if (!p->q || !(p->ev = pg_events_new())) {
+			if (p->q)
+				snprintf(err, errlen, "out of memory");
 			store_pg_close(p);
 			return NULL;
 		}
+		pg_queue_set_events(p->q, p->ev);
 		pg_disconnect(p->conn);   /* the monitor writes through the queue only */
 		p->conn = NULL;
 		return p;
@@ -348,7 +356,7 @@ void store_pg_close(struct store_pg *p)
 	if (!p)
 		return;
 	if (p->q) {
-		if (!pg_queue_drain(p->q, 10000)) {
+		if (!pg_queue_drain(p->q, p->flush_timed_out ? 0 : 10000)) {   /* once at the stop, not twice */
 			struct pg_queue_stats st;
 			pg_queue_stats(p->q, &st);
 			fprintf(stderr, "tlsready: %" PRIu64 " checkpoints (%" PRIu64 " bytes) stay queued for %s;"
@@ -356,6 +364,9 @@ void store_pg_close(struct store_pg *p)
 		}
 		pg_queue_close(p->q);
 	}
+	pg_events_free(p->ev);
+	if (p->have_next)
+		inventory_free(&p->next);
 	pg_disconnect(p->conn);
 	free(p->conninfo);
 	free(p);
@@ -384,6 +395,41 @@ uint64_t store_pg_dropped(struct store_pg *p)
 	if (p->q)
 		pg_queue_stats(p->q, &st);
 	return st.dropped;
+}
+
+void store_pg_findings_next(struct store_pg *p, struct inventory *now, int64_t now_us, int64_t back_after_us)
+{
+	if (p->have_next)
+		inventory_free(&p->next);
+	p->have_next = p->ev != NULL;
+	if (!p->have_next) {
+		inventory_free(now);
+		memset(now, 0, sizeof *now);
+		return;
+	}
+	p->next = *now;
+	memset(now, 0, sizeof *now);
+	p->next_now_us = now_us;
+	p->next_back_us = back_after_us;
+}
+
+size_t store_pg_findings_take(struct store_pg *p, struct event_finding **out)
+{
+	*out = NULL;
+	return p->ev ? pg_events_take(p->ev, out) : 0;
+}
+
+uint64_t store_pg_findings_skipped(struct store_pg *p)
+{
+	return p->ev ? pg_events_skipped(p->ev) : 0;
+}
+
+bool store_pg_flush(struct store_pg *p, int timeout_ms)
+{
+	if (!p->q)
+		return true;
+	p->flush_timed_out = !pg_queue_drain(p->q, timeout_ms);
+	return !p->flush_timed_out;
 }
 
 /* Apply a batch now (an import), or queue it (a monitor). */
@@ -445,8 +491,22 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 	bool ok = pg_rows_checkpoint(&b, p->sensor, p->run, p->seq++, c, p->run_started);
 	if (!ok && !err[0])
 		snprintf(err, errlen, "out of memory building the checkpoint");
+	/* the findings' inventory waits for its batch before the batch is queued (the writer may take the
+	 * batch at once); a batch not queued takes it back (counted) */
+	uint64_t ord = p->q ? pg_queue_next_ord(p->q) : 0;
+	bool job = p->have_next && p->q;
+	if (p->have_next) {
+		if (job && ok)
+			pg_events_add(p->ev, ord, &p->next, p->next_now_us, p->next_back_us);
+		else
+			pg_events_skip(p->ev);
+		inventory_free(&p->next);
+		p->have_next = false;
+	}
 	ok = ok && submit(p, &b, err, errlen);
 	pg_batch_free(&b);
+	if (job && pg_queue_next_ord(p->q) == ord)
+		pg_events_cancel(p->ev, ord);
 	for (size_t i = 0; ok && c->on_flow && i < c->done->n_records; i++) {
 		/* the events file gets each finished flow as the SQLite store gives it */
 		char *js = store_flow_json(c, i);

@@ -107,6 +107,39 @@ void pg_queue_stats(struct pg_queue *q, struct pg_queue_stats *st);
 bool pg_queue_chown(struct pg_queue *q, unsigned uid, unsigned gid, char *err, size_t errlen);
 void pg_queue_close(struct pg_queue *q);
 
+/* ---- a monitor's findings, computed by the writer thread (store_pg_events.c) ---- */
+#define PG_EVENTS_PENDING 64       /* checkpoints whose findings may wait for the database */
+struct pg_events;
+struct event_finding;
+struct pg_events *pg_events_new(void);
+void pg_events_free(struct pg_events *e);
+/* The inventory of the checkpoint about to be queued as batch `ord` (added before the batch is put,
+ * since the writer may take it at once; taken over: *now is emptied). */
+void pg_events_add(struct pg_events *e, uint64_t ord, struct inventory *now, int64_t now_us, int64_t back_after_us);
+/* A checkpoint with no findings (its inventory could not be built). */
+void pg_events_skip(struct pg_events *e);
+/* The batch `ord` was not queued after all (the queue was full): its job goes, counted. */
+void pg_events_cancel(struct pg_events *e, uint64_t ord);
+/* The writer thread, around pg_apply() of batch `ord`: before, the advisory lock and the merged
+ * "before" of the batch's clients, and the findings; after, the lock released and the findings
+ * kept if the batch was applied now (the job goes back to wait when the database went away). */
+struct pg_job;
+struct pg_events_pending {
+	struct pg_job *job;
+	bool locked, read;
+	struct event_finding *found;
+	size_t n;
+};
+void pg_events_before(struct pg_events *e, struct pg_conn *c, uint64_t ord, struct pg_events_pending *p);
+void pg_events_after(struct pg_events *e, struct pg_conn *c, struct pg_events_pending *p, enum pg_applied r);
+/* The findings of the batches applied since the last call (malloc'd; NULL when none). */
+size_t pg_events_take(struct pg_events *e, struct event_finding **out);
+uint64_t pg_events_skipped(struct pg_events *e);
+/* The queue's writer hands each batch's ordinal to these (set before pg_queue_start). */
+void pg_queue_set_events(struct pg_queue *q, struct pg_events *e);
+/* The ordinal the next batch put will have. */
+uint64_t pg_queue_next_ord(struct pg_queue *q);
+
 #include "store_shared.h"   /* the entry points store.c calls */
 
 /* store_pg_load.c: the reads, on a connection (PGconn *) with the sensor filter ("{a,b}" or NULL) */

@@ -22,18 +22,37 @@
 #include <string.h>
 
 #define SENSORS(col) " AND ($3::text[] IS NULL OR " col " = ANY($3::text[]))"
+/* the clients asked for (a monitor's findings: the clients of one checkpoint), or every client */
+#define WANTED(col) " AND ($4::text[] IS NULL OR " col " = ANY($4::text[]))"
 
 struct ld {
 	PGconn *c;
 	char from[24], to[24];
 	const char *sensors;
+	char *wanted;              /* "{\"ip\",...}" or NULL: every client */
 	struct rows_loader rows;
 };
 
 static PGresult *q3(struct ld *l, const char *sql)
 {
-	const char *v[] = { l->from, l->to, l->sensors };
-	return PQexecParams(l->c, sql, 3, NULL, v, NULL, NULL, 0);
+	const char *v[] = { l->from, l->to, l->sensors, l->wanted };
+	/* a parameter the text does not use would have no type: the client filter only where it is used */
+	return PQexecParams(l->c, sql, strstr(sql, "$4") ? 4 : 3, NULL, v, NULL, NULL, 0);
+}
+
+/* The client filter as a text[] literal (a bound parameter; addresses hold no quote or brace). */
+static char *wanted_array(const struct addr *only, size_t n)
+{
+	char *a = malloc(n * (ADDR_STRLEN + 3) + 3), ip[ADDR_STRLEN];
+	if (!a)
+		return NULL;
+	size_t o = 0;
+	a[o++] = '{';
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)sprintf(a + o, "%s\"%s\"", i ? "," : "", addr_str(&only[i], ip));
+	a[o++] = '}';
+	a[o] = '\0';
+	return a;
 }
 
 static const char *row_text(const struct store_row *r, int col)
@@ -67,9 +86,10 @@ static bool load_clients(struct ld *l)
 			    " min(nullif(first_nonsecure_us, 0)), max(last_nonsecure_us), bit_or(findings), sum(signon_failures),"
 			    " max(nonsecure_lookup), max(offer_tls), max(offer_max_version), bit_or(offer_families),"
 			    " min(CASE WHEN offer_tls<>0 THEN offer_only_legacy END), max(offer_negotiated_legacy), max(open)"
-			    " FROM inv_client c WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("c.sensor") " GROUP BY ip) w"
+			    " FROM inv_client c WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("c.sensor") WANTED("c.ip")
+			    " GROUP BY ip) w"
 			    " LEFT JOIN (SELECT ip, min(nullif(first_nonsecure_us, 0)) AS ever FROM inv_client x"
-			    " WHERE first_nonsecure_us <> 0" SENSORS("x.sensor") " GROUP BY ip) e USING (ip)"), rows_client) &&
+			    " WHERE first_nonsecure_us <> 0" SENSORS("x.sensor") WANTED("x.ip") " GROUP BY ip) e USING (ip)"), rows_client) &&
 	       rows_clients_done(&l->rows);
 }
 
@@ -78,7 +98,7 @@ static bool load_usage(struct ld *l)
 	return each_row(l, q3(l, "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
 			    " sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bit_or(tls_versions), max(mismatch),"
 			    " min(first_us), max(last_us) FROM inv_usage WHERE day BETWEEN $1::bigint AND $2::bigint"
-			    SENSORS("sensor") " GROUP BY client, server, service, port, cls"
+			    SENSORS("sensor") WANTED("client") " GROUP BY client, server, service, port, cls"
 			    " ORDER BY client, server COLLATE \"C\", service COLLATE \"C\", port, cls"), rows_usage);
 }
 
@@ -92,14 +112,14 @@ static bool load_ports(struct ld *l)
 static bool load_names(struct ld *l)
 {
 	return each_row(l, q3(l, "SELECT DISTINCT client, server, service, port, cls, kind, name COLLATE \"C\" FROM inv_name"
-			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor") " ORDER BY 7"), rows_name);
+			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor") WANTED("client") " ORDER BY 7"), rows_name);
 }
 
 /* the host names of every sensor merged: earliest first, latest last, counts added */
 static bool load_host_names(struct ld *l)
 {
 	return each_row(l, q3(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count) FROM inv_host_name"
-			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor")
+			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor") WANTED("client")
 			    " GROUP BY client, source, name"), rows_host_name);
 }
 
@@ -150,19 +170,22 @@ bool pg_load_inventory(struct pg_conn *conn, const char *sensors, const struct s
 		       char *err, size_t errlen)
 {
 	memset(inv, 0, sizeof *inv);
-	if (q->only) {
-		snprintf(err, errlen, "PostgreSQL: a client filter is not read from the shared store");
+	bool filtered = q->only != NULL;
+	struct ld l = { .c = pg_conn_raw(conn), .sensors = sensors, .rows = { .inv = inv, .filtered = filtered } };
+	if (filtered && !(l.wanted = wanted_array(q->only, q->n_only))) {
+		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	struct ld l = { .c = pg_conn_raw(conn), .sensors = sensors, .rows = { .inv = inv } };
 	snprintf(l.from, sizeof l.from, "%" PRId64, q->since_us ? store_day(q->since_us) : INT64_MIN);
 	snprintf(l.to, sizeof l.to, "%" PRId64, q->until_us ? store_day(q->until_us - 1) : INT64_MAX);
-	bool ok = begin_read(l.c) && load_clients(&l) && load_usage(&l) && load_ports(&l) && load_names(&l) &&
-		  load_host_names(&l) && load_notes(&l) && load_days(&l) &&
+	/* filtered (a checkpoint's clients): the same tables as the SQLite store reads for it */
+	bool ok = begin_read(l.c) && load_clients(&l) && load_usage(&l) && (filtered || load_ports(&l)) &&
+		  load_names(&l) && load_host_names(&l) && (filtered || load_notes(&l)) && (filtered || load_days(&l)) &&
 		  load_certs(&l, q->since_us ? q->since_us : INT64_MIN, q->until_us ? q->until_us : INT64_MAX);
 	if (!ok)
 		pg_conn_err(conn, "cannot read the inventory", err, errlen);
 	end_read(l.c);
+	free(l.wanted);
 	return rows_finish(&l.rows, ok);
 }
 

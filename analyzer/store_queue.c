@@ -8,7 +8,10 @@
  * file's head past it; while the database is away it reconnects with a
  * back-off (0.25 s doubling to 5 s).  A batch committed whose acknowledgement
  * was lost is applied again after a reconnect or a restart, and its key
- * (sensor, run, seq) makes that a no-op: exactly once.
+ * (sensor, run, seq) makes that a no-op: exactly once.  Around each apply
+ * the writer lets store_pg_events.c compute the findings of a monitor's
+ * checkpoint (batches are numbered in order: the ordinal binds a batch to
+ * the inventory the capture thread left for it).
  *
  * The file: 16 bytes "TLSRQUE1" and the head offset, then entries (magic,
  * length, the batch, an FNV-1a checksum); an entry torn by a crash at the
@@ -46,6 +49,8 @@ struct pg_queue {
 	struct pg_queue_stats st;
 	struct pg_conn *conn;
 	unsigned warned;
+	uint64_t ord_in, ord_out;  /* ordinals: of the next batch put, of the batch at the head */
+	struct pg_events *ev;      /* NULL: no findings */
 };
 
 static uint32_t fnv(const unsigned char *p, size_t n)
@@ -126,6 +131,7 @@ struct pg_queue *pg_queue_open(const char *path, const char *conninfo, uint64_t 
 			q->batches++;
 		}
 		q->tail = off;
+		q->ord_in = q->batches;   /* an earlier run's batches come first, with no findings */
 		if (off < end && ftruncate(q->fd, (off_t)off) != 0)
 			goto io;
 		if (q->batches)
@@ -162,6 +168,7 @@ bool pg_queue_put(struct pg_queue *q, const struct pg_batch *b)
 		if (ok) {
 			q->tail += size;
 			q->batches++;
+			q->ord_in++;
 			pthread_cond_signal(&q->work);
 		} else {
 			q->st.dropped++;
@@ -204,7 +211,7 @@ static void *writer(void *arg)
 			pthread_mutex_unlock(&q->mu);
 			break;
 		}
-		uint64_t head = q->head, tail = q->tail;
+		uint64_t head = q->head, tail = q->tail, ord = q->ord_out;
 		pthread_mutex_unlock(&q->mu);
 		if (!q->conn && !(q->conn = pg_connect(q->conninfo, true, err, sizeof err))) {
 			if (q->warned++ < 3)
@@ -222,7 +229,11 @@ static void *writer(void *arg)
 			r = PGA_REFUSED;   /* cannot be: the entries were checked; skip the rest */
 			size = tail - head;
 		} else {
+			struct pg_events_pending pend;
+			pg_events_before(q->ev, q->conn, ord, &pend);
 			r = pg_apply(q->conn, b, bl, err, sizeof err);
+			if (q->ev)
+				pg_events_after(q->ev, q->conn, &pend, r);
 		}
 		free(b);
 		if (r == PGA_DOWN) {
@@ -250,6 +261,7 @@ static void *writer(void *arg)
 			q->st.replayed_noop++;
 		q->head += size;
 		q->batches--;
+		q->ord_out++;
 		if (q->head == q->tail) {   /* empty: the file shrinks back to its header */
 			q->head = q->tail = QHDR;
 			if (ftruncate(q->fd, QHDR) != 0)
@@ -276,6 +288,19 @@ bool pg_queue_start(struct pg_queue *q, char *err, size_t errlen)
 	}
 	q->started = true;
 	return true;
+}
+
+void pg_queue_set_events(struct pg_queue *q, struct pg_events *e)
+{
+	q->ev = e;
+}
+
+uint64_t pg_queue_next_ord(struct pg_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	uint64_t n = q->ord_in;
+	pthread_mutex_unlock(&q->mu);
+	return n;
 }
 
 bool pg_queue_drain(struct pg_queue *q, int timeout_ms)

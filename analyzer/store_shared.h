@@ -39,5 +39,10 @@ bool store_pg_load(struct store_pg *p, int64_t since_us, struct store_view *v, c
 int store_pg_version(struct store_pg *p);
 bool store_pg_reads_in_loop(const struct store_pg *p);
 uint64_t store_pg_dropped(struct store_pg *p);
+struct event_finding;
+void store_pg_findings_next(struct store_pg *p, struct inventory *now, int64_t now_us, int64_t back_after_us);
+size_t store_pg_findings_take(struct store_pg *p, struct event_finding **out);
+uint64_t store_pg_findings_skipped(struct store_pg *p);
+bool store_pg_flush(struct store_pg *p, int timeout_ms);
 
 #endif
