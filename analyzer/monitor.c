@@ -273,8 +273,11 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 		return 0;   /* nobody to tell: the database is not asked */
 	size_t n = done->n_records + (open ? open->n_records : 0), i = 0, j = 0, k = 0;
 	struct flow_record **all = malloc((n ? n : 1) * sizeof *all);
-	if (!all)
+	if (!all) {
+		if (!in_loop)
+			store_findings_next(m->store, NULL, now, m->o->back_after_us);
 		return 0;
+	}
 	while (i < done->n_records || (open && j < open->n_records)) {   /* both sorted by first packet */
 		if (open && j < open->n_records &&
 		    (i == done->n_records || open->records[j]->start_us < done->records[i]->start_us))
@@ -311,10 +314,8 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 		}
 		analysis_free(&a);
 	}
-	if (!in_loop && !handed) {   /* no memory: this checkpoint gives no findings (counted) */
-		struct inventory none = { 0 };
-		store_findings_next(m->store, &none, now, m->o->back_after_us);
-	}
+	if (!in_loop && !handed)   /* no memory: this checkpoint gives no findings (counted) */
+		store_findings_next(m->store, NULL, now, m->o->back_after_us);
 	free(all);
 	return found;
 }

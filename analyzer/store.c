@@ -182,7 +182,7 @@ void store_findings_next(struct store *s, struct inventory *now, int64_t now_us,
 {
 	if (s->pg)
 		store_pg_findings_next(s->pg, now, now_us, back_after_us);
-	else
+	else if (now)
 		inventory_free(now);
 }
 

@@ -66,7 +66,7 @@ uint64_t store_dropped_checkpoints(struct store *s);
 /*
  * The shared store's findings (store_reads_in_loop() false): the capture thread hands over the
  * inventory of the next checkpoint's flows (taken over: *now is emptied, also for a file, which
- * frees it); the writer thread compares it with what every sensor stored for those clients just
+ * frees it; NULL: it could not be built, counted); the writer thread compares it with what every sensor stored for those clients just
  * before it applies that checkpoint (events_detect()), and store_findings_take() returns what it
  * found since the last call (malloc'd, NULL when none) without waiting on the database.
  * store_findings_skipped(): checkpoints that gave no findings (queue full, "before" unreadable,

@@ -401,12 +401,17 @@ void store_pg_findings_next(struct store_pg *p, struct inventory *now, int64_t n
 {
 	if (p->have_next)
 		inventory_free(&p->next);
-	p->have_next = p->ev != NULL;
-	if (!p->have_next) {
-		inventory_free(now);
-		memset(now, 0, sizeof *now);
+	p->have_next = false;
+	if (!now) {   /* the inventory could not be built */
+		if (p->ev)
+			pg_events_skip(p->ev);
 		return;
 	}
+	if (!p->ev || (!now->n_clients && !now->n_certs)) {   /* nothing it could find: the database is not asked */
+		inventory_free(now);
+		return;
+	}
+	p->have_next = true;
 	p->next = *now;
 	memset(now, 0, sizeof *now);
 	p->next_now_us = now_us;

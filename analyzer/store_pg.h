@@ -131,7 +131,8 @@ struct pg_events_pending {
 	size_t n;
 };
 void pg_events_before(struct pg_events *e, struct pg_conn *c, uint64_t ord, struct pg_events_pending *p);
-void pg_events_after(struct pg_events *e, struct pg_conn *c, struct pg_events_pending *p, enum pg_applied r);
+/* false: the lock could not be released; the caller must drop the connection (which releases it) */
+bool pg_events_after(struct pg_events *e, struct pg_conn *c, struct pg_events_pending *p, enum pg_applied r);
 /* The findings of the batches applied since the last call (malloc'd; NULL when none). */
 size_t pg_events_take(struct pg_events *e, struct event_finding **out);
 uint64_t pg_events_skipped(struct pg_events *e);

@@ -205,19 +205,21 @@ void pg_events_before(struct pg_events *e, struct pg_conn *c, uint64_t ord, stru
 	free(ips);
 }
 
-void pg_events_after(struct pg_events *e, struct pg_conn *c, struct pg_events_pending *p, enum pg_applied r)
+bool pg_events_after(struct pg_events *e, struct pg_conn *c, struct pg_events_pending *p, enum pg_applied r)
 {
 	if (!p->job)
-		return;
+		return true;
 	PGconn *pc = pg_conn_raw(c);
-	if (p->locked && PQstatus(pc) == CONNECTION_OK)
-		exec_one(pc, "SELECT pg_advisory_unlock(" MERGE_KEY ")");
+	/* a lock that cannot be released (the connection is in a bad state) would hold every sensor's
+	 * merge: the caller drops the connection, which releases it */
+	bool released = !p->locked || (PQstatus(pc) == CONNECTION_OK &&
+				       exec_one(pc, "SELECT pg_advisory_unlock(" MERGE_KEY ")"));
 	if (r == PGA_DOWN) {
 		/* applied later, after a reconnect: "before" is read again then */
 		free(p->found);
 		put_back(e, p->job);
 		memset(p, 0, sizeof *p);
-		return;
+		return released;
 	}
 	pthread_mutex_lock(&e->mu);
 	if (r != PGA_APPLIED || !p->read) {
@@ -245,6 +247,7 @@ void pg_events_after(struct pg_events *e, struct pg_conn *c, struct pg_events_pe
 	free(p->found);
 	job_free(p->job);
 	memset(p, 0, sizeof *p);
+	return released;
 }
 
 size_t pg_events_take(struct pg_events *e, struct event_finding **out)

@@ -232,8 +232,10 @@ static void *writer(void *arg)
 			struct pg_events_pending pend;
 			pg_events_before(q->ev, q->conn, ord, &pend);
 			r = pg_apply(q->conn, b, bl, err, sizeof err);
-			if (q->ev)
-				pg_events_after(q->ev, q->conn, &pend, r);
+			if (q->ev && !pg_events_after(q->ev, q->conn, &pend, r) && r != PGA_DOWN) {
+				pg_disconnect(q->conn);   /* the advisory lock goes with the session */
+				q->conn = NULL;
+			}
 		}
 		free(b);
 		if (r == PGA_DOWN) {
