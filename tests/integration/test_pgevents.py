@@ -6,13 +6,15 @@ same packets in the same order, as the reference:
 1. legacy.pcapng into sensor A (and the SQLite monitor);
 2. legacy.pcapng again into sensor B (and the SQLite monitor): its nonsecure clients were first seen by A,
    so they are not new for the IBM i: B says nothing of them;
-3. mixed.pcapng into B (and the SQLite monitor): its nonsecure client is new: exactly one finding.
+3. mixed.pcapng into B (and the SQLite monitor): its nonsecure client is new: exactly one finding;
+4. failures.pcapng into A and B at the same time (two span ports on one path) and into the SQLite
+   monitor: its clients nobody saw before are new once in all, not once per sensor.
 The nonsecure clients of each capture come from the one-shot reports of the captures (`-r`), not from a
 monitor.  The findings of A and B together equal the SQLite monitor's (kind, client, server, port, detail;
 times aside, and for a new client the use it names: see key()), and no checkpoint's findings were skipped (the counter).  Sensor B also writes
 --report-file every second: the file appears during the run and is rewritten with what B saw
 later (mixed.pcapng's client) before B stops.
-Takes about 25 s (2 cores, 2026-12-02).  Skips with the reason when PostgreSQL 15 is not installed, or when
+Takes about 27 s (2 cores under load, 2026-12-02).  Skips with the reason when PostgreSQL 15 is not installed, or when
 not root or without `ip netns`/tcpreplay.
 """
 import json
@@ -33,8 +35,8 @@ shutil.chown(tmp, "nobody")
 TAG = os.getpid() % 100000
 procs, namespaces = [], []
 srv = None
-CHECKS = ("A's findings", "B's findings", "the SQLite monitor's findings", "A and B together equal SQLite",
-          "report file during the run")
+CHECKS = ("A's findings", "B's findings", "both at once", "the SQLite monitor's findings",
+          "A and B together equal SQLite", "report file during the run")
 
 
 def cleanup():
@@ -127,7 +129,7 @@ def key(x):
     return (x["finding"], x["client"] or "", x["server"] or "", x["port"] or 0, x["detail"] or "")
 
 
-def wait_for(pred, timeout=12.0):
+def wait_for(pred, timeout=20.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         v = pred()
@@ -154,8 +156,9 @@ def stop(p):
 
 
 try:
-    legacy, mixed = nonsecure_of("legacy.pcapng"), nonsecure_of("mixed.pcapng")
+    legacy, mixed, fails = nonsecure_of("legacy.pcapng"), nonsecure_of("mixed.pcapng"), nonsecure_of("failures.pcapng")
     fresh = sorted(set(mixed) - set(legacy))
+    fresh2 = sorted(set(fails) - set(legacy) - set(mixed))
     srv = pgserver.Server()
     srv.init()
     srv.start()
@@ -188,6 +191,7 @@ try:
     seen_a = wait_for(lambda: os.path.exists(report) and
                       all(ip in open(report).read() for ip in legacy) and os.stat(report).st_mtime_ns)
     time.sleep(1.5)   # A's next checkpoints: the open snapshot is stored too
+    a_after_legacy = new_clients("a")
     # 2. the same clients again, now seen by B
     replay(where["b"], "legacy.pcapng")
     replay(where["c"], "legacy.pcapng")
@@ -201,18 +205,33 @@ try:
     rewritten = wait_for(lambda: os.path.exists(report) and all(ip in open(report).read() for ip in fresh))
     report_during = b.poll() is None and rewritten
     mtime_during = os.stat(report).st_mtime_ns if os.path.exists(report) else 0
-    time.sleep(1.5)
+    b_after_mixed = new_clients("b")
+    # 4. new clients seen by both sensors at once
+    both_at_once = [subprocess.Popen(["ip", "netns", "exec", where[x][0], "tcpreplay", "-q", "-i", where[x][1],
+                                      "--topspeed", os.path.join(PCAPS, "failures.pcapng")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for x in "ab"]
+    procs.extend(both_at_once)
+    replay(where["c"], "failures.pcapng")
+    for p in both_at_once:
+        p.wait(timeout=30)
+    wait_for(lambda: sorted(new_clients("a") + new_clients("b")) == sorted(legacy + fresh + fresh2) and
+             new_clients("c") == sorted(legacy + fresh + fresh2))
+    time.sleep(2.5)   # a second finding (the other sensor's) would be out by now
     codes = [stop(p) for p in (a, b, c)]
     logs = [log_of(p) for p in (a, b, c)]
 
-    ok(legacy and new_clients("a") == legacy,
+    ok(legacy and a_after_legacy == legacy,
        f"sensor A: one new-nonsecure-client finding per nonsecure client of legacy.pcapng {legacy}",
-       (new_clients("a"), legacy, logs[0][-500:]))
-    ok(fresh and b_after_legacy == [] and new_clients("b") == fresh,
+       (a_after_legacy, legacy, logs[0][-500:]))
+    ok(fresh and b_after_legacy == [] and b_after_mixed == fresh,
        f"sensor B: nothing for the clients A saw first; exactly one finding for the new client {fresh}",
-       (b_after_legacy, new_clients("b"), fresh, logs[1][-500:]))
-    ok(new_clients("c") == sorted(legacy + fresh), "the SQLite monitor on the same packets: the same new clients",
-       (new_clients("c"), logs[2][-500:]))
+       (b_after_legacy, b_after_mixed, fresh, logs[1][-500:]))
+    later = sorted(set(new_clients("a") + new_clients("b")) - set(legacy) - set(fresh))
+    ok(fresh2 and later == fresh2 and sorted(new_clients("a") + new_clients("b")) == sorted(legacy + fresh + fresh2),
+       f"failures.pcapng seen by A and B at once: its new clients {fresh2} are new once in all",
+       (new_clients("a"), new_clients("b"), fresh2))
+    ok(new_clients("c") == sorted(legacy + fresh + fresh2),
+       "the SQLite monitor on the same packets: the same new clients", (new_clients("c"), logs[2][-500:]))
     both = sorted(key(x) for x in findings("a") + findings("b"))
     ref = sorted(key(x) for x in findings("c"))
     ok(both == ref and len(ref) >= len(legacy) + len(fresh),
