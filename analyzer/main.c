@@ -132,6 +132,8 @@ static const char usage_text[] =
 "                       (required with -i; replayed once when it is back)\n"
 "  --queue-max SIZE     the queue's bound (default 256M); beyond it checkpoints are dropped\n"
 "                       and counted (store_checkpoints_dropped)\n"
+"  A sensor's --events findings compare with what every sensor stored (a client another\n"
+"  sensor saw first is not new); --report-file is written by a thread of its own.\n"
 "\n"
 "Limits\n"
 "  --max-flows N        connections tracked at once (default 1000000); the oldest is\n"
