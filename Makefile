@@ -27,7 +27,8 @@ O       ?= build
 
 PKGS    := libpcap libndpi openssl sqlite3 libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpq is not linked: analyzer/pq_lazy.c opens it when a run uses the PostgreSQL store
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -ldl
 
 VERSION := 0.1.0
 CFLAGS  ?= -O2 -g
@@ -37,7 +38,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread
 
 # Debian packages: to build, and what the tests use.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev libpq-dev
-DEB_TEST  := libcmocka-dev tshark wireshark-common python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium openssl tcpdump postgresql dnsmasq-base busybox
+DEB_TEST  := libcmocka-dev tshark wireshark-common python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium openssl tcpdump postgresql dnsmasq-base busybox openjdk-17-jdk-headless
 DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3 vsftpd slapd ldap-utils curl dnsmasq-base busybox
 
 LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)

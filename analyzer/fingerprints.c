@@ -3,7 +3,8 @@
  *
  * The built-in patterns come from the lab's captures, where the truth says
  * which program made each connection (jt400 on OpenJDK 17, openssl
- * s_client 3.0, gnutls-cli 3.7, Python's ssl on OpenSSL 3.0); the JA4 "b"
+ * s_client 3.0, gnutls-cli 3.7, Python's ssl on OpenSSL 3.0), and from
+ * Java ClientHellos made by test_fingerprints_java.py; the JA4 "b"
  * part (a hash of the sorted cipher list) identifies the library, the "a"
  * part varies with the versions and extensions a program asks for.
  *
@@ -29,8 +30,10 @@ struct fp {
 };
 
 static const struct fp builtin[] = {
-	{ "t13i37????_db35923f8641_*", "Java JSSE (IBM Toolbox for Java)" },
-	{ "t1??37????_db35923f8641_*", "Java JSSE" },
+	/* OpenJDK's SunJSSE (ACS, IBM Toolbox for Java on OpenJDK, Semeru, Temurin): the default suites
+	 * before and after java.security disabled TLS_RSA_* (docs/fingerprints.md) */
+	{ "t1??37????_db35923f8641_*", "Java SunJSSE (OpenJDK 17, with TLS_RSA)" },
+	{ "t1??31????_1d947a95fc68_*", "Java SunJSSE (OpenJDK 17, no TLS_RSA)" },
 	{ "t13i291200_723694b0fccc_*", "GnuTLS" },
 	{ "t13?311000_e8f1e7e78f70_*", "OpenSSL 3" },
 	{ "t13d041000_16476d049b0b_*", "OpenSSL 3 (TLS 1.3 only)" },

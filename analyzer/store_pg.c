@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #include "store_pg.h"
 
+#include "pq_lazy.h"
+
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -95,6 +97,8 @@ void store_pg_display(const char *conninfo, char *out, size_t len)
 /* A password in the conninfo itself is refused (it would sit in the process list and shell history). */
 static bool conninfo_ok(const char *conninfo, char *err, size_t errlen)
 {
+	if (!pq_available(err, errlen))
+		return false;
 	char *msg = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
 	if (!opts) {

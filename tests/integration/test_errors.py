@@ -6,12 +6,15 @@ Captures written here are built byte by byte in this file (the pcap format
 is simple enough to write by hand), so the expectations do not depend on
 anything tlsready produced.
 """
+import ctypes.util
 import json
 import os
+import shutil
+import subprocess
 import struct
 import tempfile
 
-from tap import ok, skip, run, done, sanitizer_report, CORPUS
+from tap import ok, skip, run, done, sanitizer_report, CORPUS, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-test-")
 
@@ -180,5 +183,24 @@ ok([l["type"] for l in lines] == ["flow", "flow", "capture"], "ndjson: one flow 
 outfile = os.path.join(tmp, "out.json")
 rc, out, err = run(["-r", good, "--format", "json", "-q", "-o", outfile])
 ok(rc == 0 and out == b"" and json.load(open(outfile))["schema"] == "tlsready/1", "-o writes the report to a file")
+
+# ---- libpq is loaded only for the PostgreSQL store (analyzer/pq_lazy.c) ----
+# the dynamic loader names every library it opens (LD_DEBUG=files, glibc's ld.so(8))
+loaded = subprocess.run([TLSREADY, "-r", good, "-q"], env=dict(os.environ, LD_DEBUG="files"), stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE, timeout=60).stderr.decode()
+ok("file=libpcap" in loaded and "libpq" not in loaded, "a run without the PostgreSQL store does not load libpq",
+   loaded[-600:])
+libpq = ctypes.util.find_library("pq")
+lib = next((os.path.join(d, libpq) for d in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib")
+            if libpq and os.path.exists(os.path.join(d, libpq))), None)
+if os.geteuid() != 0 or not lib or not shutil.which("unshare"):
+    skip("a missing libpq is one clear line and exit 2", "needs root, unshare and libpq installed")
+else:
+    # hide the library in a private mount namespace: the rest of the system keeps it
+    p = subprocess.run(["unshare", "-m", "sh", "-c", 'mount --bind /dev/null "$0" && exec "$1" -r "$2" -q --db "postgresql:///tlsready?host=/nonexistent"',
+                        os.path.realpath(lib), TLSREADY, good], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    e = p.stderr.decode()
+    ok(p.returncode == 2 and e.count("\n") == 1 and "cannot load libpq" in e and "libpq5" in e,
+       "a missing libpq is one clear line naming it and its package, exit 2", f"rc={p.returncode} {e}")
 ok(not sanitizer_report(err), "no sanitizer report", err)
 done()
