@@ -19,7 +19,8 @@
  */
 #include "store_pg.h"
 
-#include <libpq-fe.h>
+#include "pq_lazy.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
