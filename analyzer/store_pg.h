@@ -23,7 +23,7 @@
 
 #define PG_SCHEMA_VERSION 2
 #define PG_DUP_WINDOW_US ((int64_t)2 * 1000000)   /* the same 5-tuple starting within 2 s: one connection */
-#define PG_ADVISORY_KEY 0x544c5352                /* serialises the duplicate check between sensors */
+#define PG_ADVISORY_KEY "1414287186"              /* pg_advisory lock key: tlsready_merge() and the events' reads */
 
 /* The prepared statements a batch row may name (store_pg_sql.c). */
 enum pg_stmt {

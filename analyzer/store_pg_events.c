@@ -176,9 +176,6 @@ static bool exec_one(PGconn *c, const char *sql)
 	return ok;
 }
 
-/* the key tlsready_merge() locks (store_pg_sql.c) */
-#define MERGE_KEY "1414287186"
-
 void pg_events_before(struct pg_events *e, struct pg_conn *c, uint64_t ord, struct pg_events_pending *p)
 {
 	memset(p, 0, sizeof *p);
@@ -187,7 +184,7 @@ void pg_events_before(struct pg_events *e, struct pg_conn *c, uint64_t ord, stru
 	PGconn *pc = pg_conn_raw(c);
 	/* the lock tlsready_merge() takes for each transaction, held here for the session: the read of
 	 * "before" and this sensor's merge are one step for every other sensor */
-	if (!(p->locked = exec_one(pc, "SELECT pg_advisory_lock(" MERGE_KEY ")")))
+	if (!(p->locked = exec_one(pc, "SELECT pg_advisory_lock(" PG_ADVISORY_KEY ")")))
 		return;
 	struct pg_job *j = p->job;
 	struct addr *ips = malloc((j->now.n_clients ? j->now.n_clients : 1) * sizeof *ips);
@@ -214,7 +211,7 @@ bool pg_events_after(struct pg_events *e, struct pg_conn *c, struct pg_events_pe
 	/* a lock that cannot be released (the connection is in a bad state) would hold every sensor's
 	 * merge: the caller drops the connection, which releases it */
 	bool released = !p->locked || (PQstatus(pc) == CONNECTION_OK &&
-				       exec_one(pc, "SELECT pg_advisory_unlock(" MERGE_KEY ")"));
+				       exec_one(pc, "SELECT pg_advisory_unlock(" PG_ADVISORY_KEY ")"));
 	if (r == PGA_DOWN) {
 		/* applied later, after a reconnect: "before" is read again then */
 		free(p->found);

@@ -163,7 +163,7 @@ const char pg_schema_v1[] =
 	"CREATE FUNCTION tlsready_merge(p_sensor text, p_window bigint) RETURNS bigint LANGUAGE plpgsql AS $f$"
 	" DECLARE n bigint;"
 	" BEGIN"
-	"  PERFORM pg_advisory_xact_lock(1414287186);"
+	"  PERFORM pg_advisory_xact_lock(" PG_ADVISORY_KEY ");"
 	"  UPDATE s_flow s SET dup=true WHERE EXISTS(SELECT 1 FROM flow x WHERE x.client=s.client AND x.server=s.server"
 	"   AND x.sport=s.sport AND x.cport=s.cport AND x.start_us BETWEEN s.start_us - p_window AND s.start_us + p_window"
 	"   AND x.sensor<>p_sensor);"
