@@ -9,7 +9,11 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# tshark's answers (the tests' independent truth) do not depend on the build under test: the
+# sanitizer pass reuses the plain pass's (tests/integration/tap.py, tshark_run)
+TLSREADY_TSHARK_CACHE=$(mktemp -d)
+export TLSREADY_TSHARK_CACHE
+trap 'rm -f "$log"; rm -rf "$TLSREADY_TSHARK_CACHE"' EXIT
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export CMOCKA_MESSAGE_OUTPUT=TAP

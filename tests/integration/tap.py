@@ -66,3 +66,34 @@ def text_counter(text, name):
 def done():
     print(f"1..{_n}")
     sys.exit(1 if failed else 0)
+
+
+def tshark_run(cmd, text=False, timeout=300, **_ignored):
+    """Run tshark (cmd[0]) and return a CompletedProcess with its stdout (str when text), stderr dropped.
+
+    tshark's answer depends only on its arguments and the files they name, not on which tlsready build
+    is under test, so tests/run.sh lets the sanitizer pass reuse the plain pass's answers: when
+    TLSREADY_TSHARK_CACHE names a directory, each answer is kept there under a digest of the command
+    line and the size, time and inode of every file it names."""
+    import hashlib
+    import json as _json
+    cache = os.environ.get("TLSREADY_TSHARK_CACHE")
+    path = None
+    if cache and os.path.isdir(cache) and "-w" not in cmd:
+        h = hashlib.sha256(_json.dumps(cmd).encode())
+        for a in cmd:
+            if os.path.isfile(a):
+                st = os.stat(a)
+                h.update(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}".encode())
+        path = os.path.join(cache, h.hexdigest())
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                rc, out = int(f.readline()), f.read()
+            return subprocess.CompletedProcess(cmd, rc, out.decode("utf-8", "replace") if text else out, "")
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=timeout)
+    if path and p.returncode == 0:
+        tmp = f"{path}.{os.getpid()}"
+        with open(tmp, "wb") as f:
+            f.write(f"{p.returncode}\n".encode() + p.stdout)
+        os.replace(tmp, path)
+    return subprocess.CompletedProcess(cmd, p.returncode, p.stdout.decode("utf-8", "replace") if text else p.stdout, "")

@@ -38,7 +38,7 @@ import shutil
 import subprocess
 import tempfile
 
-from tap import ok, run, done, sanitizer_report
+from tap import ok, run, done, sanitizer_report, tshark_run
 from pcapgen import (Pcap, SYN, FIN, RST, ACK, ETH_DST_SRC, ipv4_header, udp, tls_record, tls_handshake,
                      client_hello, server_hello)
 
@@ -394,7 +394,7 @@ def tshark_telnet_frames(cap, *decode_as):
     """tshark's own count of frames carrying the telnet session (the independent truth), or None."""
     if not shutil.which("tshark"):
         return None
-    r = subprocess.run(["tshark", "-r", cap] + [x for d in decode_as for x in ("-d", d)]
+    r = tshark_run(["tshark", "-r", cap] + [x for d in decode_as for x in ("-d", d)]
                        + ["-Y", "tcp.port == 23", "-T", "fields", "-e", "frame.number"],
                        capture_output=True, text=True, timeout=60)
     return len(r.stdout.split())

@@ -16,7 +16,7 @@ import json
 import os
 import subprocess
 
-from tap import ok, skip, run, done, sanitizer_report, CORPUS
+from tap import ok, skip, run, done, sanitizer_report, CORPUS, tshark_run
 
 VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 ALL = ["--no-prefilter", "--server", "0.0.0.0/0", "--server", "::/0", "--format", "json", "-q"]
@@ -26,7 +26,7 @@ def tshark(path, display, fields, occurrence="l"):
     cmd = ["tshark", "-r", path, "-Y", display, "-T", "fields", "-E", "separator=|", "-E", "occurrence=" + occurrence]
     for f in fields:
         cmd += ["-e", f]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=120)
+    p = tshark_run(cmd)
     return [l.split("|") for l in p.stdout.decode().splitlines() if l.strip()]
 
 

@@ -29,7 +29,7 @@ import struct
 import subprocess
 import tempfile
 
-from tap import ok, run, done, skip, CORPUS, PCAPS
+from tap import ok, run, done, skip, CORPUS, PCAPS, tshark_run
 from pcapgen import Pcap, tls_record, tls_handshake, client_hello, server_hello
 
 tmp = tempfile.mkdtemp(prefix="tlsready-doors-")
@@ -285,7 +285,7 @@ ok(fixes.get("192.0.2.12") == "upgrade-before-credentials" and "192.0.2.11" not 
    "the FTP client in clear is told to upgrade first; the upgraded one blocks nothing", fixes)
 
 def tshark(cap, flt):
-    p = subprocess.run(["tshark", "-r", cap, "-Y", flt, "-T", "fields", "-e", "frame.number"],
+    p = tshark_run(["tshark", "-r", cap, "-Y", flt, "-T", "fields", "-e", "frame.number"],
                        capture_output=True, text=True)
     return [int(x) for x in p.stdout.split()] if p.returncode == 0 else []
 
@@ -351,7 +351,7 @@ else:
        "doors.pcapng: none of the lab's FTP, LDAP and HTTP passwords (secrets.json) in any output format", leaks)
     if shutil.which("tshark"):
         # tshark's LDAP dissector, independently: the clients that sent the StartTLS extended request
-        p = subprocess.run(["tshark", "-r", lab_cap, "-Y", 'ldap.requestName == "1.3.6.1.4.1.1466.20037"',
+        p = tshark_run(["tshark", "-r", lab_cap, "-Y", 'ldap.requestName == "1.3.6.1.4.1.1466.20037"',
                             "-T", "fields", "-e", "tcp.srcport"], capture_output=True, text=True)
         ports = {int(x) for x in p.stdout.split()}
         ldap_up = {f["client_port"] for f in rep["flows"]

@@ -25,7 +25,7 @@ import struct
 import subprocess
 import tempfile
 
-from tap import ok, skip, run, done, CORPUS
+from tap import ok, skip, run, done, CORPUS, tshark_run
 from pcapgen import Pcap, tls_record, tls_handshake, tls_ext
 
 tmp = tempfile.mkdtemp(prefix="tlsready-fp-")
@@ -95,7 +95,7 @@ def schannel_hello(suites, sni=b"ibmi.example.test"):
 
 
 def tshark_ja3_full(cap):
-    p = subprocess.run(["tshark", "-r", cap, "-Y", "tls.handshake.type == 1", "-T", "fields",
+    p = tshark_run(["tshark", "-r", cap, "-Y", "tls.handshake.type == 1", "-T", "fields",
                         "-e", "tls.handshake.ja3_full"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                        timeout=60)
     return p.stdout.decode().split()

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 
-from tap import ok, skip, run, done
+from tap import ok, skip, run, done, tshark_run
 from pcapgen import Pcap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -112,7 +112,7 @@ def ints(s):
 FIELDS = ["tls.handshake.ciphersuite", "tls.handshake.extension.type", "tls.handshake.sig_hash_alg_len",
           "tls.handshake.sig_hash_alg", "tls.handshake.extensions.supported_version",
           "tls.handshake.extensions_alpn_str", "tls.handshake.extensions_server_name", "tls.handshake.version"]
-out = subprocess.run(["tshark", "-r", cap, "-Y", "tls.handshake.type == 1", "-T", "fields", "-E", "occurrence=a",
+out = tshark_run(["tshark", "-r", cap, "-Y", "tls.handshake.type == 1", "-T", "fields", "-E", "occurrence=a",
                       "-E", "aggregator=,"] + sum((["-e", f] for f in FIELDS), []),
                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60).stdout.decode()
 

@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 
-from tap import ok, skip, run, done, CORPUS
+from tap import ok, skip, run, done, CORPUS, tshark_run
 
 OUT = os.path.join(CORPUS, "ndpi-4.2", "expected-ndpiReader-4.2")
 if not os.path.isdir(OUT):
@@ -26,7 +26,7 @@ checked = 0
 
 
 def tshark_ja3(cap, pa, pb):
-    p = subprocess.run(["tshark", "-r", cap, "-Y", f"tls.handshake.type == 1 && tcp.port == {pa} && tcp.port == {pb}",
+    p = tshark_run(["tshark", "-r", cap, "-Y", f"tls.handshake.type == 1 && tcp.port == {pa} && tcp.port == {pb}",
                         "-T", "fields", "-e", "tls.handshake.ja3"], stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, timeout=60)
     v = p.stdout.decode().split()

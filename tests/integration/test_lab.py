@@ -20,7 +20,7 @@ import struct
 import subprocess
 import tempfile
 
-from tap import ok, skip, run, done, sanitizer_report, PCAPS
+from tap import ok, skip, run, done, sanitizer_report, PCAPS, tshark_run
 
 FLOW_FIELDS = ("service", "port_class", "transport", "tcp", "midstream", "user", "device", "mismatch",
                "cleartext_credentials")
@@ -134,7 +134,7 @@ def compare_capture(cap, truth):
 
 def syn_times(cap):
     """(time, client ip, client port, server port) of every SYN, from tshark."""
-    p = subprocess.run(["tshark", "-r", cap, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields",
+    p = tshark_run(["tshark", "-r", cap, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields",
                         "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport",
                         "-e", "tcp.dstport"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=120)
     out = []
@@ -174,7 +174,7 @@ def check_certificates(cap, doc):
     """Every server certificate tshark reassembles (out-of-order segments
     included) is the one tlsready reports: the lossy and reordered captures
     still give the certificate when every byte was captured."""
-    p = subprocess.run(["tshark", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", cap, "-Y",
+    p = tshark_run(["tshark", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", cap, "-Y",
                         "tls.handshake.type == 11", "-T", "fields", "-E", "occurrence=f", "-e", "tcp.srcport",
                         "-e", "tcp.dstport", "-e", "tls.handshake.certificate"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=120)
@@ -220,7 +220,7 @@ def check_reordered(cap):
     if linktype != 1:
         skip("reordered certificate", f"link type {linktype}")
         return
-    p = subprocess.run(["tshark", "-r", cap, "-Y", "tls.handshake.type == 11", "-T", "fields", "-e", "tcp.srcport",
+    p = tshark_run(["tshark", "-r", cap, "-Y", "tls.handshake.type == 11", "-T", "fields", "-e", "tcp.srcport",
                         "-e", "tcp.dstport"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60)
     with_cert = {tuple(map(int, l.split("\t"))) for l in p.stdout.decode().splitlines() if l.strip()}
     data_pkts = []
@@ -247,7 +247,7 @@ def check_reordered(cap):
     rc, stdout, err = run(["-r", out, "--format", "json", "-q"])
     doc = json.loads(stdout)
     f = next((x for x in doc["flows"] if x["server_port"] == pair[0][1] and x["client_port"] == pair[0][2]), {})
-    p = subprocess.run(["tshark", "-r", cap, "-Y", f"tls.handshake.type == 11 && tcp.srcport == {pair[0][1]} && "
+    p = tshark_run(["tshark", "-r", cap, "-Y", f"tls.handshake.type == 11 && tcp.srcport == {pair[0][1]} && "
                         f"tcp.dstport == {pair[0][2]}", "-T", "fields", "-E", "occurrence=f", "-e",
                         "tls.handshake.certificate"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60)
     der = p.stdout.decode().strip()

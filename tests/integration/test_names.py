@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import time
 
-from tap import ok, skip, run, done, sanitizer_report, text_counter
+from tap import ok, skip, run, done, sanitizer_report, text_counter, tshark_run
 from pcapgen import Pcap
 
 tmp = tempfile.mkdtemp(prefix="tlsready-names-")
@@ -124,7 +124,7 @@ NAME_PACKETS = 13          # the UDP frames to ports 53, 67, 68, 137, 5353 above
 # ---- the truth of the bytes, read back by tshark's own dissectors ----
 if shutil.which("tshark"):
     def fields(flt, *f):
-        p = subprocess.run(["tshark", "-r", cap, "-Y", flt, "-T", "fields", "-E", "separator=|"]
+        p = tshark_run(["tshark", "-r", cap, "-Y", flt, "-T", "fields", "-E", "separator=|"]
                            + [x for n in f for x in ("-e", n)], capture_output=True, text=True, timeout=120)
         return [l.split("|") for l in p.stdout.splitlines() if l]
     a = fields("dns.flags.response == 1 && dns.a", "dns.qry.name", "dns.a")

@@ -23,7 +23,7 @@ import re
 import shutil
 import subprocess
 
-from tap import ok, skip, done, SHARED, CORPUS, TLSREADY
+from tap import ok, skip, done, SHARED, CORPUS, TLSREADY, tshark_run
 
 DUMP = os.path.join(os.path.dirname(TLSREADY), "tlsready-names-dump")
 if not shutil.which("tshark") or not os.access(DUMP, os.X_OK):
@@ -72,7 +72,7 @@ def records(layer, proto, out):
 
 
 def truth(cap):
-    p = subprocess.run(["tshark", "-r", cap, "-T", "json", "-Y", "dns || nbns || mdns || llmnr"],
+    p = tshark_run(["tshark", "-r", cap, "-T", "json", "-Y", "dns || nbns || mdns || llmnr"],
                        capture_output=True, text=True, timeout=120)
     out, malformed = set(), 0
     for pk in json.loads(p.stdout or "[]"):

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from tap import ok, skip, run, done, sanitizer_report
+from tap import ok, skip, run, done, sanitizer_report, tshark_run
 
 NEED = ["ip", "dnsmasq", "busybox", "tcpdump"]
 missing = [t for t in NEED if not shutil.which(t) and not os.path.exists("/usr/sbin/" + t)]
@@ -259,12 +259,12 @@ u = {x["user"]: x for x in doc.get("users", [])}
 ok(u.get("LABALICE") and [c["hardware_address"] for c in u["LABALICE"]["clients"]] == [MAC["c1"]]
    and u["LABALICE"]["nonsecure"], "users[]: LABALICE signs on from one machine, alpha", u.get("LABALICE"))
 if shutil.which("tshark"):
-    p = subprocess.run(["tshark", "-r", cap, "-Y", "dhcp.option.dhcp == 5", "-T", "fields", "-e", "dhcp.hw.mac_addr",
+    p = tshark_run(["tshark", "-r", cap, "-Y", "dhcp.option.dhcp == 5", "-T", "fields", "-e", "dhcp.hw.mac_addr",
                         "-e", "dhcp.ip.your"], capture_output=True, text=True, timeout=60)
     seen = {tuple(l.split("\t")) for l in p.stdout.splitlines() if l}
     ok(seen == {(m, ip) for ip, m, _ in acks}, "tshark finds the same DHCPACKs in the capture as dnsmasq logged",
        (seen, acks))
-    p = subprocess.run(["tshark", "-r", cap, "-Y", "dns.flags.response == 1", "-T", "fields", "-e", "dns.a",
+    p = tshark_run(["tshark", "-r", cap, "-Y", "dns.flags.response == 1", "-T", "fields", "-e", "dns.a",
                         "-e", "dns.ptr.domain_name"], capture_output=True, text=True, timeout=60)
     ok("192.0.2.10" in p.stdout and ptr and ptr.group(1) in p.stdout, "tshark reads the A and PTR answers", p.stdout)
 else:

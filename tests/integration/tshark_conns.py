@@ -11,6 +11,8 @@ record.  Used by test_corpus_classes.py.
 """
 import subprocess
 
+from tap import tshark_run
+
 FIELDS = ["tcp.stream", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.flags",
           "tcp.len", "tls.record.content_type", "tls.handshake.type", "tls.handshake.version",
           "tls.handshake.extensions.supported_version", "tls.alert_message.level", "frame.protocols",
@@ -105,7 +107,7 @@ def read(path, seq_analysis=True):
         cmd += ["-o", "tcp.analyze_sequence_numbers:FALSE"]
     for f in FIELDS:
         cmd += ["-e", f]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=300)
+    p = tshark_run(cmd)
     streams, layers, frames = {}, dict.fromkeys(LAYERS, 0), 0
     layers["ip_in_ip"] = 0
     for line in p.stdout.decode("utf-8", "replace").splitlines():
@@ -183,7 +185,7 @@ def record_heads(path):
            "-o", "tcp.analyze_sequence_numbers:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE",
            "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "tcp.srcport",
            "-e", "tcp.dstport", "-e", "tcp.seq", "-e", "tcp.payload"]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=300)
+    p = tshark_run(cmd)
     out, firsts, seen = {}, {}, set()
     for line in p.stdout.decode("utf-8", "replace").splitlines():
         v = line.split("|")
