@@ -16,7 +16,7 @@ from the packets written:
   first 16 addresses (sorted), addresses_overflow set, its hardware address
   and client identifier (JSON and text, and redacted with --redact-users); a
   client that uses six different doors has six uses.
-Runs in about 10 seconds on the 2-core machine (the flood's report is
+Runs in about 25 seconds on the 2-core machine under load, 5 s of CPU (the flood's report is
 written to a temporary file of about 300 MB, then removed).
 """
 import atexit
@@ -28,14 +28,15 @@ import struct
 import subprocess
 import tempfile
 
-from tap import ok, run, done, sanitizer_report, TLSREADY
+from tap import ok, skip, run, done, sanitizer_report, TLSREADY
 from pcapgen import Pcap, udp
 
 tmp = tempfile.mkdtemp(prefix="tlsready-memflood-")
 atexit.register(shutil.rmtree, tmp, True)
 
-N = 200_000
-MAX_FLOWS = 20_000         # the flow table's cap in the flood run (the benchmark's flood uses one too)
+ASAN = "asan" in TLSREADY  # a sanitizer build: a smaller flood, its memory is not the product's
+N = 20_000 if ASAN else 200_000
+MAX_FLOWS = N // 10        # the flow table's cap in the flood run (the benchmark's flood uses one too)
 PER_CONN_MAX = 1100        # bytes of peak RSS per flood connection (before: ~1,600)
 
 
@@ -106,8 +107,11 @@ with open(out, "rb") as f:
     rows = sum(chunk.count(b'{"ip":"2001:db8:c::') for chunk in iter(lambda: f.read(1 << 24), b""))
 ok(tail == b"}\n" and rows >= N, f"the report is complete: its {N} client rows are listed", (tail, rows))
 per = (peak - base) / N
-ok(per <= PER_CONN_MAX, f"peak memory per flood connection {per:.0f} bytes (bound {PER_CONN_MAX}; "
-   f"peak {peak >> 20} MiB, one-SYN run {base >> 20} MiB)", per)
+if ASAN:
+    skip("peak memory per flood connection", "a sanitizer build's memory is not the product's")
+else:
+    ok(per <= PER_CONN_MAX, f"peak memory per flood connection {per:.0f} bytes (bound {PER_CONN_MAX}; "
+       f"peak {peak >> 20} MiB, one-SYN run {base >> 20} MiB)", per)
 os.unlink(out)
 os.unlink(flood)
 
