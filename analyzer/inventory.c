@@ -107,7 +107,7 @@ static struct inv_usage *usage_for(struct inv_client *c, const struct flow_recor
 			return u;
 	}
 	if (c->n_use == c->cap_use) {
-		size_t nc = c->cap_use ? c->cap_use * 2 : 4;
+		size_t nc = c->cap_use ? c->cap_use * 2 : 1;   /* from one: most clients of a flood have one use */
 		struct inv_usage *nu = realloc(c->use, nc * sizeof *nu);
 		if (!nu)
 			return NULL;
@@ -602,6 +602,16 @@ static void add_addr(struct inv_client *c, const struct addr *ip)
 		c->addrs_overflow = true;
 		return;
 	}
+	if (c->n_addrs == c->cap_addrs) {
+		uint8_t nc = c->cap_addrs ? (uint8_t)(c->cap_addrs * 4 > INV_MAX_ADDRS ? INV_MAX_ADDRS : c->cap_addrs * 4) : 1;
+		struct addr *na = realloc(c->addrs, nc * sizeof *na);
+		if (!na) {
+			c->addrs_overflow = true;   /* no memory: the row keeps the addresses it has */
+			return;
+		}
+		c->addrs = na;
+		c->cap_addrs = nc;
+	}
 	memmove(&c->addrs[i + 1], &c->addrs[i], (size_t)(c->n_addrs - i) * sizeof *c->addrs);
 	c->addrs[i] = *ip;
 	c->n_addrs++;
@@ -666,8 +676,8 @@ static int addr_row_cmp(const void *x, const void *y)
 }
 
 /* After the rows were built with DHCP identities: names, hardware addresses, how many rows share
- * each address, and the rows in address order again. */
-static void identities_finish(struct inventory *inv, const struct names *t)
+ * each address, and the rows in address order again.  False on no memory. */
+static bool identities_finish(struct inventory *inv, const struct names *t)
 {
 	size_t total = 0;
 	for (size_t i = 0; i < inv->n_clients; i++) {
@@ -675,8 +685,10 @@ static void identities_finish(struct inventory *inv, const struct names *t)
 		total += c->n_addrs;
 		if (c->host >= 0 && (size_t)c->host < t->n_hosts) {
 			const struct dhcp_host *h = &t->hosts[c->host];
-			names_hw_str(h, c->hw, sizeof c->hw);
-			names_client_id_str(h, c->client_id, sizeof c->client_id);
+			if (!c->dhcp && !(c->dhcp = calloc(1, sizeof *c->dhcp)))
+				return false;
+			names_hw_str(h, c->dhcp->hw, sizeof c->dhcp->hw);
+			names_client_id_str(h, c->dhcp->client_id, sizeof c->dhcp->client_id);
 		}
 		client_names(c, t);
 	}
@@ -702,6 +714,7 @@ static void identities_finish(struct inventory *inv, const struct names *t)
 	}
 	if (inv->n_clients > 1)
 		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, client_cmp);
+	return true;
 }
 
 static bool build(struct inventory *inv, const struct analysis *a, size_t from, size_t to, const struct names *t)
@@ -751,9 +764,10 @@ static bool build(struct inventory *inv, const struct analysis *a, size_t from, 
 	}
 	free(by_client);
 	free(hosts);
-	if (t)
-		identities_finish(inv, t);
-	else
+	if (t && !identities_finish(inv, t)) {
+		inventory_free(inv);
+		return false;
+	} else if (!t)
 		for (size_t i = 0; i < inv->n_clients; i++)
 			client_names(&inv->clients[i], NULL);   /* the names the IBM i protocols carried */
 	struct note_index ix = { 0 };
@@ -821,6 +835,8 @@ void inventory_free(struct inventory *inv)
 			name_set_free(&c->use[j].devices);
 		}
 		free(c->use);
+		free(c->addrs);
+		free(c->dhcp);
 		name_set_free(&c->mapper_requests);
 		name_set_free(&c->users);
 		name_set_free(&c->devices);

@@ -84,10 +84,12 @@ struct inv_client {
 	struct offer_summary offer;
 	/* who it is (names.h): filled when the run saw name protocols */
 	int32_t host;              /* the DHCP host this row follows across addresses, -1: the address is its identity */
-	char hw[48];               /* that host's hardware address, its DHCP client identifier (hex): "" unknown */
-	char client_id[72];
-	struct addr addrs[INV_MAX_ADDRS];   /* every address of its connections, sorted (addrs[0..n_addrs)) */
-	uint8_t n_addrs;
+	struct inv_dhcp_id *dhcp;  /* that host's hardware address and DHCP client identifier; NULL for an
+	                              address row (inv_client_hw, inv_client_id read it) */
+	struct addr *addrs;        /* every address of its connections, sorted (addrs[0..n_addrs)), at most
+	                              INV_MAX_ADDRS; allocated as they come (most rows have one: a flood of
+	                              a million clients does not pay for sixteen each) */
+	uint8_t n_addrs, cap_addrs;
 	bool addrs_overflow;
 	uint8_t hosts_on_address;  /* >1: its address served that many DHCP hosts (rows) in the run */
 	struct inv_host_name *names;        /* best first (names[0] is the best name) */
@@ -95,6 +97,23 @@ struct inv_client {
 	uint8_t n_names;
 	bool names_overflow;
 };
+
+/* Who a DHCP host's row is: kept apart from struct inv_client (allocated only for such rows) so that
+ * the million rows of a flood of spoofed sources do not each carry these 120 bytes. */
+struct inv_dhcp_id {
+	char hw[48];               /* the host's hardware address, its DHCP client identifier (hex): "" unknown */
+	char client_id[72];
+};
+
+static inline const char *inv_client_hw(const struct inv_client *c)
+{
+	return c->dhcp ? c->dhcp->hw : "";
+}
+
+static inline const char *inv_client_id(const struct inv_client *c)
+{
+	return c->dhcp ? c->dhcp->client_id : "";
+}
 
 struct inv_port {
 	uint16_t port;

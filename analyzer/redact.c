@@ -86,13 +86,13 @@ void redact_inventory(struct inventory *inv, const char *key)
 			redact_name(key, c->names[k].name, b, sizeof b);
 			snprintf(c->names[k].name, sizeof c->names[k].name, "%s", b);
 		}
-		if (c->hw[0]) {
-			redact_name(key, c->hw, b, sizeof b);
-			snprintf(c->hw, sizeof c->hw, "%s", b);
+		if (c->dhcp && c->dhcp->hw[0]) {
+			redact_name(key, c->dhcp->hw, b, sizeof b);
+			snprintf(c->dhcp->hw, sizeof c->dhcp->hw, "%s", b);
 		}
-		if (c->client_id[0]) {
-			redact_name(key, c->client_id, b, sizeof b);
-			snprintf(c->client_id, sizeof c->client_id, "%s", b);
+		if (c->dhcp && c->dhcp->client_id[0]) {
+			redact_name(key, c->dhcp->client_id, b, sizeof b);
+			snprintf(c->dhcp->client_id, sizeof c->dhcp->client_id, "%s", b);
 		}
 	}
 	for (size_t i = 0; i < inv->n_notes; i++)

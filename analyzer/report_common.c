@@ -403,7 +403,7 @@ const char *client_host_name(const struct inv_client *c, const char **source)
 
 bool client_follows_host(const struct inv_client *c)
 {
-	return c->hw[0] != '\0';
+	return inv_client_hw(c)[0] != '\0';
 }
 
 static int user_client_cmp(const void *x, const void *y)

@@ -53,8 +53,8 @@ static void json_identity(FILE *f, const struct inv_client *cl)
 	fprintf(f, "],\"addresses_overflow\":%s", cl->addrs_overflow ? "true" : "false");
 	bool host = client_follows_host(cl);
 	fputs(",\"identity\":", f); json_str(f, host ? "dhcp-host" : "address");
-	fputs(",\"hardware_address\":", f); json_str(f, host ? cl->hw : NULL);
-	fputs(",\"dhcp_client_id\":", f); json_str(f, host && cl->client_id[0] ? cl->client_id : NULL);
+	fputs(",\"hardware_address\":", f); json_str(f, host ? inv_client_hw(cl) : NULL);
+	fputs(",\"dhcp_client_id\":", f); json_str(f, host && inv_client_id(cl)[0] ? inv_client_id(cl) : NULL);
 	fprintf(f, ",\"address_hosts\":%u", cl->hosts_on_address > 1 ? cl->hosts_on_address : 1);
 	const char *src, *best = client_host_name(cl, &src);
 	fputs(",\"host_name\":", f);
@@ -97,7 +97,7 @@ static void json_users(FILE *f, const struct inventory *inv)
 			fputs(k > i ? ",{\"ip\":" : "{\"ip\":", f); json_str(f, addr_str(&v[k].client->ip, a));
 			fputs(",\"host_name\":", f); json_str(f, hn);
 			fputs(",\"hardware_address\":", f);
-			json_str(f, client_follows_host(v[k].client) ? v[k].client->hw : NULL);
+			json_str(f, client_follows_host(v[k].client) ? inv_client_hw(v[k].client) : NULL);
 			fprintf(f, ",\"nonsecure\":%s}", v[k].nonsecure ? "true" : "false");
 		}
 		fputs("]}", f);

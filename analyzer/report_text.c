@@ -166,8 +166,8 @@ static void names_section(const struct report_ctx *c)
 			if (cl->names_overflow)
 				fprintf(f, "  %-22s %-12s (more names: see the JSON report)\n", "", "");
 			if (client_follows_host(cl))
-				fprintf(f, "  %-22s %-12s DHCP host %s%s%s\n", "", "", text_clean(hw, sizeof hw, cl->hw),
-					cl->client_id[0] ? ", client id " : "", cl->client_id[0] ? cl->client_id : "");
+				fprintf(f, "  %-22s %-12s DHCP host %s%s%s\n", "", "", text_clean(hw, sizeof hw, inv_client_hw(cl)),
+					inv_client_id(cl)[0] ? ", client id " : "", inv_client_id(cl));
 			if (merged) {
 				fprintf(f, "  %-22s %-12s one host on %u addresses (DHCP leases):", "", "", cl->n_addrs);
 				for (int k = 0; k < cl->n_addrs; k++)
