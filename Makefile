@@ -39,7 +39,8 @@ LDLIBS  += $(PKG_LIBS) -lpthread
 # Debian packages: to build, and what the tests use.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libsqlite3-dev libpq-dev
 DEB_TEST  := libcmocka-dev tshark wireshark-common python3 clang libclang-rt-14-dev libndpi-bin tcpreplay iproute2 chromium openssl tcpdump postgresql dnsmasq-base busybox openjdk-17-jdk-headless
-DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3 vsftpd slapd ldap-utils curl dnsmasq-base busybox
+DEB_LAB   := iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin python3 vsftpd slapd ldap-utils curl dnsmasq-base busybox \
+             derby-tools libderby-java libderbyclient-java default-jre-headless dovecot-pop3d
 
 LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard dissectors/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)

@@ -72,7 +72,7 @@ uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 	if (r->mismatch)
 		f |= 1u << FND_MISMATCH;
 	/* tlsready's reading of the bytes (upgrade.h), or nDPI's own clear-text credentials risk */
-	if (r->up.cred || (r->dpi_ran && (r->dpi.risk >> dpi_risk_clear_credentials()) & 1))
+	if (record_cred(r) || (r->dpi_ran && (r->dpi.risk >> dpi_risk_clear_credentials()) & 1))
 		f |= 1u << FND_CLEAR_CREDENTIALS;
 	if (r->up.result == UR_REFUSED)
 		f |= 1u << FND_UPGRADE_REFUSED;

@@ -45,6 +45,13 @@ const char *record_user(const struct flow_record *r)
 	return u ? u : r->up.user[0] ? r->up.user : NULL;
 }
 
+int record_cred(const struct flow_record *r)
+{
+	if (r->up.cred)
+		return r->up.cred;
+	return r->facts && r->proto->clear_password && r->proto->clear_password(r->facts) ? UC_PASSWORD : UC_NONE;
+}
+
 enum port_class record_use_class(const struct flow_record *r)
 {
 	return r->cls == PC_NONSECURE && r->up.result == UR_UPGRADED ? PC_SECURE : r->cls;

@@ -109,6 +109,9 @@ static inline struct hs_state *rec_hs(const struct flow_record *r)
 /* The user profile the flow carried, from whichever dissector saw it, else a name sent in clear
  * on another door (FTP/POP3 USER, LDAP bind DN, HTTP Basic user); NULL if none. */
 const char *record_user(const struct flow_record *r);
+/* What kind of credential went in clear (enum upgrade_cred): upgrade.c's reading of the text
+ * protocols and LDAP, or the dissector's (a DRDA SECCHK password); UC_NONE when none. */
+int record_cred(const struct flow_record *r);
 /* The port class of the use: a nonsecure port's connection that upgraded to TLS with the
  * protocol's own command before any credential (upgrade.h) is a secure use. */
 enum port_class record_use_class(const struct flow_record *r);

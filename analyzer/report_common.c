@@ -188,7 +188,7 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 		fputs("null", f);
 	}
 	fputs(",\"cleartext_credentials\":", f);
-	json_str(f, upgrade_cred_name((enum upgrade_cred)r->up.cred));
+	json_str(f, upgrade_cred_name((enum upgrade_cred)record_cred(r)));
 	fputs(",\"mapper\":", f);
 	if (rec_pm(r) && rec_pm(r)->requested[0]) {
 		fputs("{\"requested\":", f); json_str(f, rec_pm(r)->requested);

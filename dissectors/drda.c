@@ -18,8 +18,12 @@
  * the objects kept here are small.
  *
  * How data leaves: struct drda_state (drda.h).  PASSWORD (0x11A1) and
- * SECTKN (0x11DC, seeds and encrypted credentials) are never copied; USRID
- * is not kept when the security mechanism encrypts it.
+ * SECTKN (0x11DC, seeds and encrypted credentials) are never copied (that a
+ * PASSWORD went in clear, SECMEC 3 or 5, is noted); USRID is not kept when
+ * the security mechanism encrypts it.  Character data is EBCDIC unless the
+ * EXCSAT exchange agreed UNICODEMGR (0x1C08) at level 1208, UTF-8: Apache
+ * Derby's client does, and sends SECCHK's USRID in UTF-8 (the lab's
+ * doors2.pcapng; tshark shows the same bytes).
  *
  * Sources: /work/shared/docs/ibmi-protocols.md section 6 (DSS header, code
  * points, the Wireshark heuristic, SECMEC values; VERIFIED from JTOpen
@@ -49,6 +53,10 @@ enum {
 	CP_SECCHK = 0x106E,
 	CP_ACCRDB = 0x2001,
 	CP_SECCHKRM = 0x1219,
+	CP_EXCSATRD = 0x1443,
+	CP_MGRLVLLS = 0x1404,
+	CP_UNICODEMGR = 0x1C08,
+	CP_PASSWORD = 0x11A1,
 	CP_EXTNAM = 0x115E,
 	CP_SRVCLSNM = 0x1147,
 	CP_PRDID = 0x112E,
@@ -68,6 +76,12 @@ static const struct tok drda_secmec_encrypted_user[] = {
 	{ 14, "EUSRNWPWDDTA" },
 	{ 0, NULL }
 };
+
+/* Security mechanisms whose SECCHK PASSWORD is the password itself (USRIDPWD, USRIDNWPWD); under
+ * 6 and 8 it is a substitute, under 7 and 9 encrypted. */
+#define SECMEC_USRIDPWD 3
+#define SECMEC_USRIDNWPWD 5
+#define CCSID_UTF8 1208
 
 enum dr_check { DR_NEED_MORE, DR_BAD, DR_OK };
 
@@ -118,6 +132,24 @@ static uint16_t drda_u16(struct cursor d)
 	return cur_left(&d) >= 2 ? cur_be16(&d) : 0;
 }
 
+/* MGRLVLLS 0x1404: pairs of manager code point and level; the UNICODEMGR level, 0 if absent. */
+static uint16_t drda_unicodemgr(struct cursor d)
+{
+	while (cur_left(&d) >= 4) {
+		uint16_t mgr = cur_be16(&d), level = cur_be16(&d);
+		if (mgr == CP_UNICODEMGR)
+			return level;
+	}
+	return 0;
+}
+
+/* Character data after EXCSAT is UTF-8 when UNICODEMGR 1208 was agreed (the server's reply), or,
+ * before that reply is read, asked for. */
+static bool drda_utf8(const struct drda_state *s)
+{
+	return (s->excsatrd ? s->unicodemgr : s->unicodemgr_asked) == CCSID_UTF8;
+}
+
 /* ---- one handler per object kept ---- */
 
 /* EXCSAT 0x1041: external name, server class, product, the requester's server name. */
@@ -135,7 +167,20 @@ static void drda_excsat(struct drda_state *s, struct cursor obj)
 			drda_text(s->prdid, sizeof s->prdid, d);
 		else if (cp == CP_SRVNAM && !s->srvnam[0])
 			drda_text(s->srvnam, sizeof s->srvnam, d);
+		else if (cp == CP_MGRLVLLS)
+			s->unicodemgr_asked = drda_unicodemgr(d);
 	}
+}
+
+/* EXCSATRD 0x1443: the manager levels the server agreed to. */
+static void drda_excsatrd(struct drda_state *s, struct cursor obj)
+{
+	uint16_t cp;
+	struct cursor d;
+	s->excsatrd = true;
+	while (drda_next_param(&obj, &cp, &d))
+		if (cp == CP_MGRLVLLS)
+			s->unicodemgr = drda_unicodemgr(d);
 }
 
 /* ACCSEC 0x106D: the security mechanism (the SECTKN seed is skipped). */
@@ -148,7 +193,19 @@ static void drda_accsec(struct drda_state *s, struct cursor obj)
 			s->secmec = drda_u16(d);
 }
 
-/* The user ID in clear: at most 10 EBCDIC characters after trimming. */
+/* The user ID in UTF-8: kept only when all printable ASCII (trailing blanks trimmed). */
+static bool drda_utf8_name(char *dst, size_t size, const uint8_t *raw, size_t n)
+{
+	while (n > 0 && raw[n - 1] == ' ')
+		n--;
+	if (!drda_ascii_printable(raw, n) || n >= size)
+		return false;
+	memcpy(dst, raw, n);
+	dst[n] = '\0';
+	return true;
+}
+
+/* The user ID in clear: at most 10 characters after trimming, EBCDIC or (UNICODEMGR 1208) UTF-8. */
 static void drda_take_user(struct drda_state *s, struct cursor d, uint16_t secmec)
 {
 	uint8_t raw[32];
@@ -160,17 +217,19 @@ static void drda_take_user(struct drda_state *s, struct cursor d, uint16_t secme
 	}
 	if (s->user[0] || n == 0 || n > sizeof raw || !cur_copy(&d, raw, n))
 		return;
-	if (!ebcdic_to_ascii(name, sizeof name, raw, n) || !name[0] || strlen(name) >= sizeof s->user)
-		return;                         /* not clear EBCDIC: not kept */
+	bool ok = drda_utf8(s) ? drda_utf8_name(name, sizeof name, raw, n) : ebcdic_to_ascii(name, sizeof name, raw, n);
+	if (!ok || !name[0] || strlen(name) >= sizeof s->user)
+		return;                         /* not a clear name in the agreed encoding: not kept */
 	memcpy(s->user, name, strlen(name) + 1);
 }
 
-/* SECCHK 0x106E: USRID unless encrypted; PASSWORD and SECTKN skipped. */
+/* SECCHK 0x106E: USRID unless encrypted; PASSWORD only noted (under SECMEC 3 or 5 it is the password
+ * itself), never read; SECTKN skipped. */
 static void drda_secchk(struct drda_state *s, struct cursor obj)
 {
 	uint16_t cp, secmec = s->secmec;
 	struct cursor d, user = cur_make(NULL, 0);
-	bool have_user = false;
+	bool have_user = false, have_password = false;
 	s->secchk = true;
 	while (drda_next_param(&obj, &cp, &d)) {
 		if (cp == CP_SECMEC)
@@ -178,10 +237,13 @@ static void drda_secchk(struct drda_state *s, struct cursor obj)
 		else if (cp == CP_USRID) {
 			user = d;
 			have_user = true;
-		}
+		} else if (cp == CP_PASSWORD && cur_left(&d) > 0)
+			have_password = true;
 	}
 	if (have_user)
 		drda_take_user(s, user, secmec);
+	if (have_password && (secmec == SECMEC_USRIDPWD || secmec == SECMEC_USRIDNWPWD))
+		s->password_clear = true;
 }
 
 /* ACCRDB 0x2001: the client's product ID. */
@@ -220,6 +282,7 @@ static const struct {
 	{ DIR_C2S, CP_ACCSEC, drda_accsec },
 	{ DIR_C2S, CP_SECCHK, drda_secchk },
 	{ DIR_C2S, CP_ACCRDB, drda_accrdb },
+	{ DIR_S2C, CP_EXCSATRD, drda_excsatrd },
 	{ DIR_S2C, CP_SECCHKRM, drda_secchkrm },
 };
 
@@ -369,11 +432,21 @@ static const char *drda_software(const void *v)
 }
 
 /* The requester's server name names its machine, unless it only repeats the product's external
- * name (IBM Toolbox for Java sends "JT400" as both). */
+ * name (IBM Toolbox for Java sends "JT400" as both) or is Apache Derby's client's constant "Derby"
+ * (server class "QDERBY/JVM": seen in the lab's Derby 10.14 bytes, pcaps/doors2.pcapng). */
 static const char *drda_host(const void *v)
 {
 	const struct drda_state *d = v;
-	return d->srvnam[0] && strcmp(d->srvnam, d->extnam) != 0 ? d->srvnam : NULL;
+	if (!d->srvnam[0] || strcmp(d->srvnam, d->extnam) == 0)
+		return NULL;
+	if (strcmp(d->srvclsnm, "QDERBY/JVM") == 0 && strcmp(d->srvnam, "Derby") == 0)
+		return NULL;
+	return d->srvnam;
+}
+
+static bool drda_clear_password(const void *v)
+{
+	return ((const struct drda_state *)v)->password_clear;
 }
 
 static void drda_facts_json(const struct facts_out *o, const void *v)
@@ -388,6 +461,8 @@ static void drda_facts_json(const struct facts_out *o, const void *v)
 	facts_json_str(f, d->srvnam[0] ? o->name(o->ctx, d->srvnam, b, sizeof b) : NULL);
 	if (d->secmec)
 		fprintf(f, ",\"secmec\":%u", d->secmec);
+	if (d->secchkcd_seen)
+		fprintf(f, ",\"secchkcd\":%u", d->secchkcd);
 	fputc('}', f);
 }
 
@@ -395,4 +470,5 @@ const struct protocol protocol_drda = {
 	.name = "drda", .light = true, .expected = drda_expected, .probe = drda_probe, .create = drda_create,
 	.consume = drda_consume_any, .done = drda_done_any, .is_ibmi = drda_is_ibmi, .user = drda_user,
 	.software = drda_software, .host = drda_host, .host_source = "drda-srvnam", .facts_json = drda_facts_json,
+	.clear_password = drda_clear_password,
 };

@@ -5,7 +5,9 @@
  * LL(2) CP(2).  Kept: EXCSAT's external name / product, server class and the
  * requester's server name (its host),
  * ACCSEC's security mechanism, SECCHK's user ID when it is in clear (not with
- * SECMEC 9).  Passwords and security tokens are never copied.
+ * SECMEC 9; EBCDIC, or UTF-8 once UNICODEMGR 1208 is agreed), whether SECCHK
+ * sent a password in clear (SECMEC 3/5), SECCHKRM's check code.  Passwords
+ * and security tokens are never copied.
  */
 #ifndef TLSREADY_DRDA_H
 #define TLSREADY_DRDA_H
@@ -32,6 +34,11 @@ struct drda_state {
 	bool user_encrypted;       /* SECCHK USRID sent under an encrypting SECMEC (9 ...): not kept */
 	bool secchkcd_seen;
 	uint8_t secchkcd;          /* SECCHKRM SECCHKCD (0x11A4): 0 ok, else the reason */
+	/* character data after EXCSAT: UTF-8 when the UNICODEMGR (0x1C08) level is 1208 (Derby) */
+	uint16_t unicodemgr_asked; /* the client's EXCSAT MGRLVLLS */
+	uint16_t unicodemgr;       /* the server's EXCSATRD MGRLVLLS (what was agreed) */
+	bool excsatrd;
+	bool password_clear;       /* SECCHK carried PASSWORD (0x11A1) under SECMEC 3 or 5: noted, never copied */
 };
 
 enum probe drda_probe(const uint8_t *buf, size_t len, int dir);

@@ -52,6 +52,7 @@ struct protocol {
 	const char *(*host)(const void *state);     /* a name the client gives its own machine (issue 17) */
 	const char *host_source;                    /* that name's source word in reports ("drda-srvnam") */
 	void (*facts_json)(const struct facts_out *o, const void *state);   /* NULL: no facts object */
+	bool (*clear_password)(const void *state);  /* NULL or false: no password seen in clear */
 };
 
 /* JSON values for facts printers (facts_json.c): a string with escapes, or null. */

@@ -1,14 +1,15 @@
 # net.sh - the lab's network: namespaces, veth pairs and one bridge (sourced by run.sh).
 #
 # In:  nothing but the constants below.  Out: namespaces tr-sw (the bridge tr-br0), tr-ibmi
-# (the IBM i: 192.0.2.10, 2001:db8::10) and tr-c21..tr-c29 (clients 192.0.2.2x; the odd ones
-# and c28 also get 2001:db8::2x).  Each host has one interface "eth0" whose peer "p-<host>"
-# sits on the bridge in tr-sw.  Nothing is created in the root namespace, so traffic never
-# leaves the lab.  lab_down deletes every namespace we made (the veths and bridge go with them).
+# (the IBM i: 192.0.2.10, 2001:db8::10) and tr-c21..tr-c29, tr-c31..tr-c33 (clients 192.0.2.N;
+# tr-c30 is impaired.py's, behind the shim; c21, 23, 25, 27 and 28 also get 2001:db8::N).
+# Each host has one interface "eth0" whose peer "p-<host>" sits on the bridge in tr-sw.  Nothing
+# is created in the root namespace, so traffic never leaves the lab.  lab_down deletes every
+# namespace we made (the veths and bridge go with them).
 # Offloads are off and the MTU is 1500 everywhere, so captured frames are real wire-sized frames.
 
 LAB_NS_PREFIX=tr-
-LAB_CLIENTS="21 22 23 24 25 26 27 28 29"
+LAB_CLIENTS="21 22 23 24 25 26 27 28 29 31 32 33"
 LAB_V6_CLIENTS="21 23 25 27 28"
 
 ns() { ip netns exec "$@"; }

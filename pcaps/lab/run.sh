@@ -9,8 +9,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" != 0 ]; then echo "run.sh: needs root (network namespaces)" >&2; exit 1; fi
-for t in ip ethtool dumpcap tcpdump editcap tshark nft java javac npm openssl gnutls-cli keytool vsftpd slapd ldapwhoami curl; do
-	command -v "$t" >/dev/null 2>&1 || { echo "run.sh: missing $t (apt-get install iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin vsftpd slapd ldap-utils curl)" >&2; exit 1; }
+for t in ip ethtool dumpcap tcpdump editcap tshark nft java javac npm openssl gnutls-cli keytool vsftpd slapd ldapwhoami curl ij dovecot; do
+	command -v "$t" >/dev/null 2>&1 || { echo "run.sh: missing $t (apt-get install iproute2 ethtool tshark tcpdump nftables openjdk-17-jdk-headless npm openssl gnutls-bin vsftpd slapd ldap-utils curl derby-tools libderby-java libderbyclient-java default-jre-headless dovecot-pop3d)" >&2; exit 1; }
 done
 . "$here/net.sh"
 cleanup() { trap - EXIT INT TERM; lab_down; }

@@ -4,7 +4,9 @@
  * in EBCDIC, SRVCLSNM "QAS"), ACCSEC, SECCHK with USRID in clear and under
  * SECMEC 9, ACCRDB PRDID, SECCHKRM; fed whole, byte by byte and chained in
  * one call; continuation segments; hostile lengths; PASSWORD and SECTKN (a
- * marker) never reaching a fact.
+ * marker) never reaching a fact.  Apache Derby's client, field by field:
+ * UNICODEMGR 1208 agreed in EXCSAT/EXCSATRD, then SECCHK's USRID in UTF-8 and
+ * its PASSWORD in clear under SECMEC 3 (noted, never copied).
  */
 #include "testutil.h"
 
@@ -228,6 +230,8 @@ static void check_flow(const struct drda_state *s)
 	assert_true(s->secchk);
 	assert_string_equal(s->user, "QUSER");
 	assert_false(s->user_encrypted);
+	assert_true(s->password_clear);               /* PASSWORD under SECMEC 3: noted, not copied */
+	assert_true(protocol_drda.clear_password(s));
 	assert_true(s->secchk_reply);
 	assert_int_equal(s->secchk_svrcod, 0);
 	assert_true(s->secchkcd_seen);
@@ -300,6 +304,7 @@ static void secmec9_user_not_kept(void **st)
 	assert_int_equal(s.secmec, 9);
 	assert_string_equal(s.user, "");
 	assert_true(s.user_encrypted);
+	assert_false(s.password_clear);
 	assert_false(has_secret(&s, sizeof s));
 	/* even when the USRID bytes would decode */
 	build_flow(9, false);
@@ -488,6 +493,139 @@ static void done_after_many(void **st)
 	assert_true(drda_done(&s));
 }
 
+/* ---- Apache Derby's network client (10.14, the lab's doors2.pcapng), field by field ----
+ * EXCSAT asks for UNICODEMGR (0x1C08) at level 1208 (0x04B8) in MGRLVLLS; the server agrees in
+ * EXCSATRD; from then on character data is UTF-8: SECCHK's USRID "LABDB2" is 4C 41 42 44 42 32, not
+ * EBCDIC, and its PASSWORD (12 bytes here, a marker) goes in clear under SECMEC 3 (USRIDPWD). */
+static const uint8_t derby_excsat[] = {
+	0x00, 0x67, 0xD0, 0x41, 0x00, 0x01,                   /* DSS 103, RQSDSS chained, corr 1 */
+	0x00, 0x61, 0x10, 0x41,                               /* EXCSAT, 97 */
+	0x00, 0x10, 0x11, 0x5E, 0x84, 0x85, 0x99, 0x82, 0xA8, 0x84, 0x95, 0x83, 0x94, 0x81, 0x89, 0x95,
+	/* EXTNAM "derbydncmain" (EBCDIC) */
+	0x00, 0x09, 0x11, 0x6D, 0xC4, 0x85, 0x99, 0x82, 0xA8, /* SRVNAM "Derby" */
+	0x00, 0x1E, 0x11, 0x5A, 0xC4, 0xD5, 0xC3, 0xF1, 0xF0, 0xF1, 0xF4, 0xF0, 0x61, 0xF1, 0xF0, 0x4B,
+	0xF1, 0xF4, 0x4B, 0xF2, 0x4B, 0xF0, 0x40, 0x60, 0x40, 0x4D, 0x6F, 0x6F, 0x6F, 0x5D,
+	/* SRVRLSLV "DNC10140/10.14.2.0 - (???)" */
+	0x00, 0x18, 0x14, 0x04,                               /* MGRLVLLS: */
+	0x14, 0x03, 0x00, 0x07, 0x24, 0x07, 0x00, 0x07,       /*   AGENT 7, SQLAM 7 */
+	0x24, 0x0F, 0x00, 0x07, 0x14, 0x40, 0x00, 0x07,       /*   RDB 7, SECMGR 7 */
+	0x1C, 0x08, 0x04, 0xB8,                               /*   UNICODEMGR 1208 */
+	0x00, 0x0E, 0x11, 0x47, 0xD8, 0xC4, 0xC5, 0xD9, 0xC2, 0xE8, 0x61, 0xD1, 0xE5, 0xD4,
+	/* SRVCLSNM "QDERBY/JVM" */
+};
+
+static const uint8_t derby_excsatrd[] = {
+	0x00, 0x2A, 0xD0, 0x42, 0x00, 0x01,                   /* DSS 42, RPYDSS chained, corr 1 */
+	0x00, 0x24, 0x14, 0x43,                               /* EXCSATRD, 36 = 4 + 24 + 8 */
+	0x00, 0x18, 0x14, 0x04,                               /* MGRLVLLS, the same five managers */
+	0x14, 0x03, 0x00, 0x07, 0x24, 0x07, 0x00, 0x07, 0x24, 0x0F, 0x00, 0x07, 0x14, 0x40, 0x00, 0x07,
+	0x1C, 0x08, 0x04, 0xB8,
+	0x00, 0x08, 0x11, 0x47, 0xC1, 0x97, 0x81, 0x83,       /* SRVCLSNM "Apac" (cut short here) */
+};
+
+static const uint8_t derby_secchk[] = {
+	0x00, 0x40, 0xD0, 0x41, 0x00, 0x01,                   /* DSS 64 */
+	0x00, 0x3A, 0x10, 0x6E,                               /* SECCHK, 58 = 4 + 6 + 22 + 10 + 16 */
+	0x00, 0x06, 0x11, 0xA2, 0x00, 0x03,                   /* SECMEC 3 */
+	0x00, 0x16, 0x21, 0x10, 'l', 'a', 'b', 'd', 'b', ';', 'c', 'r', 'e', 'a', 't', 'e', '=', 't', 'r', 'u',
+	'e', ' ',                                             /* RDBNAM, UTF-8 */
+	0x00, 0x0A, 0x11, 0xA0, 'L', 'A', 'B', 'D', 'B', '2', /* USRID, UTF-8 */
+	0x00, 0x10, 0x11, 0xA1, 'S', 'E', 'C', 'R', 'E', 'T', '-', 'P', 'w', '-', '0', '1',   /* PASSWORD */
+};
+
+static const uint8_t derby_secchkrm_refused[] = {
+	0x00, 0x15, 0xD0, 0x02, 0x00, 0x01, 0x00, 0x0F, 0x12, 0x19,   /* SECCHKRM */
+	0x00, 0x06, 0x11, 0x49, 0x00, 0x08,                            /* SVRCOD 8 (error) */
+	0x00, 0x05, 0x11, 0xA4, 0x13,                                  /* SECCHKCD 0x13 */
+};
+
+static void derby_play(struct drda_state *s, const uint8_t *rd, size_t rdn, size_t chunk)
+{
+	memset(s, 0, sizeof *s);
+	static uint8_t c2s[sizeof derby_excsat + sizeof derby_secchk];
+	memcpy(c2s, derby_excsat, sizeof derby_excsat);
+	memcpy(c2s + sizeof derby_excsat, derby_secchk, sizeof derby_secchk);
+	for (size_t n = chunk ? chunk : sizeof derby_excsat; n < sizeof derby_excsat; n += chunk)
+		feed(s, DIR_C2S, c2s, n);
+	feed(s, DIR_C2S, c2s, sizeof derby_excsat);
+	if (rd)
+		feed(s, DIR_S2C, rd, rdn);
+	for (size_t n = sizeof derby_excsat + (chunk ? chunk : sizeof derby_secchk); n < sizeof c2s; n += chunk)
+		feed(s, DIR_C2S, c2s, n);
+	feed(s, DIR_C2S, c2s, sizeof c2s);
+}
+
+static void derby_utf8(void **st)
+{
+	(void)st;
+	struct drda_state s;
+	assert_int_equal(sizeof derby_excsat, 0x67);
+	assert_int_equal(sizeof derby_excsatrd, 0x2A);
+	assert_int_equal(sizeof derby_secchk, 0x40);
+	for (size_t chunk = 0; chunk < 12; chunk += 5) {
+		derby_play(&s, derby_excsatrd, sizeof derby_excsatrd, chunk);
+		assert_false(s.malformed[0] || s.malformed[1]);
+		assert_int_equal(s.unicodemgr_asked, 1208);
+		assert_true(s.excsatrd);
+		assert_int_equal(s.unicodemgr, 1208);
+		assert_string_equal(s.extnam, "derbydncmain");
+		assert_string_equal(s.srvclsnm, "QDERBY/JVM");
+		assert_string_equal(s.srvnam, "Derby");
+		assert_null(protocol_drda.host(&s));         /* Derby's constant, not a machine */
+		assert_int_equal(s.secmec, 0);               /* SECMEC 3 was SECCHK's own (no ACCSEC fed here) */
+		assert_string_equal(s.user, "LABDB2");
+		assert_string_equal(protocol_drda.user(&s), "LABDB2");
+		assert_true(s.password_clear);
+		assert_true(protocol_drda.clear_password(&s));
+		assert_false(has_secret(&s, sizeof s));
+	}
+	/* the server's reply not read yet: what the client asked for decides */
+	derby_play(&s, NULL, 0, 0);
+	assert_false(s.excsatrd);
+	assert_string_equal(s.user, "LABDB2");
+	/* refused: SVRCOD 8, SECCHKCD 0x13 */
+	feed(&s, DIR_S2C, derby_secchkrm_refused, sizeof derby_secchkrm_refused);
+	assert_true(s.secchk_reply);
+	assert_int_equal(s.secchk_svrcod, 8);
+	assert_int_equal(s.secchkcd, 0x13);
+	assert_true(drda_done(&s));
+}
+
+/* A server that does not agree to UNICODEMGR (level 0): the bytes are read as EBCDIC, and ASCII
+ * "LABDB2" is not an EBCDIC name; a UTF-8 user with a non-ASCII byte is not kept either. */
+static void derby_not_agreed(void **st)
+{
+	(void)st;
+	struct drda_state s;
+	uint8_t rd[sizeof derby_excsatrd];
+	memcpy(rd, derby_excsatrd, sizeof rd);
+	rd[32] = 0x00;                                   /* UNICODEMGR level 1208 -> 0 */
+	rd[33] = 0x00;
+	derby_play(&s, rd, sizeof rd, 0);
+	assert_true(s.excsatrd);
+	assert_int_equal(s.unicodemgr, 0);
+	assert_string_not_equal(s.user, "LABDB2");
+	assert_true(s.password_clear);
+	/* UTF-8 agreed, a user ID "LAB\xC3\xA92" (not ASCII): not kept */
+	uint8_t c[sizeof derby_secchk];
+	memcpy(c, derby_secchk, sizeof c);
+	c[45] = 0xC3;
+	c[46] = 0xA9;
+	struct drda_state t = { 0 };
+	feed(&t, DIR_C2S, derby_excsat, sizeof derby_excsat);
+	feed(&t, DIR_S2C, derby_excsatrd, sizeof derby_excsatrd);
+	feed(&t, DIR_C2S, c, sizeof c);
+	assert_false(t.malformed[0]);
+	assert_string_equal(t.user, "");
+	/* a PASSWORD under SECMEC 8 (password substitute) is not a password in clear */
+	memcpy(c, derby_secchk, sizeof c);
+	c[15] = 8;
+	struct drda_state u = { 0 };
+	feed(&u, DIR_C2S, derby_excsat, sizeof derby_excsat);
+	feed(&u, DIR_C2S, c, sizeof c);     /* the client's stream: EXCSAT then SECCHK */
+	assert_false(u.password_clear);
+}
+
 static void null_and_empty(void **st)
 {
 	(void)st;
@@ -515,6 +653,8 @@ int main(void)
 		cmocka_unit_test(truncated_waits),
 		cmocka_unit_test(done_after_many),
 		cmocka_unit_test(null_and_empty),
+		cmocka_unit_test(derby_utf8),
+		cmocka_unit_test(derby_not_agreed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,8 +14,11 @@ PROFILES = {
     "QSECOFR": {"password": "Lab-Pw-Qsecofr", "status": "ok"},
 }
 WRONG = "Wrong-Lab-Pw9"   # typed on purpose for the wrong-password case
-# the doors scenario's passwords: FTP (vsftpd's anonymous login), the LDAP bind, HTTP Basic
-DOORS_PW = {"ftp": "Lab-Ftp-Pw3", "ldap": "Lab-Ldap-Pw5", "http": "Lab-Http-Pw8"}
+# the doors scenarios' passwords: FTP (vsftpd's anonymous login), the LDAP bind, HTTP Basic; doors2's
+# Derby user (DRDA SECCHK, in clear on 446), the Java key and trust stores of its TLS server and client,
+# and dovecot's POP3 user
+DOORS_PW = {"ftp": "Lab-Ftp-Pw3", "ldap": "Lab-Ldap-Pw5", "http": "Lab-Http-Pw8", "drda": "Lab-Drda-Pw6",
+            "keystore": "Lab-Keystore-Pw4", "pop3": "Lab-Pop-Pw2"}
 
 
 def pw(user):

@@ -22,7 +22,7 @@ import common  # noqa: E402
 import lab as labmod  # noqa: E402
 
 ORDER = ["legacy", "modern", "mixed", "failures", "telnet", "midstream", "longchain", "impaired",
-         "ipv6", "loopback", "formats", "demo", "cutover", "dropped", "doors"]
+         "ipv6", "loopback", "formats", "demo", "cutover", "dropped", "doors", "doors2"]
 
 
 def truth(work, capture, out, note=None):
