@@ -22,7 +22,7 @@ import os
 import shutil
 import subprocess
 
-from tap import ok, run, done, skip, PCAPS
+from tap import ok, run, done, skip, PCAPS, tshark_run
 
 CAP, TRUTH = os.path.join(PCAPS, "doors2.pcapng"), os.path.join(PCAPS, "doors2.truth.json")
 
@@ -100,7 +100,7 @@ ok(not leaks and {"Lab-Drda-Pw6", "Wrong-Lab-Pw9", "Lab-Keystore-Pw4", "Lab-Pop-
 
 if shutil.which("tshark"):
     # tshark's DRDA dissector, independently: the SECCHK USRID and PASSWORD code points, per client port
-    p = subprocess.run(["tshark", "-r", CAP, "-Y", "drda.ddm.codepoint == 0x106e", "-T", "fields",
+    p = tshark_run(["tshark", "-r", CAP, "-Y", "drda.ddm.codepoint == 0x106e", "-T", "fields",
                         "-e", "tcp.srcport", "-e", "drda.param.codepoint", "-e", "drda.param.data"],
                        capture_output=True, text=True)
     seen = {}
@@ -121,7 +121,7 @@ if shutil.which("tshark"):
     ok(agree, "doors2.pcapng: tshark's DRDA dissector sees the same SECCHK user and a PASSWORD on each 446 connection",
        (seen, {k: (v.get("user"), v.get("cleartext_credentials")) for k, v in mine.items()}))
     # the ServerHellos, by the client port they went to
-    p = subprocess.run(["tshark", "-r", CAP, "-Y", "tls.handshake.type == 2", "-T", "fields", "-e", "tcp.dstport"],
+    p = tshark_run(["tshark", "-r", CAP, "-Y", "tls.handshake.type == 2", "-T", "fields", "-e", "tcp.dstport"],
                        capture_output=True, text=True)
     hellos = {int(x) for x in p.stdout.split()}
     tls = {f["client_port"] for f in rep["flows"] if f["transport"] == "tls"}
