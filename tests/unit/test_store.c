@@ -295,6 +295,39 @@ static void migration_from_v4_host_names(void **state)
 	store_close(st);
 }
 
+/* Version 5 rows had no DHCP host: migration 6 keeps them as address rows (host ''), adds the leases'
+ * table, and they load back as before: one client per address with its names. */
+static void migration_from_v5_identity(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("v5.db");
+	assert_true(store_create_at_version(f, 5, err, sizeof err));
+	sql_exec(f, "INSERT INTO inv_client VALUES(1,'192.0.2.27',0,3,0,1000,9000,0,0,0,0,0,0,0,0,0,0);"
+		    "INSERT INTO inv_usage VALUES(1,'192.0.2.27',0,'192.0.2.10','telnet',23,1,3,0,0,0,0,3,0,0,0,1000,9000);"
+		    "INSERT INTO inv_name VALUES(1,'192.0.2.27',0,'','',0,0,'user','OLDUSER');"
+		    "INSERT INTO inv_host_name VALUES(1,'192.0.2.27','dhcp','pc27',500,500,1)");
+	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(store_user_version(st), 6);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM inv_client WHERE host=''"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM inv_host_name WHERE host=''"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM inv_lease"), 0);
+	struct inventory inv;
+	load_all(st, &inv);
+	assert_int_equal(inv.n_clients, 1);
+	const struct inv_client *c = client(&inv, "192.0.2.27");
+	assert_non_null(c);
+	assert_string_equal(c->hw, "");
+	assert_int_equal(c->n_addrs, 1);
+	assert_int_equal(c->flows, 3);
+	assert_int_equal(c->users.n, 1);
+	assert_int_equal(c->n_names, 1);
+	assert_string_equal(c->names[0].name, "pc27");
+	inventory_free(&inv);
+	store_close(st);
+}
+
 static void checkpoint_math(void **state)
 {
 	(void)state;
@@ -688,6 +721,7 @@ int main(void)
 		cmocka_unit_test(schema_created),
 		cmocka_unit_test(migration_from_v1),
 		cmocka_unit_test(migration_from_v4_host_names),
+		cmocka_unit_test(migration_from_v5_identity),
 		cmocka_unit_test(checkpoint_math),
 		cmocka_unit_test(retention_keeps_inventory),
 		cmocka_unit_test(refuses_text_file),
