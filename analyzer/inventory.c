@@ -180,6 +180,7 @@ struct by_client {
 	const struct analysis *a;
 	const int32_t *host;       /* per record index - from; NULL: addresses only */
 	size_t from;
+	bool per_address;          /* a host's records on each address apart (a store's rows) */
 };
 
 static int32_t host_of(const struct by_client *b, size_t i)
@@ -193,7 +194,8 @@ static int identity_cmp(const struct by_client *b, size_t i, size_t j)
 	if (hi >= 0 || hj >= 0) {
 		if (hi != hj)
 			return hi < 0 ? 1 : hj < 0 ? -1 : hi < hj ? -1 : 1;
-		return 0;
+		if (!b->per_address)
+			return 0;
 	}
 	return addr_cmp(&b->a->records[i]->cli, &b->a->records[j]->cli);
 }
@@ -591,7 +593,7 @@ void inventory_finish(struct inventory *inv)
 
 /* ---- who each client is: addresses, DHCP host, host names (names.h) ---- */
 
-static void add_addr(struct inv_client *c, const struct addr *ip)
+void inventory_add_addr(struct inv_client *c, const struct addr *ip)
 {
 	int i = 0;
 	while (i < c->n_addrs && addr_cmp(&c->addrs[i], ip) < 0)
@@ -679,10 +681,8 @@ static int addr_row_cmp(const void *x, const void *y)
  * each address, and the rows in address order again.  False on no memory. */
 static bool identities_finish(struct inventory *inv, const struct names *t)
 {
-	size_t total = 0;
 	for (size_t i = 0; i < inv->n_clients; i++) {
 		struct inv_client *c = &inv->clients[i];
-		total += c->n_addrs;
 		if (c->host >= 0 && (size_t)c->host < t->n_hosts) {
 			const struct dhcp_host *h = &t->hosts[c->host];
 			if (!c->dhcp && !(c->dhcp = calloc(1, sizeof *c->dhcp)))
@@ -692,6 +692,14 @@ static bool identities_finish(struct inventory *inv, const struct names *t)
 		}
 		client_names(c, t);
 	}
+	inventory_shared_addresses(inv);
+}
+
+void inventory_shared_addresses(struct inventory *inv)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < inv->n_clients; i++)
+		total += inv->clients[i].n_addrs;
 	struct addr_row *v = malloc((total ? total : 1) * sizeof *v);
 	if (v) {
 		size_t n = 0;
@@ -717,13 +725,16 @@ static bool identities_finish(struct inventory *inv, const struct names *t)
 	return true;
 }
 
-static bool build(struct inventory *inv, const struct analysis *a, size_t from, size_t to, const struct names *t)
+/* t: the names (rows follow DHCP hosts, carry host names); given: each record's host instead (rows
+ * per host and address, no names from a table). */
+static bool build(struct inventory *inv, const struct analysis *a, size_t from, size_t to, const struct names *t,
+		  const int32_t *given)
 {
 	size_t cap_servers = 0, cap_notes = 0, cap_certs = 0, n = to - from;
 	memset(inv, 0, sizeof *inv);
-	struct by_client bc = { a, NULL, from };
+	struct by_client bc = { a, given, from, given != NULL };
 	int32_t *hosts = NULL;
-	if (t && t->n_leases) {
+	if (!given && t && t->n_leases) {
 		if (!(hosts = malloc((n ? n : 1) * sizeof *hosts)))
 			return false;
 		for (size_t i = 0; i < n; i++)
@@ -759,7 +770,7 @@ static bool build(struct inventory *inv, const struct analysis *a, size_t from, 
 			cl->ip = r->cli;       /* its first connection's: records are in order of first packet */
 			cl->host = host_of(&bc, by_client[k]);
 		}
-		add_addr(cl, &r->cli);
+		inventory_add_addr(cl, &r->cli);
 		client_add(inv, cl, a, by_client[k], &cap_servers);
 	}
 	free(by_client);
@@ -818,12 +829,22 @@ bool inventory_add_day(struct inventory *inv, int64_t day, enum port_class cls, 
 
 bool inventory_build_range(struct inventory *inv, const struct analysis *a, size_t from, size_t to)
 {
-	return build(inv, a, from, to, NULL);
+	return build(inv, a, from, to, NULL, NULL);
+}
+
+bool inventory_build_hosts(struct inventory *inv, const struct analysis *a, size_t from, size_t to,
+			   const int32_t *hosts)
+{
+	if (!build(inv, a, from, to, NULL, hosts))
+		return false;
+	if (inv->n_clients > 1)
+		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, client_cmp);
+	return true;
 }
 
 bool inventory_build(struct inventory *inv, const struct analysis *a)
 {
-	return build(inv, a, 0, a->n_records, a->names);
+	return build(inv, a, 0, a->n_records, a->names, NULL);
 }
 
 void inventory_free(struct inventory *inv)

@@ -186,6 +186,14 @@ struct inventory {
 bool inventory_build(struct inventory *inv, const struct analysis *a);
 /* The records [from, to) of the analysis (a monitor's day), one row per address, no names. */
 bool inventory_build_range(struct inventory *inv, const struct analysis *a, size_t from, size_t to);
+/* The records [from, to) with each record's DHCP host given (hosts[i - from]: an index of the caller's,
+ * -1: none): one row per (host, address), or per address where no host; no names (a store's rows). */
+bool inventory_build_hosts(struct inventory *inv, const struct analysis *a, size_t from, size_t to,
+			   const int32_t *hosts);
+/* Add an address to a client's sorted addresses (addrs_overflow past INV_MAX_ADDRS). */
+void inventory_add_addr(struct inv_client *c, const struct addr *ip);
+/* How many rows share each address (hosts_on_address), then the rows in address order (then host). */
+void inventory_shared_addresses(struct inventory *inv);
 /* Add a host name (source: enum name_source) to a client, or widen the times and add the count of
  * the same name from the same source for the same address (a store's rows read back). */
 void inventory_add_host_name(struct inv_client *c, const char *name, int source, const struct addr *ip,

@@ -13,6 +13,7 @@
  */
 #include "store.h"
 #include "store_db.h"
+#include "leasebook.h"
 #include "store_shared.h"
 
 #include <errno.h>
@@ -131,6 +132,43 @@ static const struct migration {
 	  " name TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL, count INTEGER NOT NULL,"
 	  " PRIMARY KEY(day, client, source, name)) WITHOUT ROWID;"
 	  "CREATE INDEX inv_host_name_client ON inv_host_name(client);" },
+	{ 6, "identity over time (issue 17): the DHCP host of each client row, and the leases that say which",
+	  /* every row so far followed its address: host '' */
+	  "CREATE TABLE inv_client6(day INTEGER NOT NULL, ip TEXT NOT NULL, open INTEGER NOT NULL, flows INTEGER NOT NULL,"
+	  " internal INTEGER NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,"
+	  " first_nonsecure_us INTEGER NOT NULL, last_nonsecure_us INTEGER NOT NULL, findings INTEGER NOT NULL,"
+	  " signon_failures INTEGER NOT NULL, nonsecure_lookup INTEGER NOT NULL, offer_tls INTEGER NOT NULL,"
+	  " offer_max_version INTEGER NOT NULL, offer_families INTEGER NOT NULL, offer_only_legacy INTEGER NOT NULL,"
+	  " offer_negotiated_legacy INTEGER NOT NULL, host TEXT NOT NULL, client_id TEXT NOT NULL,"
+	  " PRIMARY KEY(day, ip, open, host));"
+	  "INSERT INTO inv_client6 SELECT *, '', '' FROM inv_client;"
+	  "DROP TABLE inv_client; ALTER TABLE inv_client6 RENAME TO inv_client;"
+	  "CREATE INDEX inv_client_ip ON inv_client(ip);"
+	  "CREATE INDEX inv_client_host ON inv_client(host);"
+	  "CREATE TABLE inv_usage6(day INTEGER NOT NULL, client TEXT NOT NULL, open INTEGER NOT NULL,"
+	  " server TEXT NOT NULL, service TEXT NOT NULL, port INTEGER NOT NULL, cls INTEGER NOT NULL,"
+	  " connections INTEGER NOT NULL, refused INTEGER NOT NULL, unanswered INTEGER NOT NULL,"
+	  " attempts INTEGER NOT NULL, failed_tls INTEGER NOT NULL, cleartext INTEGER NOT NULL, tls INTEGER NOT NULL,"
+	  " tls_versions INTEGER NOT NULL, mismatch INTEGER NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,"
+	  " host TEXT NOT NULL, PRIMARY KEY(day, client, open, server, service, port, cls, host));"
+	  "INSERT INTO inv_usage6 SELECT *, '' FROM inv_usage;"
+	  "DROP TABLE inv_usage; ALTER TABLE inv_usage6 RENAME TO inv_usage;"
+	  "CREATE INDEX inv_usage_client ON inv_usage(client);"
+	  "CREATE TABLE inv_name6(day INTEGER NOT NULL, client TEXT NOT NULL, open INTEGER NOT NULL, server TEXT NOT NULL,"
+	  " service TEXT NOT NULL, port INTEGER NOT NULL, cls INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,"
+	  " host TEXT NOT NULL, PRIMARY KEY(day, client, open, server, service, port, cls, kind, name, host)) WITHOUT ROWID;"
+	  "INSERT INTO inv_name6 SELECT *, '' FROM inv_name;"
+	  "DROP TABLE inv_name; ALTER TABLE inv_name6 RENAME TO inv_name;"
+	  "CREATE TABLE inv_host_name6(day INTEGER NOT NULL, client TEXT NOT NULL, source TEXT NOT NULL,"
+	  " name TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL, count INTEGER NOT NULL,"
+	  " host TEXT NOT NULL, PRIMARY KEY(day, client, host, source, name));"   /* a rowid table: SQLite 3.40's quick_check
+	  misreads a WITHOUT ROWID table whose key takes a column after others */
+	  "INSERT INTO inv_host_name6 SELECT *, '' FROM inv_host_name;"
+	  "DROP TABLE inv_host_name; ALTER TABLE inv_host_name6 RENAME TO inv_host_name;"
+	  "CREATE INDEX inv_host_name_client ON inv_host_name(client);"
+	  "CREATE TABLE inv_lease(host TEXT NOT NULL, ip TEXT NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL,"
+	  " client_id TEXT NOT NULL, PRIMARY KEY(host, ip, start_us)) WITHOUT ROWID;"
+	  "CREATE INDEX inv_lease_end ON inv_lease(end_us);" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -680,27 +718,37 @@ bool store_step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE;
 }
 
-/* Each UTC day of the analysis [records sorted by first packet] rolled up and merged into that day's rows. */
-static bool put_days(struct store *s, const struct analysis *a, bool open, const struct store_checkpoint *c)
+/* Each UTC day of the analysis [records sorted by first packet] rolled up and merged into that day's rows:
+ * a row per address, or per (DHCP host, address) where the book's leases say which host held the address
+ * when the connection started. */
+static bool put_days(struct store *s, const struct analysis *a, bool open, const struct store_checkpoint *c,
+		     const struct leasebook *book)
 {
 	size_t from = 0;
-	while (from < a->n_records) {
+	int32_t *hosts = malloc((a->n_records ? a->n_records : 1) * sizeof *hosts);
+	if (!hosts)
+		return false;
+	for (size_t i = 0; i < a->n_records; i++)
+		hosts[i] = leasebook_host_at(book, &a->records[i]->cli, a->records[i]->start_us);
+	bool ok = true;
+	while (ok && from < a->n_records) {
 		int64_t day = store_day(a->records[from]->start_us);
 		size_t to = from + 1;
 		while (to < a->n_records && store_day(a->records[to]->start_us) == day)
 			to++;
 		struct inventory inv;
-		if (!inventory_build_range(&inv, a, from, to))
-			return false;
+		if (!inventory_build_hosts(&inv, a, from, to, hosts + from)) {
+			ok = false;
+			break;
+		}
 		if (c->redact)
 			redact_inventory(&inv, c->redact_key);
-		bool ok = store_put_inventory(s, &inv, day, open);
+		ok = store_put_inventory(s, &inv, day, open, book);
 		inventory_free(&inv);
-		if (!ok)
-			return false;
 		from = to;
 	}
-	return true;
+	free(hosts);
+	return ok;
 }
 
 char *store_flow_json(const struct store_checkpoint *c, size_t i)
@@ -863,7 +911,8 @@ bool store_imported(struct store *s, const char *digest, int64_t *when_us, char 
 static bool prune(struct store *s, const struct store_checkpoint *c)
 {
 	/* the inventory stays: it is the summary the report and the period comparison read */
-	static const char *const sql[] = { "DELETE FROM flow WHERE end_us < ?1", "DELETE FROM interval WHERE end_us < ?1" };
+	static const char *const sql[] = { "DELETE FROM flow WHERE end_us < ?1", "DELETE FROM interval WHERE end_us < ?1",
+					   "DELETE FROM inv_lease WHERE end_us < ?1" };   /* a lease over: no longer names anyone */
 	bool ok = true;
 	for (size_t i = 0; ok && c->retain_us > 0 && i < sizeof sql / sizeof sql[0]; i++) {
 		sqlite3_stmt *st = store_prep(s, sql[i]);
@@ -879,10 +928,15 @@ static bool prune(struct store *s, const struct store_checkpoint *c)
 
 static bool ckpt_body(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen)
 {
-	/* the finished flows merge into their days; the snapshot of the open ones replaces the last */
-	return put_days(s, c->done, false, c) && store_exec(s, store_drop_open_sql, err, errlen) &&
-	       (!c->open || put_days(s, c->open, true, c)) && store_put_host_names(s, c) && put_flows(s, c) && put_counters(s, c) &&
-	       put_interval(s, c) && put_import(s, c) && prune(s, c);
+	/* the leases kept and this checkpoint's say who the clients are; the finished flows merge into their
+	 * days; the snapshot of the open ones replaces the last */
+	struct leasebook book = { 0 };
+	bool ok = store_put_leases(s, c, &book) && put_days(s, c->done, false, c, &book) &&
+		  store_exec(s, store_drop_open_sql, err, errlen) && (!c->open || put_days(s, c->open, true, c, &book)) &&
+		  store_put_host_names(s, c, &book) && put_flows(s, c) && put_counters(s, c) && put_interval(s, c) &&
+		  put_import(s, c) && prune(s, c);
+	leasebook_free(&book);
+	return ok;
 }
 
 bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen)

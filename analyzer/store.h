@@ -30,7 +30,7 @@
 #include "inventory.h"
 
 #define STORE_APPLICATION_ID 0x544c5352   /* "TLSR" */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -147,11 +147,16 @@ struct store_checkpoint {
 
 /* The host names of a checkpoint's clients (store_inventory.c), for both stores: each name the names table
  * (done->names) gave an address with a connection in the checkpoint (finished or open), dated on the UTC
- * day of its first one there, redacted as the checkpoint asks; source is enum name_source.  fn returning
- * false stops the walk (false is returned, as on no memory). */
-typedef bool (*store_host_name_fn)(void *ctx, int64_t day, const char *client, int source, const char *name,
-				   int64_t first_us, int64_t last_us, uint32_t count);
-bool store_each_host_name(const struct store_checkpoint *c, store_host_name_fn fn, void *ctx);
+ * day of its first one there, and the local names (every source but DNS A/AAAA answers) of addresses
+ * without one yet, dated on the name's own first day (a client named before it connects); redacted as the
+ * checkpoint asks; source is enum name_source.  host: the key of the DHCP host (leasebook.h; NULL book:
+ * always "") the name came with or whose lease held the address then, "" none.  fn returning false stops
+ * the walk (false is returned, as on no memory). */
+typedef bool (*store_host_name_fn)(void *ctx, int64_t day, const char *client, const char *host, int source,
+				   const char *name, int64_t first_us, int64_t last_us, uint32_t count);
+struct leasebook;
+bool store_each_host_name(const struct store_checkpoint *c, const struct leasebook *book, store_host_name_fn fn,
+			  void *ctx);
 
 /* One transaction.  On failure nothing was written: keep the records and retry. */
 bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen);

@@ -38,13 +38,19 @@ void store_seterr(char *err, size_t errlen, const struct store *s, const char *w
 /* ---- the inventory rows (store_inventory.c) ---- */
 struct inventory;
 struct store_query;
-/* Merge an inventory into the rows of one day (open: the snapshot of open flows). */
-bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t day, bool open);
+struct leasebook;
+/* Merge an inventory into the rows of one day (open: the snapshot of open flows); a client's host (>= 0)
+ * is a host of the book (its key and client identifier are stored with the row). */
+bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t day, bool open,
+			 const struct leasebook *book);
 /* The rows of a query summed back into an inventory (inside a read transaction). */
 bool store_load_rows(struct store *s, const struct store_query *q, struct inventory *inv);
 /* The names tables' host names of the checkpoint's clients (store_checkpoint's names, redacted if asked). */
 struct store_checkpoint;
-bool store_put_host_names(struct store *s, const struct store_checkpoint *c);
+bool store_put_host_names(struct store *s, const struct store_checkpoint *c, const struct leasebook *book);
+/* The DHCP leases that say who the checkpoint's clients were: those the state kept that end after its
+ * first connection, and the checkpoint's own (written for the next checkpoints), into book (prepared). */
+bool store_put_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book);
 /* Fold the open rows a killed run left into the finished ones; drop the open rows. */
 extern const char store_fold_open_sql[], store_drop_open_sql[];
 

@@ -20,6 +20,7 @@
 #include "store_rows.h"
 
 #include "analysis.h"
+#include "leasebook.h"
 #include "names.h"
 #include "redact.h"
 
@@ -31,7 +32,8 @@
 /* ---- write ---- */
 
 #define CLIENT_MERGE \
-	" ON CONFLICT(day, ip, open) DO UPDATE SET flows=flows + excluded.flows, internal=max(internal, excluded.internal)," \
+	" ON CONFLICT(day, ip, open, host) DO UPDATE SET flows=flows + excluded.flows, internal=max(internal, excluded.internal)," \
+	" client_id=max(client_id, excluded.client_id)," \
 	" first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us)," \
 	" first_nonsecure_us=CASE WHEN first_nonsecure_us=0 THEN excluded.first_nonsecure_us" \
 	"  WHEN excluded.first_nonsecure_us=0 THEN first_nonsecure_us" \
@@ -47,7 +49,7 @@
 	" offer_families=offer_families | excluded.offer_families," \
 	" offer_negotiated_legacy=max(offer_negotiated_legacy, excluded.offer_negotiated_legacy)"
 #define USAGE_MERGE \
-	" ON CONFLICT(day, client, open, server, service, port, cls) DO UPDATE SET" \
+	" ON CONFLICT(day, client, open, server, service, port, cls, host) DO UPDATE SET" \
 	" connections=connections + excluded.connections, refused=refused + excluded.refused," \
 	" unanswered=unanswered + excluded.unanswered, attempts=attempts + excluded.attempts," \
 	" failed_tls=failed_tls + excluded.failed_tls, cleartext=cleartext + excluded.cleartext," \
@@ -64,13 +66,14 @@
 	" last_us=max(last_us, excluded.last_us)"
 
 #define HOST_NAME_MERGE \
-	" ON CONFLICT(day, client, source, name) DO UPDATE SET first_us=min(first_us, excluded.first_us)," \
+	" ON CONFLICT(day, client, host, source, name) DO UPDATE SET first_us=min(first_us, excluded.first_us)," \
 	" last_us=max(last_us, excluded.last_us), count=count + excluded.count"
-#define HOST_NAME_INSERT "INSERT INTO inv_host_name VALUES(?,?,?,?,?,?,?)" HOST_NAME_MERGE
+#define HOST_NAME_INSERT "INSERT INTO inv_host_name VALUES(?,?,?,?,?,?,?,?)" HOST_NAME_MERGE
 
-static bool put_host_name(sqlite3_stmt *st, int64_t day, const char *cli, int source, const char *name,
-			  int64_t first_us, int64_t last_us, uint32_t count)
+static bool put_host_name(sqlite3_stmt *st, int64_t day, const char *cli, const char *host, int source,
+			  const char *name, int64_t first_us, int64_t last_us, uint32_t count)
 {
+	sqlite3_bind_text(st, 8, host, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 1, day);
 	sqlite3_bind_text(st, 2, cli, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, name_source_name((enum name_source)source), -1, SQLITE_STATIC);
@@ -84,11 +87,11 @@ static bool put_host_name(sqlite3_stmt *st, int64_t day, const char *cli, int so
 const char store_fold_open_sql[] =
 	"INSERT INTO inv_client SELECT day, ip, 0, flows, internal, first_us, last_us, first_nonsecure_us, last_nonsecure_us,"
 	" findings, signon_failures, nonsecure_lookup, offer_tls, offer_max_version, offer_families,"
-	" offer_only_legacy, offer_negotiated_legacy FROM inv_client WHERE open=1 AND true" CLIENT_MERGE ";"
+	" offer_only_legacy, offer_negotiated_legacy, host, client_id FROM inv_client WHERE open=1 AND true" CLIENT_MERGE ";"
 	"INSERT INTO inv_usage SELECT day, client, 0, server, service, port, cls, connections, refused, unanswered,"
-	" attempts, failed_tls, cleartext, tls, tls_versions, mismatch, first_us, last_us FROM inv_usage"
+	" attempts, failed_tls, cleartext, tls, tls_versions, mismatch, first_us, last_us, host FROM inv_usage"
 	" WHERE open=1 AND true" USAGE_MERGE ";"
-	"INSERT OR IGNORE INTO inv_name SELECT day, client, 0, server, service, port, cls, kind, name FROM inv_name"
+	"INSERT OR IGNORE INTO inv_name SELECT day, client, 0, server, service, port, cls, kind, name, host FROM inv_name"
 	" WHERE open=1;"
 	"INSERT INTO inv_port SELECT day, 0, server, port, service, cls, connections, tls_versions, findings,"
 	" release_vrm FROM inv_port WHERE open=1 AND true" PORT_MERGE ";"
@@ -104,12 +107,15 @@ struct put {
 	int64_t day;
 	int open;
 	sqlite3_stmt *client, *usage, *name, *port, *note, *cert, *host;
+	const struct leasebook *book;
+	const char *who;           /* the client being written: its DHCP host's key, "" none */
 };
 
 static bool put_name(struct put *p, const char *cli, const char *srv, const char *svc, int port, int cls,
 		     const char *kind, const char *name)
 {
 	sqlite3_stmt *st = p->name;
+	sqlite3_bind_text(st, 10, p->who, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 1, p->day);
 	sqlite3_bind_text(st, 2, cli, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 3, p->open);
@@ -153,6 +159,7 @@ static bool put_usage(struct put *p, const char *ip, const struct inv_usage *u)
 	sqlite3_bind_int(st, i++, u->mismatch);
 	sqlite3_bind_int64(st, i++, u->first_us);
 	sqlite3_bind_int64(st, i++, u->last_us);
+	sqlite3_bind_text(st, i++, p->who, -1, SQLITE_TRANSIENT);
 	return store_step_done(st) && put_names(p, ip, srv, svc, u->port, u->cls, "user", &u->users) &&
 	       put_names(p, ip, srv, svc, u->port, u->cls, "device", &u->devices);
 }
@@ -161,6 +168,9 @@ static bool put_client(struct put *p, const struct inv_client *cl)
 {
 	char ip[ADDR_STRLEN];
 	addr_str(&cl->ip, ip);
+	const struct lease_host *h = cl->host >= 0 && p->book && (size_t)cl->host < p->book->n_hosts
+					     ? &p->book->hosts[cl->host] : NULL;
+	p->who = h ? h->key : "";
 	sqlite3_stmt *st = p->client;
 	int i = 1;
 	sqlite3_bind_int64(st, i++, p->day);
@@ -180,6 +190,8 @@ static bool put_client(struct put *p, const struct inv_client *cl)
 	sqlite3_bind_int64(st, i++, cl->offer.families);
 	sqlite3_bind_int(st, i++, cl->offer.only_legacy_ciphers);
 	sqlite3_bind_int(st, i++, cl->offer.negotiated_legacy);
+	sqlite3_bind_text(st, i++, p->who, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, h ? h->client_id : "", -1, SQLITE_TRANSIENT);
 	if (!store_step_done(st))
 		return false;
 	if (!put_names(p, ip, "", "", 0, 0, "user", &cl->users) ||
@@ -189,8 +201,9 @@ static bool put_client(struct put *p, const struct inv_client *cl)
 		return false;
 	/* the names the finished flows carried (DRDA, 5250); count 0 are its devices' (read back as devices) */
 	for (int k = 0; !p->open && k < cl->n_names; k++) {
-		const struct inv_host_name *h = &cl->names[k];
-		if (h->count && !put_host_name(p->host, p->day, ip, h->source, h->name, h->first_us, h->last_us, h->count))
+		const struct inv_host_name *hn = &cl->names[k];
+		if (hn->count &&
+		    !put_host_name(p->host, p->day, ip, p->who, hn->source, hn->name, hn->first_us, hn->last_us, hn->count))
 			return false;
 	}
 	for (size_t j = 0; j < cl->n_use; j++)
@@ -263,12 +276,13 @@ static bool put_cert(struct put *p, const struct inv_cert *c)
 	return store_step_done(st);
 }
 
-bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t day, bool open)
+bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t day, bool open,
+			 const struct leasebook *book)
 {
-	struct put p = { .s = s, .day = day, .open = open };
-	p.client = store_prep(s, "INSERT INTO inv_client VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" CLIENT_MERGE);
-	p.usage = store_prep(s, "INSERT INTO inv_usage VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" USAGE_MERGE);
-	p.name = store_prep(s, "INSERT OR IGNORE INTO inv_name VALUES(?,?,?,?,?,?,?,?,?)");
+	struct put p = { .s = s, .day = day, .open = open, .book = book, .who = "" };
+	p.client = store_prep(s, "INSERT INTO inv_client VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" CLIENT_MERGE);
+	p.usage = store_prep(s, "INSERT INTO inv_usage VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" USAGE_MERGE);
+	p.name = store_prep(s, "INSERT OR IGNORE INTO inv_name VALUES(?,?,?,?,?,?,?,?,?,?)");
 	p.port = store_prep(s, "INSERT INTO inv_port VALUES(?,?,?,?,?,?,?,?,?,?)" PORT_MERGE);
 	p.note = store_prep(s, "INSERT INTO inv_note VALUES(?,?,?,?,?,?,?,?,?,?,?,?)" NOTE_MERGE);
 	p.host = store_prep(s, HOST_NAME_INSERT);
@@ -281,6 +295,7 @@ bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t d
 	bool ok = p.client && p.usage && p.name && p.port && p.note && p.cert && p.host;
 	for (size_t i = 0; ok && i < inv->n_clients; i++)
 		ok = put_client(&p, &inv->clients[i]);
+	p.who = "";   /* the server ports' ciphers name no client */
 	for (size_t i = 0; ok && i < inv->n_servers; i++)
 		ok = put_server(&p, &inv->servers[i]);
 	for (size_t i = 0; ok && i < inv->n_notes; i++)
@@ -308,7 +323,29 @@ static int first_seen_cmp(const void *x, const void *y)
 	return c ? c : a->start_us < b->start_us ? -1 : a->start_us > b->start_us;
 }
 
-bool store_each_host_name(const struct store_checkpoint *c, store_host_name_fn fn, void *ctx)
+/* The key of the DHCP host a name came with or whose lease held its address then ("" none). */
+static const char *name_host(const struct names *t, const struct host_name *e, const struct leasebook *book,
+			     const struct store_checkpoint *c, char *buf, size_t len)
+{
+	if (!book)
+		return "";
+	if (e->source == NAME_DHCP && e->host >= 0 && (size_t)e->host < t->n_hosts) {
+		char hw[48];
+		names_hw_str(&t->hosts[e->host], hw, sizeof hw);
+		if (!c->redact) {
+			snprintf(buf, len, "%s", hw);
+			return buf;
+		}
+		return redact_name(c->redact_key ? c->redact_key : "", hw, buf, len);
+	}
+	int32_t h = leasebook_host_at(book, &e->ip, e->last_us);
+	if (h < 0)
+		h = leasebook_host_at(book, &e->ip, e->first_us);
+	return h >= 0 ? book->hosts[h].key : "";
+}
+
+bool store_each_host_name(const struct store_checkpoint *c, const struct leasebook *book, store_host_name_fn fn,
+			  void *ctx)
 {
 	const struct names *t = c->done->names;
 	if (!t || !t->n)
@@ -324,33 +361,107 @@ bool store_each_host_name(const struct store_checkpoint *c, store_host_name_fn f
 	if (m > 1)
 		qsort(v, m, sizeof *v, first_seen_cmp);
 	bool ok = true;
-	for (size_t i = 0; ok && i < m; i++) {
-		if (i && addr_eq(&v[i].ip, &v[i - 1].ip))
-			continue;
-		char ip[ADDR_STRLEN], red[96];
-		size_t first, k = names_of(t, &v[i].ip, &first);
-		addr_str(&v[i].ip, ip);
-		for (size_t j = first; ok && j < first + k; j++) {
-			const struct host_name *e = &t->v[j];
-			const char *name = c->redact ? redact_name(c->redact_key, e->name, red, sizeof red) : e->name;
-			ok = fn(ctx, store_day(v[i].start_us), ip, e->source, name, e->first_us, e->last_us, e->count);
-		}
+	size_t i = 0;
+	/* both sorted by address: each name meets the first connection of its address, if any */
+	for (size_t j = 0; ok && j < t->n; j++) {
+		const struct host_name *e = &t->v[j];
+		while (i < m && addr_cmp(&v[i].ip, &e->ip) < 0)
+			i++;
+		bool seen = i < m && addr_eq(&v[i].ip, &e->ip);
+		if (!seen && e->source == NAME_DNS_A)
+			continue;   /* the answers about every address the clients looked up: only for clients */
+		char ip[ADDR_STRLEN], red[96], key[LEASEBOOK_KEY];
+		addr_str(&e->ip, ip);
+		const char *name = c->redact ? redact_name(c->redact_key, e->name, red, sizeof red) : e->name;
+		const char *host = name_host(t, e, book, c, key, sizeof key);
+		ok = fn(ctx, store_day(seen ? v[i].start_us : e->first_us), ip, host, e->source, name, e->first_us,
+			e->last_us, e->count);
 	}
 	free(v);
 	return ok;
 }
 
-static bool put_one_host_name(void *ctx, int64_t day, const char *client, int source, const char *name,
-			      int64_t first_us, int64_t last_us, uint32_t count)
+static bool put_one_host_name(void *ctx, int64_t day, const char *client, const char *host, int source,
+			      const char *name, int64_t first_us, int64_t last_us, uint32_t count)
 {
-	return put_host_name(ctx, day, client, source, name, first_us, last_us, count);
+	return put_host_name(ctx, day, client, host, source, name, first_us, last_us, count);
 }
 
-bool store_put_host_names(struct store *s, const struct store_checkpoint *c)
+bool store_put_host_names(struct store *s, const struct store_checkpoint *c, const struct leasebook *book)
 {
 	sqlite3_stmt *st = store_prep(s, HOST_NAME_INSERT);
-	bool ok = st && store_each_host_name(c, put_one_host_name, st);
+	bool ok = st && store_each_host_name(c, book, put_one_host_name, st);
 	sqlite3_finalize(st);
+	return ok;
+}
+
+/* The earliest and latest first packet of the checkpoint's connections (finished and open): false none. */
+static bool span_of(const struct store_checkpoint *c, int64_t *lo, int64_t *hi)
+{
+	const struct analysis *both[] = { c->done, c->open };
+	bool any = false;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; both[k] && i < both[k]->n_records; i++) {
+			int64_t t = both[k]->records[i]->start_us;
+			if (!any || t < *lo)
+				*lo = t;
+			if (!any || t > *hi)
+				*hi = t;
+			any = true;
+		}
+	return any;
+}
+
+bool store_put_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book)
+{
+	int64_t lo = 0, hi = 0;
+	bool ok = true;
+	if (span_of(c, &lo, &hi)) {   /* the leases kept that can cover a connection of this checkpoint */
+		sqlite3_stmt *st = store_prep(s, "SELECT host, ip, start_us, end_us, client_id FROM inv_lease"
+						 " WHERE end_us >= ?1 AND start_us <= ?2");
+		ok = st != NULL;
+		if (ok) {
+			sqlite3_bind_int64(st, 1, lo);
+			sqlite3_bind_int64(st, 2, hi);
+			int rc = SQLITE_DONE;
+			while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+				struct addr a;
+				int plen;
+				const char *ip = (const char *)sqlite3_column_text(st, 1);
+				if (!ip || !addr_parse_prefix(ip, &a, &plen))
+					continue;
+				const char *key = (const char *)sqlite3_column_text(st, 0);
+				const char *cid = (const char *)sqlite3_column_text(st, 4);
+				ok = leasebook_add(book, key ? key : "", cid ? cid : "", &a, sqlite3_column_int64(st, 2),
+						   sqlite3_column_int64(st, 3));
+			}
+			ok = ok && rc == SQLITE_DONE;
+		}
+		sqlite3_finalize(st);
+	}
+	/* this checkpoint's leases: kept for the next ones, and in the book */
+	struct leasebook cur = { 0 };
+	ok = ok && leasebook_add_names(&cur, c->done->names, c->redact, c->redact_key);
+	sqlite3_stmt *put = ok && cur.n ? store_prep(s, "INSERT INTO inv_lease VALUES(?,?,?,?,?) ON CONFLICT(host, ip,"
+						     " start_us) DO UPDATE SET end_us=excluded.end_us,"
+						     " client_id=max(client_id, excluded.client_id)")
+				       : NULL;
+	if (ok && cur.n && !put)
+		ok = false;
+	for (size_t i = 0; ok && i < cur.n; i++) {
+		const struct lease_entry *e = &cur.v[i];
+		const struct lease_host *h = &cur.hosts[e->host];
+		char ip[ADDR_STRLEN];
+		sqlite3_bind_text(put, 1, h->key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(put, 2, addr_str(&e->ip, ip), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(put, 3, e->start_us);
+		sqlite3_bind_int64(put, 4, e->end_us);
+		sqlite3_bind_text(put, 5, h->client_id, -1, SQLITE_TRANSIENT);
+		ok = store_step_done(put) && leasebook_add(book, h->key, h->client_id, &e->ip, e->start_us, e->end_us);
+	}
+	sqlite3_finalize(put);
+	leasebook_free(&cur);
+	leasebook_prepare(book);
 	return ok;
 }
 
@@ -407,8 +518,25 @@ static bool each_row(struct loader *l, sqlite3_stmt *st, bool (*apply)(struct ro
 	return rc == SQLITE_DONE;
 }
 
+/* A client's rows: its address's, or (identity, the whole window read) its DHCP host's over every address it
+ * had: "#" and the host's key, as store_rows.c finds the clients by. */
+#define IDENT(ipcol) "CASE WHEN host='' THEN " ipcol " ELSE '#'||host END"
+
 static bool load_clients(struct loader *l)
 {
+	if (l->rows.identity)
+		return each_row(l, window_query(l,
+		 "SELECT CASE WHEN host='' THEN ip ELSE (SELECT x.ip FROM inv_client x WHERE x.host=inv_client.host AND"
+		 " x.day BETWEEN ?1 AND ?2 ORDER BY x.first_us, x.ip LIMIT 1) END, sum(flows), max(internal),"
+		 " min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)), max(last_nonsecure_us), bitor(findings),"
+		 " sum(signon_failures), max(nonsecure_lookup), max(offer_tls), max(offer_max_version),"
+		 " bitor(offer_families), min(CASE WHEN offer_tls THEN offer_only_legacy END), max(offer_negotiated_legacy),"
+		 " max(open), CASE WHEN host='' THEN (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x"
+		 " WHERE x.ip=inv_client.ip AND +x.host='') ELSE (SELECT min(nullif(x.first_nonsecure_us, 0))"
+		 " FROM inv_client x WHERE x.host=inv_client.host) END, host, max(client_id), group_concat(DISTINCT ip),"
+		 " CASE WHEN host='' THEN 0 ELSE (SELECT min(start_us) FROM inv_lease WHERE inv_lease.host=inv_client.host)"
+		 " END, " IDENT("ip") " AS ident FROM inv_client", NULL,
+		 "GROUP BY ident"), rows_client) && rows_clients_done(&l->rows);
 	return each_row(l, window_query(l,
 		 "SELECT ip, sum(flows), max(internal), min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)),"
 		 " max(last_nonsecure_us), bitor(findings), sum(signon_failures), max(nonsecure_lookup), max(offer_tls),"
@@ -420,6 +548,12 @@ static bool load_clients(struct loader *l)
 
 static bool load_usage(struct loader *l)
 {
+	if (l->rows.identity)
+		return each_row(l, window_query(l,
+		 "SELECT " IDENT("client") " AS ident, server, service, port, cls, sum(connections), sum(refused),"
+		 " sum(unanswered), sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions),"
+		 " max(mismatch), min(first_us), max(last_us) FROM inv_usage", NULL,
+		 "GROUP BY ident, server, service, port, cls"), rows_usage);
 	return each_row(l, window_query(l,
 		 "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
 		 " sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions), max(mismatch),"
@@ -436,12 +570,19 @@ static bool load_ports(struct loader *l)
 
 static bool load_names(struct loader *l)
 {
+	if (l->rows.identity)
+		return each_row(l, window_query(l, "SELECT DISTINCT " IDENT("client") ", server, service, port, cls, kind,"
+						   " name FROM inv_name", NULL, "ORDER BY name"), rows_name);
 	return each_row(l, window_query(l, "SELECT DISTINCT client, server, service, port, cls, kind, name FROM inv_name",
 					   "client", "ORDER BY name"), rows_name);
 }
 
 static bool load_host_names(struct loader *l)
 {
+	if (l->rows.identity)
+		return each_row(l, window_query(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count),"
+						   " host FROM inv_host_name", NULL, "GROUP BY client, host, source, name"),
+				rows_host_name);
 	return each_row(l, window_query(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count)"
 					   " FROM inv_host_name", "client", "GROUP BY client, source, name"),
 			rows_host_name);
@@ -495,7 +636,8 @@ static bool want_clients(struct store *s, const struct addr *only, size_t n)
 bool store_load_rows(struct store *s, const struct store_query *q, struct inventory *inv)
 {
 	memset(inv, 0, sizeof *inv);
-	struct loader l = { .s = s, .rows = { .inv = inv, .filtered = q->only != NULL } };
+	/* the clients of a filter (the monitor's findings) stay per address; the whole window follows hosts */
+	struct loader l = { .s = s, .rows = { .inv = inv, .filtered = q->only != NULL, .identity = q->only == NULL } };
 	bool filtered = l.rows.filtered;
 	l.day_from = q->since_us ? inventory_day(q->since_us) : INT64_MIN;
 	l.day_to = q->until_us ? inventory_day(q->until_us - 1) : INT64_MAX;

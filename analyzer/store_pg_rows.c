@@ -152,9 +152,10 @@ struct rows {
 	const char *sensor;
 };
 
-/* A host name, merged by the database at once (not staged: names are not per connection). */
-static bool host_name_row(void *ctx, int64_t day, const char *client, int source, const char *name,
-			  int64_t first_us, int64_t last_us, uint32_t count)
+/* A host name, merged by the database at once (not staged: names are not per connection).  The shared
+ * store keeps addresses as the identity (no DHCP host: it is given no lease book). */
+static bool host_name_row(void *ctx, int64_t day, const char *client, const char *host, int source,
+			  const char *name, int64_t first_us, int64_t last_us, uint32_t count)
 {
 	struct rows *w = ctx;
 	struct params p = { .n = 0 };
@@ -214,7 +215,7 @@ static void client_rows(struct rows *w, const struct inv_client *cl)
 	/* the names the finished flows carried (DRDA, 5250); count 0 are its devices' (read back as devices) */
 	for (int k = 0; !w->open && k < cl->n_names; k++)
 		if (cl->names[k].count)
-			host_name_row(w, w->day, ip, cl->names[k].source, cl->names[k].name, cl->names[k].first_us,
+			host_name_row(w, w->day, ip, "", cl->names[k].source, cl->names[k].name, cl->names[k].first_us,
 				      cl->names[k].last_us, cl->names[k].count);
 	for (size_t j = 0; j < cl->n_use; j++) {
 		const struct inv_usage *u = &cl->use[j];
@@ -427,7 +428,7 @@ bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run,
 	p_str(&p, sensor);
 	p_int(&p, PG_DUP_WINDOW_US);
 	emit(b, PGS_MERGE, &p);
-	if (!store_each_host_name(c, host_name_row, &w))
+	if (!store_each_host_name(c, NULL, host_name_row, &w))
 		return false;
 	counter_rows(b, sensor, c);
 	uint64_t pk = c->done->packets - (c->prev ? c->prev->packets : 0);

@@ -7,6 +7,7 @@
  * servers' ports (sorted) and ciphers, the notes, the connections per day
  * and the certificates.
  */
+#define _GNU_SOURCE     /* qsort_r, strtok_r */
 #include "store_rows.h"
 
 #include "names.h"
@@ -72,12 +73,44 @@ bool rows_client(struct rows_loader *l, const struct store_row *r)
 	c->offer.negotiated_legacy = N(r, i++) != 0;
 	c->in_progress = N(r, i++) != 0;
 	c->first_nonsecure_ever_us = N(r, i++);
+	if (!l->identity)
+		return true;
+	/* who it is: a DHCP host over its addresses, or its address */
+	const char *host = T(r, i++);
+	c->host = -1;
+	if (host[0]) {
+		snprintf(c->hw, sizeof c->hw, "%s", host);
+		snprintf(c->client_id, sizeof c->client_id, "%s", T(r, i));
+	}
+	i++;
+	char addrs[2048];
+	snprintf(addrs, sizeof addrs, "%s", T(r, i++));
+	for (char *save = NULL, *t = strtok_r(addrs, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		struct addr x;
+		if (addr_parse_prefix(t, &x, &plen))
+			inventory_add_addr(c, &x);
+	}
+	if (!c->n_addrs)
+		inventory_add_addr(c, &c->ip);
+	size_t at = inv->n_clients - 1;
+	if (!inventory_grow((void **)&l->ix, l->n_ix, &l->cap_ix, sizeof *l->ix))
+		return false;
+	if (!inventory_grow((void **)&l->lease_first, at, &l->cap_lease_first, sizeof *l->lease_first))
+		return false;
+	l->lease_first[at] = N(r, i++);
+	snprintf(l->ix[l->n_ix].ip, sizeof l->ix[l->n_ix].ip, "%s", T(r, i++));
+	l->ix[l->n_ix++].index = at;
 	return true;
 }
 
 bool rows_clients_done(struct rows_loader *l)
 {
 	struct inventory *inv = l->inv;
+	if (l->identity) {     /* indexed as read; sorted at the end (rows_finish) */
+		if (l->n_ix > 1)
+			qsort(l->ix, l->n_ix, sizeof *l->ix, cmp_ix);
+		return true;
+	}
 	if (inv->n_clients > 1)
 		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, cmp_client_addr);
 	l->ix = malloc((inv->n_clients ? inv->n_clients : 1) * sizeof *l->ix);
@@ -235,6 +268,24 @@ bool rows_host_name(struct rows_loader *l, const struct store_row *r)
 {
 	struct inv_client *c = client_of(l, T(r, 0));
 	enum name_source src = name_source_of(T(r, 1));
+	if (l->identity && src < NAME_SOURCES) {
+		const char *host = T(r, 6);
+		struct addr ip;
+		int plen;
+		if (!addr_parse_prefix(T(r, 0), &ip, &plen))
+			return true;
+		if (c && (!host[0] || src < NAME_DRDA))   /* an address row: DRDA/5250 names of its own connections */
+			inventory_add_host_name(c, T(r, 2), (int)src, &ip, N(r, 3), N(r, 4), (uint32_t)N(r, 5));
+		char key[112];
+		snprintf(key, sizeof key, "#%s", host);
+		struct inv_client *h = host[0] ? client_of(l, key) : NULL;
+		for (int k = 0; h && k < h->n_addrs; k++)
+			if (addr_eq(&h->addrs[k], &ip)) {
+				inventory_add_host_name(h, T(r, 2), (int)src, &ip, N(r, 3), N(r, 4), (uint32_t)N(r, 5));
+				break;
+			}
+		return true;
+	}
 	if (c && src < NAME_SOURCES)
 		inventory_add_host_name(c, T(r, 2), (int)src, &c->ip, N(r, 3), N(r, 4), (uint32_t)N(r, 5));
 	return true;
@@ -289,12 +340,44 @@ bool rows_cert(struct rows_loader *l, const struct store_row *r)
 	return true;
 }
 
+/* The DHCP hosts numbered in the order their first lease started (the one-shot run's order of sight). */
+static int cmp_lease_first(const void *x, const void *y, void *arg)
+{
+	const struct rows_loader *l = arg;
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	if (l->lease_first[a] != l->lease_first[b])
+		return l->lease_first[a] < l->lease_first[b] ? -1 : 1;
+	return strcmp(l->inv->clients[a].hw, l->inv->clients[b].hw);
+}
+
+static bool number_hosts(struct rows_loader *l)
+{
+	struct inventory *inv = l->inv;
+	size_t *v = malloc((inv->n_clients ? inv->n_clients : 1) * sizeof *v), n = 0;
+	if (!v)
+		return false;
+	for (size_t i = 0; i < inv->n_clients; i++)
+		if (inv->clients[i].hw[0])
+			v[n++] = i;
+	if (n > 1)
+		qsort_r(v, n, sizeof *v, cmp_lease_first, l);
+	for (size_t k = 0; k < n; k++)
+		inv->clients[v[k]].host = (int32_t)k;
+	free(v);
+	inventory_shared_addresses(inv);   /* also sorts the rows: by address, then host */
+	return true;
+}
+
 bool rows_finish(struct rows_loader *l, bool ok)
 {
 	struct inventory *inv = l->inv;
 	free(l->ix);
 	l->ix = NULL;
 	l->n_ix = 0;
+	if (ok && l->identity)
+		ok = number_hosts(l);
+	free(l->lease_first);
+	l->lease_first = NULL;
 	if (!ok) {
 		inventory_free(inv);
 		return false;

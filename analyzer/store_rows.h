@@ -30,11 +30,14 @@ struct store_row {
 struct rows_loader {
 	struct inventory *inv;
 	bool filtered;        /* only some clients were asked for: no server rows were read */
+	bool identity;        /* the rows name clients by identity: an address, or "#" and a DHCP host's key */
 	struct rows_ix {
-		char ip[ADDR_STRLEN];
+		char ip[112];
 		size_t index;
-	} *ix;                /* the clients by their text address, for the rows that name them */
-	size_t n_ix;
+	} *ix;                /* the clients by their text address (or identity), for the rows that name them */
+	size_t n_ix, cap_ix;
+	int64_t *lease_first; /* identity: per client (in row order), its host's first lease start (the order of hosts) */
+	size_t cap_lease_first;
 	size_t cap_clients, cap_servers, cap_notes, cap_certs;
 };
 
@@ -42,7 +45,9 @@ struct rows_loader {
 
 /* ip, flows, internal, first_us, last_us, first_nonsecure_us, last_nonsecure_us, findings,
  * signon_failures, nonsecure_lookup, offer_tls, offer_max_version, offer_families, offer_only_legacy,
- * offer_negotiated_legacy, open, first_nonsecure_ever_us */
+ * offer_negotiated_legacy, open, first_nonsecure_ever_us; with identity also: host (the DHCP host's key,
+ * "" none), client_id, addresses (comma-separated), the host's first lease start, identity (the key the
+ * rows below name the client by) */
 bool rows_client(struct rows_loader *l, const struct store_row *r);
 /* After the last client row: sort the clients and index them for the rows below. */
 bool rows_clients_done(struct rows_loader *l);
@@ -54,7 +59,9 @@ bool rows_port(struct rows_loader *l, const struct store_row *r);
 /* client, server, service, port, cls, kind, name: a client's or a use's name, or (no client) a port's cipher */
 bool rows_name(struct rows_loader *l, const struct store_row *r);
 /* client, source (names.h's word), name, first_us, last_us, count: a client's host name (the database
- * took the minimum, maximum and sum over days and sensors) */
+ * took the minimum, maximum and sum over days and sensors); with identity also host: an address's row takes
+ * every name of its address from the name protocols and the protocol names (DRDA) of no host, a DHCP host's
+ * row the names of its host on its addresses */
 bool rows_host_name(struct rows_loader *l, const struct store_row *r);
 /* kind, client, server, port, service, user, detail, count, first_us, last_us */
 bool rows_note(struct rows_loader *l, const struct store_row *r);

@@ -18,8 +18,13 @@ peer) and the clients' log (the user each typed).  Scenario:
 - gamma (static .30, no DHCP) is named by a PTR answer alpha asked for, and
   signs on as LABCAROL; the A answer for the IBM i's own name is read too.
 
+The same capture, cut in two at alpha's DHCPRELEASE (editcap) and imported
+into one state (--db) part after part, must give the one-shot report's
+clients field by field: the state follows DHCP hosts across imports.
+
 Needs root, ip, dnsmasq (dnsmasq-base), busybox, tcpdump; skips otherwise.
-Namespaces tn-*-PID, deleted at exit.  About 15 seconds.
+Namespaces tn-*-PID, deleted at exit.  About 22 seconds (the two imports about 1 s).
+NAMES_LAB_KEEP=FILE keeps a copy of the lab capture (for debugging).
 """
 import atexit
 import json
@@ -64,6 +69,8 @@ def spawn(host, args, **kw):
 
 
 def cleanup():
+    if os.environ.get("NAMES_LAB_KEEP"):
+        shutil.copy(os.path.join(tmp, "lab.pcap"), os.environ["NAMES_LAB_KEEP"])
     for p in procs:
         if p.poll() is None:
             p.terminate()
@@ -269,6 +276,51 @@ if shutil.which("tshark"):
     ok("192.0.2.10" in p.stdout and ptr and ptr.group(1) in p.stdout, "tshark reads the A and PTR answers", p.stdout)
 else:
     skip("tshark cross-check", "tshark is not installed")
+# ---- identity over time in the state (--db): the capture in two, cut at alpha's DHCPRELEASE, imported one
+# after the other (as two monitor checkpoints or two runs); the state's report equals the one-shot report ----
+def client_rows(d):
+    """The clients by who they are, with the fields that say it (the hardware address is the key of a DHCP
+    host's row; rows without one are their address)."""
+    out = {}
+    for c in d.get("clients", []) if d else []:
+        out[c["hardware_address"] or c["ip"]] = {
+            "ip": c["ip"], "identity": c["identity"], "addresses": c["addresses"], "dhcp_client_id": c["dhcp_client_id"],
+            "address_hosts": c["address_hosts"], "host_name": c["host_name"],
+            "host_names": sorted(json.dumps(h, sort_keys=True) for h in c["host_names"]), "users": c["users"],
+            "status": c.get("status"), "first_seen": c.get("first_seen"), "last_seen": c.get("last_seen"),
+            "nonsecure": sorted(json.dumps(u, sort_keys=True) for u in c["nonsecure"])}
+    return out
+
+
+if shutil.which("editcap") and shutil.which("tshark"):
+    p = subprocess.run(["tshark", "-r", cap, "-Y", "dhcp.option.dhcp == 7", "-T", "fields", "-e", "frame.number"],
+                       capture_output=True, text=True, timeout=60)
+    cut = int(p.stdout.split()[0]) if p.stdout.split() else 0
+    part1, part2, db = (os.path.join(tmp, n) for n in ("part1.pcap", "part2.pcap", "split.db"))
+    sh("editcap", "-r", cap, part1, f"1-{cut - 1}")
+    sh("editcap", "-r", cap, part2, f"{cut}-100000000")
+    t0 = time.time()
+    rc1, _, err1 = run(["-q", "-r", part1, "--db", db])
+    rc2, _, err2 = run(["-q", "-r", part2, "--db", db])
+    rc, out, err = run(["--db", db, "--format", "json"])
+    sdoc = json.loads(out) if rc == 0 else None
+    ok(cut > 1 and rc1 == 0 and rc2 == 0 and sdoc is not None and not sanitizer_report(err1 + err2 + err),
+       f"the capture cut at alpha's release (frame {cut}) and imported in two parts ({time.time() - t0:.1f} s)",
+       (rc1, err1, rc2, err2, err))
+    one, two = client_rows(doc), client_rows(sdoc)
+    diff = {k: (one.get(k), two.get(k)) for k in set(one) | set(two) if one.get(k) != two.get(k)}
+    ok(sdoc is not None and not diff and len(one) == 3,
+       "the state over both parts: the one-shot report's clients field by field (identity, addresses, DHCP"
+       " client id, hosts per address, names, users, uses)", diff)
+    r = two.get(MAC["c1"])
+    ok(r and r["identity"] == "dhcp-host" and r["addresses"] == ["192.0.2.101", "192.0.2.102"]
+       and len([c for c in sdoc["clients"] if c["ip"] == "192.0.2.101"]) == 2,
+       "alpha, on .101 in the first part and .102 in the second, is one client; .101 served alpha and beta: two", r)
+    s2 = {u["user"]: [c["hardware_address"] or c["ip"] for c in u["clients"]] for u in sdoc.get("users", [])}
+    s1 = {u["user"]: [c["hardware_address"] or c["ip"] for c in u["clients"]] for u in doc.get("users", [])}
+    ok(s1 == s2 and s2.get("LABALICE") == [MAC["c1"]], "users[]: the same machines per user", (s1, s2))
+else:
+    skip("identity over two imports", "needs editcap and tshark")
 k = doc.get("capture", {}).get("counters", {})
 ok(k.get("name_packets", 0) >= len(acks) and k.get("name_packets_malformed") == 0 and k.get("host_names_table_full") == 0,
    "every name packet read, none malformed", k)

@@ -192,18 +192,18 @@ static void schema_created(void **state)
 	assert_int_equal(store_user_version(st), STORE_SCHEMA_VERSION);
 	store_close(st);
 	assert_int_equal(sql_int(f, "PRAGMA application_id"), 0x544c5352);
-	assert_int_equal(sql_int(f, "PRAGMA user_version"), 5);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 5);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 6);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM meta WHERE key='format' AND value='tlsready-state'"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
 				    " ('inv_client','inv_usage','inv_name','inv_port','inv_note','import','flow','counter',"
-				    "'interval','run','cert','migrations','inv_host_name')"), 13);
+				    "'interval','run','cert','migrations','inv_host_name','inv_lease')"), 14);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode='wal'"), 1);
 	/* opening again changes nothing */
 	st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 5);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 6);
 }
 
 static void migration_from_v1(void **state)
@@ -225,9 +225,9 @@ static void migration_from_v1(void **state)
 	assert_non_null(strstr(err, "older"));
 	st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
-	assert_int_equal(store_user_version(st), 5);
+	assert_int_equal(store_user_version(st), 6);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE name='cert'"), 1);
-	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5' FROM migrations ORDER BY version"), 1);
+	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5,6' FROM migrations ORDER BY version"), 1);
 	assert_int_equal(sql_int(f, "SELECT last_nonsecure_us FROM inv_client WHERE ip='192.0.2.99'"), 2000);
 	/* what version 1 kept comes back through the inventory: the counts, the user, and the client
 	 * stored as unknown with nonsecure rows is told apart again as attempt-only */
@@ -262,14 +262,14 @@ static void migration_from_v4_host_names(void **state)
 		    "INSERT INTO inv_client VALUES(2,'192.0.2.27',0,1,0,86401000000,86402000000,0,0,0,0,0,0,0,0,0,0)");
 	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
-	assert_int_equal(store_user_version(st), 5);
-	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5' FROM migrations ORDER BY version"), 1);
+	assert_int_equal(store_user_version(st), 6);
+	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5,6' FROM migrations ORDER BY version"), 1);
 	assert_int_equal(sql_int(f, "SELECT sum(flows) FROM inv_client"), 4);
-	sql_exec(f, "INSERT INTO inv_host_name VALUES(1,'192.0.2.27','dns','pc27.example.com',2000,3000,2);"
-		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','dns','pc27.example.com',1500,86401500000,5);"
-		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','dhcp','pc27',86401000000,86401000000,1);"
-		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.99','dns','nobody.example.com',1,2,1);"
-		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','no-such-source','x',1,2,1)");
+	sql_exec(f, "INSERT INTO inv_host_name VALUES(1,'192.0.2.27','dns','pc27.example.com',2000,3000,2,'');"
+		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','dns','pc27.example.com',1500,86401500000,5,'');"
+		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','dhcp','pc27',86401000000,86401000000,1,'');"
+		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.99','dns','nobody.example.com',1,2,1,'');"
+		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','no-such-source','x',1,2,1,'')");
 	struct inventory inv;
 	load_all(st, &inv);
 	assert_int_equal(inv.n_clients, 1);
@@ -291,6 +291,39 @@ static void migration_from_v4_host_names(void **state)
 	assert_non_null(c);
 	assert_int_equal(c->n_names, 2);
 	assert_int_equal(c->names[1].count, 5);
+	inventory_free(&inv);
+	store_close(st);
+}
+
+/* Version 5 rows had no DHCP host: migration 6 keeps them as address rows (host ''), adds the leases'
+ * table, and they load back as before: one client per address with its names. */
+static void migration_from_v5_identity(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *f = path("v5.db");
+	assert_true(store_create_at_version(f, 5, err, sizeof err));
+	sql_exec(f, "INSERT INTO inv_client VALUES(1,'192.0.2.27',0,3,0,1000,9000,0,0,0,0,0,0,0,0,0,0);"
+		    "INSERT INTO inv_usage VALUES(1,'192.0.2.27',0,'192.0.2.10','telnet',23,1,3,0,0,0,0,3,0,0,0,1000,9000);"
+		    "INSERT INTO inv_name VALUES(1,'192.0.2.27',0,'','',0,0,'user','OLDUSER');"
+		    "INSERT INTO inv_host_name VALUES(1,'192.0.2.27','dhcp','pc27',500,500,1)");
+	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(store_user_version(st), 6);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM inv_client WHERE host=''"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM inv_host_name WHERE host=''"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM inv_lease"), 0);
+	struct inventory inv;
+	load_all(st, &inv);
+	assert_int_equal(inv.n_clients, 1);
+	const struct inv_client *c = client(&inv, "192.0.2.27");
+	assert_non_null(c);
+	assert_string_equal(c->hw, "");
+	assert_int_equal(c->n_addrs, 1);
+	assert_int_equal(c->flows, 3);
+	assert_int_equal(c->users.n, 1);
+	assert_int_equal(c->n_names, 1);
+	assert_string_equal(c->names[0].name, "pc27");
 	inventory_free(&inv);
 	store_close(st);
 }
@@ -616,12 +649,12 @@ static double load_cpu_seconds(int n, const char *file)
 	snprintf(sql, sizeof sql,
 		 "BEGIN; CREATE TEMP TABLE seq AS WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM c WHERE i < %d)"
 		 " SELECT i, '10.'||(i>>16)||'.'||((i>>8)&255)||'.'||(i&255) AS ip FROM c;"
-		 "INSERT INTO inv_client SELECT 0, ip, 0, 1, 0, 1000+i, 2000+i, 1000+i, 2000+i, 0, 0, 0, 0, 0, 0, 0, 0"
-		 " FROM seq;"
+		 "INSERT INTO inv_client SELECT 0, ip, 0, 1, 0, 1000+i, 2000+i, 1000+i, 2000+i, 0, 0, 0, 0, 0, 0, 0, 0,"
+		 " '', '' FROM seq;"
 		 "INSERT INTO inv_usage SELECT 0, ip, 0, '192.0.2.10', 'as-signon', 8476, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0,"
-		 " 1000+i, 2000+i FROM seq;"
-		 "INSERT INTO inv_name SELECT 0, ip, 0, '192.0.2.10', 'as-signon', 8476, 1, 'user', 'U'||i FROM seq;"
-		 "INSERT INTO inv_name SELECT 0, ip, 0, '', '', 0, 0, 'user', 'U'||i FROM seq; COMMIT", n - 1);
+		 " 1000+i, 2000+i, '' FROM seq;"
+		 "INSERT INTO inv_name SELECT 0, ip, 0, '192.0.2.10', 'as-signon', 8476, 1, 'user', 'U'||i, '' FROM seq;"
+		 "INSERT INTO inv_name SELECT 0, ip, 0, '', '', 0, 0, 'user', 'U'||i, '' FROM seq; COMMIT", n - 1);
 	sql_exec(file, sql);
 	double best = 1e9;
 	for (int round = 0; round < 2; round++) {
@@ -688,6 +721,7 @@ int main(void)
 		cmocka_unit_test(schema_created),
 		cmocka_unit_test(migration_from_v1),
 		cmocka_unit_test(migration_from_v4_host_names),
+		cmocka_unit_test(migration_from_v5_identity),
 		cmocka_unit_test(checkpoint_math),
 		cmocka_unit_test(retention_keeps_inventory),
 		cmocka_unit_test(refuses_text_file),
