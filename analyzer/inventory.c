@@ -693,6 +693,7 @@ static bool identities_finish(struct inventory *inv, const struct names *t)
 		client_names(c, t);
 	}
 	inventory_shared_addresses(inv);
+	return true;
 }
 
 void inventory_shared_addresses(struct inventory *inv)
@@ -722,7 +723,6 @@ void inventory_shared_addresses(struct inventory *inv)
 	}
 	if (inv->n_clients > 1)
 		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, client_cmp);
-	return true;
 }
 
 /* t: the names (rows follow DHCP hosts, carry host names); given: each record's host instead (rows

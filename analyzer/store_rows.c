@@ -79,8 +79,10 @@ bool rows_client(struct rows_loader *l, const struct store_row *r)
 	const char *host = T(r, i++);
 	c->host = -1;
 	if (host[0]) {
-		snprintf(c->hw, sizeof c->hw, "%s", host);
-		snprintf(c->client_id, sizeof c->client_id, "%s", T(r, i));
+		if (!c->dhcp && !(c->dhcp = calloc(1, sizeof *c->dhcp)))
+			return false;
+		snprintf(c->dhcp->hw, sizeof c->dhcp->hw, "%s", host);
+		snprintf(c->dhcp->client_id, sizeof c->dhcp->client_id, "%s", T(r, i));
 	}
 	i++;
 	char addrs[2048];
@@ -347,7 +349,7 @@ static int cmp_lease_first(const void *x, const void *y, void *arg)
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
 	if (l->lease_first[a] != l->lease_first[b])
 		return l->lease_first[a] < l->lease_first[b] ? -1 : 1;
-	return strcmp(l->inv->clients[a].hw, l->inv->clients[b].hw);
+	return strcmp(inv_client_hw(&l->inv->clients[a]), inv_client_hw(&l->inv->clients[b]));
 }
 
 static bool number_hosts(struct rows_loader *l)
@@ -357,7 +359,7 @@ static bool number_hosts(struct rows_loader *l)
 	if (!v)
 		return false;
 	for (size_t i = 0; i < inv->n_clients; i++)
-		if (inv->clients[i].hw[0])
+		if (inv_client_hw(&inv->clients[i])[0])
 			v[n++] = i;
 	if (n > 1)
 		qsort_r(v, n, sizeof *v, cmp_lease_first, l);

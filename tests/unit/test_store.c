@@ -318,7 +318,7 @@ static void migration_from_v5_identity(void **state)
 	assert_int_equal(inv.n_clients, 1);
 	const struct inv_client *c = client(&inv, "192.0.2.27");
 	assert_non_null(c);
-	assert_string_equal(c->hw, "");
+	assert_string_equal(inv_client_hw(c), "");
 	assert_int_equal(c->n_addrs, 1);
 	assert_int_equal(c->flows, 3);
 	assert_int_equal(c->users.n, 1);
