@@ -28,7 +28,7 @@ O       ?= build
 PKGS    := libpcap libndpi openssl sqlite3 libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libpq is not linked: analyzer/pq_lazy.c opens it when a run uses the PostgreSQL store
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -ldl
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -ldl -lm
 
 VERSION := 0.1.0
 CFLAGS  ?= -O2 -g

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attempts.h"
 #include "capture_status.h"
 #include "counters.h"
 #include "record.h"
@@ -36,6 +37,7 @@ struct analysis {
 	int n_inputs;
 	const char *iface;
 	const struct names *names; /* host names and DHCP leases (names.h), sorted; NULL when none were seen */
+	const struct attempts *folded;   /* attempt-only connections folded past --max-attempts; NULL without a cap */
 	/* owned by analysis_build (freed by analysis_free) */
 	uint32_t *own_findings;
 	int64_t *own_links;

@@ -75,6 +75,7 @@ bool analysis_build(struct analysis *a, const struct engine *e, const struct cap
 	a->st = st ? st : &no_status;
 	names_prepare(e->names);
 	a->names = e->names;
+	a->folded = e->att;
 	return true;
 }
 

@@ -69,6 +69,10 @@ static const struct {
 	{ "host_names_table_full", "host names not kept: the name table was at its memory cap", ENGINE(names.table_full) },
 	{ "dhcp_table_full", "DHCP hosts or leases not kept: the name table was at its memory cap",
 	  ENGINE(names.dhcp_full) },
+	{ "attempt_records_folded", "attempt-only connections (no payload either way) past --max-attempts: folded into"
+	  " per-server groups, not listed", ENGINE(attempts_folded) },
+	{ "attempt_groups_full", "of those, connections in no group: the group table was at its memory cap",
+	  ENGINE(attempt_groups_full) },
 };
 
 size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, struct counter *out)

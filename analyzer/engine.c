@@ -229,6 +229,11 @@ bool engine_init(struct engine *e, const struct engine_config *cfg, struct servi
 	e->mem.cap = cfg->memcap;
 	e->mem.reclaim = reclaim;
 	e->mem.owner = e;
+	if (cfg->max_attempts && (!(e->att = malloc(sizeof *e->att)) ||
+				  !attempts_init(e->att, cfg->max_attempts, ATTEMPT_GROUPS_BYTES))) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
 	if (!cfg->no_dpi) {
 		e->dpi = dpi_open(err, errlen);
 		if (!e->dpi)
@@ -359,7 +364,8 @@ static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
 		server_add(e, &r->srv);
 	if (r->service || ibmi || configured_server(e, &r->srv)) {
 		e->cnt.flows_reported++;
-		push_record(e, r);
+		if (!(e->att && attempts_take(e->att, r)))
+			push_record(e, r);
 	} else {
 		e->cnt.flows_other++;
 		record_free(r);
@@ -709,6 +715,14 @@ static void sort_and_mark(struct engine *e, struct flow_record **recs, size_t n)
 void engine_finish(struct engine *e)
 {
 	engine_flush(e);
+	if (e->att) {              /* the kept attempt-only records join the others */
+		size_t n;
+		struct flow_record **kept = attempts_kept(e->att, &n);
+		for (size_t i = 0; i < n; i++)
+			push_record(e, kept[i]);
+		e->cnt.attempts_folded = e->att->folded;
+		e->cnt.attempt_groups_full = e->att->other.connections;
+	}
 	sort_and_mark(e, e->records, e->n_records);
 }
 
@@ -724,6 +738,8 @@ void engine_merge(struct engine *into, struct engine *from)
 	for (size_t i = 0; i < from->n_records; i++)
 		push_record(into, from->records[i]);
 	from->n_records = 0;
+	if (into->att && from->att)
+		attempts_merge(into->att, from->att);
 	uint64_t *a = (uint64_t *)&into->cnt;
 	const uint64_t *b = (const uint64_t *)&from->cnt;
 	for (size_t i = 0; i < sizeof into->cnt / sizeof(uint64_t); i++)
@@ -829,6 +845,9 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->n_records; i++)
 		record_free(e->records[i]);
 	free(e->records);
+	if (e->att)
+		attempts_free(e->att);
+	free(e->att);
 	free(e->servers);
 	names_free(e->names);
 	recent_free(&e->recent);

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "attempts.h"
 #include "decode.h"
 #include "dpi.h"
 #include "flow.h"
@@ -39,6 +40,7 @@ struct engine_config {
 	uint32_t depth;            /* inspection depth per direction, bytes */
 	uint64_t memcap;           /* bytes of inspection state (stream buffers, nDPI flows) held at once */
 	bool no_dpi;
+	uint64_t max_attempts;     /* attempt-only records kept (attempts.h); 0: every one */
 	struct { struct addr net; int len; } servers[ENGINE_MAX_PREFIXES];
 	int n_servers;
 };
@@ -75,6 +77,8 @@ struct engine_counters {
 	uint64_t store_findings_skipped;   /* the shared store's checkpoints whose findings were not computed */
 	struct stream_counters stream;
 	struct name_counters names;        /* the name protocols (names.h) */
+	uint64_t attempts_folded;          /* attempt-only connections folded past --max-attempts (attempts.h) */
+	uint64_t attempt_groups_full;      /* of those, in no group: the group table was full */
 };
 
 struct engine {
@@ -95,6 +99,7 @@ struct engine {
 	struct inspect *insp_oldest, *insp_newest;   /* inspected flows, least recently fed first */
 	struct flow *current;      /* the flow of the packet being handled: never reclaimed under it */
 	struct names *names;       /* host names and DHCP leases (names.h); NULL until a name packet came */
+	struct attempts *att;      /* --max-attempts (attempts.h); NULL without a cap */
 };
 
 bool engine_init(struct engine *e, const struct engine_config *cfg, struct services *svc, char *err,

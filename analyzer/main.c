@@ -42,7 +42,7 @@
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
-       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY, OPT_COMPARE,
+       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_MAXATTEMPTS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY, OPT_COMPARE,
        OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL,
        OPT_REPORT_INTERVAL, OPT_SENSOR, OPT_QUEUE, OPT_QUEUE_MAX };
 
@@ -138,6 +138,10 @@ static const char usage_text[] =
 "Limits\n"
 "  --max-flows N        connections tracked at once (default 1000000); the oldest is\n"
 "                       evicted beyond it and counted\n"
+"  --max-attempts N     attempt-only connections (no payload either way, as a SYN flood\n"
+"                       makes) listed one by one (default 100000; 0: all); past it they\n"
+"                       are counted per server, port and TCP outcome with an estimate of\n"
+"                       their sources, so a flood costs bounded memory (one-shot runs)\n"
 "  --idle-timeout SECS  a connection idle this long (capture time) ends (default 300)\n"
 "  --depth BYTES        bytes inspected per direction (default 65536)\n"
 "  --memcap SIZE        bytes of inspection state held at once: stream buffers and nDPI\n"
@@ -248,6 +252,7 @@ int main(int argc, char **argv)
 		{ "ready", required_argument, 0, OPT_READY },
 		{ "compare", required_argument, 0, OPT_COMPARE },
 		{ "max-flows", required_argument, 0, OPT_MAXFLOWS },
+		{ "max-attempts", required_argument, 0, OPT_MAXATTEMPTS },
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
 		{ "depth", required_argument, 0, OPT_DEPTH },
 		{ "memcap", required_argument, 0, OPT_MEMCAP },
@@ -277,6 +282,7 @@ int main(int argc, char **argv)
 	const char *ready_door = NULL, *compare_arg = NULL;
 	bool fail_on_nonsecure = false, redact = false, quiet = false, no_prefilter = false, show_filter = false;
 	int threads = 1;
+	uint64_t max_attempts = ATTEMPTS_DEFAULT;   /* one-shot runs only: the monitor writes records out */
 	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536,
 				     .memcap = DEFAULT_MEMCAP };
 	unsigned long long v;
@@ -362,6 +368,11 @@ int main(int argc, char **argv)
 			if (!parse_u64(optarg, 1, 100000000, &v))
 				return usage_error("--max-flows: '%s' is not a number from 1 to 100000000", optarg);
 			cfg.max_flows = (uint32_t)v;
+			break;
+		case OPT_MAXATTEMPTS:
+			if (!parse_u64(optarg, 0, 1000000000, &v))
+				return usage_error("--max-attempts: '%s' is not a number from 0 to 1000000000", optarg);
+			max_attempts = v;
 			break;
 		case OPT_IDLE:
 			if (!parse_u64(optarg, 1, 86400 * 30, &v))
@@ -590,6 +601,7 @@ int main(int argc, char **argv)
 		return usage_error("%s", "nothing to read: give -r FILE or -i IFACE");
 	if (n_inputs && iface)
 		return usage_error("%s", "-r and -i cannot be used together");
+	cfg.max_attempts = max_attempts;
 	if (!engine_init(&e, &cfg, &svc, err, sizeof err)) {
 		fprintf(stderr, "tlsready: %s\n", err);
 		return 2;

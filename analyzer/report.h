@@ -37,6 +37,9 @@ void report_csv(const struct report_ctx *c);
 void report_ndjson(const struct report_ctx *c);
 /* One self-contained HTML file (report_html.c): no fetch, a CSP naming its inline style and script. */
 void report_html(const struct report_ctx *c);
+/* The attempt-only connections folded past --max-attempts (report_attempts.c); nothing when none. */
+void attempts_text(const struct report_ctx *c);
+void attempts_json(const struct report_ctx *c);
 
 /* ---- shared helpers (report_common.c) ---- */
 /* RFC 3339 UTC with microseconds into buf (32 bytes). */

@@ -227,6 +227,7 @@ void report_json(const struct report_ctx *c)
 		",\"attempt_only_clients\":%" PRIu64 "}",
 		c->inv->n_clients, c->inv->nonsecure_clients, c->inv->secure_clients, c->inv->unknown_clients,
 		c->inv->internal_clients, (size_t)c->inv->flows, c->inv->attempt_clients);
+	attempts_json(c);
 	if (c->redact)
 		fprintf(f, ",\n\"redaction\":{\"key\":\"%s\"}", redact_source_name((enum redact_source)c->redact_source));
 	if (c->state)

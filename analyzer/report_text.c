@@ -524,6 +524,7 @@ void report_text(const struct report_ctx *c)
 		usage_table(c, false, T_ATTEMPTS);
 		usage_table(c, true, T_ATTEMPTS);
 	}
+	attempts_text(c);
 	text_section(f, "Clients using secure ports only");
 	int secure_rows = usage_rows(c, false, T_SECURE);
 	if (c->inv->internal_clients && usage_rows(c, true, T_SECURE))

@@ -16,6 +16,11 @@ from the packets written:
   first 16 addresses (sorted), addresses_overflow set, its hardware address
   and client identifier (JSON and text, and redacted with --redact-users); a
   client that uses six different doors has six uses.
+- the same flood with --max-attempts 1000: the first 1000 SYNs listed, the
+  others folded per server port with counts that add up to the SYNs
+  written, an estimate of their sources within 10 % of the addresses
+  written, peak memory under a fixed bound, --threads 2 byte-identical,
+  and the text report's line per group.
 Runs in about 25 seconds on the 2-core machine under load, 5 s of CPU (the flood's report is
 written to a temporary file of about 300 MB, then removed).
 """
@@ -91,7 +96,9 @@ syn_flood(flood, N)
 syn_flood(one, 1)
 out = os.path.join(tmp, "flood.json")
 rc0, base, err0 = peak_rss(["-q", "-r", one, "--format", "json", "-o", os.path.join(tmp, "one.json")])
-rc, peak, err = peak_rss(["-q", "-r", flood, "--max-flows", str(MAX_FLOWS), "--format", "json", "-o", out])
+# --max-attempts 0: every SYN kept as a record, what this part measures (the cap is checked below)
+rc, peak, err = peak_rss(["-q", "-r", flood, "--max-flows", str(MAX_FLOWS), "--max-attempts", "0", "--format", "json",
+                          "-o", out])
 ok(rc0 == 0 and rc == 0 and not sanitizer_report(err + err0), "the flood's JSON report is written", err + err0)
 k = counters_head(out)
 ok(k.get("tcp_packets") == N and k.get("connections") == N and k.get("connections_reported") == N
@@ -113,6 +120,47 @@ else:
     ok(per <= PER_CONN_MAX, f"peak memory per flood connection {per:.0f} bytes (bound {PER_CONN_MAX}; "
        f"peak {peak >> 20} MiB, one-SYN run {base >> 20} MiB)", per)
 os.unlink(out)
+
+# ---- the same flood past --max-attempts: bounded, and every SYN accounted for ----
+CAP = 1000
+CAP_BYTES = 48 << 20       # peak RSS above the one-SYN run's (uncapped: about 150 MiB for 200,000 SYNs)
+outs = {}
+for th in (1, 2):
+    o = os.path.join(tmp, f"cap{th}.json")
+    rc, peak, err = peak_rss(["-q", "-r", flood, "--max-flows", str(MAX_FLOWS), "--max-attempts", str(CAP),
+                              "--threads", str(th), "--format", "json", "-o", o])
+    ok(rc == 0 and not sanitizer_report(err), f"--max-attempts {CAP} --threads {th}: the JSON report is written", err)
+    with open(o, "rb") as f:
+        outs[th] = f.read()
+    if th == 1:
+        cap_peak = peak
+ok(outs[1] == outs[2], "--threads 2 keeps and folds the same connections: byte-identical report")
+doc = json.loads(outs[1])
+k = doc["capture"]["counters"]
+fa = doc.get("folded_attempts", {})
+groups = fa.get("groups", [])
+want = {(8476, "unanswered"): (N - CAP) // 2 + (N - CAP) % 2, (9476, "unanswered"): (N - CAP) // 2}
+got = {(g["port"], g["tcp"]): g["connections"] for g in groups if g["server"] == "2001:db8::10"}
+ok(doc["summary"]["flows"] == CAP and fa.get("connections") == N - CAP and k.get("attempt_records_folded") == N - CAP
+   and doc["summary"]["flows"] + fa.get("connections", 0) == N and k.get("connections_reported") == N
+   and k.get("attempt_groups_full") == 0 and fa.get("other", {}).get("connections") == 0,
+   f"the {N} SYNs written: {CAP} listed + {N - CAP} folded", (doc["summary"], {x: y for x, y in fa.items() if x != "groups"}))
+ok(got == want and len(groups) == 2, "folded per server port: the SYNs the flood sent to each, past the first "
+   f"{CAP}", (got, want))
+# each SYN came from its own address: a group's distinct sources are its connections (HyperLogLog, 1 KiB: ~3 %)
+ok(all(abs(g["sources_estimate"] - g["connections"]) <= 0.10 * g["connections"] for g in groups),
+   "each group's estimate of its sources is within 10 % of the addresses written",
+   [(g["connections"], g["sources_estimate"]) for g in groups])
+if ASAN:
+    skip("peak memory of the capped flood", "a sanitizer build's memory is not the product's")
+else:
+    ok(cap_peak - base <= CAP_BYTES, f"peak memory past the cap {(cap_peak - base) >> 20} MiB above the one-SYN run "
+       f"(bound {CAP_BYTES >> 20} MiB; uncapped above: {per * N / 2**20:.0f} MiB)", cap_peak - base)
+rc, o, err = run(["-q", "-r", flood, "--max-flows", str(MAX_FLOWS), "--max-attempts", str(CAP)])
+lines = re.findall(rb"  (\d+) more attempt-only connections from ~(\d+) sources to \[2001:db8::10\]:(\d+) \(unanswered\)"
+                   rb" were not listed \(--max-attempts\)\n", o)
+ok(rc == 0 and sorted((int(p), int(n)) for n, _, p in lines) == sorted((p, n) for (p, _), n in want.items()),
+   "text: one line per group with its count", lines)
 os.unlink(flood)
 
 # ---- the rows that still need what was made compact ----
