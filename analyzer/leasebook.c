@@ -6,6 +6,7 @@
 #define _GNU_SOURCE     /* qsort_r */
 #include "leasebook.h"
 
+#include "inventory.h"
 #include "names.h"
 #include "redact.h"
 
@@ -13,22 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool grow(void **arr, size_t n, size_t *cap, size_t elem)
-{
-	if (n < *cap)
-		return true;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *na = realloc(*arr, nc * elem);
-	if (!na)
-		return false;
-	*arr = na;
-	*cap = nc;
-	return true;
-}
-
 static bool add_host(struct leasebook *b, const char *key, const char *client_id, uint32_t *out)
 {
-	if (!grow((void **)&b->hosts, b->n_hosts, &b->cap_hosts, sizeof *b->hosts))
+	if (!inventory_grow((void **)&b->hosts, b->n_hosts, &b->cap_hosts, sizeof *b->hosts))
 		return false;
 	struct lease_host *h = &b->hosts[b->n_hosts];
 	snprintf(h->key, sizeof h->key, "%s", key);
@@ -39,7 +27,7 @@ static bool add_host(struct leasebook *b, const char *key, const char *client_id
 
 static bool add_lease(struct leasebook *b, uint32_t host, const struct addr *ip, int64_t start_us, int64_t end_us)
 {
-	if (!grow((void **)&b->v, b->n, &b->cap, sizeof *b->v))
+	if (!inventory_grow((void **)&b->v, b->n, &b->cap, sizeof *b->v))
 		return false;
 	b->v[b->n++] = (struct lease_entry){ .ip = *ip, .host = host, .start_us = start_us, .end_us = end_us };
 	b->prepared = false;

@@ -25,6 +25,7 @@ import subprocess
 import time
 
 from common import DOORS_PW, WRONG
+from doors import _load, flow   # the same truth rows as the first door capture's
 
 NAME = "doors2"
 DESCRIPTION = ("DDM/DRDA with Apache Derby's network server and ij (446 in clear, right and wrong password; "
@@ -214,24 +215,6 @@ def run(lab, cap):
 
 
 # ---- truth, from the clients' and the servers' own logs ----
-def _load(path):
-    try:
-        return [json.loads(l) for l in open(path) if l.strip()]
-    except FileNotFoundError:
-        return []
-
-
-def flow(ip, port, sport, service, cls, transport, user=None, cred=None, source="", race=False, upgrade=None):
-    f = {"client_ip": ip, "client_port": port, "server_ip": IBMI, "server_port": sport, "service": service,
-         "port_class": cls, "transport": transport, "tcp": "closed", "midstream": False, "mismatch": None,
-         "upgrade": upgrade, "user": user, "cleartext_credentials": cred, "source": source}
-    if race:
-        # as in doors.py: the server closes after its close_notify while the client's close_notify is on
-        # its way (Derby, vsftpd and dovecot against ij and curl): that kernel may answer it with an RST
-        f["close_race"] = True
-    return f
-
-
 def truth(lab, cap, out):
     w = lab.work
     clients = _load(os.path.join(w, "clients.jsonl"))
