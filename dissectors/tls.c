@@ -46,6 +46,7 @@
  * unless it is the very first record); a handshake message that breaks its
  * own lengths sets malformed[dir], and facts read before the break are kept.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
@@ -392,6 +393,7 @@ static void sink_list(struct sink *k, const uint16_t *v, size_t n, bool hex4)
 struct hello_fp {
 	uint16_t ciphers[FP_MAX], exts[FP_MAX], groups[FP_MAX], sigalgs[FP_MAX];
 	uint8_t formats[256];
+	/* from here on zeroed by fp_clear(); the lists above are not */
 	size_t n_ciphers, n_exts, n_groups, n_sigalgs, n_formats;
 	bool overflow;          /* a list was longer than FP_MAX: no fingerprints */
 	bool sni;
@@ -400,6 +402,14 @@ struct hello_fp {
 	uint16_t ja4_sv;        /* its numerically highest non-GREASE value: JA4's version (JA4.md) */
 	char alpn_fp[3];        /* JA4's two ALPN characters */
 };
+
+/* A fresh hello_fp: the counts and flags zeroed, the 8 KiB of lists left
+ * as they are (only their first n_* entries are ever read); zeroing it all
+ * cost ~8,500 instructions per hello. */
+static void fp_clear(struct hello_fp *fp)
+{
+	memset(&fp->n_ciphers, 0, sizeof *fp - offsetof(struct hello_fp, n_ciphers));
+}
 
 static void fp_add(uint16_t *list, size_t *n, uint16_t v, bool *overflow)
 {
@@ -660,7 +670,7 @@ static void client_ciphers(struct tls_state *s, struct cursor *cs, struct hello_
 static void parse_client_hello(struct tls_state *s, struct cursor *m)
 {
 	struct hello_fp fp;
-	memset(&fp, 0, sizeof fp);
+	fp_clear(&fp);
 	memcpy(fp.alpn_fp, "00", 3);
 
 	uint16_t legacy = cur_be16(m);
@@ -724,7 +734,7 @@ static void ja3s_ja4s(struct tls_state *s, const struct hello_fp *fp, uint16_t s
 static void parse_server_hello(struct tls_state *s, struct cursor *m)
 {
 	struct hello_fp fp;
-	memset(&fp, 0, sizeof fp);
+	fp_clear(&fp);
 	memcpy(fp.alpn_fp, "00", 3);
 
 	uint16_t legacy = cur_be16(m);
