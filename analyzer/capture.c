@@ -157,7 +157,8 @@ struct capture_sink capture_engine_sink(struct engine *e)
 	return (struct capture_sink){ .packet = engine_sink_packet, .ctx = e };
 }
 
-static void handle_frame(struct engine *e, const struct capture_sink *sink, int dlt, const struct pcap_pkthdr *h,
+static inline __attribute__((always_inline)) void
+handle_frame(struct engine *e, const struct capture_sink *sink, int dlt, const struct pcap_pkthdr *h,
 			 const uint8_t *data, const struct bpf_program *prog, bool have_prog, bool c_prefilter)
 {
 	e->cnt.packets++;
