@@ -243,11 +243,6 @@ void flow_set_closed(struct flow_table *t, struct flow *f)
 	lru_append(t, f);
 }
 
-struct flow *flow_oldest_in(const struct flow_table *t, int list)
-{
-	return t->lru_head[list] == FLOW_NONE ? NULL : flow_at(t, t->lru_head[list]);
-}
-
 struct flow *flow_oldest(const struct flow_table *t)
 {
 	struct flow *f = flow_oldest_in(t, FLOW_CLOSED);
