@@ -33,12 +33,86 @@ bool addr_is_loopback(const struct addr *a)
 	return memcmp(a->b, v6lo, 16) == 0;
 }
 
+static char *put_dec(char *o, unsigned v)   /* 0-255 */
+{
+	if (v >= 100)
+		*o++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*o++ = (char)('0' + v / 10 % 10);
+	*o++ = (char)('0' + v % 10);
+	return o;
+}
+
+static char *put_dotted(char *o, const uint8_t b[4])
+{
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			*o++ = '.';
+		o = put_dec(o, b[i]);
+	}
+	return o;
+}
+
+/*
+ * Text forms written by hand, the same characters inet_ntop gives (glibc's
+ * sprintf per group cost ~4,000 instructions an address, and reports print
+ * thousands): dotted IPv4; RFC 5952 IPv6, lowercase hex without leading
+ * zeros, the first longest run of two or more zero groups as "::", and the
+ * last 32 bits dotted for IPv4-compatible addresses (::a.b.c.d) as inet_ntop
+ * does.  tests/unit/test_addr.c compares with inet_ntop.
+ */
 char *addr_str(const struct addr *a, char *buf)
 {
-	if (addr_is_v4(a))
-		inet_ntop(AF_INET, a->b + 12, buf, ADDR_STRLEN);
-	else
-		inet_ntop(AF_INET6, a->b, buf, ADDR_STRLEN);
+	static const char hexd[] = "0123456789abcdef";
+	char *o = buf;
+	if (addr_is_v4(a)) {
+		*put_dotted(o, a->b + 12) = '\0';
+		return buf;
+	}
+	unsigned w[8];
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)a->b[2 * i] << 8 | a->b[2 * i + 1];
+	int best = -1, best_len = 0;
+	for (int i = 0; i < 8;) {
+		if (w[i]) {
+			i++;
+			continue;
+		}
+		int j = i;
+		while (j < 8 && !w[j])
+			j++;
+		if (j - i > best_len) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j;
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*o++ = ':';
+			continue;
+		}
+		if (i)
+			*o++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			o = put_dotted(o, a->b + 12);
+			break;
+		}
+		bool lead = true;
+		for (int sh = 12; sh >= 0; sh -= 4) {
+			unsigned d = (w[i] >> sh) & 15;
+			if (d || !lead || sh == 0) {
+				*o++ = hexd[d];
+				lead = false;
+			}
+		}
+	}
+	if (best >= 0 && best + best_len == 8)
+		*o++ = ':';
+	*o = '\0';
 	return buf;
 }
 

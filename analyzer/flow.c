@@ -42,12 +42,52 @@ void flow_table_free(struct flow_table *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* Hash of the unordered pair of endpoints: both directions hash alike. */
+/* Is a an IPv4-mapped address (::ffff:a.b.c.d)?  Two loads, no call. */
+static inline bool mapped_v4(const struct addr *a)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	uint64_t x, px;
+	uint32_t y, py;
+	memcpy(&x, a->b, 8);
+	memcpy(&y, a->b + 8, 4);
+	memcpy(&px, pfx, 8);
+	memcpy(&py, pfx + 8, 4);
+	return x == px && y == py;
+}
+
+/*
+ * Hash of the unordered pair of endpoints: both directions hash alike.
+ * Still SipHash-1-3 under the table's random key over an injective
+ * encoding of the pair, so a capture cannot aim its flows at one bucket
+ * (hash flooding); only the encoding is shorter for IPv4: the two 4-byte
+ * addresses and two ports (12 bytes, one SipHash block and a tail) instead
+ * of two 16-byte mapped addresses (36 bytes, four blocks).  The lengths
+ * differ, and SipHash mixes the length in, so the IPv4 and IPv6 encodings
+ * cannot be made to collide structurally.
+ */
 static uint32_t tuple_hash(const struct flow_table *t, const struct addr *a, uint16_t pa,
 			   const struct addr *b, uint16_t pb)
 {
+	if (mapped_v4(a) && mapped_v4(b)) {
+		uint32_t va, vb;
+		memcpy(&va, a->b + 12, 4);
+		memcpy(&vb, b->b + 12, 4);
+		uint8_t k[12];
+		bool a_first = va < vb || (va == vb && pa <= pb);
+		memcpy(k, a_first ? &va : &vb, 4);
+		memcpy(k + 4, a_first ? &vb : &va, 4);
+		uint16_t plo = a_first ? pa : pb, phi = a_first ? pb : pa;
+		memcpy(k + 8, &plo, 2);
+		memcpy(k + 10, &phi, 2);
+		return (uint32_t)siphash13(k, sizeof k, t->k0, t->k1);
+	}
 	struct { uint8_t lo[16]; uint8_t hi[16]; uint16_t plo, phi; } k;
-	int c = addr_cmp(a, b);
+	/* any fixed order of the two ends will do: two native 64-bit compares
+	 * instead of a memcmp call */
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a->b, 8); memcpy(&a1, a->b + 8, 8);
+	memcpy(&b0, b->b, 8); memcpy(&b1, b->b + 8, 8);
+	int c = a0 != b0 ? (a0 < b0 ? -1 : 1) : a1 != b1 ? (a1 < b1 ? -1 : 1) : 0;
 	if (c < 0 || (c == 0 && pa <= pb)) {
 		memcpy(k.lo, a->b, 16); memcpy(k.hi, b->b, 16); k.plo = pa; k.phi = pb;
 	} else {
@@ -201,11 +241,6 @@ void flow_set_closed(struct flow_table *t, struct flow *f)
 	lru_unlink(t, f);
 	f->list = FLOW_CLOSED;
 	lru_append(t, f);
-}
-
-struct flow *flow_oldest_in(const struct flow_table *t, int list)
-{
-	return t->lru_head[list] == FLOW_NONE ? NULL : flow_at(t, t->lru_head[list]);
 }
 
 struct flow *flow_oldest(const struct flow_table *t)

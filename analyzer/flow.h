@@ -83,7 +83,10 @@ void flow_remove(struct flow_table *t, struct flow *f);
 /* Move to the most-recent end of the activity list. */
 void flow_touch(struct flow_table *t, struct flow *f);
 /* The least recently active flow of one list, or NULL. */
-struct flow *flow_oldest_in(const struct flow_table *t, int list);
+static inline struct flow *flow_oldest_in(const struct flow_table *t, int list)
+{
+	return t->lru_head[list] == FLOW_NONE ? NULL : flow_at(t, t->lru_head[list]);
+}
 /* The flow to evict first: the oldest closed one, else the oldest open one. */
 struct flow *flow_oldest(const struct flow_table *t);
 /* Move a flow to the closed list (it keeps its place by activity). */

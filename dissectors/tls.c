@@ -46,6 +46,7 @@
  * unless it is the very first record); a handshake message that breaks its
  * own lengths sets malformed[dir], and facts read before the break are kept.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
@@ -320,15 +321,19 @@ static bool sink_open(struct sink *k, const EVP_MD *type, char *text, size_t cap
 	return false;
 }
 
-static void sink_put(struct sink *k, const char *str)
+static void sink_putn(struct sink *k, const char *str, size_t n)
 {
-	size_t n = strlen(str);
 	EVP_DigestUpdate(k->md, str, n);
 	if (!k->text)
 		return;
 	for (size_t i = 0; i < n && k->used + 1 < k->cap; i++)
 		k->text[k->used++] = str[i];
 	k->text[k->used] = '\0';
+}
+
+static void sink_put(struct sink *k, const char *str)
+{
+	sink_putn(k, str, strlen(str));
 }
 
 /* Finish: the first nhex lowercase hex digits of the digest into hex. */
@@ -348,17 +353,38 @@ static void sink_close(struct sink *k, char *hex, size_t nhex)
 	hex[o] = '\0';
 }
 
-/* "a-b-c" (decimal) or "aaaa,bbbb" (4-hex) of a list. */
+/* "a-b-c" (decimal) or "aaaa,bbbb" (4-hex) of a list, formatted by hand
+ * into a buffer and written in pieces of up to 512 bytes: one snprintf and
+ * one digest update per element cost ~1,100 instructions. */
 static void sink_list(struct sink *k, const uint16_t *v, size_t n, bool hex4)
 {
-	char one[8];
+	static const char hexd[] = "0123456789abcdef";
+	char buf[512];
+	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (hex4)
-			snprintf(one, sizeof one, "%s%04x", i ? "," : "", v[i]);
-		else
-			snprintf(one, sizeof one, "%s%u", i ? "-" : "", v[i]);
-		sink_put(k, one);
+		if (o > sizeof buf - 8) {   /* room for a separator and 5 digits */
+			sink_putn(k, buf, o);
+			o = 0;
+		}
+		unsigned x = v[i];
+		if (i)
+			buf[o++] = hex4 ? ',' : '-';
+		if (hex4) {
+			for (int sh = 12; sh >= 0; sh -= 4)
+				buf[o++] = hexd[(x >> sh) & 15];
+		} else {
+			char d[5];
+			int nd = 0;
+			do {
+				d[nd++] = (char)('0' + x % 10);
+				x /= 10;
+			} while (x);
+			while (nd)
+				buf[o++] = d[--nd];
+		}
 	}
+	if (o)
+		sink_putn(k, buf, o);
 }
 
 /* --------------------------------------------------------- ClientHello */
@@ -367,6 +393,7 @@ static void sink_list(struct sink *k, const uint16_t *v, size_t n, bool hex4)
 struct hello_fp {
 	uint16_t ciphers[FP_MAX], exts[FP_MAX], groups[FP_MAX], sigalgs[FP_MAX];
 	uint8_t formats[256];
+	/* from here on zeroed by fp_clear(); the lists above are not */
 	size_t n_ciphers, n_exts, n_groups, n_sigalgs, n_formats;
 	bool overflow;          /* a list was longer than FP_MAX: no fingerprints */
 	bool sni;
@@ -375,6 +402,14 @@ struct hello_fp {
 	uint16_t ja4_sv;        /* its numerically highest non-GREASE value: JA4's version (JA4.md) */
 	char alpn_fp[3];        /* JA4's two ALPN characters */
 };
+
+/* A fresh hello_fp: the counts and flags zeroed, the 8 KiB of lists left
+ * as they are (only their first n_* entries are ever read); zeroing it all
+ * cost ~8,500 instructions per hello. */
+static void fp_clear(struct hello_fp *fp)
+{
+	memset(&fp->n_ciphers, 0, sizeof *fp - offsetof(struct hello_fp, n_ciphers));
+}
 
 static void fp_add(uint16_t *list, size_t *n, uint16_t v, bool *overflow)
 {
@@ -635,7 +670,7 @@ static void client_ciphers(struct tls_state *s, struct cursor *cs, struct hello_
 static void parse_client_hello(struct tls_state *s, struct cursor *m)
 {
 	struct hello_fp fp;
-	memset(&fp, 0, sizeof fp);
+	fp_clear(&fp);
 	memcpy(fp.alpn_fp, "00", 3);
 
 	uint16_t legacy = cur_be16(m);
@@ -699,7 +734,7 @@ static void ja3s_ja4s(struct tls_state *s, const struct hello_fp *fp, uint16_t s
 static void parse_server_hello(struct tls_state *s, struct cursor *m)
 {
 	struct hello_fp fp;
-	memset(&fp, 0, sizeof fp);
+	fp_clear(&fp);
 	memcpy(fp.alpn_fp, "00", 3);
 
 	uint16_t legacy = cur_be16(m);

@@ -1,7 +1,8 @@
 /*
  * test_decode.c - link, IP and TCP decoding on hand-built frames: Ethernet,
  * stacked VLAN tags, SLL, SLL2, raw IP, BSD loopback, IPv4 options,
- * fragments, IPv6 extension headers, 6in4, truncation at every layer.
+ * fragments, IPv6 extension headers, 6in4, truncation at every layer; the
+ * prefilter's quick look (decode_ports) at every length of a frame.
  */
 #include "testutil.h"
 
@@ -314,6 +315,84 @@ static void unsupported_linktypes(void **st)
 	assert_true(decode_linktype_supported(DLT_NULL));
 }
 
+/* Ethernet + IPv6 (next header nh) + TCP 40000 -> 8476 "abc" */
+static size_t frame_eth6(uint8_t *f, uint8_t nh)
+{
+	uint8_t l4[64];
+	size_t l4len = put_tcp(l4, 40000, 8476, 0x18, "abc", 0);
+	memset(f, 0xaa, 12);
+	f[12] = 0x86; f[13] = 0xdd;
+	uint8_t *ip = f + 14;
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)(l4len >> 8); ip[5] = (uint8_t)l4len;
+	ip[6] = nh; ip[7] = 64;
+	ip[8] = 0x20; ip[9] = 0x01; ip[10] = 0x0d; ip[11] = 0xb8; ip[23] = 1;
+	ip[24] = 0x20; ip[25] = 0x01; ip[26] = 0x0d; ip[27] = 0xb8; ip[39] = 2;
+	memcpy(ip + 40, l4, l4len);
+	return 14 + 40 + l4len;
+}
+
+/* Ethernet + IPv4 (proto, fragment field, option words) + TCP 40000 -> 8476 */
+static size_t frame_eth4(uint8_t *f, uint8_t proto, uint16_t frag, int optwords)
+{
+	uint8_t l4[64];
+	size_t l4len = put_tcp(l4, 40000, 8476, 0x18, "abc", 0);
+	if (proto == 17) {   /* UDP 40000 -> 443: not a name protocol, not a tunnel */
+		l4[2] = 443 >> 8; l4[3] = 443 & 0xff;
+	}
+	memset(f, 0xaa, 12);
+	f[12] = 0x08; f[13] = 0x00;
+	size_t hl = put_ipv4(f + 14, proto, l4len, frag, optwords);
+	memcpy(f + 14 + hl, l4, l4len);
+	return 14 + hl + l4len;
+}
+
+/*
+ * The prefilter's quick look (decode_ports) at every truncation of each
+ * frame, against the answers worked out by hand from its contract: the
+ * protocol once the IP header's fields are there (and, for TCP and UDP,
+ * the ports), -1 for fragments, extension headers and anything cut short.
+ */
+static void quick_look_every_length(void **st)
+{
+	(void)st;
+	struct {
+		int v6;
+		uint8_t proto;
+		uint16_t frag;
+		int optwords;
+		int want;            /* answer with the whole frame */
+		size_t need;         /* bytes needed for that answer; shorter gives -1 */
+	} cases[] = {
+		{ 0, 6, 0, 0, 6, 14 + 20 + 4 },
+		{ 0, 6, 0, 2, 6, 14 + 28 + 4 },
+		{ 0, 1, 0, 0, 1, 14 + 10 },          /* ICMP: the protocol field is enough */
+		{ 0, 17, 0, 0, 17, 14 + 20 + 4 },    /* UDP: its ports are looked at */
+		{ 0, 6, 0x2000, 0, -1, 0 },          /* first fragment: the full decoder's job */
+		{ 0, 6, 0x0010, 0, -1, 0 },          /* later fragment */
+		{ 1, 6, 0, 0, 6, 14 + 40 + 4 },
+		{ 1, 58, 0, 0, 58, 14 + 7 },         /* ICMPv6: the next-header field is enough */
+		{ 1, 0, 0, 0, -1, 0 },               /* hop-by-hop extension header */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint8_t f[256];
+		size_t len = cases[i].v6 ? frame_eth6(f, cases[i].proto)
+					 : frame_eth4(f, cases[i].proto, cases[i].frag, cases[i].optwords);
+		for (size_t n = 0; n <= len; n++) {
+			uint16_t sp = 0, dp = 0;
+			int r = decode_ports(DLT_EN10MB, f, (uint32_t)n, &sp, &dp);
+			int want = cases[i].want >= 0 && n >= cases[i].need ? cases[i].want : -1;
+			if (r != want)
+				fail_msg("case %zu, %zu of %zu bytes: %d, expected %d", i, n, len, r, want);
+			if (r == 6) {
+				assert_int_equal(sp, 40000);
+				assert_int_equal(dp, 8476);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +407,7 @@ int main(void)
 		cmocka_unit_test(six_in_four),
 		cmocka_unit_test(tunnels),
 		cmocka_unit_test(unsupported_linktypes),
+		cmocka_unit_test(quick_look_every_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*
- * test_flow.c - the flow table: both directions find one entry, lookups
- * survive deletions (backward shift), the activity list gives the oldest,
+ * test_flow.c - the flow table: both directions find one entry (IPv4, IPv6,
+ * one address at both ends), lookups survive deletions (backward shift), the
+ * activity list gives the oldest,
  * many flows grow the table, and the catalogue parses its file format.
  */
 #include "testutil.h"
@@ -72,6 +73,49 @@ static void many_flows_and_deletions(void **st)
 		else
 			assert_ptr_equal(f, fs[i]);
 	}
+	flow_table_free(&t);
+}
+
+/* The IPv4 pairs hash a short encoding, IPv6 the long one (flow.c): both
+ * must find one entry from either direction, also when both ends share an
+ * address and only the ports tell them apart, and a v4 flow must not be
+ * found by a v6 packet with the same low 4 address bytes. */
+static void ipv6_and_same_address_flows(void **st)
+{
+	(void)st;
+	struct flow_table t;
+	assert_true(flow_table_init(&t, 100));
+	struct packet a, b, c, d;
+	memset(&a, 0, sizeof a);
+	uint8_t v4[4] = { 192, 0, 2, 7 };
+	addr_from_v4(&a.src, v4);
+	a.dst = a.src;
+	a.sport = 40000;
+	a.dport = 8476;
+	b = a;
+	b.sport = 8476;
+	b.dport = 40000;
+	memset(&c, 0, sizeof c);
+	uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, d6[16] = { 0x20, 0x01, 0x0d, 0xb8, [12] = 192, 0, 2, 7 };
+	addr_from_v6(&c.src, s6);
+	addr_from_v6(&c.dst, d6);
+	c.sport = 40000;
+	c.dport = 8476;
+	d = c;
+	d.src = c.dst; d.dst = c.src; d.sport = 8476; d.dport = 40000;
+	bool fc;
+	struct flow *f4 = flow_create(&t, &a, true);
+	assert_non_null(f4);
+	assert_ptr_equal(flow_lookup(&t, &b, &fc), f4);
+	assert_false(fc);
+	assert_ptr_equal(flow_lookup(&t, &a, &fc), f4);
+	assert_true(fc);
+	assert_null(flow_lookup(&t, &c, &fc));
+	struct flow *f6 = flow_create(&t, &c, true);
+	assert_non_null(f6);
+	assert_ptr_equal(flow_lookup(&t, &d, &fc), f6);
+	assert_false(fc);
+	assert_ptr_equal(flow_lookup(&t, &a, &fc), f4);
 	flow_table_free(&t);
 }
 
@@ -209,6 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(both_directions_one_flow),
 		cmocka_unit_test(many_flows_and_deletions),
+		cmocka_unit_test(ipv6_and_same_address_flows),
 		cmocka_unit_test(oldest_follows_activity),
 		cmocka_unit_test(catalogue_builtin),
 		cmocka_unit_test(catalogue_file),
