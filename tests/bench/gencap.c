@@ -1284,6 +1284,8 @@ static void count_conn(struct sess *s, int ibmi)
 		return;
 	n_ibmi_conns++;
 	client_flags[s->client] |= CF_IBMI;
+	if (s->refuse)   /* refused: the client only attempted it (tlsready's status attempt-only) */
+		return;
 	int pc = port_class(s->sport);
 	if (pc == PC_NONSECURE || (pc == PC_MAPPER && !s->pm_secure))
 		client_flags[s->client] |= CF_NONSEC;
@@ -1608,13 +1610,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	uint64_t cl_any = 0, cl_ibmi = 0, cl_ns = 0, cl_sec = 0;
+	uint64_t cl_any = 0, cl_ibmi = 0, cl_ns = 0, cl_sec = 0, cl_attempt = 0;
 	for (uint32_t i = 0; i < n_clients; i++) {
 		uint8_t f = client_flags[i];
 		cl_any += (f & CF_ANY) != 0;
 		cl_ibmi += (f & CF_IBMI) != 0;
 		cl_ns += (f & CF_NONSEC) != 0;
 		cl_sec += (f & CF_SEC) && !(f & CF_NONSEC);
+		cl_attempt += (f & CF_IBMI) && !(f & (CF_SEC | CF_NONSEC));
 	}
 	printf("mode %s\nseed %llu\nfile %s\nfile_bytes %llu\npackets %llu\nwire_bytes %llu\ntcp_packets %llu\n",
 	       flood_n ? "flood" : "normal", (unsigned long long)seed, out_path, (unsigned long long)out_bytes,
@@ -1630,8 +1633,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)n_signon_fail, (unsigned long long)n_hs_user, (unsigned long long)n_tn_user);
 	if (!flood_n)
 		printf("clients_configured %u\nclients_seen %llu\nibmi_clients %llu\nibmi_nonsecure_clients %llu\n"
-		       "ibmi_secure_only_clients %llu\n", n_clients, (unsigned long long)cl_any,
-		       (unsigned long long)cl_ibmi, (unsigned long long)cl_ns, (unsigned long long)cl_sec);
+		       "ibmi_secure_only_clients %llu\nibmi_attempt_only_clients %llu\n", n_clients, (unsigned long long)cl_any,
+		       (unsigned long long)cl_ibmi, (unsigned long long)cl_ns, (unsigned long long)cl_sec,
+		       (unsigned long long)cl_attempt);
 	printf("# port service class connections refused tls packets wire_bytes\n");
 	static const char *const cls[] = { "other", "nonsecure", "secure", "mapper" };
 	for (uint32_t p = 0; p < 65536; p++)

@@ -333,6 +333,7 @@ rows = [("packets read", g.get("packets"), c["packets"]),
         ("IBM i clients (summary.clients)", g.get("ibmi_clients"), s["clients"]),
         ("nonsecure clients", g.get("ibmi_nonsecure_clients"), s["nonsecure_clients"]),
         ("secure-only clients", g.get("ibmi_secure_only_clients"), s["secure_clients"]),
+        ("attempt-only clients (every IBM i connection refused)", g.get("ibmi_attempt_only_clients"), s["attempt_only_clients"]),
         ("flows_evicted", 0, c["counters"]["flows_evicted"]),
         ("connections_other", 0, c["counters"]["connections_other"])]
 print("| quantity | gencap wrote | tlsready reported |")
