@@ -25,6 +25,7 @@
 #   BENCH_CG_SIZE=20M  size of the small capture for callgrind
 #   BENCH_TLSREADY=path   measure this binary instead of running make and using TOP/tlsready
 #   FLOOD_FLOWS=10000000  FLOOD_MAX_FLOWS=100000  FLOOD_RSS_BOUND_MIB=256  FLOOD_SYNACK=0
+#   BENCH_FLOOD_FLOWS=1000000  the benchmark table's flood row: one run, default settings
 set -u
 LC_ALL=C
 export LC_ALL
@@ -45,6 +46,7 @@ FLOOD_FLOWS=${FLOOD_FLOWS:-10000000}
 FLOOD_MAX_FLOWS=${FLOOD_MAX_FLOWS:-100000}
 FLOOD_RSS_BOUND_MIB=${FLOOD_RSS_BOUND_MIB:-256}
 FLOOD_SYNACK=${FLOOD_SYNACK:-0}
+BENCH_FLOOD_FLOWS=${BENCH_FLOOD_FLOWS:-1000000}
 
 die() { echo "bench: $*" >&2; exit 1; }
 case $BENCH_RUNS in ''|*[!0-9]*) die "BENCH_RUNS must be a number";; esac
@@ -109,17 +111,21 @@ machine() {
 	echo "Tools: $tools"
 }
 
-# ---- the flood check -----------------------------------------------------
-if [ "$mode" = flood ]; then
-	build_tools
-	FCAP=$BENCH_DIR/flood-$FLOOD_FLOWS-synack$FLOOD_SYNACK-s$BENCH_SEED-g$GENV.pcap
+# gen_flood FLOWS SYNACK -> sets FCAP (cached like the benchmark's capture)
+gen_flood() {
+	FCAP=$BENCH_DIR/flood-$1-synack$2-s$BENCH_SEED-g$GENV.pcap
 	if ! [ -s "$FCAP" ] || ! [ -s "$FCAP.summary" ]; then
 		echo "bench: generating $FCAP ..." >&2
-		set -- --flood "$FLOOD_FLOWS" --seed "$BENCH_SEED" --out "$FCAP.tmp"
-		[ "$FLOOD_SYNACK" = 1 ] && set -- "$@" --flood-synack
+		set -- --flood "$1" --seed "$BENCH_SEED" --out "$FCAP.tmp" $( [ "$2" = 1 ] && echo --flood-synack)
 		"$bin/gencap" "$@" >"$FCAP.summary.tmp" || die "gencap --flood failed"
 		mv "$FCAP.tmp" "$FCAP" && mv "$FCAP.summary.tmp" "$FCAP.summary"
 	fi
+}
+
+# ---- the flood check -----------------------------------------------------
+if [ "$mode" = flood ]; then
+	build_tools
+	gen_flood "$FLOOD_FLOWS" "$FLOOD_SYNACK"
 	"$RU" "$W/ru.flood" "$TLSREADY" -q -r "$FCAP" --max-flows "$FLOOD_MAX_FLOWS" --format json -o "$W/flood.json" \
 		2>"$W/err.flood"
 	rc=$?
@@ -203,7 +209,7 @@ FBYTES=$(sumval file_bytes "$SUM")
 FILTER=$("$TLSREADY" --show-filter) || die "tlsready --show-filter failed"
 
 # ---- the commands ----------------------------------------------------------
-names="floor tlsready noprefilter threads tcpdump ndpi-e0 ndpi tshark"
+names="floor tlsready noprefilter threads tcpdump ndpi-e0 ndpi tshark flood"
 notes=""
 note() { notes="$notes
 - $*"; }
@@ -231,9 +237,10 @@ label() {
 	ndpi-e0) echo "ndpiReader -e 0 -i CAP -q";;
 	ndpi) echo "ndpiReader -i CAP";;
 	tshark) echo "tshark -q -r CAP -z conv,tcp";;
+	flood) echo "tlsready -q -r FLOOD --format json -o /dev/null (a flood of $BENCH_FLOOD_FLOWS SYNs, default settings)";;
 	esac
 }
-runs_of() { case $1 in tshark) echo "$BENCH_SLOW_RUNS";; *) echo "$BENCH_RUNS";; esac; }
+runs_of() { case $1 in tshark) echo "$BENCH_SLOW_RUNS";; flood) echo 1;; *) echo "$BENCH_RUNS";; esac; }
 
 run_one() {   # name
 	o=$W/out.$1
@@ -246,8 +253,10 @@ run_one() {   # name
 	ndpi-e0) "$RU" "$W/ru.$1" ndpiReader -e 0 -i "$CAP" -q >"$o" 2>>"$W/err.$1";;
 	ndpi) "$RU" "$W/ru.$1" ndpiReader -i "$CAP" >"$o" 2>>"$W/err.$1";;
 	tshark) "$RU" "$W/ru.$1" tshark -q -r "$CAP" -z conv,tcp >"$o" 2>>"$W/err.$1";;
+	flood) "$RU" "$W/ru.$1" "$TLSREADY" -q -r "$FCAP" --format json -o /dev/null >"$o" 2>>"$W/err.$1";;
 	esac
 }
+case " $active " in *" flood "*) gen_flood "$BENCH_FLOOD_FLOWS" 0;; esac
 
 cat "$CAP" >/dev/null   # warm the page cache: every command reads from memory
 echo "bench: $BENCH_RUNS round-robin rounds over:$active" >&2
@@ -371,8 +380,12 @@ fi
 		rss=$(awk 'BEGIN { m = 0 } $4 > m { m = $4 } END { print m }' "$f")
 		codes=$(awk '{ print $5 }' "$f" | sort -u | tr '\n' ' ' | sed 's/ $//')
 		nr=$(wc -l <"$f" | tr -d ' ')
-		awk -v l="$(label "$n")" -v nr="$nr" -v w="$wall" -v c="$cpu" -v r="$rss" -v p="$PKTS" -v b="$FBYTES" \
-			-v fl="${floor_wall:-}" -v codes="$codes" 'BEGIN {
+		p=$PKTS b=$FBYTES fl=${floor_wall:-}
+		if [ "$n" = flood ]; then   # its own capture: its own packets, no floor to compare with
+			p=$(sumval packets "$FCAP.summary") b=$(sumval file_bytes "$FCAP.summary") fl=""
+		fi
+		awk -v l="$(label "$n")" -v nr="$nr" -v w="$wall" -v c="$cpu" -v r="$rss" -v p="$p" -v b="$b" \
+			-v fl="$fl" -v codes="$codes" 'BEGIN {
 			ratio = (fl != "" && fl > 0) ? sprintf("%.2f", w / fl) : "-"
 			ws = w > 0 ? w : 0.001
 			printf "| %s | %s | %.3f | %.3f | %.0f | %.1f | %.1f | %s | %s |\n", l, nr, w, c, p / ws, b / 1e6 / ws, r / 1024, ratio, codes }'
@@ -399,12 +412,15 @@ fi
 	w_s=$( [ -f "$W/ru.tshark" ] && median "$W/ru.tshark" wall)
 	r_t=$( [ -f "$W/ru.tlsready" ] && awk 'BEGIN { m = 0 } $4 > m { m = $4 } END { print m }' "$W/ru.tlsready")
 	r_n=$( [ -f "$W/ru.noprefilter" ] && awk 'BEGIN { m = 0 } $4 > m { m = $4 } END { print m }' "$W/ru.noprefilter")
-	awk -v t="${w_t:-}" -v n="${w_n:-}" -v e="${w_e:-}" -v s="${w_s:-}" -v f="${floor_wall:-}" -v rt="${r_t:-}" -v rn="${r_n:-}" 'BEGIN {
+	r_f=$( [ -f "$W/ru.flood" ] && awk 'BEGIN { m = 0 } $4 > m { m = $4 } END { print m }' "$W/ru.flood")
+	awk -v t="${w_t:-}" -v n="${w_n:-}" -v e="${w_e:-}" -v s="${w_s:-}" -v f="${floor_wall:-}" -v rt="${r_t:-}" -v rn="${r_n:-}" \
+		-v rf="${r_f:-}" -v ff="$BENCH_FLOOD_FLOWS" 'BEGIN {
 		if (t != "" && f > 0) printf "- default / floor = %.2f× → %s\n", t / f, (t / f <= 1.3) ? "met" : "NOT met"
 		if (n != "" && e != "" && n > 0) printf "- ndpiReader -e 0 / --no-prefilter = %.2f× → %s\n", e / n, (e / n >= 3) ? "met" : "NOT met"
 		if (n != "" && s != "" && n > 0) printf "- tshark / --no-prefilter = %.2f× → %s\n", s / n, (s / n >= 20) ? "met" : "NOT met"
 		if (rt != "") printf "- peak RSS default %.1f MiB → %s\n", rt / 1024, (rt <= 65536) ? "≤ 64 MiB, met" : "> 64 MiB, NOT met"
 		if (rn != "") printf "- peak RSS --no-prefilter %.1f MiB → %s\n", rn / 1024, (rn <= 65536) ? "≤ 64 MiB" : "> 64 MiB"
+		if (rf != "") printf "- peak RSS on the flood of %s SYNs %.1f MiB → %s\n", ff, rf / 1024, (rf <= 262144) ? "≤ 256 MiB, met" : "> 256 MiB, NOT met"
 	}'
 	echo
 	echo "Notes:"
