@@ -188,6 +188,12 @@ static bool zero4(const uint8_t *a)
 	return !(a[0] | a[1] | a[2] | a[3]);
 }
 
+/* The host's name: option 12, or when absent option 81's FQDN (RFC 4702: a client may send either) */
+static const char *dhcp_name(const struct dhcp_msg *m)
+{
+	return m->host[0] ? m->host : m->fqdn;
+}
+
 static void dhcp_packet(struct names *t, const struct dhcp_msg *m, int64_t ts, struct name_counters *k)
 {
 	if (m->op == 1) {                     /* from the client: what it calls itself */
@@ -195,8 +201,8 @@ static void dhcp_packet(struct names *t, const struct dhcp_msg *m, int64_t ts, s
 		if (hi < 0)
 			return;
 		struct dhcp_host *h = &t->hosts[hi];
-		if (m->host[0])
-			snprintf(h->name, sizeof h->name, "%s", m->host);
+		if (dhcp_name(m)[0])
+			snprintf(h->name, sizeof h->name, "%s", dhcp_name(m));
 		if (m->client_id_len) {
 			memcpy(h->client_id, m->client_id, m->client_id_len);
 			h->client_id_len = m->client_id_len;
@@ -221,8 +227,8 @@ static void dhcp_packet(struct names *t, const struct dhcp_msg *m, int64_t ts, s
 	if (hi < 0)
 		return;
 	struct dhcp_host *h = &t->hosts[hi];
-	if (m->host[0])
-		snprintf(h->name, sizeof h->name, "%s", m->host);
+	if (dhcp_name(m)[0])
+		snprintf(h->name, sizeof h->name, "%s", dhcp_name(m));
 	struct addr ip;
 	addr_from_v4(&ip, m->yiaddr);
 	if (h->name[0])
@@ -291,7 +297,7 @@ void names_udp(struct names **np, uint64_t k0, uint64_t k1, const struct packet 
 			return;
 		}
 		k->malformed += m.options_cut;
-		k->names_cut += m.host_cut;
+		k->names_cut += m.host_cut + m.fqdn_cut;
 		dhcp_packet(t, &m, p->ts_us, k);
 		return;
 	}

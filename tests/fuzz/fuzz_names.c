@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2: (void)nbns_parse(copy, size - 1, &sink, &info); break;
 	default:
 		if (dhcp_parse(copy, size - 1, &m) &&
-		    (m.host[sizeof m.host - 1] || strlen(m.host) >= DHCP_NAME_MAX || m.client_id_len > DHCP_ID_MAX || m.hlen > 16))
+		    (m.host[sizeof m.host - 1] || strlen(m.host) >= DHCP_NAME_MAX || strlen(m.fqdn) >= DHCP_NAME_MAX || m.client_id_len > DHCP_ID_MAX || m.hlen > 16))
 			abort();
 		break;
 	}
