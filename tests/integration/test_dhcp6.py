@@ -10,8 +10,9 @@ against tshark's own DHCPv6 dissector where tshark is installed:
   (8476): the report names the client pc7.example.test, source dhcp, and
   follows the DHCPv6 host (its DUID as the client identifier);
 - the prefilter lets UDP 546/547 through (a user filter too), and a DHCPv6
-  message cut short is counted, never fatal.
-Runs in about 1 second on the 2-core machine.
+  message cut short is counted, never fatal;
+- --redact-users hides the FQDN and the DUID; a --db state keeps the host.
+Runs in about 2 seconds on the 2-core machine.
 """
 import atexit
 import json
@@ -143,4 +144,18 @@ ok(len(c2) == 1 and c2[0]["host_name"] == {"name": "pc7.example.test", "source":
 rc, out, err = run(["-q", "-r", cap])
 ok(rc == 0 and text_counter(out.decode(), "dhcp6_addresses_skipped") == 0
    and text_counter(out.decode(), "dhcp_ids_cut") == 0, "the text report lists the DHCPv6 counters", out[-2000:])
+
+# --redact-users: the FQDN and the DUID are personal data too
+rc, out, err = run(["-q", "-r", cap, "--format", "json", "--redact-users"])
+ok(rc == 0 and b"pc7" not in out and DUID.hex().encode() not in out, "--redact-users hides the FQDN and the DUID",
+   err)
+
+# a monitor's state (--db) keeps the DHCPv6 host (its DUID as the key) and its name
+db = os.path.join(tmp, "dhcp6.db")
+rc1 = run(["-q", "-r", cap, "--db", db])[0]
+rc, out, err = run(["--db", db, "--format", "json"])
+sd = json.loads(out) if rc == 0 and rc1 == 0 else None
+s = [x for x in (sd["clients"] if sd else []) if x["ip"] == CLI]
+ok(len(s) == 1 and s[0]["host_name"] == {"name": "pc7.example.test", "source": "dhcp"} and s[0]["identity"] == "dhcp-host",
+   "the state (--db) names the client and follows the DHCPv6 host", s or err)
 done()
