@@ -56,7 +56,7 @@ void capture_prefilter(const struct engine *e, int dlt, char *buf, size_t len)
 	services_bpf(e->svc, ports, sizeof ports);
 	/* the name protocols (names.h): a tiny share of the traffic */
 	size_t o = (size_t)snprintf(base, sizeof base, "(%s) or (udp and (port 53 or port 67 or port 68 or port 137 or "
-				    "port 5353 or port 5355))", ports[0] ? ports : "tcp");
+				    "port 546 or port 547 or port 5353 or port 5355))", ports[0] ? ports : "tcp");
 	for (int i = 0; i < e->cfg.n_servers && o < sizeof base; i++) {
 		char a[ADDR_STRLEN];
 		o += (size_t)snprintf(base + o, sizeof base - o, " or (tcp and net %s/%d)",

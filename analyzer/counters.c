@@ -61,7 +61,7 @@ static const struct {
 	{ "store_findings_skipped", "checkpoints of a sensor on the shared store whose events findings were not"
 	  " computed (not queued, over 64 waiting for the database, or applied by an earlier run)",
 	  ENGINE(store_findings_skipped) },
-	{ "name_packets", "UDP packets of the name protocols read (DNS, DHCP, NetBIOS, mDNS, LLMNR)",
+	{ "name_packets", "UDP packets of the name protocols read (DNS, DHCP, DHCPv6, NetBIOS, mDNS, LLMNR)",
 	  ENGINE(names.packets) },
 	{ "name_packets_malformed", "of those, messages that did not parse to their end (what came before was kept)",
 	  ENGINE(names.malformed) },
@@ -69,6 +69,10 @@ static const struct {
 	{ "host_names_table_full", "host names not kept: the name table was at its memory cap", ENGINE(names.table_full) },
 	{ "dhcp_table_full", "DHCP hosts or leases not kept: the name table was at its memory cap",
 	  ENGINE(names.dhcp_full) },
+	{ "dhcp_ids_cut", "DHCP client identifiers and DHCPv6 DUIDs longer than 32 bytes: the first 32 kept (the host's key)",
+	  ENGINE(names.dhcp_ids_cut) },
+	{ "dhcp6_addresses_skipped", "DHCPv6 messages with more than 4 IA Addresses: the others not read",
+	  ENGINE(names.dhcp6_addrs_skipped) },
 	{ "attempt_records_folded", "attempt-only connections (no payload either way) past --max-attempts: folded into"
 	  " per-server groups, not listed", ENGINE(attempts_folded) },
 	{ "attempt_groups_full", "of those, connections in no group: the group table was at its memory cap",

@@ -15,10 +15,10 @@
 
 #include "addr.h"
 
-/* UDP ports of the name protocols (DNS, DHCP, NetBIOS name service, mDNS, LLMNR): decoded for names.c. */
+/* UDP ports of the name protocols (DNS, DHCP, DHCPv6, NetBIOS name service, mDNS, LLMNR): decoded for names.c. */
 static inline bool decode_name_port(uint16_t p)
 {
-	return p == 53 || p == 67 || p == 68 || p == 137 || p == 5353 || p == 5355;
+	return p == 53 || p == 67 || p == 68 || p == 137 || p == 546 || p == 547 || p == 5353 || p == 5355;
 }
 
 enum tcp_flag {

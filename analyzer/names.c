@@ -2,13 +2,15 @@
  * names.c - the table of host names and DHCP leases (see names.h).
  *
  * While packets come: names are found by (address, source, name) and hosts
- * by hardware address through two open-addressing indexes keyed with the
+ * by hardware address (DHCPv6: by DUID) through two open-addressing indexes keyed with the
  * engine's SipHash keys (a hostile sender cannot aim collisions).  DHCP
  * gives a lease when a server acknowledges an address (DHCPACK: yiaddr for
  * option 51's seconds; a renewal, where the client already held the address
  * (ciaddr = yiaddr), is taken to have started one lease time earlier), and
  * ends it on DHCPRELEASE, when the host is given another address, or when
- * another host is given the same address.  After the input (names_prepare)
+ * another host is given the same address.  DHCPv6 gives a lease for each
+ * IA Address of a Reply, for its valid lifetime; a DHCPv6 host may hold
+ * several addresses at once, so a new one does not end the others.  After the input (names_prepare)
  * names are sorted by address and leases by (address, start), and both are
  * found by binary search.
  */
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "dhcp6.h"
 #include "nbns.h"
 #include "siphash.h"
 
@@ -97,14 +100,16 @@ static uint64_t name_hash_at(const struct names *t, size_t i)
 	return name_key_hash(t, &t->v[i].ip, t->v[i].source, t->v[i].name);
 }
 
-static uint64_t host_key_hash(const struct names *t, const uint8_t *hw, size_t len)
+/* A host's key: its hardware address, or its DUID (hashed with other keys: the kinds never meet). */
+static uint64_t host_key_hash(const struct names *t, bool duid, const uint8_t *key, size_t len)
 {
-	return siphash13(hw, len, t->k0, t->k1);
+	return siphash13(key, len, t->k0 ^ duid, t->k1);
 }
 
 static uint64_t host_hash_at(const struct names *t, size_t i)
 {
-	return host_key_hash(t, t->hosts[i].hw, t->hosts[i].hw_len);
+	const struct dhcp_host *h = &t->hosts[i];
+	return h->duid ? host_key_hash(t, true, h->client_id, h->client_id_len) : host_key_hash(t, false, h->hw, h->hw_len);
 }
 
 /* ---- adding ---- */
@@ -150,16 +155,17 @@ static void name_add(struct names *t, const struct addr *ip, enum name_source sr
 	t->name_ix[s] = (uint32_t)++t->n;
 }
 
-static int32_t host_find(struct names *t, const struct dhcp_msg *m, bool create, struct name_counters *k)
+static int32_t host_find_key(struct names *t, bool duid, const uint8_t *key, size_t len, uint8_t htype, bool create,
+			     struct name_counters *k)
 {
-	size_t len = m->hlen ? m->hlen : 0;
 	if (len == 0 || t->prepared)
 		return -1;
-	uint64_t h = host_key_hash(t, m->chaddr, len);
+	uint64_t h = host_key_hash(t, duid, key, len);
 	if (t->host_ix_size) {
 		for (size_t s = h & (t->host_ix_size - 1); t->host_ix[s]; s = (s + 1) & (t->host_ix_size - 1)) {
 			struct dhcp_host *o = &t->hosts[t->host_ix[s] - 1];
-			if (o->hw_len == len && memcmp(o->hw, m->chaddr, len) == 0)
+			if (o->duid == duid && (duid ? o->client_id_len == len && memcmp(o->client_id, key, len) == 0
+						     : o->hw_len == len && memcmp(o->hw, key, len) == 0))
 				return (int32_t)(t->host_ix[s] - 1);
 		}
 	}
@@ -172,9 +178,15 @@ static int32_t host_find(struct names *t, const struct dhcp_msg *m, bool create,
 	}
 	struct dhcp_host *e = &t->hosts[t->n_hosts];
 	memset(e, 0, sizeof *e);
-	memcpy(e->hw, m->chaddr, len);
-	e->hw_len = (uint8_t)len;
-	e->htype = m->htype;
+	e->duid = duid;
+	if (duid) {
+		memcpy(e->client_id, key, len);
+		e->client_id_len = (uint8_t)len;
+	} else {
+		memcpy(e->hw, key, len);
+		e->hw_len = (uint8_t)len;
+		e->htype = htype;
+	}
 	e->last_lease = -1;
 	size_t s = h & (t->host_ix_size - 1);
 	while (t->host_ix[s])
@@ -183,10 +195,24 @@ static int32_t host_find(struct names *t, const struct dhcp_msg *m, bool create,
 	return (int32_t)(t->n_hosts - 1);
 }
 
+static int32_t host_find(struct names *t, const struct dhcp_msg *m, bool create, struct name_counters *k)
+{
+	return host_find_key(t, false, m->chaddr, m->hlen, m->htype, create, k);
+}
+
 static bool zero4(const uint8_t *a)
 {
 	return !(a[0] | a[1] | a[2] | a[3]);
 }
+
+/* The host's name: option 12, or when absent option 81's FQDN (RFC 4702: a client may send either) */
+static const char *dhcp_name(const struct dhcp_msg *m)
+{
+	return m->host[0] ? m->host : m->fqdn;
+}
+
+static void lease_give(struct names *t, int32_t hi, const struct addr *ip, int64_t ts, int64_t start, int64_t end,
+		       bool moves, struct name_counters *k);
 
 static void dhcp_packet(struct names *t, const struct dhcp_msg *m, int64_t ts, struct name_counters *k)
 {
@@ -195,8 +221,8 @@ static void dhcp_packet(struct names *t, const struct dhcp_msg *m, int64_t ts, s
 		if (hi < 0)
 			return;
 		struct dhcp_host *h = &t->hosts[hi];
-		if (m->host[0])
-			snprintf(h->name, sizeof h->name, "%s", m->host);
+		if (dhcp_name(m)[0])
+			snprintf(h->name, sizeof h->name, "%s", dhcp_name(m));
 		if (m->client_id_len) {
 			memcpy(h->client_id, m->client_id, m->client_id_len);
 			h->client_id_len = m->client_id_len;
@@ -221,35 +247,86 @@ static void dhcp_packet(struct names *t, const struct dhcp_msg *m, int64_t ts, s
 	if (hi < 0)
 		return;
 	struct dhcp_host *h = &t->hosts[hi];
-	if (m->host[0])
-		snprintf(h->name, sizeof h->name, "%s", m->host);
+	if (dhcp_name(m)[0])
+		snprintf(h->name, sizeof h->name, "%s", dhcp_name(m));
 	struct addr ip;
 	addr_from_v4(&ip, m->yiaddr);
 	if (h->name[0])
 		name_add(t, &ip, NAME_DHCP, h->name, hi, ts, k);
 	/* no lease time (or "infinite"): the lease lasts until something ends it */
 	int64_t span = m->has_lease && m->lease_s != 0xffffffffu ? (int64_t)m->lease_s * 1000000 : INT64_MAX / 4;
-	int64_t start = ts, end = ts + span;
+	int64_t start = ts;
 	if (memcmp(m->ciaddr, m->yiaddr, 4) == 0 && m->has_lease)
 		start = ts - span;                /* a renewal: the address was already the client's */
+	lease_give(t, hi, &ip, ts, start, ts + span, true, k);
+}
+
+/* Host hi holds ip from start to end (given at ts).  moves: a new address ends the host's last lease
+ * (DHCPv4: one address a host); otherwise the host keeps both (DHCPv6: several addresses at once). */
+static void lease_give(struct names *t, int32_t hi, const struct addr *ip, int64_t ts, int64_t start, int64_t end,
+		       bool moves, struct name_counters *k)
+{
+	struct dhcp_host *h = &t->hosts[hi];
 	if (h->last_lease >= 0) {
 		struct dhcp_lease *l = &t->leases[h->last_lease];
-		if (addr_eq(&l->ip, &ip) && l->end_us >= start) {
+		if (addr_eq(&l->ip, ip) && l->end_us >= start) {
 			if (end > l->end_us)
 				l->end_us = end;  /* the same lease, renewed */
 			return;
 		}
-		if (l->end_us > ts)
-			l->end_us = ts;           /* the host moved to another address */
-		if (start < l->end_us)
-			start = l->end_us;
+		if (moves) {
+			if (l->end_us > ts)
+				l->end_us = ts;   /* the host moved to another address */
+			if (start < l->end_us)
+				start = l->end_us;
+		}
 	}
 	if (!grow(t, (void **)&t->leases, t->n_leases, &t->cap_leases, sizeof *t->leases)) {
 		k->dhcp_full++;
 		return;
 	}
-	t->leases[t->n_leases] = (struct dhcp_lease){ .ip = ip, .host = (uint32_t)hi, .start_us = start, .end_us = end };
+	t->leases[t->n_leases] = (struct dhcp_lease){ .ip = *ip, .host = (uint32_t)hi, .start_us = start, .end_us = end };
 	h->last_lease = (int32_t)t->n_leases++;
+}
+
+/* DHCPv6 (RFC 8415): the host by its DUID; what a client calls itself (option 39) in any client
+ * message; a Reply's IA Addresses are leases for their valid lifetime (0: the address is no longer the
+ * host's, 18.2.10.1); a Release or Decline gives the addresses back. */
+static void dhcp6_packet(struct names *t, const struct dhcp6_msg *m, int64_t ts, struct name_counters *k)
+{
+	bool client = m->type != DHCP6_ADVERTISE && m->type != DHCP6_REPLY && m->type != DHCP6_RECONFIGURE &&
+		      m->type < DHCP6_RELAY_FORW;
+	if (!m->duid_len || (!client && m->type != DHCP6_REPLY))
+		return;
+	int32_t hi = host_find_key(t, true, m->duid, m->duid_len, 0, true, k);
+	if (hi < 0)
+		return;
+	struct dhcp_host *h = &t->hosts[hi];
+	if (m->fqdn[0])
+		snprintf(h->name, sizeof h->name, "%s", m->fqdn);
+	for (int i = 0; i < m->n_addr; i++) {
+		struct addr ip;
+		addr_from_v6(&ip, m->addr[i].ip);
+		bool gone = m->type == DHCP6_RELEASE || m->type == DHCP6_DECLINE ||
+			    (m->type == DHCP6_REPLY && m->addr[i].valid_s == 0);
+		if (gone) {
+			h = &t->hosts[hi];
+			if (h->last_lease >= 0) {
+				struct dhcp_lease *l = &t->leases[h->last_lease];
+				if (addr_eq(&l->ip, &ip) && l->end_us > ts)
+					l->end_us = ts;
+			}
+			continue;
+		}
+		if (m->type != DHCP6_REPLY)
+			continue;                 /* what the client asks for is not yet its own */
+		uint32_t v = m->addr[i].valid_s;
+		int64_t span = v != 0xffffffffu ? (int64_t)v * 1000000 : INT64_MAX / 4;
+		lease_give(t, hi, &ip, ts, ts, ts + span, false, k);
+		h = &t->hosts[hi];
+		if (h->name[0])
+			name_add(t, &ip, NAME_DHCP, h->name, hi, ts, k);
+	}
 }
 
 struct sink_ctx {
@@ -291,8 +368,22 @@ void names_udp(struct names **np, uint64_t k0, uint64_t k1, const struct packet 
 			return;
 		}
 		k->malformed += m.options_cut;
-		k->names_cut += m.host_cut;
+		k->names_cut += m.host_cut + m.fqdn_cut;
+		k->dhcp_ids_cut += m.client_id_cut;
 		dhcp_packet(t, &m, p->ts_us, k);
+		return;
+	}
+	if (sp == 546 || sp == 547 || dp == 546 || dp == 547) {
+		struct dhcp6_msg m;
+		if (!dhcp6_parse(p->payload, p->payload_len, &m)) {
+			k->malformed++;
+			return;
+		}
+		k->malformed += m.options_cut;
+		k->names_cut += m.fqdn_cut;
+		k->dhcp_ids_cut += m.duid_cut;
+		k->dhcp6_addrs_skipped += m.addrs_cut;
+		dhcp6_packet(t, &m, p->ts_us, k);
 		return;
 	}
 	struct sink_ctx sc = { t, NAME_DNS_A, p->ts_us, k };
@@ -335,9 +426,8 @@ void names_merge(struct names **into, const struct names *from, struct name_coun
 	}
 	for (size_t i = 0; i < from->n_hosts; i++) {
 		const struct dhcp_host *h = &from->hosts[i];
-		struct dhcp_msg m = { .hlen = h->hw_len, .htype = h->htype };
-		memcpy(m.chaddr, h->hw, h->hw_len);
-		map[i] = host_find(t, &m, true, k);
+		map[i] = h->duid ? host_find_key(t, true, h->client_id, h->client_id_len, 0, true, k)
+				 : host_find_key(t, false, h->hw, h->hw_len, h->htype, true, k);
 		if (map[i] >= 0) {
 			struct dhcp_host *o = &t->hosts[map[i]];
 			if (h->name[0])
@@ -475,6 +565,11 @@ static char *hex(const uint8_t *b, size_t n, char sep, char *buf, size_t len)
 
 char *names_hw_str(const struct dhcp_host *h, char *buf, size_t len)
 {
+	if (h->duid && len > 5) {         /* a DHCPv6 host: its DUID is its key (leasebook, store) */
+		memcpy(buf, "duid:", 5);
+		hex(h->client_id, h->client_id_len, 0, buf + 5, len - 5);
+		return buf;
+	}
 	return hex(h->hw, h->hw_len, ':', buf, len);
 }
 

@@ -1,6 +1,6 @@
 /*
  * names.h - who an address is: host names learned passively from DNS,
- * mDNS, LLMNR and NetBIOS name service answers and from DHCP, and the DHCP
+ * mDNS, LLMNR and NetBIOS name service answers and from DHCP and DHCPv6, and the DHCP
  * leases that say which host held an address when.
  *
  * In: UDP packets of the name protocols (decode.c marks them, capture.c hands
@@ -47,10 +47,12 @@ struct host_name {
 	uint32_t count;
 };
 
-/* A host as DHCP knows it: by its hardware address. */
+/* A host as DHCP knows it: by its hardware address (DHCPv4), or by its DUID (DHCPv6, duid set: hw_len
+ * 0, the DUID in client_id; the two kinds never match each other). */
 struct dhcp_host {
 	uint8_t hw[16];
 	uint8_t hw_len, htype;
+	bool duid;
 	uint8_t client_id[DHCP_ID_MAX];
 	uint8_t client_id_len;
 	char name[DHCP_NAME_MAX];  /* the last host name it sent (or was given) */
@@ -70,6 +72,8 @@ struct name_counters {
 	uint64_t names_cut;        /* names longer than kept: cut */
 	uint64_t table_full;       /* names not kept: the table was at NAMES_MAX_BYTES */
 	uint64_t dhcp_full;        /* DHCP hosts or leases not kept: the table was at NAMES_MAX_BYTES */
+	uint64_t dhcp_ids_cut;     /* DHCP client identifiers and DHCPv6 DUIDs longer than DHCP_ID_MAX: cut */
+	uint64_t dhcp6_addrs_skipped; /* DHCPv6 IA Addresses past DHCP6_MAX_ADDRS in one message: not read */
 };
 
 struct names {
@@ -102,7 +106,7 @@ void names_free(struct names *n);
 size_t names_of(const struct names *n, const struct addr *ip, size_t *first);
 /* The host whose lease covered ip at time t, or -1. */
 int32_t names_host_at(const struct names *n, const struct addr *ip, int64_t t);
-/* "aa:bb:cc:dd:ee:ff" (or hex for other hardware) into buf. */
+/* "aa:bb:cc:dd:ee:ff" (or hex for other hardware; "duid:" and the DUID in hex for a DHCPv6 host) into buf. */
 char *names_hw_str(const struct dhcp_host *h, char *buf, size_t len);
 /* The client identifier as hex ("01aabbccddeeff"), "" when absent. */
 char *names_client_id_str(const struct dhcp_host *h, char *buf, size_t len);

@@ -6,8 +6,11 @@
  * and message type (option 53), the hardware address, ciaddr and yiaddr, the
  * lease time (option 51), the host name (option 12; bytes outside printable
  * ASCII as '?', cut to DHCP_NAME_MAX - 1 and flagged), the client
- * identifier (option 61, raw, at most DHCP_ID_MAX bytes) and the requested
- * address (option 50).  Options are walked through the bounded cursor, at
+ * identifier (option 61, raw, at most DHCP_ID_MAX bytes), the requested
+ * address (option 50) and the domain name of the Client FQDN option (81,
+ * RFC 4702 section 2: flags, RCODE1, RCODE2, then the name: with the E flag
+ * in the wire encoding of RFC 1035 3.1 (labels, no compression), without it
+ * in the deprecated ASCII form; kept like option 12's host name).  Options are walked through the bounded cursor, at
  * most DHCP_MAX_OPTIONS of them; option overload (52) is not followed.
  */
 #ifndef TLSREADY_DHCP_H
@@ -16,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "cursor.h"
 
 #define DHCP_NAME_MAX 64
 #define DHCP_ID_MAX 32
@@ -37,11 +42,21 @@ struct dhcp_msg {
 	bool has_lease;
 	char host[DHCP_NAME_MAX];  /* option 12, "" when absent */
 	bool host_cut;
+	char fqdn[DHCP_NAME_MAX];  /* option 81's domain name (dotted, no final dot), "" when absent */
+	bool fqdn_cut;
+	uint8_t fqdn_flags;        /* option 81's flags (RFC 4702 2.1: N 0x08, E 0x04, O 0x02, S 0x01) */
 	uint8_t client_id[DHCP_ID_MAX];
 	uint8_t client_id_len;     /* 0: absent */
 	bool client_id_cut;
 	bool options_cut;          /* the options ended without an end option (cut short, or too many) */
 };
+
+/* A domain name into out (at most outlen - 1 characters, NUL-terminated; bytes outside printable
+ * ASCII as '?'): wire = RFC 1035 3.1 labels up to the root label or the end of o (a partial name,
+ * RFC 4702 2.3 / RFC 4704 4.3), labels joined by '.'; otherwise ASCII up to a NUL or the end.
+ * *cut set when it did not fit.  False when the labels were malformed (a compression pointer or
+ * a label past the end): what came before is kept. */
+bool dhcp_domain_name(struct cursor *o, bool wire, char *out, size_t outlen, bool *cut);
 
 /* False when it is not a DHCP message (too short, no magic cookie, bad op). */
 bool dhcp_parse(const uint8_t *buf, size_t len, struct dhcp_msg *m);

@@ -4,7 +4,7 @@
  * (RFC 6762: the cache-flush bit, additional records), the NetBIOS name
  * service (RFC 1001 14.1 first-level encoding and its "FRED" example, RFC
  * 1002 4.2.2 registration), DHCP (RFC 2131 figure 1, RFC 2132 options 12,
- * 50, 51, 53, 61), hostile input (pointer loops, every prefix of every
+ * 50, 51, 53, 61; RFC 4702 section 2 option 81, FQDN), hostile input (pointer loops, every prefix of every
  * message in an exact-size copy), and names.c: leases that follow a host
  * from one address to another and an address from one host to another, and
  * the table's byte cap.  Bytes are written out here by hand from the RFCs.
@@ -318,6 +318,104 @@ static void test_dhcp(void **st)
 	}
 }
 
+/* Option 81 (RFC 4702 section 2): code 81, length, flags, RCODE1, RCODE2, domain name.  With the E flag
+ * (0x04) the name is in RFC 1035 3.1 wire encoding; without it, the deprecated ASCII form.  Used as the
+ * host's name when option 12 is absent; a name too long is cut and flagged like option 12's. */
+static void test_dhcp_fqdn(void **st)
+{
+	(void)st;
+	uint8_t b[600];
+	struct dhcp_msg m;
+	/* E and S set: "pc7.example.test." in labels (3 'pc7' 7 'example' 4 'test' 0) */
+	static const uint8_t wire[] = { 81, 21, 0x05, 0, 0, 3, 'p', 'c', '7', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+					4, 't', 'e', 's', 't', 0 };
+	size_t n = dhcp_msg(b, 1, DHCP_REQUEST, mac_a, zero, zero, 0, NULL, NULL, 0);
+	memcpy(b + n - 1, wire, sizeof wire);
+	n += sizeof wire;
+	b[n - 1] = 255;
+	assert_true(dhcp_parse(b, n, &m));
+	assert_string_equal(m.fqdn, "pc7.example.test");
+	assert_int_equal(m.fqdn_flags, 0x05);
+	assert_false(m.fqdn_cut);
+	assert_false(m.options_cut);
+	assert_string_equal(m.host, "");
+	/* a partial name (RFC 4702 2.3: no root label) is kept as it stands */
+	static const uint8_t partial[] = { 81, 7, 0x04, 0, 0, 3, 'p', 'c', '8' };
+	n = dhcp_msg(b, 1, DHCP_REQUEST, mac_a, zero, zero, 0, NULL, NULL, 0);
+	memcpy(b + n - 1, partial, sizeof partial);
+	n += sizeof partial;
+	b[n - 1] = 255;
+	assert_true(dhcp_parse(b, n, &m));
+	assert_string_equal(m.fqdn, "pc8");
+	assert_false(m.options_cut);
+	/* E clear: ASCII, "pc9.example.test" */
+	static const uint8_t ascii[] = { 81, 19, 0x01, 0xff, 0xff, 'p', 'c', '9', '.', 'e', 'x', 'a', 'm', 'p', 'l',
+					 'e', '.', 't', 'e', 's', 't' };
+	n = dhcp_msg(b, 1, DHCP_REQUEST, mac_a, zero, zero, 0, NULL, NULL, 0);
+	memcpy(b + n - 1, ascii, sizeof ascii);
+	n += sizeof ascii;
+	b[n - 1] = 255;
+	assert_true(dhcp_parse(b, n, &m));
+	assert_string_equal(m.fqdn, "pc9.example.test");
+	/* a compression pointer (not allowed in option 81) or a label past the option's end: malformed */
+	static const uint8_t ptr[] = { 81, 8, 0x04, 0, 0, 1, 'a', 0xc0, 0x0c, 0 };
+	n = dhcp_msg(b, 1, DHCP_REQUEST, mac_a, zero, zero, 0, NULL, NULL, 0);
+	memcpy(b + n - 1, ptr, sizeof ptr);
+	n += sizeof ptr;
+	b[n - 1] = 255;
+	assert_true(dhcp_parse(b, n, &m));
+	assert_string_equal(m.fqdn, "a");
+	assert_true(m.options_cut);
+	static const uint8_t over[] = { 81, 6, 0x04, 0, 0, 5, 'a', 'b' };
+	n = dhcp_msg(b, 1, DHCP_REQUEST, mac_a, zero, zero, 0, NULL, NULL, 0);
+	memcpy(b + n - 1, over, sizeof over);
+	n += sizeof over;
+	b[n - 1] = 255;
+	assert_true(dhcp_parse(b, n, &m));
+	assert_string_equal(m.fqdn, "");
+	assert_true(m.options_cut);
+	/* 5 labels of 20 'x': 104 characters, cut to DHCP_NAME_MAX - 1 = 63 and flagged */
+	n = dhcp_msg(b, 1, DHCP_REQUEST, mac_a, zero, zero, 0, NULL, NULL, 0) - 1;
+	b[n++] = 81, b[n++] = 3 + 5 * 21 + 1, b[n++] = 0x04, b[n++] = 0, b[n++] = 0;
+	for (int l = 0; l < 5; l++) {
+		b[n++] = 20;
+		memset(b + n, 'x', 20);
+		n += 20;
+	}
+	b[n++] = 0;
+	b[n++] = 255;
+	assert_true(dhcp_parse(b, n, &m));
+	assert_int_equal(strlen(m.fqdn), DHCP_NAME_MAX - 1);
+	assert_true(m.fqdn_cut);
+	assert_false(m.options_cut);
+	/* names.c: the FQDN names the host when option 12 is absent, and the cut is counted */
+	struct names *t = NULL;
+	struct name_counters k = { 0 };
+	struct packet p;
+	memset(&p, 0, sizeof p);
+	p.sport = 68, p.dport = 67, p.udp_name = true, p.ts_us = 1000000;
+	p.payload = b, p.payload_len = (uint32_t)n;
+	names_udp(&t, 1, 2, &p, &k);
+	assert_int_equal(k.names_cut, 1);
+	n = dhcp_msg(b, 1, DHCP_REQUEST, mac_a, zero, zero, 0, NULL, NULL, 0);
+	memcpy(b + n - 1, wire, sizeof wire);
+	n += sizeof wire;
+	b[n - 1] = 255;
+	p.payload_len = (uint32_t)n;
+	names_udp(&t, 1, 2, &p, &k);
+	n = dhcp_msg(b, 2, DHCP_ACK, mac_a, zero, ip50, 3600, NULL, NULL, 0);
+	p.sport = 67, p.dport = 68, p.payload_len = (uint32_t)n, p.ts_us = 2000000;
+	names_udp(&t, 1, 2, &p, &k);
+	names_prepare(t);
+	struct addr a50;
+	addr_from_v4(&a50, ip50);
+	size_t first;
+	assert_int_equal(names_of(t, &a50, &first), 1);
+	assert_string_equal(t->v[first].name, "pc7.example.test");
+	assert_int_equal(t->v[first].source, NAME_DHCP);
+	names_free(t);
+}
+
 static void feed(struct names **t, struct name_counters *k, int64_t ts, uint16_t sport, uint16_t dport,
 		 const uint8_t *b, size_t n)
 {
@@ -462,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_dns_hostile),
 		cmocka_unit_test(test_nbns),
 		cmocka_unit_test(test_dhcp),
+		cmocka_unit_test(test_dhcp_fqdn),
 		cmocka_unit_test(test_leases),
 		cmocka_unit_test(test_table_cap),
 		cmocka_unit_test(test_merge),
