@@ -79,6 +79,10 @@ static const struct {
 	  ENGINE(attempt_groups_full) },
 };
 
+/* "filtered", the decode reasons but the first, every def, every encapsulation: never cut silently */
+_Static_assert(1 + (DEC_NREASONS - 1) + sizeof defs / sizeof defs[0] + ENCAP_N <= COUNTERS_MAX,
+	       "the counter registry outgrew COUNTERS_MAX");
+
 size_t counters_list(const struct engine_counters *k, uint64_t learned_dropped, struct counter *out)
 {
 	size_t n = 0;

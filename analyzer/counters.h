@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 
-#define COUNTERS_MAX 64
+#define COUNTERS_MAX 128   /* counters.c checks at compile time that the registry fits */
 
 struct counter {
 	const char *name;          /* JSON key and CSV name */
