@@ -56,7 +56,7 @@ static void name_prdid(const char *id, char *name, size_t len)
 	snprintf(name, len, "DRDA product %s", id);
 }
 
-/* RFC 4777 section 13 / RFC 2877 lists the 5250 display and printer types, RFC 1647 the 3270 ones
+/* RFC 4777 and RFC 2877 list the 5250 display and printer types, RFC 1647 the 3270 ones
  * (by their model number, "IBM-3179-2"). */
 static void name_terminal(const char *tt, char *name, size_t len)
 {
