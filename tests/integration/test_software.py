@@ -119,6 +119,12 @@ for name in CAPS:
                                         for t in tt[ip])]
         ok(not bad, f"{name}: each 5250 client (truth: tn5250-script) is a 5250 display emulator by the terminal "
            f"type tshark reads ({sorted(tn_clients)})", bad)
+        rc, plan, err = run(["-q", "-r", cap, "--plan"])
+        plan = plan.decode()
+        want = {f"seen: 5250 display emulator (telnet terminal type {t})" for ip in tn_clients for t in tt.get(ip, ())
+                if t.startswith("IBM-3179")}
+        ok(want and all(w in plan for w in want), f"{name}: the plan's fix for a 5250 client says what it saw, named "
+           "with its evidence", (want, [ln for ln in plan.splitlines() if "seen:" in ln]))
 
     # DRDA: the client's product ID (tshark)
     drda_clients = {t["client_ip"] for t in truth.get("drda", []) if t["server_port"] == 446}
