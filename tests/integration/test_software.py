@@ -174,4 +174,33 @@ for name in CAPS:
            html.escape("; ".join(ls)) not in page]
     ok(page and not bad, f"{name}: HTML: each client's software, escaped", bad[:3])
 
+# hostile: a terminal type made of markup (built here byte by byte, RFC 1091 TERMINAL-TYPE IS) stays data
+# (short enough for the inventory's 47 characters of "telnet terminal type ...")
+import tempfile  # noqa: E402
+from pcapgen import Pcap  # noqa: E402
+with tempfile.TemporaryDirectory() as tmp:
+    cap = os.path.join(tmp, "hostile.pcap")
+    w = Pcap(cap)
+    c = w.conn("192.0.2.50", 40000, "192.0.2.10", 23)
+    c.handshake()
+    c.send(b"\xff\xfd\x18", from_client=False)
+    c.send(b"\xff\xfb\x18")
+    c.send(b"\xff\xfa\x18\x01\xff\xf0", from_client=False)
+    c.send(b"\xff\xfa\x18\x00<b onmouseover=x>\xff\xf0")
+    c.close()
+    w.close()
+    rc, out, err = run(["-q", "-r", cap, "--format", "json"])
+    cl = [c for c in json.loads(out)["clients"] if c["ip"] == "192.0.2.50"] if out else []
+    want = {"name": "telnet client", "evidence": "telnet terminal type <b onmouseover=x>"}
+    ok(cl and cl[0]["software_named"] == [want], "hostile: a markup terminal type is a telnet client, the bytes kept "
+       "as evidence in JSON", cl and cl[0]["software_named"])
+    rc, page, err = run(["-q", "-r", cap, "--format", "html"])
+    page = page.decode()
+    ok("<b on" not in page and "telnet client (telnet terminal type &lt;b onmouseover=x&gt;)" in page,
+       "hostile: HTML escapes the software name and evidence", [ln for ln in page.splitlines() if "mouseover" in ln][:3])
+    rc, out, err = run(["-q", "-r", cap, "--format", "csv"])
+    rows = [r for r in csv.reader(io.StringIO(out.decode())) if r and r[0] == "usage"]
+    ok(rows and rows[0][-1] == "telnet client (telnet terminal type <b onmouseover=x>)",
+       "hostile: CSV quotes the software cell and keeps it whole", rows[:1])
+
 done()
