@@ -109,3 +109,17 @@ const char *fingerprint_stack(const char *ja4, const char *ja3)
 	const char *s = match(user, n_user, ja4, ja3);
 	return s ? s : match(builtin, (int)(sizeof builtin / sizeof builtin[0]), ja4, ja3);
 }
+
+static bool named_in(const struct fp *t, int n, const char *name)
+{
+	size_t l = strlen(name);
+	for (int i = 0; i < n; i++)
+		if (l && (strcmp(t[i].name, name) == 0 || (l == 47 && strncmp(t[i].name, name, l) == 0)))
+			return true;
+	return false;
+}
+
+bool fingerprint_is_stack(const char *name)
+{
+	return named_in(user, n_user, name) || named_in(builtin, (int)(sizeof builtin / sizeof builtin[0]), name);
+}

@@ -16,6 +16,9 @@
 
 /* Load "PATTERN NAME..." lines ('#' comments); errors as "FILE:LINE: problem". */
 bool fingerprints_load(const char *path, char *err, size_t errlen);
+/* Whether a client's software name is a stack name of the table (or its first 47 characters, as
+ * the inventory keeps it). */
+bool fingerprint_is_stack(const char *name);
 /* The stack's name, or NULL. */
 const char *fingerprint_stack(const char *ja4, const char *ja3);
 

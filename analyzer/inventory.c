@@ -456,7 +456,8 @@ static void client_add(struct inventory *inv, struct inv_client *c, const struct
 	const char *user = record_user(r), *dev = record_device(r);
 	name_set_add(&c->users, user);
 	name_set_add(&c->devices, dev);
-	name_set_add(&c->software, record_software(r));
+	char sw[48];
+	name_set_add(&c->software, record_software(r, sw, sizeof sw));
 	const char *hsrc, *host = record_host_name(r, &hsrc);
 	if (host && host[0] && name_source_of(hsrc) < NAME_SOURCES)
 		host_name_add(c, host, name_source_of(hsrc), &r->cli, r->start_us, r->end_us, 1);

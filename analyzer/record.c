@@ -69,13 +69,13 @@ const char *record_host_name(const struct flow_record *r, const char **source)
 	return has ? r->proto->host(r->facts) : NULL;
 }
 
-const char *record_software(const struct flow_record *r)
+const char *record_software(const struct flow_record *r, char *buf, size_t len)
 {
 	/* TLS is the transport: its client stack comes from the fingerprint table */
 	const struct tls_state *t = rec_tls(r);
 	if (t)
 		return t->client_hello ? fingerprint_stack(t->ja4, t->ja3) : NULL;
-	return r->facts && r->proto->software ? r->proto->software(r->facts) : NULL;
+	return r->facts && r->proto->software ? r->proto->software(r->facts, buf, len) : NULL;
 }
 
 bool record_tls_by_headers(const struct flow_record *r)

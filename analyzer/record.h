@@ -12,6 +12,7 @@
 #define TLSREADY_RECORD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -117,9 +118,10 @@ int record_cred(const struct flow_record *r);
 enum port_class record_use_class(const struct flow_record *r);
 /* The device name (telnet DEVNAME); NULL if none. */
 const char *record_device(const struct flow_record *r);
-/* What the client software says it is: TLS stack by fingerprint, DRDA
- * product, 5250 terminal type; NULL if nothing tells. */
-const char *record_software(const struct flow_record *r);
+/* What the client software says it is: TLS stack by fingerprint, else the dissector's token
+ * naming its evidence (protocol.h; software.h names it), written into buf when built; NULL if
+ * nothing tells. */
+const char *record_software(const struct flow_record *r, char *buf, size_t len);
 /* A name the client gave its own machine in the IBM i protocol (DRDA EXCSAT SRVNAM, the 5250
  * device name) and its source word, or NULL. */
 const char *record_host_name(const struct flow_record *r, const char **source);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "software.h"
 #include "state_report.h"
 #include "tls.h"
 
@@ -23,7 +24,8 @@ static void csv_names(FILE *f, const struct name_set *s)
 }
 
 /* The last four cells of a client's rows and the end of the line: its best host name and where
- * it came from, its addresses (several: a row that followed a DHCP host), its software. */
+ * it came from, its addresses (several: a row that followed a DHCP host), its software as
+ * "NAME (EVIDENCE); ..." (software.h). */
 static void csv_identity(FILE *f, const struct inv_client *cl)
 {
 	char a[ADDR_STRLEN], joined[INV_MAX_ADDRS * (ADDR_STRLEN + 1) + 1] = "";
@@ -36,10 +38,11 @@ static void csv_identity(FILE *f, const struct inv_client *cl)
 		o += (size_t)snprintf(joined + o, sizeof joined - o, "%s%s", k ? " " : "", addr_str(&cl->addrs[k], a));
 	fputs(cl->n_addrs ? joined : addr_str(&cl->ip, a), f);
 	fputc(',', f);
-	char sw[INV_MAX_NAMES * 50] = "";
+	char sw[INV_MAX_NAMES * 260] = "", line[258];
 	o = 0;
 	for (int i = 0; i < cl->software.n && o < sizeof sw; i++)
-		o += (size_t)snprintf(sw + o, sizeof sw - o, "%s%s", i ? "; " : "", cl->software.v[i]);
+		o += (size_t)snprintf(sw + o, sizeof sw - o, "%s%s", i ? "; " : "",
+				      software_line(cl->software.v[i], line, sizeof line));
 	csv_cell(f, sw);
 	fputc('\n', f);
 }

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "report.h"
+#include "software.h"
 #include "report_plan.h"
 #include "state_report.h"
 #include "tls.h"
@@ -97,6 +98,20 @@ static void esc_text(FILE *f, const char *s, bool keep_lines)
 static void esc(FILE *f, const char *s)
 {
 	esc_text(f, s, false);
+}
+
+/* A client's software, each "NAME (EVIDENCE)" (software.h), escaped. */
+static void esc_software(FILE *f, const struct name_set *s)
+{
+	char line[258];
+	for (int i = 0; i < s->n; i++) {
+		fputs(i ? "; " : "", f);
+		esc(f, software_line(s->v[i], line, sizeof line));
+	}
+	if (s->overflow)
+		fputs("; &hellip;", f);
+	if (!s->n)
+		fputs("&ndash;", f);
 }
 
 static void esc_names(FILE *f, const struct name_set *s)
@@ -334,7 +349,7 @@ static void plan_section(const struct report_ctx *c, const struct plan *p)
 		fputs("</td><td>", f);
 		esc_names(f, &pc->c->devices);
 		fputs("</td><td>", f);
-		esc_names(f, &pc->c->software);
+		esc_software(f, &pc->c->software);
 		fputs("</td><td>", f);
 		for (size_t k = 0, n = 0; k < p->n_doors; k++)
 			if (pc->doors & (1ull << k)) {
@@ -391,7 +406,7 @@ static void clients_section(const struct report_ctx *c, bool nonsecure)
 		fputs(" &mdash; users ", f);
 		esc_names(f, &cl->users);
 		fputs("; software ", f);
-		esc_names(f, &cl->software);
+		esc_software(f, &cl->software);
 		fputs("</summary><table><thead><tr><th>server</th><th>service</th><th>port</th><th>class</th>"
 		      "<th>connections</th><th>refused</th><th>users</th><th>devices</th><th>first seen</th><th>last seen</th>"
 		      "</tr></thead><tbody>", f);

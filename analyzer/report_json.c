@@ -9,6 +9,7 @@
 
 #include "redact.h"
 #include "report.h"
+#include "software.h"
 #include "report_plan.h"
 #include "state_report.h"
 #include "hostserver.h"
@@ -135,6 +136,15 @@ static void json_client(const struct report_ctx *c, FILE *f, const struct inv_cl
 	fputs(",\"users\":", f); json_names(f, &cl->users);
 	fputs(",\"devices\":", f); json_names(f, &cl->devices);
 	fputs(",\"software\":", f); json_names(f, &cl->software);
+	fputs(",\"software_named\":[", f);
+	for (int k = 0; k < cl->software.n; k++) {
+		char name[128], ev[128];
+		software_describe(cl->software.v[k], name, sizeof name, ev, sizeof ev);
+		fputs(k ? ",{\"name\":" : "{\"name\":", f); json_str(f, name);
+		fputs(",\"evidence\":", f); json_str(f, ev);
+		fputc('}', f);
+	}
+	fputc(']', f);
 	fprintf(f, ",\"signon_failures\":%" PRIu64, cl->signon_failures);
 	fputs(",\"first_seen\":", f); json_str(f, cl->first_us ? fmt_time(cl->first_us, t) : NULL);
 	fputs(",\"last_seen\":", f); json_str(f, cl->last_us ? fmt_time(cl->last_us, t) : NULL);

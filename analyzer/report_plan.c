@@ -7,6 +7,7 @@
  * come from docs/ibmi-cutover.md; tlsready never runs them.
  */
 #include "report_plan.h"
+#include "software.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -164,14 +165,15 @@ void plan_text(const struct report_ctx *c, const struct plan *p)
 		for (size_t k = 0; k < p->n_doors; k++)
 			if (pc->doors & (1ull << k))
 				fprintf(f, " %s/%u", p->doors[k].service, p->doors[k].port);
-		char names[256], seen[128];
+		char names[256], seen[258], line[258];
 		if (pc->c->users.n) {   /* names from the wire: quoted and cleaned as the rest of the text report */
 			text_names(c, &pc->c->users, false, names, sizeof names);
 			fprintf(f, "; users %s", names);
 		}
 		fprintf(f, "\n      fix: %s\n", fix_text(pc->fix));
 		fprintf(f, "      seen: %s\n",
-			pc->evidence ? text_clean(seen, sizeof seen, pc->evidence) : "no client software named by its bytes");
+			pc->evidence ? text_clean(seen, sizeof seen, software_line(pc->evidence, line, sizeof line))
+				     : "no client software named by its bytes");
 	}
 	if (!p->n_clients)
 		fprintf(f, "    (none)\n");

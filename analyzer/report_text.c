@@ -20,6 +20,7 @@
 #include "portmapper.h"
 #include "redact.h"
 #include "report.h"
+#include "software.h"
 #include "report_plan.h"
 #include "state_report.h"
 #include "tls.h"
@@ -58,6 +59,20 @@ static bool mixed(const struct inv_client *cl)
 	return false;
 }
 
+/* A client's software as "NAME (EVIDENCE); ..." (software.h), cleaned for a terminal. */
+static const char *software_text(const struct inv_client *cl, char *out, size_t len)
+{
+	char line[258], clean[258];
+	size_t o = 0;
+	out[0] = '\0';
+	for (int k = 0; k < cl->software.n && o < len; k++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", k ? "; " : "",
+				      text_clean(clean, sizeof clean, software_line(cl->software.v[k], line, sizeof line)));
+	if (cl->software.overflow && o < len)
+		snprintf(out + o, len - o, "; ...");
+	return out;
+}
+
 /* Prints the rows; returns how many (the caller says "(none)"). */
 static int usage_rows(const struct report_ctx *c, bool internal, enum table t);
 
@@ -78,6 +93,7 @@ static int usage_rows(const struct report_ctx *c, bool internal, enum table t)
 		const struct inv_client *cl = &c->inv->clients[i];
 		if (cl->internal != internal)
 			continue;
+		int before = rows;
 		for (size_t j = 0; j < cl->n_use; j++) {
 			const struct inv_usage *us = &cl->use[j];
 			if (!row_wanted(cl, us, t) || (t == T_MIXED && !us->tls))
@@ -108,11 +124,16 @@ static int usage_rows(const struct report_ctx *c, bool internal, enum table t)
 				addr_str(&cl->ip, a), addr_str(&us->server, s), us->service ? us->service : "-",
 				us->port, us->connections, us->refused, u, d, t1, t2, us->mismatch ? "  (mismatch)" : "");
 		}
+		/* under the client's rows of the two lists, what its software is and why */
+		if (rows > before && cl->software.n && (t == T_NONSECURE || t == T_SECURE)) {
+			char sw[INV_MAX_NAMES * 260];
+			fprintf(f, "  %-22s software: %s\n", "", software_text(cl, sw, sizeof sw));
+		}
 	}
 	return rows;
 }
 
-/* What each client's software says it is, with the evidence kind (TLS fingerprint, DRDA
+/* What each client's software says it is, "NAME (EVIDENCE)" (software.h: TLS fingerprint, DRDA
  * product, terminal type, host-server datastream level): nonsecure clients first. */
 static void software_section(const struct report_ctx *c)
 {
@@ -126,9 +147,8 @@ static void software_section(const struct report_ctx *c)
 				continue;
 			n++;
 			fprintf(f, "  %-22s %-12s ", addr_str(&cl->ip, a), client_status_name(cl->status));
-			for (int k = 0; k < cl->software.n; k++)
-				fprintf(f, "%s%s", k ? "; " : "", cl->software.v[k]);
-			fprintf(f, "%s\n", cl->software.overflow ? "; ..." : "");
+			char sw[INV_MAX_NAMES * 260];
+			fprintf(f, "%s\n", software_text(cl, sw, sizeof sw));
 		}
 	if (!n)
 		fprintf(f, "  (none: no fingerprint, product, terminal type or datastream level seen)\n");

@@ -34,6 +34,7 @@
  */
 #include "drda.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,10 +426,15 @@ static const char *drda_user(const void *v)
 	return d->user[0] ? d->user : NULL;
 }
 
-static const char *drda_software(const void *v)
+/* The product ID (documented prefixes name the product, software.c) before the external name
+ * (free text the client chose). */
+static const char *drda_software(const void *v, char *buf, size_t len)
 {
 	const struct drda_state *d = v;
-	return d->extnam[0] ? d->extnam : d->prdid[0] ? d->prdid : NULL;
+	if (!d->prdid[0] && !d->extnam[0])
+		return NULL;
+	snprintf(buf, len, "DRDA %s %s", d->prdid[0] ? "PRDID" : "EXTNAM", d->prdid[0] ? d->prdid : d->extnam);
+	return buf;
 }
 
 /* The requester's server name names its machine, unless it only repeats the product's external

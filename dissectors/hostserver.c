@@ -50,6 +50,8 @@
 /* Code points (meaning depends on the request, see section 2 point 8). */
 enum {
 	CP_VRM = 0x1101,
+	CP_VERSION = 0x1101,       /* 7003: client version */
+	CP_CLIENT_CCSID = 0x1113,  /* 7002/7004: client CCSID */
 	CP_LEVEL = 0x1102,
 	CP_USER = 0x1104,
 	CP_SUBSTITUTE = 0x1105,
@@ -246,7 +248,7 @@ static void hs_req_seeds(struct hs_state *s, struct hs_pdu *p)
 	s->client_attrs = p->h->attr_client;
 }
 
-/* 7003 / 7103: client datastream level (0x1102); the seed (0x1103) skipped. */
+/* 7003 / 7103: client version (0x1101) and datastream level (0x1102); the seed (0x1103) skipped. */
 static void hs_req_attributes(struct hs_state *s, struct hs_pdu *p)
 {
 	uint16_t cp;
@@ -255,6 +257,9 @@ static void hs_req_attributes(struct hs_state *s, struct hs_pdu *p)
 		if (cp == CP_LEVEL && cur_left(&d) >= 2) {
 			uint16_t v = cur_be16(&d);
 			s->client_level = v > INT16_MAX ? INT16_MAX : (int16_t)v;
+		} else if (cp == CP_VERSION && cur_left(&d) >= 4) {
+			uint32_t v = cur_be32(&d);
+			s->client_version = v > INT32_MAX ? INT32_MAX : (int32_t)v;
 		}
 }
 
@@ -268,7 +273,7 @@ static void hs_req_user(struct hs_state *s, struct hs_pdu *p)
 			hs_take_user(s, d);
 }
 
-/* 7002 / 7004: byte 20 authentication type, substitute length, user. */
+/* 7002 / 7004: byte 20 authentication type, client CCSID, substitute length, user. */
 static void hs_req_signon(struct hs_state *s, struct hs_pdu *p)
 {
 	uint16_t cp;
@@ -280,6 +285,8 @@ static void hs_req_signon(struct hs_state *s, struct hs_pdu *p)
 			hs_take_auth_len(s, &d);
 		else if (cp == CP_USER)
 			hs_take_user(s, d);
+		else if (cp == CP_CLIENT_CCSID && cur_left(&d) >= 4 && !s->client_ccsid)
+			s->client_ccsid = cur_be32(&d);
 	}
 }
 
@@ -461,6 +468,7 @@ void hs_init(struct hs_state *s)
 	memset(s, 0, sizeof *s);
 	s->password_level = -1;
 	s->client_level = -1;
+	s->client_version = -1;
 }
 
 const char *hs_server_service(uint16_t server_id)
@@ -515,16 +523,19 @@ static const char *hs_user(const void *v)
 	return s->user[0] ? s->user : NULL;
 }
 
-static const char *hs_software(const void *v)
+/* "host-server level 10, version 1, CCSID 1200": the exchange attributes' client datastream
+ * level and version, the sign-on's client CCSID (those seen; software.c names it). */
+static const char *hs_software(const void *v, char *buf, size_t len)
 {
-	static const char *const levels[] = {
-		"host-server datastream level 0", "host-server datastream level 1", "host-server datastream level 2",
-		"host-server datastream level 3", "host-server datastream level 4", "host-server datastream level 5",
-		"host-server datastream level 6", "host-server datastream level 7", "host-server datastream level 8",
-		"host-server datastream level 9", "host-server datastream level 10",
-	};
 	const struct hs_state *s = v;
-	return s->client_level >= 0 && s->client_level <= 10 ? levels[s->client_level] : NULL;
+	if (s->client_level < 0)
+		return NULL;
+	int n = snprintf(buf, len, "host-server level %d", s->client_level);
+	if (s->client_version >= 0 && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ", version %ld", (long)s->client_version);
+	if (s->client_ccsid && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", CCSID %lu", (unsigned long)s->client_ccsid);
+	return buf;
 }
 
 static void hs_facts_json(const struct facts_out *o, const void *v)
@@ -553,6 +564,10 @@ static void hs_facts_json(const struct facts_out *o, const void *v)
 		fprintf(f, ",\"password_level\":%d", h->password_level);
 	if (h->client_level >= 0)
 		fprintf(f, ",\"client_datastream_level\":%d", h->client_level);
+	if (h->client_version >= 0)
+		fprintf(f, ",\"client_version\":%ld", (long)h->client_version);
+	if (h->client_ccsid)
+		fprintf(f, ",\"client_ccsid\":%lu", (unsigned long)h->client_ccsid);
 	if (h->auth_type)
 		fprintf(f, ",\"authentication\":{\"type\":%u,\"length\":%u}", h->auth_type, h->auth_len);
 	fputc('}', f);

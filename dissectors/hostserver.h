@@ -48,6 +48,8 @@ struct hs_state {
 	uint16_t server_level;
 	int16_t password_level;    /* from F001 byte 5 or F003 CP 0x1119; -1 unknown */
 	int16_t client_level;      /* client datastream level from 7003 CP 0x1102; -1 unknown */
+	int32_t client_version;    /* client version from 7003 CP 0x1101; -1 unknown */
+	uint32_t client_ccsid;     /* client CCSID from 7002/7004 CP 0x1113; 0 unknown */
 	uint8_t client_attrs;      /* byte 4 of 7001 */
 	/* added with the dissector */
 	bool signon_reply;         /* F002 or F004 seen: rc/outcome are final */
@@ -59,7 +61,7 @@ struct hs_state {
 enum probe hs_probe(const uint8_t *buf, size_t len, int dir);
 void hs_consume(struct hs_state *s, int dir, const uint8_t *buf, size_t len);
 bool hs_done(const struct hs_state *s);
-/* Zero the state and set password_level and client_level to -1 (unknown). */
+/* Zero the state and set password_level, client_level and client_version to -1 (unknown). */
 void hs_init(struct hs_state *s);
 /* The datastream names another server than the catalogue's service for the port
  * (a hostcnn socket carrying another server is not a mismatch). */

@@ -48,7 +48,10 @@ struct protocol {
 	bool (*is_ibmi)(const void *state);         /* NULL: never proves an IBM i */
 	const char *(*user)(const void *state);     /* NULL, or NULL returned: none */
 	const char *(*device)(const void *state);
-	const char *(*software)(const void *state); /* what the client software says it is */
+	/* What the client software says it is, as a token that names its evidence (analyzer/software.h
+	 * reads it): "host-server level 10, version 1, CCSID 1200", "DRDA PRDID JCC04290", "DRDA EXTNAM JT400",
+	 * "telnet terminal type IBM-3179-2"; written into buf (len bytes) or returned; NULL: none. */
+	const char *(*software)(const void *state, char *buf, size_t len);
 	const char *(*host)(const void *state);     /* a name the client gives its own machine (issue 17) */
 	const char *host_source;                    /* that name's source word in reports ("drda-srvnam") */
 	void (*facts_json)(const struct facts_out *o, const void *state);   /* NULL: no facts object */

@@ -28,6 +28,7 @@
 #include "telnet5250.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -447,10 +448,13 @@ static const char *tn_device(const void *v)
 	return t->devname[0] ? t->devname : NULL;
 }
 
-static const char *tn_software(const void *v)
+static const char *tn_software(const void *v, char *buf, size_t len)
 {
 	const struct tn_state *t = v;
-	return t->terminal_type[0] ? t->terminal_type : NULL;
+	if (!t->terminal_type[0])
+		return NULL;
+	snprintf(buf, len, "telnet terminal type %s", t->terminal_type);
+	return buf;
 }
 
 static void tn_facts_json(const struct facts_out *o, const void *v)

@@ -226,6 +226,8 @@ static void check_flow(const struct drda_state *s)
 	assert_string_equal(s->extnam, "JT400");
 	assert_string_equal(s->srvclsnm, "QAS");
 	assert_string_equal(s->prdid, "JCC04200");
+	char sw[48];                                  /* the product ID before the external name */
+	assert_string_equal(protocol_drda.software(s, sw, sizeof sw), "DRDA PRDID JCC04200");
 	assert_int_equal(s->secmec, 3);
 	assert_true(s->secchk);
 	assert_string_equal(s->user, "QUSER");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "hostserver.h"
+#include "protocol.h"
 
 /* ---- building PDUs ---- */
 
@@ -226,6 +227,10 @@ static void check_signon(const struct hs_state *s)
 	assert_int_equal(s->server_level, 18);
 	assert_int_equal(s->password_level, 3);
 	assert_int_equal(s->client_level, 10);
+	assert_int_equal(s->client_version, 1);       /* 7003 CP 0x1101 00000001 */
+	assert_int_equal(s->client_ccsid, 1200);      /* 7004 CP 0x1113 000004B0 */
+	char sw[48];
+	assert_string_equal(protocol_hostserver.software(s, sw, sizeof sw), "host-server level 10, version 1, CCSID 1200");
 	assert_false(s->chain_irregular);
 	assert_int_equal(s->pdus[0], 2);
 	assert_int_equal(s->pdus[1], 2);
@@ -295,6 +300,8 @@ static void check_start(const struct hs_state *s)
 	assert_int_equal(s->client_attrs, 3);
 	assert_int_equal(s->password_level, 3);
 	assert_int_equal(s->client_level, -1);
+	char sw[48];
+	assert_null(protocol_hostserver.software(s, sw, sizeof sw));   /* no exchange attributes: nothing named */
 	assert_string_equal(s->user, "QUSER");
 	assert_int_equal(s->auth_type, 3);
 	assert_int_equal(s->auth_len, 20);

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 
+#include "protocol.h"
 #include "telnet5250.h"
 
 struct buf {
@@ -152,6 +153,8 @@ static void check_display(const struct tn_state *s)
 	assert_int_equal(s->kind, TN_KIND_5250_DISPLAY);
 	assert_string_equal(tn_kind_name(s->kind), "5250-display");
 	assert_string_equal(s->terminal_type, "IBM-3179-2");
+	char sw[48];
+	assert_string_equal(protocol_telnet5250.software(s, sw, sizeof sw), "telnet terminal type IBM-3179-2");
 	assert_true(s->new_environ);
 	assert_true(s->ibmrseed_offer);
 	assert_string_equal(s->devname, "QPADEV0001");
