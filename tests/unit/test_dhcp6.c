@@ -11,6 +11,7 @@
  * Bytes are written out here by hand from the RFCs.
  */
 #include "testutil.h"
+#include "names_feed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,20 +150,6 @@ static void test_limits(void **st)
 	assert_true(dhcp6_parse(shortaddr, sizeof shortaddr, &m));
 	assert_int_equal(m.n_addr, 0);
 	assert_true(m.options_cut);
-}
-
-static void feed(struct names **t, struct name_counters *k, int64_t ts, uint16_t sport, uint16_t dport,
-		 const uint8_t *b, size_t n)
-{
-	struct packet p;
-	memset(&p, 0, sizeof p);
-	p.ts_us = ts;
-	p.sport = sport;
-	p.dport = dport;
-	p.payload = b;
-	p.payload_len = (uint32_t)n;
-	p.udp_name = true;
-	names_udp(t, 1, 2, &p, k);
 }
 
 #define S 1000000LL

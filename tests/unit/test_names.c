@@ -10,6 +10,7 @@
  * the table's byte cap.  Bytes are written out here by hand from the RFCs.
  */
 #include "testutil.h"
+#include "names_feed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,20 +415,6 @@ static void test_dhcp_fqdn(void **st)
 	assert_string_equal(t->v[first].name, "pc7.example.test");
 	assert_int_equal(t->v[first].source, NAME_DHCP);
 	names_free(t);
-}
-
-static void feed(struct names **t, struct name_counters *k, int64_t ts, uint16_t sport, uint16_t dport,
-		 const uint8_t *b, size_t n)
-{
-	struct packet p;
-	memset(&p, 0, sizeof p);
-	p.ts_us = ts;
-	p.sport = sport;
-	p.dport = dport;
-	p.payload = b;
-	p.payload_len = (uint32_t)n;
-	p.udp_name = true;
-	names_udp(t, 1, 2, &p, k);
 }
 
 #define S 1000000LL
