@@ -336,8 +336,13 @@ ok(doc and without_moved(doc["servers"]) == without_moved(offline["servers"]) an
 ok(doc and doc["state"]["flows_stored"] == exp_flows + 1 and doc["capture"]["counters"].get("connections_reported") == exp_flows + 1,
    "every flow record is stored", doc and (doc["state"], exp_flows))
 h = doc["state"]["capture_health"]["total"] if doc else {}
-ok(h.get("packets") == exp_packets + 6 and h.get("received", 0) >= h.get("packets", 1) and
-   h.get("coverage") == 1.0, "capture health: every replayed packet counted, coverage 100%", (h, exp_packets))
+# every replayed packet analysed, none dropped; the socket may also have received a few packets of the
+# veth's own (IPv6 neighbour discovery) in the instant of the stop: those are counted as not analysed at
+# the stop, and every received packet is accounted for
+ok(h.get("packets") == exp_packets + 6 and h.get("dropped_kernel") == 0 and h.get("dropped_interface") == 0 and
+   h.get("received") == h.get("packets", 0) + h.get("not_analysed_at_stop", 0) and h.get("not_analysed_at_stop", 9) <= 4,
+   "capture health: every replayed packet analysed, none dropped, every received packet accounted for",
+   (h, exp_packets))
 ok(doc and not any(c["in_progress"] for c in doc["state"]["last_nonsecure"]), "after SIGTERM nothing is left in progress")
 ok(doc and doc["state"]["runs"] == 1 and doc["state"]["unclean_stops"] == 0 and not doc["state"]["running"],
    "one run, stopped cleanly: the refused second monitor left no trace in the state", doc and doc["state"])
