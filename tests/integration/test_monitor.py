@@ -337,7 +337,7 @@ ok(doc and doc["state"]["flows_stored"] == exp_flows + 1 and doc["capture"]["cou
    "every flow record is stored", doc and (doc["state"], exp_flows))
 h = doc["state"]["capture_health"]["total"] if doc else {}
 # every replayed packet analysed, none dropped; the socket may also have received a few packets of the
-# veth's own (IPv6 neighbour discovery) in the instant of the stop: those are counted as not analysed at
+# veth's own (e.g. IPv6 neighbour discovery) in the instant of the stop: those are counted as not analysed at
 # the stop, and every received packet is accounted for
 ok(h.get("packets") == exp_packets + 6 and h.get("dropped_kernel") == 0 and h.get("dropped_interface") == 0 and
    h.get("received") == h.get("packets", 0) + h.get("not_analysed_at_stop", 0) and h.get("not_analysed_at_stop", 9) <= 4,
