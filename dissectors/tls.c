@@ -800,8 +800,12 @@ static void parse_certificate(struct tls_state *s, struct cursor *m)
 		if (!der)
 			break;
 		if (s->chain_len < TLS_MAX_CHAIN) {
-			x509_parse(&s->chain[s->chain_len], der, n);
-			s->chain_len++;
+			struct x509_info *c = realloc(s->chain, (s->chain_len + 1u) * sizeof *c);
+			if (c) {   /* out of memory: the certificate is counted, not kept */
+				s->chain = c;
+				x509_parse(&s->chain[s->chain_len], der, n);
+				s->chain_len++;
+			}
 		}
 		if (s->chain_total < UINT16_MAX)
 			s->chain_total++;
@@ -1129,6 +1133,20 @@ static void *tls_create(void)
 	return s;
 }
 
+void tls_state_release(struct tls_state *s)
+{
+	free(s->chain);
+	s->chain = NULL;
+	s->chain_len = 0;
+}
+
+static void tls_destroy(void *s)
+{
+	if (s)
+		tls_state_release(s);
+	free(s);
+}
+
 static void tls_consume_any(void *s, int dir, const uint8_t *buf, size_t len) { tls_consume(s, dir, buf, len); }
 static bool tls_done_any(const void *s) { return tls_done(s); }
 
@@ -1136,5 +1154,5 @@ static bool tls_done_any(const void *s) { return tls_done(s); }
  * flow's "tls" object (version, cipher, certificates, fingerprints), which the writers print. */
 const struct protocol protocol_tls = {
 	.name = "tls", .expected = tls_expected, .probe = tls_probe, .create = tls_create,
-	.consume = tls_consume_any, .done = tls_done_any,
+	.destroy = tls_destroy, .consume = tls_consume_any, .done = tls_done_any,
 };

@@ -48,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t dir_len[2] = { k, n - k };
 
 	static struct tls_state s;
+	tls_state_release(&s);   /* the previous input's chain */
 	memset(&s, 0, sizeof s);
 	s.alert_dir = -1;
 	sink += tls_probe(dir_buf[0], dir_len[0], DIR_C2S) + tls_probe(dir_buf[1], dir_len[1], DIR_S2C);
