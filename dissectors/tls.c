@@ -299,21 +299,14 @@ static const EVP_MD *md_sha256(void)
 	return fetched_sha256 ? fetched_sha256 : EVP_sha256();
 }
 
-/* Text written to a digest, and optionally also kept (truncated) in a string. */
+/* Text written to a digest. */
 struct sink {
 	EVP_MD_CTX *md;
-	char *text;
-	size_t cap, used;
 };
 
-static bool sink_open(struct sink *k, const EVP_MD *type, char *text, size_t cap)
+static bool sink_open(struct sink *k, const EVP_MD *type)
 {
 	k->md = EVP_MD_CTX_new();
-	k->text = text;
-	k->cap = cap;
-	k->used = 0;
-	if (text && cap)
-		text[0] = '\0';
 	if (k->md && EVP_DigestInit_ex(k->md, type, NULL))
 		return true;
 	EVP_MD_CTX_free(k->md);
@@ -324,11 +317,6 @@ static bool sink_open(struct sink *k, const EVP_MD *type, char *text, size_t cap
 static void sink_putn(struct sink *k, const char *str, size_t n)
 {
 	EVP_DigestUpdate(k->md, str, n);
-	if (!k->text)
-		return;
-	for (size_t i = 0; i < n && k->used + 1 < k->cap; i++)
-		k->text[k->used++] = str[i];
-	k->text[k->used] = '\0';
 }
 
 static void sink_put(struct sink *k, const char *str)
@@ -542,7 +530,7 @@ static void ja3_client(struct tls_state *s, const struct hello_fp *fp)
 {
 	struct sink k;
 	char num[16];
-	if (!sink_open(&k, md_md5(), s->ja3_string, sizeof s->ja3_string))
+	if (!sink_open(&k, md_md5()))   /* the JA3 string is hashed, not kept */
 		return;
 	snprintf(num, sizeof num, "%u,", s->client_legacy_version);
 	sink_put(&k, num);
@@ -580,7 +568,7 @@ static void ja4_hash(char out[13], const uint16_t *v, size_t n, bool drop_sni_al
 	}
 	qsort(tmp, m, sizeof tmp[0], cmp_u16);
 	struct sink k;
-	if (!sink_open(&k, md_sha256(), NULL, 0)) {
+	if (!sink_open(&k, md_sha256())) {
 		out[0] = '\0';
 		return;
 	}
@@ -714,7 +702,7 @@ static void ja3s_ja4s(struct tls_state *s, const struct hello_fp *fp, uint16_t s
 {
 	struct sink k;
 	char num[16];
-	if (sink_open(&k, md_md5(), NULL, 0)) {
+	if (sink_open(&k, md_md5())) {
 		snprintf(num, sizeof num, "%u,%u,", s->server_legacy_version, s->cipher);
 		sink_put(&k, num);
 		sink_list(&k, fp->exts, fp->n_exts, false);
@@ -723,7 +711,7 @@ static void ja3s_ja4s(struct tls_state *s, const struct hello_fp *fp, uint16_t s
 	const char *vc = tok_name(ja4_versions, sv ? sv : s->server_legacy_version);
 	char c[13];
 	memcpy(c, "000000000000", 13);
-	if (fp->n_exts && sink_open(&k, md_sha256(), NULL, 0)) {
+	if (fp->n_exts && sink_open(&k, md_sha256())) {
 		sink_list(&k, fp->exts, fp->n_exts, true);
 		sink_close(&k, c, 12);
 	}

@@ -53,7 +53,6 @@ struct tls_state {
 	char alpn[64];             /* server-selected ALPN if seen, else the client's first */
 	char ja3[33], ja3s[33];    /* MD5 hex */
 	char ja4[40], ja4s[32];
-	char ja3_string[1024];     /* the JA3 input string, for debugging and tests */
 	bool ccs[2];               /* ChangeCipherSpec seen in each direction */
 	bool finished[2];          /* an encrypted handshake record after CCS (the Finished) */
 	bool appdata[2];           /* application_data records seen in each direction */
