@@ -83,8 +83,8 @@ static const struct {
 	  " inside not read", ENGINE(names.dhcp6_relays_deep) },
 	{ "dhcp6_prefixes_delegated", "IA Prefix options of IA_PD in DHCPv6 Replies: prefixes delegated to routers,"
 	  " not taken as host addresses", ENGINE(names.dhcp6_prefixes) },
-	{ "dhcp_hosts_linked", "DHCPv6 hosts (DUIDs) linked to a DHCPv4 host by RFC 4361 or their DUID-LLT/DUID-LL"
-	  " link-layer address: one client", ENGINE(names.dhcp_linked) },
+	{ "dhcp_hosts_linked", "DHCPv6 hosts (DUIDs) linked to a DHCPv4 host (RFC 4361 client identifier, DUID-LLT or"
+	  " DUID-LL link-layer address, Ethernet source on the client's link): one client", ENGINE(names.dhcp_linked) },
 	{ "dhcp_links_ambiguous", "DHCPv6 hosts whose evidence named two or more DHCPv4 hosts: not linked",
 	  ENGINE(names.dhcp_link_ambiguous) },
 };

@@ -14,9 +14,10 @@
  * relayed Reply counts as one seen directly: dhcp6.c opens the relays; IA_TA
  * addresses are leases too; IA_PD prefixes are only counted).  After the
  * input (names_prepare) a DHCPv6 host is linked to the DHCPv4 host the bytes
- * show it is (its DUID in the DHCPv4 client identifier, RFC 4361, or the
- * DHCPv4 hardware address in its DUID-LLT / DUID-LL, RFC 8415 11; only when
- * that evidence names one DHCPv4 host) and its leases and DHCP names move
+ * show it is (its DUID in the DHCPv4 client identifier, RFC 4361, the
+ * DHCPv4 hardware address in its DUID-LLT / DUID-LL, RFC 8415 11, or as the
+ * Ethernet source of its own messages on its own link; only when that
+ * evidence names one DHCPv4 host) and its leases and DHCP names move
  * to that host; then names are sorted by address and leases by (address,
  * start), and both are found by binary search.
  */
@@ -299,7 +300,45 @@ static void lease_give(struct names *t, int32_t hi, const struct addr *ip, int64
 /* DHCPv6 (RFC 8415): the host by its DUID; what a client calls itself (option 39) in any client
  * message; a Reply's IA Addresses are leases for their valid lifetime (0: the address is no longer the
  * host's, 18.2.10.1); a Release or Decline gives the addresses back. */
-static void dhcp6_packet(struct names *t, const struct dhcp6_msg *m, int64_t ts, struct name_counters *k)
+/* Ethernet source evidence: the source address of a frame holding a client's own DHCPv6 message sent on
+ * its own link is the client's interface.  Only when nothing can have put another address there: not
+ * relayed, a client message type (RFC 8415 7.3) from port 546 to 547, from a link-local address (RFC 4291
+ * 2.5.6) to All_DHCP_Relay_Agents_and_Servers ff02::1:2 (RFC 8415 7.1: link-scoped, no router forwards
+ * it), on an Ethernet link with no layer but VLAN tags, from a unicast address.  NULL otherwise. */
+static const uint8_t *dhcp6_link_mac(const struct packet *p, const struct dhcp6_msg *m)
+{
+	static const uint8_t all_agents[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0x02 };
+	static const uint8_t zero6[6] = { 0 };
+	if (!p->eth_src || (p->encap & ~(1u << ENCAP_VLAN)) || m->relays || p->sport != 546 || p->dport != 547)
+		return NULL;
+	switch (m->type) {
+	case DHCP6_SOLICIT: case DHCP6_REQUEST: case DHCP6_CONFIRM: case DHCP6_RENEW: case DHCP6_REBIND:
+	case DHCP6_RELEASE: case DHCP6_DECLINE: case DHCP6_INFORMATION_REQUEST:
+		break;
+	default:
+		return NULL;
+	}
+	if (p->src.b[0] != 0xfe || (p->src.b[1] & 0xc0) != 0x80 || memcmp(p->dst.b, all_agents, 16) != 0 ||
+	    (p->eth_src[0] & 1) || memcmp(p->eth_src, zero6, 6) == 0)
+		return NULL;
+	return p->eth_src;
+}
+
+/* A DHCPv6 host's Ethernet source: one, or flagged as several. */
+static void eth_note(struct dhcp_host *h, const uint8_t *mac, uint8_t seen)
+{
+	if (!seen)
+		return;
+	if (!h->eth_seen) {
+		memcpy(h->eth, mac, 6);
+		h->eth_seen = seen;
+	} else if (seen > 1 || memcmp(h->eth, mac, 6) != 0) {
+		h->eth_seen = 2;
+	}
+}
+
+static void dhcp6_packet(struct names *t, const struct dhcp6_msg *m, const uint8_t *link_mac, int64_t ts,
+			 struct name_counters *k)
 {
 	bool client = m->type != DHCP6_ADVERTISE && m->type != DHCP6_REPLY && m->type != DHCP6_RECONFIGURE &&
 		      m->type < DHCP6_RELAY_FORW;
@@ -309,6 +348,8 @@ static void dhcp6_packet(struct names *t, const struct dhcp6_msg *m, int64_t ts,
 	if (hi < 0)
 		return;
 	struct dhcp_host *h = &t->hosts[hi];
+	if (link_mac)
+		eth_note(h, link_mac, 1);
 	if (m->fqdn[0])
 		snprintf(h->name, sizeof h->name, "%s", m->fqdn);
 	for (int i = 0; i < m->n_addr; i++) {
@@ -394,7 +435,7 @@ void names_udp(struct names **np, uint64_t k0, uint64_t k1, const struct packet 
 		k->dhcp6_relays_deep += m.relay_cut;
 		if (m.type == DHCP6_REPLY)
 			k->dhcp6_prefixes += m.n_prefixes;
-		dhcp6_packet(t, &m, p->ts_us, k);
+		dhcp6_packet(t, &m, dhcp6_link_mac(p, &m), p->ts_us, k);
 		return;
 	}
 	struct sink_ctx sc = { t, NAME_DNS_A, p->ts_us, k };
@@ -447,6 +488,7 @@ void names_merge(struct names **into, const struct names *from, struct name_coun
 				memcpy(o->client_id, h->client_id, sizeof o->client_id);
 				o->client_id_len = h->client_id_len;
 			}
+			eth_note(o, h->eth, h->eth_seen);
 		}
 	}
 	for (size_t i = 0; i < from->n; i++) {
@@ -533,6 +575,11 @@ static void link_hosts(struct names *t)
 			if (j >= 0 && t->hosts[j].htype == htype)
 				propose(cand, why, amb, (int32_t)i, j, type == 1 ? LINK_DUID_LLT : LINK_DUID_LL);
 		}
+		if (h->duid && h->eth_seen == 1) {
+			int32_t j = host_find_key(t, false, h->eth, 6, 0, false, &none);
+			if (j >= 0 && t->hosts[j].htype == 1)          /* Ethernet (IANA hardware type 1) */
+				propose(cand, why, amb, (int32_t)i, j, LINK_ETH_SOURCE);
+		}
 		const uint8_t *d;
 		size_t dl;
 		if (!h->duid && dhcp_client_id_duid(h->client_id, h->client_id_len, &d, &dl)) {
@@ -581,11 +628,11 @@ void names_link_counts(const struct names *t, struct name_counters *k)
 
 char *names_link_str(uint8_t why, char *buf, size_t len)
 {
-	static const char *const w[] = { "rfc4361-client-id", "duid-llt", "duid-ll" };
+	static const char *const w[] = { "rfc4361-client-id", "duid-llt", "duid-ll", "ethernet-source" };
 	size_t o = 0;
 	if (len)
 		buf[0] = '\0';
-	for (int b = 0; b < 3; b++)
+	for (int b = 0; b < 4; b++)
 		if (why & (1u << b) && o < len)
 			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "", w[b]);
 	return buf;

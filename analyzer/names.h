@@ -53,6 +53,8 @@ enum dhcp_link {
 	LINK_RFC4361 = 1,          /* the DHCPv4 client identifier is type 255 and carries the DUID (RFC 4361 6.1) */
 	LINK_DUID_LLT = 2,         /* the DUID-LLT's link-layer address is the DHCPv4 hardware address (RFC 8415 11.2) */
 	LINK_DUID_LL = 4,          /* the DUID-LL's link-layer address is the DHCPv4 hardware address (RFC 8415 11.4) */
+	LINK_ETH_SOURCE = 8,       /* the client's own DHCPv6 message, on its own link (from a link-local address to
+	                              ff02::1:2, not relayed, not tunnelled), came from the DHCPv4 hardware address */
 };
 /* The evidence words of the bits, comma-separated ("rfc4361-client-id,duid-llt") into buf. */
 char *names_link_str(uint8_t why, char *buf, size_t len);
@@ -71,6 +73,8 @@ struct dhcp_host {
 	                              a DHCPv4 host's first linked DHCPv6 host; -1 none */
 	uint8_t link_why;          /* enum dhcp_link bits (a DHCPv4 host: over every DHCPv6 host linked to it) */
 	uint8_t n_linked;          /* a DHCPv4 host: how many DHCPv6 hosts were linked to it (at most 255) */
+	uint8_t eth[6];            /* a DHCPv6 host: the Ethernet source of its own messages on its link */
+	uint8_t eth_seen;          /* 0 none, 1 eth, 2 more than one Ethernet source (not evidence) */
 };
 
 /* A host held an address from start to end (the lease: acknowledged, renewed, released, or taken over). */

@@ -60,7 +60,7 @@ static void json_identity(FILE *f, const struct inv_client *cl)
 	bool linked = host && cl->dhcp->duid[0];
 	fputs(",\"dhcpv6_duid\":", f); json_str(f, linked ? cl->dhcp->duid : NULL);
 	fprintf(f, ",\"dhcpv6_hosts_linked\":%u,\"link_evidence\":[", linked ? cl->dhcp->duids : 0);
-	for (int b = 0; linked && b < 3; b++)
+	for (int b = 0; linked && b < 4; b++)
 		if (cl->dhcp->link_why & (1u << b)) {
 			char w[32];
 			fputs(cl->dhcp->link_why & ((1u << b) - 1) ? "," : "", f);

@@ -161,10 +161,11 @@ static const char *link_evidence_text(uint8_t why, char *buf, size_t len)
 		"its DHCP client identifier carries that DUID, RFC 4361",
 		"the DUID-LLT carries its hardware address, RFC 8415 11.2",
 		"the DUID-LL carries its hardware address, RFC 8415 11.4",
+		"its own DHCPv6 messages on its link came from that hardware address",
 	};
 	size_t o = 0;
 	buf[0] = '\0';
-	for (int b = 0; b < 3; b++)
+	for (int b = 0; b < 4; b++)
 		if (why & (1u << b) && o < len)
 			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "; " : "", w[b]);
 	return buf;
@@ -206,7 +207,7 @@ static void names_section(const struct report_ctx *c)
 				fprintf(f, "  %-22s %-12s DHCP host %s%s%s\n", "", "", text_clean(hw, sizeof hw, inv_client_hw(cl)),
 					inv_client_id(cl)[0] ? ", client id " : "", inv_client_id(cl));
 			if (linked) {
-				char ev[200];
+				char ev[256];
 				fprintf(f, "  %-22s %-12s the same host as DHCPv6 DUID %s%s (%s)\n", "", "",
 					text_clean(nm, sizeof nm, cl->dhcp->duid), cl->dhcp->duids > 1 ? " and others" : "",
 					link_evidence_text(cl->dhcp->link_why, ev, sizeof ev));

@@ -6,14 +6,17 @@ by tshark's own DHCP and DHCPv6 dissectors, never from tlsready:
 
 - pc-a: DHCPv4 (hardware address 02:00:00:00:00:0a, 192.0.2.10) and DHCPv6
   with a DUID-LLT (RFC 8415 11.2) of that MAC (2001:db8::10): linked,
-  evidence duid-llt;
+  evidence duid-llt and ethernet-source;
 - pc-b: DHCPv4 whose client identifier is RFC 4361's (type 255, IAID, the
   DUID-EN of RFC 8415 11.3's example), DHCPv6 with that DUID through a relay
   (Relay-Forward around the Solicit, two Relay-Replies around the Reply,
   RFC 8415 9), an IA_NA address 2001:db8:2::20 and an IA_TA address
-  2001:db8:2::21: linked, evidence rfc4361-client-id;
-- pc-c: DHCPv4 and a DHCPv6 DUID-UUID (11.5), nothing linking them: two
-  clients;
+  2001:db8:2::21: linked, evidence rfc4361-client-id and (its Solicit on
+  its own link) ethernet-source;
+- pc-c: DHCPv4 and a DHCPv6 DUID-UUID (11.5), its Solicit sent on its own
+  link (link-local source, to ff02::1:2) from its MAC: linked, evidence
+  ethernet-source; pc-f: the same, but its Solicit seen only inside the
+  relay's Relay-Forward (the capture is past the relay): two clients;
 - pc-d / pc-e: a DUID-LL (11.4) of pc-d's MAC that pc-e's RFC 4361 client
   identifier carries too: ambiguous, linked to neither;
 - a router given the prefix 2001:db8:ff00::/56 (IA_PD / IA Prefix): the
@@ -135,6 +138,7 @@ DUID_A = struct.pack("!HHI", 1, 1, 0x2A2B2C2D) + mac(0x0A)          # DUID-LLT, 
 DUID_B = bytes.fromhex("0002000000090CC084D303000912")            # DUID-EN, RFC 8415 11.3's example
 DUID_C = struct.pack("!H", 4) + bytes.fromhex("123456789abcdef0123456789abcdef0")   # DUID-UUID, 11.5
 DUID_D = struct.pack("!HH", 3, 1) + mac(0x0D)                     # DUID-LL, 11.4
+DUID_F = struct.pack("!H", 4) + bytes.fromhex("0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f")   # DUID-UUID
 DUID_R = struct.pack("!HH", 3, 1) + mac(0x77)                     # the router's DUID-LL (no DHCPv4)
 HOSTS = {  # name: (mac, IPv4 address, DHCPv4 client identifier, DUID, IPv6 addresses)
     "pc-a": (mac(0x0A), "192.0.2.10", b"\x01" + mac(0x0A), DUID_A, ["2001:db8::10"]),
@@ -143,6 +147,7 @@ HOSTS = {  # name: (mac, IPv4 address, DHCPv4 client identifier, DUID, IPv6 addr
     "pc-c": (mac(0x0C), "192.0.2.12", b"\x01" + mac(0x0C), DUID_C, ["2001:db8::12"]),
     "pc-d": (mac(0x0D), "192.0.2.13", None, DUID_D, ["2001:db8::13"]),
     "pc-e": (mac(0x0E), "192.0.2.14", b"\xff" + struct.pack("!I", 1) + DUID_D, None, []),
+    "pc-f": (mac(0x0F), "192.0.2.15", b"\x01" + mac(0x0F), DUID_F, ["2001:db8:2::15"]),
 }
 IBMI4, IBMI6, ROUTER_NET = "192.0.2.1", "2001:db8::1", "2001:db8:ff00::1"
 
@@ -157,12 +162,14 @@ for name, (hw, v4, cid, duid, v6) in HOSTS.items():
         continue
     sol = dhcp6(1, 0x100, opt6(1, duid), opt6(3, struct.pack("!III", 1, 0, 0)))
     rep = dhcp6(7, 0x100, opt6(1, duid), opt6(2, SERVER_DUID), ia_na(v6[0]), *(ia_ta(a) for a in v6[1:]))
-    if name == "pc-b":  # through a relay on 2001:db8:2::/64 (the relay 2001:db8:2::1, the server 2001:db8::2)
-        w.udp(hw, "fe80::b", "ff02::1:2", 546, 547, sol)
+    if name in ("pc-b", "pc-f"):  # through a relay on 2001:db8:2::/64 (the relay 2001:db8:2::1, the server ::2)
+        if name == "pc-b":        # pc-b's Solicit on its own link is captured too; pc-f's only past the relay
+            w.udp(hw, "fe80::b", "ff02::1:2", 546, 547, sol)
         w.udp(mac(0x99), "2001:db8:2::1", "2001:db8::2", 547, 547,
-              relay(12, 0, "2001:db8:2::1", "fe80::b", sol))
+              relay(12, 0, "2001:db8:2::1", "fe80::%x" % hw[5], sol))
         w.udp(mac(1), "2001:db8::2", "2001:db8:2::1", 547, 547,      # two relays deep on the way back
-              relay(13, 1, "2001:db8:3::1", "2001:db8:2::1", relay(13, 0, "2001:db8:2::1", "fe80::b", rep)))
+              relay(13, 1, "2001:db8:3::1", "2001:db8:2::1",
+                    relay(13, 0, "2001:db8:2::1", "fe80::%x" % hw[5], rep)))
     else:
         w.udp(hw, "fe80::%x" % hw[5], "ff02::1:2", 546, 547, sol)
         w.udp(mac(1), "fe80::2", "fe80::%x" % hw[5], 547, 546, rep)
@@ -217,10 +224,17 @@ for r in fields("dhcpv6.msgtype == 7", "dhcpv6.msgtype", "dhcpv6.duid.bytes", "d
     lladdr = (r[3] or r[4]).split(",")[0] if dtype in ("1", "3") else ""
     v6.append({"types": r[0], "duid": hexs(r[1].split(",")[0]), "type": dtype, "ll": lladdr.lower(),
                "addrs": [a for a in r[5].split(",") if a], "prefixes": [a for a in r[6].split(",") if a]})
-ok(len(acks) == 5 and len(v6) == 5 and any(x["types"] == "13,13,7" for x in v6)
+# the clients' own DHCPv6 messages on their link (not relayed, link-local source to ff02::1:2, 546 to 547):
+# their Ethernet source, per DUID (docs/schema.md: the Ethernet source evidence)
+eth = {}
+for r in fields("dhcpv6.msgtype in {1, 3, 4, 5, 6, 8, 9, 11} && !(dhcpv6.msgtype == 12) && udp.srcport == 546"
+                " && udp.dstport == 547 && ipv6.dst == ff02::1:2 && ipv6.src == fe80::/10",
+                "eth.src", "dhcpv6.duid.bytes"):
+    eth.setdefault(hexs(r[1].split(",")[0]), set()).add(r[0].lower())
+ok(len(acks) == 6 and len(v6) == 6 and any(x["types"] == "13,13,7" for x in v6)
    and sum(len(x["prefixes"]) for x in v6) == 1,
-   "tshark reads 5 DHCPACKs, 5 Replies (one inside two Relay-Replies) and one delegated prefix",
-   {"acks": acks, "v6": v6})
+   "tshark reads 6 DHCPACKs, 6 Replies (two inside two Relay-Replies) and one delegated prefix",
+   {"acks": acks, "v6": v6, "eth": eth})
 
 # the documented rules over tshark's reading: each DUID's candidate DHCPv4 hosts
 expect_linked, ambiguous = {}, 0
@@ -230,6 +244,9 @@ for x in v6:
     cand = {}
     if x["ll"] in acks:
         cand.setdefault(x["ll"], set()).add("duid-llt" if x["type"] == "1" else "duid-ll")
+    srcs = eth.get(x["duid"], set())
+    if len(srcs) == 1 and next(iter(srcs)) in acks:
+        cand.setdefault(next(iter(srcs)), set()).add("ethernet-source")
     for m, cid in cids.items():
         if cid.startswith("ff") and len(cid) // 2 < 32 and cid[10:] == x["duid"] and m in acks:
             cand.setdefault(m, set()).add("rfc4361-client-id")
@@ -238,8 +255,8 @@ for x in v6:
         expect_linked[m] = (x["duid"], sorted(why), x["addrs"])
     elif len(cand) > 1:
         ambiguous += 1
-ok(sorted(expect_linked) == ["02:00:00:00:00:0a", "02:00:00:00:00:0b"] and ambiguous == 1,
-   "by the rules over tshark's fields: pc-a and pc-b linked, one DUID ambiguous", (expect_linked, ambiguous))
+ok(sorted(expect_linked) == ["02:00:00:00:00:0a", "02:00:00:00:00:0b", "02:00:00:00:00:0c"] and ambiguous == 1,
+   "by the rules over tshark's fields: pc-a, pc-b, pc-c linked, one DUID ambiguous", (expect_linked, ambiguous))
 
 rc, out, err = run(["-q", "-r", cap, "--format", "json"])
 doc = json.loads(out) if rc == 0 else None
@@ -257,8 +274,9 @@ for m, (duid, why, addrs6) in sorted(expect_linked.items()):
                                                 "link_evidence")})
     others = [c for c in clients if c is not rows[0] and set(c["addresses"]) & set(want)] if rows else []
     ok(rows and not others, "%s: no other client holds its addresses" % m, others)
-# not linked: pc-c (DUID-UUID), pc-d (ambiguous): their IPv6 address is a client of its own
-for a4, a6 in (("192.0.2.12", "2001:db8::12"), ("192.0.2.13", "2001:db8::13")):
+# not linked: pc-f (DUID-UUID, seen only past its relay), pc-d (ambiguous): their IPv6 address is a client
+# of its own
+for a4, a6 in (("192.0.2.15", "2001:db8:2::15"), ("192.0.2.13", "2001:db8::13")):
     r4 = [c for c in clients if a4 in c["addresses"]]
     r6 = [c for c in clients if a6 in c["addresses"]]
     ok(len(r4) == 1 and len(r6) == 1 and r4[0] is not r6[0] and r4[0]["dhcpv6_duid"] is None
@@ -267,7 +285,7 @@ for a4, a6 in (("192.0.2.12", "2001:db8::12"), ("192.0.2.13", "2001:db8::13")):
 rr = [c for c in clients if c["ip"] == ROUTER_NET]
 ok(len(rr) == 1 and rr[0]["identity"] == "address", "a connection from the delegated prefix stays an address row", rr)
 k = doc["capture"]["counters"] if doc else {}
-want_k = {"dhcp_hosts_linked": 2, "dhcp_links_ambiguous": ambiguous, "dhcp6_relayed": 2,
+want_k = {"dhcp_hosts_linked": len(expect_linked), "dhcp_links_ambiguous": ambiguous, "dhcp6_relayed": 4,
           "dhcp6_relays_too_deep": 0, "dhcp6_prefixes_delegated": 1, "name_packets_malformed": 0}
 ok(all(k.get(n) == v for n, v in want_k.items()), "counters: links, relayed messages, delegated prefixes",
    {n: k.get(n) for n in want_k})
@@ -277,7 +295,8 @@ rc, out, err = run(["-q", "-r", cap])
 t = out.decode()
 ok(rc == 0 and "the same host as DHCPv6 DUID " + DUID_A.hex() in t and "DUID-LLT carries its hardware address" in t
    and "DUID " + DUID_B.hex() in t and "client identifier carries that DUID, RFC 4361" in t
-   and text_counter(t, "dhcp_hosts_linked") == 2 and text_counter(t, "dhcp6_prefixes_delegated") == 1,
+   and "DUID " + DUID_C.hex() in t and "DHCPv6 messages on its link came from that hardware address" in t
+   and text_counter(t, "dhcp_hosts_linked") == 3 and text_counter(t, "dhcp6_prefixes_delegated") == 1,
    "the text report names the linked DUIDs and why", t[-3000:])
 
 # --redact-users hides the DUIDs as it hides hardware addresses

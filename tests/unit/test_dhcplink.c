@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "decode.h"
 #include "dhcp.h"
 #include "dhcp6.h"
 #include "leasebook.h"
@@ -226,12 +227,93 @@ static void test_link_two_and_merge(void **st)
 	names_free(w);
 }
 
+/* A Solicit (1) for `duid` with an empty IA_NA: 4 + 4 + dl + 16 bytes. */
+static size_t solicit6(uint8_t *b, const uint8_t *duid, size_t dl, uint8_t type)
+{
+	size_t o = 0;
+	b[o++] = type, b[o++] = 0x00, b[o++] = 0x00, b[o++] = 0x02;
+	b[o++] = 0x00, b[o++] = 0x01, b[o++] = 0x00, b[o++] = (uint8_t)dl;
+	memcpy(b + o, duid, dl);
+	o += dl;
+	b[o++] = 0x00, b[o++] = 0x03, b[o++] = 0x00, b[o++] = 12;
+	memset(b + o, 0, 12);
+	return o + 12;
+}
+
+/* A packet as decode.c makes it: Ethernet source, IPv6 source and destination, UDP ports, encapsulations. */
+static void feed_link(struct names **t, struct name_counters *k, int64_t ts, const uint8_t *src_mac,
+		      const char *src, const char *dst, uint16_t sport, uint16_t dport, uint16_t encap,
+		      const uint8_t *b, size_t n)
+{
+	struct packet p;
+	memset(&p, 0, sizeof p);
+	p.ts_us = ts;
+	p.sport = sport, p.dport = dport;
+	p.payload = b, p.payload_len = (uint32_t)n;
+	p.udp_name = true;
+	p.eth_src = src_mac;
+	p.encap = encap;
+	int plen;
+	assert_true(addr_parse_prefix(src, &p.src, &plen));
+	assert_true(addr_parse_prefix(dst, &p.dst, &plen));
+	names_udp(t, 1, 2, &p, k);
+}
+
+/* The Ethernet source of a client's own DHCPv6 message on its own link links its DUID (here a DUID-UUID,
+ * which carries no address) to the DHCPv4 host of that MAC; every condition of the rule is needed: a
+ * link-local source, ff02::1:2 as destination, ports 546 to 547, a client message, not relayed, no
+ * tunnel (a VLAN tag is fine), a unicast source, and one Ethernet source for the DUID. */
+static void test_link_ethernet(void **st)
+{
+	(void)st;
+	enum { OK_, GLOBAL_SRC, UNICAST_DST, SERVER_PORT, REPLY, RELAYED, TUNNEL, VLAN, MCAST_MAC, TWO_MACS, NONE_, CASES };
+	for (int c = OK_; c < CASES; c++) {
+		struct names *t = NULL;
+		struct name_counters k = { 0 };
+		ack4(&t, &k, 100 * S, mac_g, 16, NULL, 0);
+		reply(&t, &k, 110 * S, uuid_g, sizeof uuid_g, 0x16);
+		uint8_t b[400], r[400];
+		size_t n = solicit6(b, uuid_g, sizeof uuid_g, c == REPLY ? DHCP6_REPLY : DHCP6_SOLICIT);
+		uint8_t mc[6] = { 0x03, 0, 0, 0, 0, 0x10 };   /* group bit set */
+		const uint8_t *src_mac = c == MCAST_MAC ? mc : mac_g;
+		const char *src = c == GLOBAL_SRC ? "2001:db8::99" : "fe80::10";
+		const char *dst = c == UNICAST_DST ? "2001:db8::2" : "ff02::1:2";
+		uint16_t sport = c == SERVER_PORT ? 547 : 546;
+		uint16_t encap = c == TUNNEL ? 1u << ENCAP_VXLAN : c == VLAN ? 1u << ENCAP_VLAN : 0;
+		if (c == RELAYED) {           /* RFC 8415 9.1 around the Solicit, to ff02::1:2 as a relay may send it */
+			r[0] = DHCP6_RELAY_FORW, r[1] = 0;
+			memset(r + 2, 0, 32);
+			r[2] = 0xfe, r[3] = 0x80, r[17] = 0x01, r[18] = 0xfe, r[19] = 0x80, r[33] = 0x10;
+			r[34] = 0x00, r[35] = 0x09, r[36] = 0x00, r[37] = (uint8_t)n;
+			memcpy(r + 38, b, n);
+			feed_link(&t, &k, 105 * S, src_mac, src, dst, 546, 547, encap, r, 38 + n);
+		} else if (c != NONE_) {
+			feed_link(&t, &k, 105 * S, src_mac, src, dst, sport, 547, encap, b, n);
+		}
+		if (c == TWO_MACS)
+			feed_link(&t, &k, 106 * S, mac_f, src, dst, sport, 547, encap, b, n);
+		names_prepare(t);
+		int32_t h4 = at4(t, 16, 200 * S), h6 = at6(t, 0x16, 200 * S);
+		bool linked = c == OK_ || c == VLAN;
+		assert_true(h4 >= 0);
+		if (linked) {
+			assert_int_equal(h6, h4);
+			assert_int_equal(t->hosts[h4].link_why, LINK_ETH_SOURCE);
+		} else {
+			assert_int_not_equal(h6, h4);
+			assert_int_equal(t->hosts[h4].linked, -1);
+		}
+		names_free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duid_fields),
 		cmocka_unit_test(test_link),
 		cmocka_unit_test(test_link_two_and_merge),
+		cmocka_unit_test(test_link_ethernet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
