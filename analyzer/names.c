@@ -431,7 +431,7 @@ void names_udp(struct names **np, uint64_t k0, uint64_t k1, const struct packet 
 		k->names_cut += m.fqdn_cut;
 		k->dhcp_ids_cut += m.duid_cut;
 		k->dhcp6_addrs_skipped += m.addrs_cut;
-		k->dhcp6_relayed += m.relays > 0 && !m.relay_cut;
+		k->dhcp6_relayed += m.relays > 0 && m.type < DHCP6_RELAY_FORW;   /* the inner message reached */
 		k->dhcp6_relays_deep += m.relay_cut;
 		if (m.type == DHCP6_REPLY)
 			k->dhcp6_prefixes += m.n_prefixes;

@@ -130,6 +130,13 @@ static void test_relay_reply(void **st)
 	assert_memory_equal(t->hosts[h].client_id, duid, 14);
 	assert_int_equal(names_host_at(t, &a50, 7301 * S), -1);   /* 100 + 7200 */
 	names_free(t);
+	/* a relay cut before its inner message is malformed, not a relayed message read */
+	t = NULL;
+	memset(&k, 0, sizeof k);
+	feed(&t, &k, 100 * S, 547, 547, relay_reply, 60);
+	assert_int_equal(k.dhcp6_relayed, 0);
+	assert_int_equal(k.malformed, 1);
+	names_free(t);
 }
 
 /* Relay-Forwards (12) nested 8 deep around a Solicit (hop-counts 0..7, RFC 8415 19.1.2) are opened; a 9th
