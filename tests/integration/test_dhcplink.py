@@ -23,7 +23,7 @@ by tshark's own DHCP and DHCPv6 dissectors, never from tlsready:
   prefix is counted, and a connection from inside it stays an address row;
 - then connections from every address to the IBM i's sign-on server.
 The expected grouping is computed from tshark's fields with the documented
-rules (docs/schema.md, "DHCP and DHCPv6: one host").  About 7 seconds
+rules (docs/schema.md, "DHCP and DHCPv6: one host").  About 8 seconds
 (four tshark runs) on the 2-core machine.
 """
 import atexit
@@ -298,6 +298,13 @@ ok(rc == 0 and "the same host as DHCPv6 DUID " + DUID_A.hex() in t and "DUID-LLT
    and "DUID " + DUID_C.hex() in t and "DHCPv6 messages on its link came from that hardware address" in t
    and text_counter(t, "dhcp_hosts_linked") == 3 and text_counter(t, "dhcp6_prefixes_delegated") == 1,
    "the text report names the linked DUIDs and why", t[-3000:])
+
+# the new counters are in every format: CSV and HTML too
+rc, out, err = run(["-q", "-r", cap, "--format", "csv"])
+csvk = {l.split(",")[5]: l.split(",")[8] for l in out.decode().splitlines() if l.startswith("counter,")}
+rc2, html, err2 = run(["-q", "-r", cap, "--format", "html"])
+ok(rc == 0 and rc2 == 0 and all(csvk.get(n) == str(v) for n, v in want_k.items() if not n.startswith("name_"))
+   and all(n.encode() in html for n in want_k), "CSV and HTML carry the same counters", csvk)
 
 # --redact-users hides the DUIDs as it hides hardware addresses
 rc, out, err = run(["-q", "-r", cap, "--format", "json", "--redact-users"])
