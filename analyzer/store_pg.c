@@ -395,6 +395,24 @@ static bool checkpoint_book(struct store_pg *p, const struct store_checkpoint *c
 	return ok;
 }
 
+/* The findings' "now" (the checkpoint's clients, a row per address when the monitor built it without
+ * leases): each address row whose address a DHCP host's lease held at its first connection carries that
+ * host (c->dhcp, keyed as stored), so that events_detect() can find it in "before", whose rows follow
+ * hosts (store_pg_load.c).  A row that already names its host is left as it is. */
+static void now_hosts(struct inventory *now, const struct leasebook *book)
+{
+	for (size_t i = 0; i < now->n_clients; i++) {
+		struct inv_client *cl = &now->clients[i];
+		int32_t h = cl->dhcp ? -1 : leasebook_host_at(book, &cl->ip, cl->first_us);
+		if (h < 0 || !(cl->dhcp = calloc(1, sizeof *cl->dhcp)))
+			continue;
+		cl->host = h;
+		snprintf(cl->dhcp->hw, sizeof cl->dhcp->hw, "%.*s", (int)sizeof cl->dhcp->hw - 1, book->hosts[h].key);
+		snprintf(cl->dhcp->client_id, sizeof cl->dhcp->client_id, "%.*s", (int)sizeof cl->dhcp->client_id - 1,
+			 book->hosts[h].client_id);
+	}
+}
+
 /* ---- the backend ---- */
 
 static void sensor_array(struct store_pg *p, const struct store_config *cfg)
@@ -606,6 +624,8 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 		else
 			snprintf(err, errlen, "out of memory building the checkpoint");
 	}
+	if (ok && p->have_next)
+		now_hosts(&p->next, &book);
 	ok = ok && pg_rows_checkpoint(&b, p->sensor, p->run, p->seq++, c, p->run_started, &book, &cur);
 	leasebook_free(&book);
 	leasebook_free(&cur);
