@@ -13,6 +13,8 @@ from .50:
   alpha is one client with two addresses, .50 is two clients (alpha's and beta's);
 - sensor s3 imports the whole capture again: every connection is a duplicate of s1's or s2's (counted
   once), the same DHCP hosts give the same clients (one alpha, not two);
+- --redact-users: no hardware address is stored, the redacted keys still follow the hosts (the
+  redacted SQLite state field by field);
 - a store of schema 2 (rows of addresses only, made by hand from a schema 3 store of the first part)
   migrates to 3 when a sensor imports the second part: its rows keep an empty host and read back as
   address clients (alpha's .50 among them: schema 2 kept no lease);
@@ -299,6 +301,23 @@ try:
                       "tlsready")[1].strip()
     ok(leases == f"s1 {mac_a} 192.0.2.50,s2 {mac_a} 192.0.2.51,s2 02:00:00:00:00:0b 192.0.2.50",
        "the leases are stored, each by the sensor that saw it", leases)
+
+    # ---- --redact-users: the hosts' keys are stored redacted, and still follow the hosts ----
+    srv.psql("CREATE DATABASE red")
+    RED, red_sq = srv.conninfo(db="red"), os.path.join(tmp, "red.db")
+    rr = [tl(["-q", "-r", f, "--db", d, "--sensor", "r", "--redact-users", "--redact-key", "k"])[0] if d == RED else
+          tl(["-q", "-r", f, "--db", d, "--redact-users", "--redact-key", "k"])[0]
+          for d in (RED, red_sq) for f in (part1, part2)]
+    pg_r, e7 = report(["--db", RED])
+    lite_r, e8 = report(["--db", red_sq])
+    raw = srv.psql("SELECT count(*) FROM inv_lease l, inv_client c WHERE position('02:00:00' IN l.host || c.host"
+                   " || c.client_id || l.client_id) > 0", "red")[1].strip()
+    shape = lambda d: sorted(v for v in who(d).values()) if d else None
+    d_r = diff(client_rows(pg_r), client_rows(lite_r))
+    ok(rr == [0, 0, 0, 0] and raw == "0" and shape(pg_r) == sorted(want.values()) and not d_r
+       and not any(k.startswith("02:00") for k in who(pg_r)),
+       "--redact-users: no hardware address stored, the same clients (addresses, connections) as the truth,"
+       " field by field the redacted SQLite state's", (rr, raw, shape(pg_r), d_r, e7 + e8))
 
     # ---- a third sensor sees everything again: duplicates once, the same hosts the same clients ----
     rc, _, e = tl(["-q", "-r", cap, "--db", DB, "--sensor", "s3"])
