@@ -10,16 +10,8 @@
  * no message ever prints the conninfo, only store_pg_display()'s form of it.
  * Every statement with data is prepared (PQprepare) and run with bound
  * parameters; the only statement texts sent unprepared are the fixed schema
- * and staging texts of store_pg_sql.c.
- *
- * Who the clients are (issue 17): each checkpoint's connections are tagged
- * with the DHCP host whose lease held their address (a lease book, as the
- * SQLite state's checkpoint builds it): an import reads the leases every
- * sensor stored that can cover its connections; a monitor, which never
- * waits on the database in its capture thread, reads them once when it
- * opens the store, and then keeps in memory the leases it saw itself that
- * can still cover a later connection (those ending after the latest
- * checkpoint's earliest connection).
+ * and staging texts of store_pg_sql.c.  Who the clients are (the DHCP
+ * leases of each checkpoint): store_pg_leases.c.
  */
 #define _GNU_SOURCE
 #include "store_pg.h"
@@ -331,88 +323,6 @@ void pg_disconnect(struct pg_conn *c)
 	free(c);
 }
 
-/* ---- the leases ---- */
-
-/* The stored leases (every sensor's) that end at or after lo and start at or before hi, into a book. */
-static bool read_leases(struct pg_conn *c, int64_t lo, int64_t hi, struct leasebook *book)
-{
-	char a[24], b[24];
-	snprintf(a, sizeof a, "%" PRId64, lo);
-	snprintf(b, sizeof b, "%" PRId64, hi);
-	const char *v[] = { a, b };
-	PGresult *r = PQexecParams(c->c, "SELECT host, ip, start_us, end_us, client_id FROM inv_lease"
-					 " WHERE end_us >= $1::bigint AND start_us <= $2::bigint", 2, NULL, v, NULL, NULL, 0);
-	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-	for (int i = 0; ok && i < PQntuples(r); i++) {
-		struct addr ip;
-		int plen;
-		if (addr_parse_prefix(PQgetvalue(r, i, 1), &ip, &plen))
-			ok = leasebook_add(book, PQgetvalue(r, i, 0), PQgetvalue(r, i, 4), &ip,
-					   strtoll(PQgetvalue(r, i, 2), NULL, 10), strtoll(PQgetvalue(r, i, 3), NULL, 10));
-	}
-	PQclear(r);
-	return ok;
-}
-
-/* The leases of `from` that end at or after lo (all: lo INT64_MIN) and start at or before hi, added to `to`. */
-static bool add_leases(struct leasebook *to, const struct leasebook *from, int64_t lo, int64_t hi)
-{
-	bool ok = true;
-	for (size_t i = 0; ok && i < from->n; i++) {
-		const struct lease_entry *e = &from->v[i];
-		const struct lease_host *h = &from->hosts[e->host];
-		if (e->end_us >= lo && e->start_us <= hi)
-			ok = leasebook_add(to, h->key, h->client_id, &e->ip, e->start_us, e->end_us);
-	}
-	return ok;
-}
-
-/* The lease book of a checkpoint (prepared) and its own leases (cur, keyed as they are stored, redacted when
- * the checkpoint redacts); a monitor keeps them for its next checkpoints. */
-static bool checkpoint_book(struct store_pg *p, const struct store_checkpoint *c, struct leasebook *book,
-			    struct leasebook *cur)
-{
-	int64_t lo = 0, hi = 0;
-	bool ok = leasebook_add_names(cur, c->done->names, c->redact, c->redact_key);
-	if (ok && store_checkpoint_span(c, &lo, &hi)) {
-		if (p->q)
-			ok = add_leases(book, &p->kept, lo, hi);
-		else if (p->conn)
-			ok = read_leases(p->conn, lo, hi, book);
-	}
-	ok = ok && add_leases(book, cur, INT64_MIN, INT64_MAX);
-	if (ok && p->q) {   /* kept: what can still name a later connection, and this checkpoint's */
-		struct leasebook next = { 0 };
-		if (add_leases(&next, &p->kept, lo, INT64_MAX) && add_leases(&next, cur, INT64_MIN, INT64_MAX)) {
-			leasebook_free(&p->kept);
-			p->kept = next;
-		} else {
-			leasebook_free(&next);
-			ok = false;
-		}
-	}
-	leasebook_prepare(book);
-	return ok;
-}
-
-/* The findings' "now" (the checkpoint's clients, a row per address when the monitor built it without
- * leases): each address row whose address a DHCP host's lease held at its first connection carries that
- * host (c->dhcp, keyed as stored), so that events_detect() can find it in "before", whose rows follow
- * hosts (store_pg_load.c).  A row that already names its host is left as it is. */
-static void now_hosts(struct inventory *now, const struct leasebook *book)
-{
-	for (size_t i = 0; i < now->n_clients; i++) {
-		struct inv_client *cl = &now->clients[i];
-		int32_t h = cl->dhcp ? -1 : leasebook_host_at(book, &cl->ip, cl->first_us);
-		if (h < 0 || !(cl->dhcp = calloc(1, sizeof *cl->dhcp)))
-			continue;
-		cl->host = h;
-		snprintf(cl->dhcp->hw, sizeof cl->dhcp->hw, "%.*s", (int)sizeof cl->dhcp->hw - 1, book->hosts[h].key);
-		snprintf(cl->dhcp->client_id, sizeof cl->dhcp->client_id, "%.*s", (int)sizeof cl->dhcp->client_id - 1,
-			 book->hosts[h].client_id);
-	}
-}
-
 /* ---- the backend ---- */
 
 static void sensor_array(struct store_pg *p, const struct store_config *cfg)
@@ -459,7 +369,7 @@ struct store_pg *store_pg_open(const char *conninfo, bool write, const struct st
 		}
 		pg_queue_set_events(p->q, p->ev);
 		/* the leases stored that can name a connection from now on (the database away: none) */
-		if (p->conn && !read_leases(p->conn, wall_us(), INT64_MAX, &p->kept))
+		if (p->conn && !pg_leases_read(p->conn, wall_us(), INT64_MAX, &p->kept))
 			leasebook_free(&p->kept);
 		pg_disconnect(p->conn);   /* the monitor writes through the queue only */
 		p->conn = NULL;
@@ -617,7 +527,7 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 	struct pg_batch b;
 	pg_batch_init(&b);
 	struct leasebook book = { 0 }, cur = { 0 };
-	bool ok = checkpoint_book(p, c, &book, &cur);
+	bool ok = pg_leases_checkpoint(p->q ? NULL : p->conn, p->q ? &p->kept : NULL, c, &book, &cur);
 	if (!ok && !err[0]) {
 		if (p->conn && !p->q)
 			pg_conn_err(p->conn, "cannot read the leases", err, errlen);
@@ -625,7 +535,7 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 			snprintf(err, errlen, "out of memory building the checkpoint");
 	}
 	if (ok && p->have_next)
-		now_hosts(&p->next, &book);
+		pg_leases_now(&p->next, &book);
 	ok = ok && pg_rows_checkpoint(&b, p->sensor, p->run, p->seq++, c, p->run_started, &book, &cur);
 	leasebook_free(&book);
 	leasebook_free(&cur);

@@ -83,6 +83,21 @@ bool pg_rows_run_start(struct pg_batch *b, const char *sensor, const char *run, 
 		       int64_t now_us);
 bool pg_rows_run_stop(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq, int64_t now_us);
 
+/* ---- who the clients are: the DHCP leases (store_pg_leases.c) ---- */
+struct pg_conn;
+/* The stored leases (every sensor's) that end at or after lo and start at or before hi, added to a book. */
+bool pg_leases_read(struct pg_conn *c, int64_t lo, int64_t hi, struct leasebook *book);
+/* A checkpoint's lease book (prepared) and its own leases (cur: keyed as stored).  An import: conn, the
+ * stored leases read; a monitor: kept (its leases so far, updated: those that can still name a later
+ * connection, and this checkpoint's).  False on no memory or a failed read. */
+bool pg_leases_checkpoint(struct pg_conn *conn, struct leasebook *kept, const struct store_checkpoint *c,
+			  struct leasebook *book, struct leasebook *cur);
+/* The findings' "now" (the checkpoint's clients; a row per address when the monitor built it without
+ * leases): each row whose address a DHCP host's lease held at its first connection carries that host
+ * (c->dhcp, keyed as stored), so that events_detect() can find it in "before", whose rows follow hosts
+ * (store_pg_load.c).  A row that already names its host is left as it is. */
+void pg_leases_now(struct inventory *now, const struct leasebook *book);
+
 /* ---- the connection (store_pg.c) ---- */
 struct pg_conn;
 /* Apply one batch in one transaction.  *done: applied now or before (the key was there).
