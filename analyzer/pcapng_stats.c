@@ -81,9 +81,8 @@ static void parse_isb(struct cursor *c, bool swap, struct pcapng_section *s, str
 
 /* One block header (type, length, and for a section header its byte-order
  * magic): what to do with the block's remaining bytes. */
-static void block_start(struct pcapng_scan *s)
+static void block_start(struct pcapng_scan *s, const uint8_t *h)
 {
-	const uint8_t *h = s->hdr;
 	uint32_t type = u32(h, false);   /* the SHB type reads the same either way round */
 	if (type == BT_SHB) {
 		uint32_t bom = u32(h + 8, false);
@@ -148,7 +147,11 @@ void pcapng_scan_feed(struct pcapng_scan *s, const uint8_t *b, size_t n)
 				parse_isb(&c, s->swap, &s->sec, &s->out);
 				s->blk_len = s->blk_n = 0;
 			}
-		} else {   /* a block header */
+		} else if (s->hdr_n == 0 && n >= HDR) {   /* a whole block header in this piece: read in place */
+			block_start(s, b);
+			b += HDR;
+			n -= HDR;
+		} else {   /* a block header cut by the end of a piece: gathered */
 			size_t k = HDR - s->hdr_n < n ? HDR - s->hdr_n : n;
 			memcpy(s->hdr + s->hdr_n, b, k);
 			s->hdr_n += k;
@@ -156,7 +159,7 @@ void pcapng_scan_feed(struct pcapng_scan *s, const uint8_t *b, size_t n)
 			n -= k;
 			if (s->hdr_n == HDR) {
 				s->hdr_n = 0;
-				block_start(s);
+				block_start(s, s->hdr);
 			}
 		}
 	}
