@@ -10,8 +10,9 @@ The generator cannot saturate a core of tlsready on this machine: trafgen (Debia
 packet socket with the qdisc bypassed) sends the mix at up to ~1.4 M packets/s from one core when
 nothing listens, but the kernel's receive path for the capture (veth, the socket's BPF filter, the copy
 into the ring) runs in the sender's softirq on the sender's core, so with tlsready listening it reaches
-200-700 k packets/s.  So tlsready's CPU time per analysed packet is measured while it is held to a
-known fraction of one core, and the rate a whole core sustains follows from it.  For each set-up (one
+190-900 k packets/s (depending on the machine's other work).  So tlsready's CPU time per analysed
+packet is measured while it is held to a known fraction of one core, and the rate a whole core
+sustains follows from it.  For each set-up (one
 capture socket with the prefilter, one without it, two sockets in a PACKET_FANOUT group):
 
 1. Flat out: trafgen on CPU 0, tlsready unthrottled on CPU 1 (both CPUs for two sockets), -B 256.
@@ -294,6 +295,9 @@ def main():
             rows.append((label, "check", share, r))
             summary.append((label, us, sat, r, share))
             loads.append(os.getloadavg()[0])
+    except RuntimeError as e:   # no CPU cgroup with bandwidth control
+        print(f"live.py: {e}")
+        return 2
     finally:
         for g in GENS:
             if g.poll() is None:
