@@ -230,10 +230,6 @@ def step(lab, cfg, args, cpus, seconds, out, ring, grp=None, share=None):
             "cpu": c1 - c0, "cpu_send": c_send - c0, "secs": secs, "throttled": thr}
 
 
-def clean(r):
-    return r["drop"] == 0 and r["done"] >= r["recv"] > 0
-
-
 def complete(r):
     """Every packet the kernel handed over was analysed or counted dropped (the drain finished)."""
     return r["recv"] > 0 and r["done"] + r["drop"] >= r["recv"]
