@@ -17,7 +17,7 @@
 #   make bench-store  time the report of a monitor state of 30k, 200k, 1M clients
 #   make bench-pg     the shared PostgreSQL store: checkpoint cost per 10,000 connections, the merged
 #                     report with 10 sensors and 1 M stored connections (tests/bench/pg.py)
-#   make bench-live   live capture rate: trafgen flat out into a veth pair (root; README "Performance")
+#   make bench-live   live packets/s a core: trafgen into a veth pair, tlsready under a cgroup CPU quota (root; README "Performance")
 #   make bench-html   the HTML report of the benchmark capture: size, time to write, chromium load time
 
 PREFIX  ?= /usr/local
