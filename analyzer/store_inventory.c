@@ -538,7 +538,7 @@ static bool load_clients(struct loader *l)
 		 " max(last_nonsecure_us), bitor(findings), sum(signon_failures), max(nonsecure_lookup), max(offer_tls),"
 		 " max(offer_max_version), bitor(offer_families), min(CASE WHEN offer_tls THEN offer_only_legacy END),"
 		 " max(offer_negotiated_legacy), max(open), (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x"
-		 " WHERE x.ip=inv_client.ip AND x.host=inv_client.host), host, max(client_id), ip, 0, " PAIR("ip")
+		 " WHERE x.ip=inv_client.ip AND +x.host=inv_client.host), host, max(client_id), ip, 0, " PAIR("ip")
 		 " FROM inv_client", "ip", "GROUP BY ip, host"), rows_client) && rows_clients_done(&l->rows);
 	if (l->rows.identity)
 		return each_row(l, window_query(l,
