@@ -1,9 +1,12 @@
 /*
  * events_detect.c - what is new at a checkpoint: the difference between the
  * checkpoint's inventory and the stored one (see events_detect() in
- * events.h).  Both inventories come in built; the findings go out as an
- * array the monitor hands to the events file and syslog after the
- * checkpoint committed.  Nothing here reads a store or prints.
+ * events.h).  Both inventories come in built; a client of the checkpoint is
+ * matched with its stored rows by DHCP host where its row names one, else by
+ * address (an index of "before" by address and by host, built here).  The
+ * findings go out as an array the monitor hands to the events file and
+ * syslog after the checkpoint committed.  Nothing here reads a store or
+ * prints.
  */
 #include "events.h"
 

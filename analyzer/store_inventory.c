@@ -524,15 +524,15 @@ static bool each_row(struct loader *l, sqlite3_stmt *st, bool (*apply)(struct ro
 	return rc == SQLITE_DONE;
 }
 
-/* A client's rows: its address's, or (identity, the whole window read) its DHCP host's over every address it
- * had: "#" and the host's key, as store_rows.c finds the clients by.  Some clients (the monitor's findings):
- * a row per (address, host), found by "address#host" (PAIR). */
+/* A client's rows (the whole window read): its address's, or its DHCP host's over every address it had:
+ * "#" and the host's key, as store_rows.c finds the clients by (IDENT).  Some clients (the monitor's
+ * findings, the loader filtered): a row per (address, host), found by "address#host" (PAIR). */
 #define IDENT(ipcol) "CASE WHEN host='' THEN " ipcol " ELSE '#'||host END"
 #define PAIR(ipcol) ipcol "||'#'||host"
 
 static bool load_clients(struct loader *l)
 {
-	if (l->rows.identity && l->rows.filtered)
+	if (l->rows.filtered)
 		return each_row(l, window_query(l,
 		 "SELECT ip, sum(flows), max(internal), min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)),"
 		 " max(last_nonsecure_us), bitor(findings), sum(signon_failures), max(nonsecure_lookup), max(offer_tls),"
@@ -540,8 +540,7 @@ static bool load_clients(struct loader *l)
 		 " max(offer_negotiated_legacy), max(open), (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x"
 		 " WHERE x.ip=inv_client.ip AND +x.host=inv_client.host), host, max(client_id), ip, 0, " PAIR("ip")
 		 " FROM inv_client", "ip", "GROUP BY ip, host"), rows_client) && rows_clients_done(&l->rows);
-	if (l->rows.identity)
-		return each_row(l, window_query(l,
+	return each_row(l, window_query(l,
 		 "SELECT CASE WHEN host='' THEN ip ELSE (SELECT x.ip FROM inv_client x WHERE x.host=inv_client.host AND"
 		 " x.day BETWEEN ?1 AND ?2 ORDER BY x.first_us, x.ip LIMIT 1) END, sum(flows), max(internal),"
 		 " min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)), max(last_nonsecure_us), bitor(findings),"
@@ -553,34 +552,21 @@ static bool load_clients(struct loader *l)
 		 " CASE WHEN host='' THEN 0 ELSE (SELECT min(start_us) FROM inv_lease WHERE inv_lease.host=inv_client.host)"
 		 " END, " IDENT("ip") " AS ident FROM inv_client", NULL,
 		 "GROUP BY ident"), rows_client) && rows_clients_done(&l->rows);
-	return each_row(l, window_query(l,
-		 "SELECT ip, sum(flows), max(internal), min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)),"
-		 " max(last_nonsecure_us), bitor(findings), sum(signon_failures), max(nonsecure_lookup), max(offer_tls),"
-		 " max(offer_max_version), bitor(offer_families), min(CASE WHEN offer_tls THEN offer_only_legacy END),"
-		 " max(offer_negotiated_legacy), max(open), (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x"
-		 " WHERE x.ip=inv_client.ip) FROM inv_client", "ip", "GROUP BY ip"), rows_client) &&
-	       rows_clients_done(&l->rows);
 }
 
 static bool load_usage(struct loader *l)
 {
-	if (l->rows.identity && l->rows.filtered)
+	if (l->rows.filtered)
 		return each_row(l, window_query(l,
 		 "SELECT " PAIR("client") " AS pair, server, service, port, cls, sum(connections), sum(refused),"
 		 " sum(unanswered), sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions),"
 		 " max(mismatch), min(first_us), max(last_us) FROM inv_usage", "client",
 		 "GROUP BY pair, server, service, port, cls"), rows_usage);
-	if (l->rows.identity)
-		return each_row(l, window_query(l,
+	return each_row(l, window_query(l,
 		 "SELECT " IDENT("client") " AS ident, server, service, port, cls, sum(connections), sum(refused),"
 		 " sum(unanswered), sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions),"
 		 " max(mismatch), min(first_us), max(last_us) FROM inv_usage", NULL,
 		 "GROUP BY ident, server, service, port, cls"), rows_usage);
-	return each_row(l, window_query(l,
-		 "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
-		 " sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions), max(mismatch),"
-		 " min(first_us), max(last_us) FROM inv_usage", "client", "GROUP BY client, server, service, port, cls"),
-		 rows_usage);
 }
 
 static bool load_ports(struct loader *l)
@@ -592,24 +578,18 @@ static bool load_ports(struct loader *l)
 
 static bool load_names(struct loader *l)
 {
-	if (l->rows.identity && l->rows.filtered)
+	if (l->rows.filtered)
 		return each_row(l, window_query(l, "SELECT DISTINCT " PAIR("client") ", server, service, port, cls, kind,"
 						   " name FROM inv_name", "client", "ORDER BY name"), rows_name);
-	if (l->rows.identity)
-		return each_row(l, window_query(l, "SELECT DISTINCT " IDENT("client") ", server, service, port, cls, kind,"
-						   " name FROM inv_name", NULL, "ORDER BY name"), rows_name);
-	return each_row(l, window_query(l, "SELECT DISTINCT client, server, service, port, cls, kind, name FROM inv_name",
-					   "client", "ORDER BY name"), rows_name);
+	return each_row(l, window_query(l, "SELECT DISTINCT " IDENT("client") ", server, service, port, cls, kind,"
+					   " name FROM inv_name", NULL, "ORDER BY name"), rows_name);
 }
 
+/* The whole window's only: the monitor's findings read no host names. */
 static bool load_host_names(struct loader *l)
 {
-	if (l->rows.identity)
-		return each_row(l, window_query(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count),"
-						   " host FROM inv_host_name", NULL, "GROUP BY client, host, source, name"),
-				rows_host_name);
-	return each_row(l, window_query(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count)"
-					   " FROM inv_host_name", "client", "GROUP BY client, source, name"),
+	return each_row(l, window_query(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count),"
+					   " host FROM inv_host_name", NULL, "GROUP BY client, host, source, name"),
 			rows_host_name);
 }
 
