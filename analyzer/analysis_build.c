@@ -68,12 +68,14 @@ bool analysis_build(struct analysis *a, const struct engine *e, const struct cap
 		return false;
 	a->any_packet = e->any_packet;
 	a->first_us = e->first_us;
-	a->n_counters = counters_list(&e->cnt, e->svc->learned_dropped, a->counters);
+	names_prepare(e->names);                 /* before the counters: it counts the DHCP links it made */
+	struct engine_counters cnt = e->cnt;
+	names_link_counts(e->names, &cnt.names);
+	a->n_counters = counters_list(&cnt, e->svc->learned_dropped, a->counters);
 	a->packets = e->cnt.packets;
 	a->bytes = e->cnt.bytes;
 	a->tcp_packets = e->cnt.tcp;
 	a->st = st ? st : &no_status;
-	names_prepare(e->names);
 	a->names = e->names;
 	a->folded = e->att;
 	return true;

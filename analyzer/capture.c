@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pcapng_stats.h"
+#include "capture_stream.h"
 
 volatile sig_atomic_t capture_stop;
 
@@ -107,13 +107,14 @@ struct progress {
 	long long total;
 };
 
-static void progress_show(struct progress *pg, const struct engine *e, FILE *f, const char *name, bool final)
+static void progress_show(struct progress *pg, const struct engine *e, const uint64_t *read_pos, const char *name,
+			  bool final)
 {
 	double t = now_s();
 	if (!final && t - pg->last < 0.25)
 		return;
 	pg->last = t;
-	long long pos = f ? (long long)ftello(f) : -1;
+	long long pos = read_pos ? (long long)*read_pos : -1;
 	double rate = (double)(e->cnt.packets - pg->pkts_at_start) / (t - pg->start > 1e-3 ? t - pg->start : 1e-3);
 	if (pg->total > 0 && pos >= 0)
 		fprintf(stderr, "\r%s: %.1f of %.1f MB (%3.0f%%), %llu packets, %.0f packets/s   ", name,
@@ -207,7 +208,7 @@ struct file_loop {
 	const struct bpf_program *prog;
 	bool have_prog, c_prefilter;
 	struct progress *pg;
-	FILE *f;
+	const uint64_t *read_pos;  /* bytes of the file read so far */
 	const char *name;
 	uint64_t n;
 };
@@ -217,7 +218,7 @@ static void file_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *dat
 	struct file_loop *fl = (struct file_loop *)user;
 	handle_frame(fl->e, fl->sink, fl->dlt, h, data, fl->prog, fl->have_prog, fl->c_prefilter);
 	if (fl->pg->on && (++fl->n & 0x3fff) == 0)
-		progress_show(fl->pg, fl->e, fl->f, fl->name, false);
+		progress_show(fl->pg, fl->e, fl->read_pos, fl->name, false);
 }
 
 static void read_file(struct engine *e, const struct capture_sink *sink, const char *path,
@@ -231,8 +232,17 @@ static void read_file(struct engine *e, const struct capture_sink *sink, const c
 		st->exit_code = 2;
 		return;
 	}
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	struct capture_stream cs;
+	FILE *in = capture_stream_open(&cs, path);
+	if (!in) {
+		snprintf(st->error, sizeof st->error, "%s: %s", path, strerror(errno));
+		st->exit_code = 2;
+		return;
+	}
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(in, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!p) {
+		fclose(in);
+		capture_stream_finish(&cs, &(struct pcapng_drops){ 0 });
 		const char *why = errbuf;
 		if (strstr(errbuf, "unknown file format"))
 			why = "not a pcap or pcapng capture file (unknown file format)";
@@ -252,6 +262,7 @@ static void read_file(struct engine *e, const struct capture_sink *sink, const c
 		snprintf(st->error, sizeof st->error, "%s: unsupported link type %s (%d)", name, n ? n : "?", dlt);
 		st->exit_code = 2;
 		pcap_close(p);
+		capture_stream_finish(&cs, &(struct pcapng_drops){ 0 });
 		return;
 	}
 	note_linktype(st, dlt);
@@ -263,28 +274,19 @@ static void read_file(struct engine *e, const struct capture_sink *sink, const c
 	if (!build_filter(p, e, dlt, &fo, &prog, &have_prog, st->error, sizeof st->error)) {
 		st->exit_code = 2;
 		pcap_close(p);
+		capture_stream_finish(&cs, &(struct pcapng_drops){ 0 });
 		return;
 	}
 	struct progress pg = { o->progress, now_s(), 0, e->cnt.packets, -1 };
 	pg.last = pg.start;
 	if (strcmp(path, "-") != 0 && stat(path, &sb) == 0)
 		pg.total = (long long)sb.st_size;
-	struct file_loop fl = { e, sink, dlt, &prog, have_prog, c_prefilter, &pg, pcap_file(p), name, 0 };
+	struct file_loop fl = { e, sink, dlt, &prog, have_prog, c_prefilter, &pg, &cs.pos, name, 0 };
 	/* pcap_loop rather than pcap_next_ex: one call into libpcap's read loop
 	 * for the whole file, not one per frame (~55 instructions a frame) */
 	int rc = pcap_loop(p, -1, file_cb, (u_char *)&fl);
 	if (pg.on && fl.n > 0x3fff)
-		progress_show(&pg, e, fl.f, name, true);
-	if (strcmp(path, "-") != 0) {   /* what the capturer said it dropped: a pipe cannot be read twice */
-		FILE *g = fopen(path, "rb");
-		if (g) {
-			struct pcapng_drops d;
-			pcapng_drops_read(g, &d);
-			e->cnt.file_dropped += d.dropped;
-			e->cnt.file_stats_skipped += d.blocks_skipped;
-			fclose(g);
-		}
-	}
+		progress_show(&pg, e, fl.read_pos, name, true);
 	if (rc == PCAP_ERROR) {
 		char w[256];
 		snprintf(w, sizeof w, "%s", pcap_geterr(p));
@@ -294,7 +296,11 @@ static void read_file(struct engine *e, const struct capture_sink *sink, const c
 	}
 	if (have_prog)
 		pcap_freecode(&prog);
-	pcap_close(p);
+	pcap_close(p);   /* closes the stream */
+	struct pcapng_drops d;   /* what the capturer said it dropped */
+	capture_stream_finish(&cs, &d);
+	e->cnt.file_dropped += d.dropped;
+	e->cnt.file_stats_skipped += d.blocks_skipped;
 }
 
 void capture_files(struct engine *e, struct capture_sink sink, const char *const *paths, int n,

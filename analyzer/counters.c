@@ -77,6 +77,16 @@ static const struct {
 	  " per-server groups, not listed", ENGINE(attempts_folded) },
 	{ "attempt_groups_full", "of those, connections in no group: the group table was at its memory cap",
 	  ENGINE(attempt_groups_full) },
+	{ "dhcp6_relayed", "DHCPv6 messages read inside Relay-Forward / Relay-Reply messages (RFC 8415 9)",
+	  ENGINE(names.dhcp6_relayed) },
+	{ "dhcp6_relays_too_deep", "DHCPv6 relay messages nested more than 8 deep (HOP_COUNT_LIMIT): the message"
+	  " inside not read", ENGINE(names.dhcp6_relays_deep) },
+	{ "dhcp6_prefixes_delegated", "IA Prefix options of IA_PD in DHCPv6 Replies: prefixes delegated to routers,"
+	  " not taken as host addresses", ENGINE(names.dhcp6_prefixes) },
+	{ "dhcp_hosts_linked", "DHCPv6 hosts (DUIDs) linked to a DHCPv4 host (RFC 4361 client identifier, DUID-LLT or"
+	  " DUID-LL link-layer address, Ethernet source on the client's link): one client", ENGINE(names.dhcp_linked) },
+	{ "dhcp_links_ambiguous", "DHCPv6 hosts whose evidence named two or more DHCPv4 hosts: not linked",
+	  ENGINE(names.dhcp_link_ambiguous) },
 };
 
 /* "filtered", the decode reasons but the first, every def, every encapsulation: never cut silently */

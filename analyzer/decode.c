@@ -528,11 +528,15 @@ enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, 
 	pkt->fragment = false;
 	pkt->encap = 0;
 	pkt->udp_name = false;
+	pkt->eth_src = NULL;
 	switch (dlt) {
 	case DLT_EN10MB:
 		if (!cur_skip(&c, 12))
 			return DEC_TRUNCATED_LINK;
 		{
+			struct cursor src = cur_make(frame, 12);
+			cur_skip(&src, 6);            /* the destination */
+			pkt->eth_src = cur_view(&src, 6);
 			uint16_t type = cur_be16(&c);
 			if (c.err)
 				return DEC_TRUNCATED_LINK;

@@ -41,6 +41,8 @@ struct packet {
 	bool fragment;             /* a first fragment (more follow) */
 	uint16_t encap;            /* bit (1 << enum encap) for each kind of layer opened to reach TCP */
 	bool udp_name;             /* DEC_NON_TCP, but UDP of a name protocol (names.h): ports and payload set */
+	const uint8_t *eth_src;    /* an Ethernet link's (DLT_EN10MB) outermost source address, 6 bytes; NULL
+	                              on other links (names.c: DHCPv6 same-link evidence) */
 };
 
 /* Encapsulations opened on the way to the TCP segment (each counted). */

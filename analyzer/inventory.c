@@ -360,7 +360,7 @@ static int cert_time_cmp(const void *x, const void *y)
 static void cert_of(struct inventory *inv, size_t *cap, const struct flow_record *r)
 {
 	const struct tls_state *t = rec_tls(r);
-	if (!t || !t->cert_seen || !t->chain[0].parsed)
+	if (!t || !t->cert_seen || t->chain_len == 0 || !t->chain[0].parsed)
 		return;
 	const struct x509_info *x = &t->chain[0];
 	struct inv_cert c = { .server = r->srv, .port = r->sport, .key_bits = x->key_bits,
@@ -690,6 +690,11 @@ static bool identities_finish(struct inventory *inv, const struct names *t)
 				return false;
 			names_hw_str(h, c->dhcp->hw, sizeof c->dhcp->hw);
 			names_client_id_str(h, c->dhcp->client_id, sizeof c->dhcp->client_id);
+			if (!h->duid && h->linked >= 0 && (size_t)h->linked < t->n_hosts) {   /* its DHCPv6 side */
+				names_client_id_str(&t->hosts[h->linked], c->dhcp->duid, sizeof c->dhcp->duid);
+				c->dhcp->link_why = h->link_why;
+				c->dhcp->duids = h->n_linked;
+			}
 		}
 		client_names(c, t);
 	}

@@ -103,6 +103,9 @@ struct inv_client {
 struct inv_dhcp_id {
 	char hw[48];               /* the host's hardware address, its DHCP client identifier (hex): "" unknown */
 	char client_id[72];
+	char duid[72];             /* the DUID (hex) of the DHCPv6 host linked to this DHCPv4 host: "" none */
+	uint8_t link_why;          /* enum dhcp_link bits (names.h): why they are one host; 0 none */
+	uint8_t duids;             /* DHCPv6 hosts linked to it (duid is the first) */
 };
 
 static inline const char *inv_client_hw(const struct inv_client *c)

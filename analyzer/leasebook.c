@@ -76,11 +76,20 @@ static int cmp_host_ix(const void *x, const void *y, void *arg)
 	return c ? c : a < b ? -1 : a > b;
 }
 
+/* Per host: its IPv4 leases in time (one address at a time: a move ends the one before), then its IPv6
+ * leases per address in time (a DHCPv6 host holds several at once, and a host linked to its DHCPv6
+ * side by names.c has both families: an IPv6 lease never ends an IPv4 one). */
 static int cmp_by_host(const void *x, const void *y)
 {
 	const struct lease_entry *a = x, *b = y;
 	if (a->host != b->host)
 		return a->host < b->host ? -1 : 1;
+	bool a4 = addr_is_v4(&a->ip), b4 = addr_is_v4(&b->ip);
+	if (a4 != b4)
+		return a4 ? -1 : 1;
+	int c = a4 ? 0 : addr_cmp(&a->ip, &b->ip);
+	if (c)
+		return c;
 	return a->start_us < b->start_us ? -1 : a->start_us > b->start_us;
 }
 
@@ -140,7 +149,8 @@ void leasebook_prepare(struct leasebook *b)
 	}
 	if (b->n < 2)
 		return;
-	/* per host, in time: a renewal on the same address is the same lease; a move ends the lease before */
+	/* per host, in time: a renewal on the same address is the same lease; a move (IPv4) ends the lease
+	 * before */
 	qsort(b->v, b->n, sizeof *b->v, cmp_by_host);
 	size_t n = 0;
 	for (size_t i = 0; i < b->n; i++) {
@@ -151,7 +161,7 @@ void leasebook_prepare(struct leasebook *b)
 					p->end_us = e->end_us;
 				continue;
 			}
-			if (p->end_us > e->start_us)
+			if (p->end_us > e->start_us && addr_is_v4(&p->ip) && addr_is_v4(&e->ip))
 				p->end_us = e->start_us;
 		}
 		b->v[n++] = *e;

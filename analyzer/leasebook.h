@@ -9,7 +9,9 @@
  * hardware address, redacted when the store redacts), leasebook_add() (a
  * stored lease, already keyed so).  leasebook_prepare() applies names.c's
  * rules across both: a renewal of the same host on the same address is one
- * lease, a host that moved ends its lease on the address before, an address
+ * lease, a host that moved (IPv4: a DHCPv6 host, or the IPv6 side of a host
+ * names.c linked, holds several addresses at once) ends its lease on the
+ * address before, an address
  * given to another host ends the lease before it.  Out: leasebook_host_at():
  * the host (index into hosts) whose lease covered an address at a time;
  * leasebook_identify(): rows built with those hosts named by their keys.

@@ -10,9 +10,16 @@
  * ends it on DHCPRELEASE, when the host is given another address, or when
  * another host is given the same address.  DHCPv6 gives a lease for each
  * IA Address of a Reply, for its valid lifetime; a DHCPv6 host may hold
- * several addresses at once, so a new one does not end the others.  After the input (names_prepare)
- * names are sorted by address and leases by (address, start), and both are
- * found by binary search.
+ * several addresses at once, so a new one does not end the others (a
+ * relayed Reply counts as one seen directly: dhcp6.c opens the relays; IA_TA
+ * addresses are leases too; IA_PD prefixes are only counted).  After the
+ * input (names_prepare) a DHCPv6 host is linked to the DHCPv4 host the bytes
+ * show it is (its DUID in the DHCPv4 client identifier, RFC 4361, the
+ * DHCPv4 hardware address in its DUID-LLT / DUID-LL, RFC 8415 11, or as the
+ * Ethernet source of its own messages on its own link; only when that
+ * evidence names one DHCPv4 host) and its leases and DHCP names move
+ * to that host; then names are sorted by address and leases by (address,
+ * start), and both are found by binary search.
  */
 #include "names.h"
 
@@ -188,6 +195,7 @@ static int32_t host_find_key(struct names *t, bool duid, const uint8_t *key, siz
 		e->htype = htype;
 	}
 	e->last_lease = -1;
+	e->linked = -1;
 	size_t s = h & (t->host_ix_size - 1);
 	while (t->host_ix[s])
 		s = (s + 1) & (t->host_ix_size - 1);
@@ -292,7 +300,45 @@ static void lease_give(struct names *t, int32_t hi, const struct addr *ip, int64
 /* DHCPv6 (RFC 8415): the host by its DUID; what a client calls itself (option 39) in any client
  * message; a Reply's IA Addresses are leases for their valid lifetime (0: the address is no longer the
  * host's, 18.2.10.1); a Release or Decline gives the addresses back. */
-static void dhcp6_packet(struct names *t, const struct dhcp6_msg *m, int64_t ts, struct name_counters *k)
+/* Ethernet source evidence: the source address of a frame holding a client's own DHCPv6 message sent on
+ * its own link is the client's interface.  Only when nothing can have put another address there: not
+ * relayed, a client message type (RFC 8415 7.3) from port 546 to 547, from a link-local address (RFC 4291
+ * 2.5.6) to All_DHCP_Relay_Agents_and_Servers ff02::1:2 (RFC 8415 7.1: link-scoped, no router forwards
+ * it), on an Ethernet link with no layer but VLAN tags, from a unicast address.  NULL otherwise. */
+static const uint8_t *dhcp6_link_mac(const struct packet *p, const struct dhcp6_msg *m)
+{
+	static const uint8_t all_agents[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0x02 };
+	static const uint8_t zero6[6] = { 0 };
+	if (!p->eth_src || (p->encap & ~(1u << ENCAP_VLAN)) || m->relays || p->sport != 546 || p->dport != 547)
+		return NULL;
+	switch (m->type) {
+	case DHCP6_SOLICIT: case DHCP6_REQUEST: case DHCP6_CONFIRM: case DHCP6_RENEW: case DHCP6_REBIND:
+	case DHCP6_RELEASE: case DHCP6_DECLINE: case DHCP6_INFORMATION_REQUEST:
+		break;
+	default:
+		return NULL;
+	}
+	if (p->src.b[0] != 0xfe || (p->src.b[1] & 0xc0) != 0x80 || memcmp(p->dst.b, all_agents, 16) != 0 ||
+	    (p->eth_src[0] & 1) || memcmp(p->eth_src, zero6, 6) == 0)
+		return NULL;
+	return p->eth_src;
+}
+
+/* A DHCPv6 host's Ethernet source: one, or flagged as several. */
+static void eth_note(struct dhcp_host *h, const uint8_t *mac, uint8_t seen)
+{
+	if (!seen)
+		return;
+	if (!h->eth_seen) {
+		memcpy(h->eth, mac, 6);
+		h->eth_seen = seen;
+	} else if (seen > 1 || memcmp(h->eth, mac, 6) != 0) {
+		h->eth_seen = 2;
+	}
+}
+
+static void dhcp6_packet(struct names *t, const struct dhcp6_msg *m, const uint8_t *link_mac, int64_t ts,
+			 struct name_counters *k)
 {
 	bool client = m->type != DHCP6_ADVERTISE && m->type != DHCP6_REPLY && m->type != DHCP6_RECONFIGURE &&
 		      m->type < DHCP6_RELAY_FORW;
@@ -302,6 +348,8 @@ static void dhcp6_packet(struct names *t, const struct dhcp6_msg *m, int64_t ts,
 	if (hi < 0)
 		return;
 	struct dhcp_host *h = &t->hosts[hi];
+	if (link_mac)
+		eth_note(h, link_mac, 1);
 	if (m->fqdn[0])
 		snprintf(h->name, sizeof h->name, "%s", m->fqdn);
 	for (int i = 0; i < m->n_addr; i++) {
@@ -383,7 +431,11 @@ void names_udp(struct names **np, uint64_t k0, uint64_t k1, const struct packet 
 		k->names_cut += m.fqdn_cut;
 		k->dhcp_ids_cut += m.duid_cut;
 		k->dhcp6_addrs_skipped += m.addrs_cut;
-		dhcp6_packet(t, &m, p->ts_us, k);
+		k->dhcp6_relayed += m.relays > 0 && m.type < DHCP6_RELAY_FORW;   /* the inner message reached */
+		k->dhcp6_relays_deep += m.relay_cut;
+		if (m.type == DHCP6_REPLY)
+			k->dhcp6_prefixes += m.n_prefixes;
+		dhcp6_packet(t, &m, dhcp6_link_mac(p, &m), p->ts_us, k);
 		return;
 	}
 	struct sink_ctx sc = { t, NAME_DNS_A, p->ts_us, k };
@@ -436,6 +488,7 @@ void names_merge(struct names **into, const struct names *from, struct name_coun
 				memcpy(o->client_id, h->client_id, sizeof o->client_id);
 				o->client_id_len = h->client_id_len;
 			}
+			eth_note(o, h->eth, h->eth_seen);
 		}
 	}
 	for (size_t i = 0; i < from->n; i++) {
@@ -480,10 +533,116 @@ static int cmp_lease(const void *x, const void *y)
 	return a->host < b->host ? -1 : a->host > b->host;
 }
 
+/* ---- linking a DHCPv6 host (DUID) to a DHCPv4 host (hardware address) ---- */
+
+/* Evidence that DHCPv6 host i is DHCPv4 host j: a second, different j makes i ambiguous. */
+static void propose(int32_t *cand, uint8_t *why, bool *amb, int32_t i, int32_t j, uint8_t bit)
+{
+	if (cand[i] < 0) {
+		cand[i] = j;
+		why[i] = bit;
+	} else if (cand[i] == j) {
+		why[i] |= bit;
+	} else {
+		amb[i] = true;
+	}
+}
+
+/* Before the sort (hosts are still found by key): each DHCPv6 host whose evidence names exactly one
+ * DHCPv4 host is linked to it, and its leases and DHCP names move to that host. */
+static void link_hosts(struct names *t)
+{
+	size_t n = t->n_hosts;
+	int32_t *cand = malloc((n ? n : 1) * sizeof *cand);
+	uint8_t *why = calloc(n ? n : 1, 1);
+	bool *amb = calloc(n ? n : 1, sizeof *amb);
+	struct name_counters none = { 0 };
+	if (!cand || !why || !amb) {
+		free(cand);
+		free(why);
+		free(amb);
+		return;                           /* no memory: no links (two hosts, as without evidence) */
+	}
+	for (size_t i = 0; i < n; i++)
+		cand[i] = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct dhcp_host *h = &t->hosts[i];
+		uint16_t type, htype;
+		uint8_t hw[16];
+		size_t hw_len;
+		if (h->duid && dhcp6_duid_lladdr(h->client_id, h->client_id_len, &type, &htype, hw, &hw_len)) {
+			int32_t j = host_find_key(t, false, hw, hw_len, 0, false, &none);
+			if (j >= 0 && t->hosts[j].htype == htype)
+				propose(cand, why, amb, (int32_t)i, j, type == 1 ? LINK_DUID_LLT : LINK_DUID_LL);
+		}
+		if (h->duid && h->eth_seen == 1) {
+			int32_t j = host_find_key(t, false, h->eth, 6, 0, false, &none);
+			if (j >= 0 && t->hosts[j].htype == 1)          /* Ethernet (IANA hardware type 1) */
+				propose(cand, why, amb, (int32_t)i, j, LINK_ETH_SOURCE);
+		}
+		const uint8_t *d;
+		size_t dl;
+		if (!h->duid && dhcp_client_id_duid(h->client_id, h->client_id_len, &d, &dl)) {
+			int32_t v6 = host_find_key(t, true, d, dl, 0, false, &none);
+			if (v6 >= 0)
+				propose(cand, why, amb, v6, (int32_t)i, LINK_RFC4361);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (amb[i]) {
+			t->link_ambiguous++;
+			continue;
+		}
+		if (cand[i] < 0)
+			continue;
+		struct dhcp_host *v6 = &t->hosts[i], *v4 = &t->hosts[cand[i]];
+		v6->linked = cand[i];
+		v6->link_why = why[i];
+		if (v4->linked < 0)
+			v4->linked = (int32_t)i;
+		v4->link_why |= why[i];
+		if (v4->n_linked < 255)
+			v4->n_linked++;
+		if (!v4->name[0])
+			memcpy(v4->name, v6->name, sizeof v4->name);
+		t->linked++;
+	}
+	for (size_t i = 0; i < t->n_leases; i++)
+		if (t->hosts[t->leases[i].host].duid && t->hosts[t->leases[i].host].linked >= 0)
+			t->leases[i].host = (uint32_t)t->hosts[t->leases[i].host].linked;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].host >= 0 && t->hosts[t->v[i].host].duid && t->hosts[t->v[i].host].linked >= 0)
+			t->v[i].host = t->hosts[t->v[i].host].linked;
+	free(cand);
+	free(why);
+	free(amb);
+}
+
+void names_link_counts(const struct names *t, struct name_counters *k)
+{
+	if (!t)
+		return;
+	k->dhcp_linked += t->linked;
+	k->dhcp_link_ambiguous += t->link_ambiguous;
+}
+
+char *names_link_str(uint8_t why, char *buf, size_t len)
+{
+	static const char *const w[] = { "rfc4361-client-id", "duid-llt", "duid-ll", "ethernet-source" };
+	size_t o = 0;
+	if (len)
+		buf[0] = '\0';
+	for (int b = 0; b < 4; b++)
+		if (why & (1u << b) && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "", w[b]);
+	return buf;
+}
+
 void names_prepare(struct names *t)
 {
 	if (!t || t->prepared)
 		return;
+	link_hosts(t);
 	t->prepared = true;
 	if (t->n > 1)
 		qsort(t->v, t->n, sizeof *t->v, cmp_name);

@@ -47,8 +47,20 @@ struct host_name {
 	uint32_t count;
 };
 
+/* Why a DHCPv6 host was linked to a DHCPv4 host (names_prepare; docs/schema.md "Linking DHCP and
+ * DHCPv6"): bits. */
+enum dhcp_link {
+	LINK_RFC4361 = 1,          /* the DHCPv4 client identifier is type 255 and carries the DUID (RFC 4361 6.1) */
+	LINK_DUID_LLT = 2,         /* the DUID-LLT's link-layer address is the DHCPv4 hardware address (RFC 8415 11.2) */
+	LINK_DUID_LL = 4,          /* the DUID-LL's link-layer address is the DHCPv4 hardware address (RFC 8415 11.4) */
+	LINK_ETH_SOURCE = 8,       /* the client's own DHCPv6 message, on its own link (from a link-local address to
+	                              ff02::1:2, not relayed, not tunnelled), came from the DHCPv4 hardware address */
+};
+/* The evidence words of the bits, comma-separated ("rfc4361-client-id,duid-llt") into buf. */
+char *names_link_str(uint8_t why, char *buf, size_t len);
+
 /* A host as DHCP knows it: by its hardware address (DHCPv4), or by its DUID (DHCPv6, duid set: hw_len
- * 0, the DUID in client_id; the two kinds never match each other). */
+ * 0, the DUID in client_id; the two kinds never match each other as keys: names_prepare links them). */
 struct dhcp_host {
 	uint8_t hw[16];
 	uint8_t hw_len, htype;
@@ -57,6 +69,12 @@ struct dhcp_host {
 	uint8_t client_id_len;
 	char name[DHCP_NAME_MAX];  /* the last host name it sent (or was given) */
 	int32_t last_lease;        /* index into leases, -1 none */
+	int32_t linked;            /* names_prepare: a DHCPv6 host's DHCPv4 host (its leases and names moved there);
+	                              a DHCPv4 host's first linked DHCPv6 host; -1 none */
+	uint8_t link_why;          /* enum dhcp_link bits (a DHCPv4 host: over every DHCPv6 host linked to it) */
+	uint8_t n_linked;          /* a DHCPv4 host: how many DHCPv6 hosts were linked to it (at most 255) */
+	uint8_t eth[6];            /* a DHCPv6 host: the Ethernet source of its own messages on its link */
+	uint8_t eth_seen;          /* 0 none, 1 eth, 2 more than one Ethernet source (not evidence) */
 };
 
 /* A host held an address from start to end (the lease: acknowledged, renewed, released, or taken over). */
@@ -74,6 +92,11 @@ struct name_counters {
 	uint64_t dhcp_full;        /* DHCP hosts or leases not kept: the table was at NAMES_MAX_BYTES */
 	uint64_t dhcp_ids_cut;     /* DHCP client identifiers and DHCPv6 DUIDs longer than DHCP_ID_MAX: cut */
 	uint64_t dhcp6_addrs_skipped; /* DHCPv6 IA Addresses past DHCP6_MAX_ADDRS in one message: not read */
+	uint64_t dhcp6_relayed;    /* DHCPv6 messages read inside Relay-Forward / Relay-Reply messages */
+	uint64_t dhcp6_relays_deep; /* relay messages nested past DHCP6_MAX_RELAYS: the message inside not read */
+	uint64_t dhcp6_prefixes;   /* IA Prefix options of IA_PD in Replies: delegated prefixes, not host addresses */
+	uint64_t dhcp_linked;      /* names_prepare: DHCPv6 hosts linked to a DHCPv4 host (names_link_counts) */
+	uint64_t dhcp_link_ambiguous; /* DHCPv6 hosts whose evidence named two or more DHCPv4 hosts: not linked */
 };
 
 struct names {
@@ -87,6 +110,7 @@ struct names {
 	size_t name_ix_size, host_ix_size;
 	uint64_t bytes;            /* charged against NAMES_MAX_BYTES */
 	uint64_t k0, k1;
+	uint64_t linked, link_ambiguous;   /* names_prepare's links (names_link_counts) */
 	bool prepared;             /* names sorted by address, leases by (address, start): read-only from here */
 };
 
@@ -97,8 +121,12 @@ struct packet;                 /* decode.h: the writers that read names never se
 void names_udp(struct names **np, uint64_t k0, uint64_t k1, const struct packet *p, struct name_counters *k);
 /* Everything of `from` added to *into (a live worker's table into the reader's). */
 void names_merge(struct names **into, const struct names *from, struct name_counters *k);
-/* After the input ended: sort for the queries below.  Idempotent. */
+/* After the input ended: link each DHCPv6 host to the DHCPv4 host the bytes show it is (enum dhcp_link;
+ * only when its evidence names exactly one: its leases and DHCP names then belong to that host), then
+ * sort for the queries below.  Idempotent. */
 void names_prepare(struct names *n);
+/* Add the links names_prepare made (and the ones it refused as ambiguous) to k (NULL n: none). */
+void names_link_counts(const struct names *n, struct name_counters *k);
 void names_free(struct names *n);
 
 /* ---- queries (after names_prepare) ---- */

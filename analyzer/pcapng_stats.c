@@ -1,10 +1,10 @@
 /*
  * pcapng_stats.c - the drop counts of a pcapng's Interface Statistics Blocks
- * (see pcapng_stats.h).  The file is read forward through one 1 MiB buffer
- * (a seek per block would cost a system call per packet); every block but a
- * statistics block (at most PCAPNG_STATS_MAX_BLOCK bytes) is stepped over,
- * and that one is parsed in place through the bounded cursor, in the byte
- * order of its section.
+ * (see pcapng_stats.h).  The bytes come in as libpcap reads them, in pieces
+ * of any size; a block header is gathered (12 bytes), every block but a
+ * statistics block (at most PCAPNG_STATS_MAX_BLOCK bytes) is counted past
+ * without copying, and that one is gathered whole and parsed through the
+ * bounded cursor, in the byte order of its section.
  */
 #include "pcapng_stats.h"
 
@@ -20,7 +20,7 @@
 #define OPT_END 0
 #define OPT_IFDROP 5
 #define OPT_OSDROP 7
-#define READ_BUF ((size_t)1 << 20)   /* the read buffer: at least PCAPNG_STATS_MAX_BLOCK */
+#define HDR 12   /* type, length, and a section header's byte-order magic */
 
 static uint32_t u32(const uint8_t *b, bool swap)
 {
@@ -40,12 +40,7 @@ static uint64_t cur_u64o(struct cursor *c, bool swap)
 	return swap ? a << 32 | b : b << 32 | a;
 }
 
-struct section {
-	uint64_t drop[PCAPNG_STATS_MAX_IFACES];
-	bool seen[PCAPNG_STATS_MAX_IFACES];
-};
-
-static void section_end(struct section *s, struct pcapng_drops *out)
+static void section_end(struct pcapng_section *s, struct pcapng_drops *out)
 {
 	for (int i = 0; i < PCAPNG_STATS_MAX_IFACES; i++)
 		if (s->seen[i]) {
@@ -56,7 +51,7 @@ static void section_end(struct section *s, struct pcapng_drops *out)
 }
 
 /* One statistics block's body (after type and length, before the trailing length). */
-static void parse_isb(struct cursor *c, bool swap, struct section *s, struct pcapng_drops *out)
+static void parse_isb(struct cursor *c, bool swap, struct pcapng_section *s, struct pcapng_drops *out)
 {
 	uint32_t iface = cur_u32o(c, swap);
 	cur_skip(c, 8);   /* timestamp */
@@ -84,82 +79,98 @@ static void parse_isb(struct cursor *c, bool swap, struct section *s, struct pca
 	}
 }
 
-/* The file read forward through one buffer: blocks are visited in place, short skips move within it,
- * long ones seek. */
-struct reader {
-	FILE *f;
-	uint8_t *buf;
-	size_t len, pos;
-};
-
-/* At least n (<= READ_BUF) bytes at r->buf + r->pos, or false at the end of the file. */
-static bool have(struct reader *r, size_t n)
+/* One block header (type, length, and for a section header its byte-order
+ * magic): what to do with the block's remaining bytes. */
+static void block_start(struct pcapng_scan *s, const uint8_t *h)
 {
-	if (r->len - r->pos >= n)
-		return true;
-	memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-	r->len -= r->pos;
-	r->pos = 0;
-	while (r->len < n) {
-		size_t got = fread(r->buf + r->len, 1, READ_BUF - r->len, r->f);
-		if (got == 0)
-			return false;
-		r->len += got;
-	}
-	return true;
-}
-
-static bool skip(struct reader *r, uint64_t n)
-{
-	if (r->len - r->pos >= n) {
-		r->pos += (size_t)n;
-		return true;
-	}
-	n -= r->len - r->pos;
-	r->pos = r->len = 0;
-	return n <= (uint64_t)INT64_MAX && fseeko(r->f, (off_t)n, SEEK_CUR) == 0;
-}
-
-void pcapng_drops_read(FILE *f, struct pcapng_drops *out)
-{
-	memset(out, 0, sizeof *out);
-	struct section sec;
-	memset(&sec, 0, sizeof sec);
-	struct reader r = { f, malloc(READ_BUF), 0, 0 };
-	if (!r.buf)
+	uint32_t type = u32(h, false);   /* the SHB type reads the same either way round */
+	if (type == BT_SHB) {
+		uint32_t bom = u32(h + 8, false);
+		if (bom != BOM && u32(h + 8, true) != BOM) {
+			s->dead = true;
+			return;
+		}
+		s->swap = bom != BOM;
+		if (s->in_section)
+			section_end(&s->sec, &s->out);
+		s->in_section = true;
+	} else if (!s->in_section) {
+		s->dead = true;   /* not pcapng */
 		return;
-	bool swap = false, in_section = false;
-	while (have(&r, 12)) {
-		const uint8_t *h = r.buf + r.pos;
-		uint32_t type = u32(h, false);   /* the SHB type reads the same either way round */
-		if (type == BT_SHB) {
-			uint32_t bom = u32(h + 8, false);
-			if (bom != BOM && u32(h + 8, true) != BOM)
-				break;
-			swap = bom != BOM;
-			if (in_section)
-				section_end(&sec, out);
-			in_section = true;
-		} else if (!in_section) {
-			break;   /* not pcapng */
-		}
-		type = u32(h, swap);
-		uint32_t len = u32(h + 4, swap);
-		if (len < 12 || len % 4)
-			break;
-		if (type == BT_ISB && len <= PCAPNG_STATS_MAX_BLOCK) {
-			if (!have(&r, len))
-				break;
-			/* the body: after type and length, before the trailing length */
-			struct cursor c = cur_make(r.buf + r.pos + 8, len - 12);
-			parse_isb(&c, swap, &sec, out);
-		} else if (type == BT_ISB) {
-			out->blocks_skipped++;
-		}
-		if (!skip(&r, len))
-			break;
 	}
-	if (in_section)
-		section_end(&sec, out);
-	free(r.buf);
+	type = u32(h, s->swap);
+	uint32_t len = u32(h + 4, s->swap);
+	if (len < HDR || len % 4) {
+		s->dead = true;   /* libpcap reports such a file itself */
+		return;
+	}
+	if (type == BT_ISB && len <= PCAPNG_STATS_MAX_BLOCK) {
+		if (!s->blk)
+			s->blk = malloc(PCAPNG_STATS_MAX_BLOCK);
+		if (!s->blk) {
+			s->out.blocks_skipped++;
+			s->skip = len - HDR;
+			return;
+		}
+		memcpy(s->blk, h, HDR);
+		s->blk_len = len;
+		s->blk_n = HDR;
+		return;
+	}
+	if (type == BT_ISB)
+		s->out.blocks_skipped++;
+	s->skip = len - HDR;
+}
+
+void pcapng_scan_init(struct pcapng_scan *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+void pcapng_scan_feed(struct pcapng_scan *s, const uint8_t *b, size_t n)
+{
+	while (n > 0 && !s->dead) {
+		if (s->skip > 0) {   /* the rest of a block that is not read */
+			size_t k = s->skip < n ? (size_t)s->skip : n;
+			s->skip -= k;
+			b += k;
+			n -= k;
+		} else if (s->blk_len > 0) {   /* a statistics block being gathered */
+			size_t k = s->blk_len - s->blk_n < n ? s->blk_len - s->blk_n : n;
+			memcpy(s->blk + s->blk_n, b, k);
+			s->blk_n += k;
+			b += k;
+			n -= k;
+			if (s->blk_n == s->blk_len) {
+				/* the body: after type and length, before the trailing length */
+				struct cursor c = cur_make(s->blk + 8, s->blk_len - HDR);
+				parse_isb(&c, s->swap, &s->sec, &s->out);
+				s->blk_len = s->blk_n = 0;
+			}
+		} else if (s->hdr_n == 0 && n >= HDR) {   /* a whole block header in this piece: read in place */
+			block_start(s, b);
+			b += HDR;
+			n -= HDR;
+		} else {   /* a block header cut by the end of a piece: gathered */
+			size_t k = HDR - s->hdr_n < n ? HDR - s->hdr_n : n;
+			memcpy(s->hdr + s->hdr_n, b, k);
+			s->hdr_n += k;
+			b += k;
+			n -= k;
+			if (s->hdr_n == HDR) {
+				s->hdr_n = 0;
+				block_start(s, s->hdr);
+			}
+		}
+	}
+}
+
+void pcapng_scan_finish(struct pcapng_scan *s, struct pcapng_drops *out)
+{
+	if (s->in_section)   /* a statistics block cut by the end of the input is not read */
+		section_end(&s->sec, &s->out);
+	free(s->blk);
+	s->blk = NULL;
+	s->in_section = false;
+	*out = s->out;
 }

@@ -94,6 +94,9 @@ void record_free(struct flow_record *r)
 {
 	if (!r)
 		return;
-	free(r->facts);
+	if (r->facts && r->proto && r->proto->destroy)
+		r->proto->destroy(r->facts);
+	else
+		free(r->facts);
 	free(r);
 }

@@ -90,6 +90,10 @@ void redact_inventory(struct inventory *inv, const char *key)
 			redact_name(key, c->dhcp->hw, b, sizeof b);
 			snprintf(c->dhcp->hw, sizeof c->dhcp->hw, "%s", b);
 		}
+		if (c->dhcp && c->dhcp->duid[0]) {
+			redact_name(key, c->dhcp->duid, b, sizeof b);
+			snprintf(c->dhcp->duid, sizeof c->dhcp->duid, "%s", b);
+		}
 		if (c->dhcp && c->dhcp->client_id[0]) {
 			redact_name(key, c->dhcp->client_id, b, sizeof b);
 			snprintf(c->dhcp->client_id, sizeof c->dhcp->client_id, "%s", b);

@@ -56,6 +56,17 @@ static void json_identity(FILE *f, const struct inv_client *cl)
 	fputs(",\"identity\":", f); json_str(f, host ? "dhcp-host" : "address");
 	fputs(",\"hardware_address\":", f); json_str(f, host ? inv_client_hw(cl) : NULL);
 	fputs(",\"dhcp_client_id\":", f); json_str(f, host && inv_client_id(cl)[0] ? inv_client_id(cl) : NULL);
+	/* a DHCPv6 host linked to this DHCPv4 host (names.c): its DUID and the evidence */
+	bool linked = host && cl->dhcp->duid[0];
+	fputs(",\"dhcpv6_duid\":", f); json_str(f, linked ? cl->dhcp->duid : NULL);
+	fprintf(f, ",\"dhcpv6_hosts_linked\":%u,\"link_evidence\":[", linked ? cl->dhcp->duids : 0);
+	for (int b = 0; linked && b < 4; b++)
+		if (cl->dhcp->link_why & (1u << b)) {
+			char w[32];
+			fputs(cl->dhcp->link_why & ((1u << b) - 1) ? "," : "", f);
+			json_str(f, names_link_str((uint8_t)(1u << b), w, sizeof w));
+		}
+	fputc(']', f);
 	fprintf(f, ",\"address_hosts\":%u", cl->hosts_on_address > 1 ? cl->hosts_on_address : 1);
 	const char *src, *best = client_host_name(cl, &src);
 	fputs(",\"host_name\":", f);

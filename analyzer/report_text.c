@@ -154,6 +154,23 @@ static void software_section(const struct report_ctx *c)
 		fprintf(f, "  (none: no fingerprint, product, terminal type or datastream level seen)\n");
 }
 
+/* Why a DHCPv6 host is a DHCPv4 host, in words (names.h enum dhcp_link). */
+static const char *link_evidence_text(uint8_t why, char *buf, size_t len)
+{
+	static const char *const w[] = {
+		"its DHCP client identifier carries that DUID, RFC 4361",
+		"the DUID-LLT carries its hardware address, RFC 8415 11.2",
+		"the DUID-LL carries its hardware address, RFC 8415 11.4",
+		"its own DHCPv6 messages on its link came from that hardware address",
+	};
+	size_t o = 0;
+	buf[0] = '\0';
+	for (int b = 0; b < 4; b++)
+		if (why & (1u << b) && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "; " : "", w[b]);
+	return buf;
+}
+
 /* Who the clients are: each client's best host name and where it came from, the other names, and
  * what DHCP showed (a row that followed one host over several addresses, an address that served
  * several hosts).  Nonsecure clients first. */
@@ -166,7 +183,8 @@ static void names_section(const struct report_ctx *c)
 		for (size_t i = 0; i < c->inv->n_clients; i++) {
 			const struct inv_client *cl = &c->inv->clients[i];
 			bool merged = cl->n_addrs > 1, shared = cl->hosts_on_address > 1;
-			if ((pass == 0) != (cl->status == CS_NONSECURE) || (!cl->n_names && !merged && !shared))
+			bool linked = client_follows_host(cl) && cl->dhcp->duid[0];
+			if ((pass == 0) != (cl->status == CS_NONSECURE) || (!cl->n_names && !merged && !shared && !linked))
 				continue;
 			if (!n++)
 				fprintf(f, "  %-22s %-12s %-40s %s\n", "CLIENT", "STATUS", "HOST NAME", "FROM");
@@ -188,6 +206,12 @@ static void names_section(const struct report_ctx *c)
 			if (client_follows_host(cl))
 				fprintf(f, "  %-22s %-12s DHCP host %s%s%s\n", "", "", text_clean(hw, sizeof hw, inv_client_hw(cl)),
 					inv_client_id(cl)[0] ? ", client id " : "", inv_client_id(cl));
+			if (linked) {
+				char ev[256];
+				fprintf(f, "  %-22s %-12s the same host as DHCPv6 DUID %s%s (%s)\n", "", "",
+					text_clean(nm, sizeof nm, cl->dhcp->duid), cl->dhcp->duids > 1 ? " and others" : "",
+					link_evidence_text(cl->dhcp->link_why, ev, sizeof ev));
+			}
 			if (merged) {
 				fprintf(f, "  %-22s %-12s one host on %u addresses (DHCP leases):", "", "", cl->n_addrs);
 				for (int k = 0; k < cl->n_addrs; k++)

@@ -155,6 +155,9 @@ struct store_checkpoint {
 typedef bool (*store_host_name_fn)(void *ctx, int64_t day, const char *client, const char *host, int source,
 				   const char *name, int64_t first_us, int64_t last_us, uint32_t count);
 struct leasebook;
+/* The earliest and latest first packet of the checkpoint's connections (finished and open): false none
+ * (the leases kept that can name one of them are those that end after lo and start before hi). */
+bool store_checkpoint_span(const struct store_checkpoint *c, int64_t *lo, int64_t *hi);
 bool store_each_host_name(const struct store_checkpoint *c, const struct leasebook *book, store_host_name_fn fn,
 			  void *ctx);
 

@@ -395,8 +395,7 @@ bool store_put_host_names(struct store *s, const struct store_checkpoint *c, con
 	return ok;
 }
 
-/* The earliest and latest first packet of the checkpoint's connections (finished and open): false none. */
-static bool span_of(const struct store_checkpoint *c, int64_t *lo, int64_t *hi)
+bool store_checkpoint_span(const struct store_checkpoint *c, int64_t *lo, int64_t *hi)
 {
 	const struct analysis *both[] = { c->done, c->open };
 	bool any = false;
@@ -416,7 +415,7 @@ bool store_read_leases(struct store *s, const struct store_checkpoint *c, struct
 {
 	int64_t lo = 0, hi = 0;
 	bool ok = true;
-	if (span_of(c, &lo, &hi)) {   /* the leases kept that can cover a connection of this checkpoint */
+	if (store_checkpoint_span(c, &lo, &hi)) {   /* the leases kept that can cover a connection of this checkpoint */
 		sqlite3_stmt *st = store_prep(s, "SELECT host, ip, start_us, end_us, client_id FROM inv_lease"
 						 " WHERE end_us >= ?1 AND start_us <= ?2");
 		ok = st != NULL;

@@ -10,11 +10,13 @@
  * no message ever prints the conninfo, only store_pg_display()'s form of it.
  * Every statement with data is prepared (PQprepare) and run with bound
  * parameters; the only statement texts sent unprepared are the fixed schema
- * and staging texts of store_pg_sql.c.
+ * and staging texts of store_pg_sql.c.  Who the clients are (the DHCP
+ * leases of each checkpoint): store_pg_leases.c.
  */
 #define _GNU_SOURCE
 #include "store_pg.h"
 
+#include "leasebook.h"
 #include "pq_lazy.h"
 
 #include <inttypes.h>
@@ -45,6 +47,7 @@ struct store_pg {
 	char sensors[STORE_MAX_SENSORS * 66 + 4];   /* "{a,b}" for the report's filter, "" for all */
 	uint64_t seq;
 	bool run_started;
+	struct leasebook kept;     /* a monitor's leases (never prepared: a list), see the top of the file */
 };
 
 static int64_t wall_us(void)
@@ -158,6 +161,49 @@ static char *query_value(PGconn *c, const char *sql, int n, const char *const *v
 	return v;
 }
 
+/* The schema's versions: the first creates, each later one migrates from the one before (store_pg_sql.c). */
+static const struct {
+	int version;
+	const char *sql, *description;
+} versions[] = {
+	{ 1, pg_schema_v1, "inventory per sensor and day, flow records by day, checkpoints, runs, counters, imports" },
+	{ 2, pg_schema_v2, "the clients' host names per sensor and day" },
+	{ 3, pg_schema_v3, "identity over time (issue 17): the DHCP host of each client row, and the leases that say which" },
+};
+
+/* The versions after `from` applied, each recorded in migrations; false on an error (err says which). */
+static bool migrate_from(struct pg_conn *c, int from, char *err, size_t errlen)
+{
+	char now[24], ver[12];
+	snprintf(now, sizeof now, "%" PRId64, wall_us());
+	for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+		if (versions[i].version <= from)
+			continue;
+		snprintf(ver, sizeof ver, "%d", versions[i].version);
+		const char *v[] = { ver, now, versions[i].description };
+		bool ok = exec_ok(c->c, versions[i].sql);
+		if (ok) {
+			PGresult *r = PQexecParams(c->c, "INSERT INTO migrations VALUES($1::int, $2::bigint, $3)", 3, NULL, v,
+						   NULL, NULL, 0);
+			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+			PQclear(r);
+		}
+		if (ok && from > 0) {
+			PGresult *r = PQexecParams(c->c, "UPDATE meta SET value=$1 WHERE key='schema_version'", 1, NULL, v,
+						   NULL, NULL, 0);
+			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+			PQclear(r);
+		}
+		if (!ok) {
+			char what[64];
+			snprintf(what, sizeof what, "cannot migrate the schema to version %d", versions[i].version);
+			pg_conn_err(c, from ? what : "cannot create the schema", err, errlen);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Create or migrate the schema, one sensor at a time (an advisory lock), in one transaction. */
 static bool migrate(struct pg_conn *c, char *err, size_t errlen)
 {
@@ -173,23 +219,15 @@ static bool migrate(struct pg_conn *c, char *err, size_t errlen)
 		snprintf(now, sizeof now, "%" PRId64, wall_us());
 		snprintf(ver, sizeof ver, "%d", PG_SCHEMA_VERSION);
 		const char *v[] = { now, ver };
-		PGresult *r;
-		ok = exec_ok(pc, pg_schema_v1) && exec_ok(pc, pg_schema_v2);
+		ok = migrate_from(c, 0, err, errlen);   /* version 1, then each later version, each with its entry */
 		if (ok) {
-			r = PQexecParams(pc, "INSERT INTO meta VALUES('format', 'tlsready-state'), ('created_us', $1),"
-					     " ('schema_version', $2)", 2, NULL, v, NULL, NULL, 0);
+			PGresult *r = PQexecParams(pc, "INSERT INTO meta VALUES('format', 'tlsready-state'), ('created_us', $1),"
+						       " ('schema_version', $2)", 2, NULL, v, NULL, NULL, 0);
 			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 			PQclear(r);
+			if (!ok)
+				pg_conn_err(c, "cannot create the schema", err, errlen);
 		}
-		if (ok) {
-			r = PQexecParams(pc, "INSERT INTO migrations VALUES(1, $1::bigint, 'inventory per sensor and"
-					     " day, flow records by day, checkpoints, runs, counters, imports'), (2, $1::bigint,"
-					     " 'the clients'' host names per sensor and day')", 1, NULL, v, NULL, NULL, 0);
-			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-			PQclear(r);
-		}
-		if (!ok)
-			pg_conn_err(c, "cannot create the schema", err, errlen);
 	} else if (ok) {
 		char *fmt = query_value(pc, "SELECT value FROM meta WHERE key='format'", 0, NULL);
 		char *ver = query_value(pc, "SELECT value FROM meta WHERE key='schema_version'", 0, NULL);
@@ -202,21 +240,8 @@ static bool migrate(struct pg_conn *c, char *err, size_t errlen)
 			ok = false;
 		}
 		/* versions after 1 migrate here, one entry each, as the SQLite store's */
-		if (ok && atoi(ver) < 2) {
-			char now[24];
-			snprintf(now, sizeof now, "%" PRId64, wall_us());
-			const char *v[] = { now };
-			ok = exec_ok(pc, pg_schema_v2) &&
-			     exec_ok(pc, "UPDATE meta SET value='2' WHERE key='schema_version'");
-			if (ok) {
-				PGresult *r = PQexecParams(pc, "INSERT INTO migrations VALUES(2, $1::bigint, 'the clients'' host"
-							       " names per sensor and day')", 1, NULL, v, NULL, NULL, 0);
-				ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-				PQclear(r);
-			}
-			if (!ok)
-				pg_conn_err(c, "cannot migrate the schema to version 2", err, errlen);
-		}
+		if (ok && atoi(ver) < PG_SCHEMA_VERSION)
+			ok = migrate_from(c, atoi(ver) < 1 ? 1 : atoi(ver), err, errlen);
 		free(fmt);
 		free(ver);
 	} else {
@@ -343,6 +368,9 @@ struct store_pg *store_pg_open(const char *conninfo, bool write, const struct st
 			return NULL;
 		}
 		pg_queue_set_events(p->q, p->ev);
+		/* the leases stored that can name a connection from now on (the database away: none) */
+		if (p->conn && !pg_leases_read(p->conn, wall_us(), INT64_MAX, &p->kept))
+			leasebook_free(&p->kept);
 		pg_disconnect(p->conn);   /* the monitor writes through the queue only */
 		p->conn = NULL;
 		return p;
@@ -372,6 +400,7 @@ void store_pg_close(struct store_pg *p)
 	if (p->have_next)
 		inventory_free(&p->next);
 	pg_disconnect(p->conn);
+	leasebook_free(&p->kept);
 	free(p->conninfo);
 	free(p);
 }
@@ -497,7 +526,19 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 		snprintf(p->run, sizeof p->run, "import-%" PRIx64 "-%ld", (uint64_t)c->now_us, (long)getpid());
 	struct pg_batch b;
 	pg_batch_init(&b);
-	bool ok = pg_rows_checkpoint(&b, p->sensor, p->run, p->seq++, c, p->run_started);
+	struct leasebook book = { 0 }, cur = { 0 };
+	bool ok = pg_leases_checkpoint(p->q ? NULL : p->conn, p->q ? &p->kept : NULL, c, &book, &cur);
+	if (!ok && !err[0]) {
+		if (p->conn && !p->q)
+			pg_conn_err(p->conn, "cannot read the leases", err, errlen);
+		else
+			snprintf(err, errlen, "out of memory building the checkpoint");
+	}
+	if (ok && p->have_next)
+		pg_leases_now(&p->next, &book);
+	ok = ok && pg_rows_checkpoint(&b, p->sensor, p->run, p->seq++, c, p->run_started, &book, &cur);
+	leasebook_free(&book);
+	leasebook_free(&cur);
 	if (!ok && !err[0])
 		snprintf(err, errlen, "out of memory building the checkpoint");
 	/* the findings' inventory waits for its batch before the batch is queued (the writer may take the

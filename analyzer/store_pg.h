@@ -21,7 +21,7 @@
 
 #include "store.h"
 
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 #define PG_DUP_WINDOW_US ((int64_t)2 * 1000000)   /* the same 5-tuple starting within 2 s: one connection */
 #define PG_ADVISORY_KEY "1414287186"              /* pg_advisory lock key: tlsready_merge() and the events' reads */
 
@@ -36,12 +36,13 @@ enum pg_stmt {
 	PGS_MERGE,          /* duplicates marked, flows kept, staging merged into the inventory */
 	PGS_COUNTER, PGS_INTERVAL, PGS_IMPORT, PGS_RETAIN,
 	PGS_A_FLOW, PGS_A_CLIENT, PGS_A_USAGE, PGS_A_NAME, PGS_A_PORT, PGS_A_NOTE, PGS_A_CERT,   /* the same, as arrays */
-	PGS_HOST_NAME,      /* (sensor, day, client, source, name, first, last, count): merged at once (schema 2) */
+	PGS_HOST_NAME,      /* (sensor, day, client, source, name, first, last, count, host): merged at once (schema 2; host 3) */
+	PGS_LEASE,          /* (sensor, host, ip, start, end, client_id): a DHCP lease a checkpoint saw (schema 3) */
 	PGS_COUNT
 };
 extern const char *const pg_stmt_sql[PGS_COUNT];
 extern const int pg_stmt_nparams[PGS_COUNT];
-extern const char pg_schema_v1[], pg_schema_v2[], pg_staging_sql[];
+extern const char pg_schema_v1[], pg_schema_v2[], pg_schema_v3[], pg_staging_sql[];
 
 /* ---- a batch ---- */
 struct pg_stage;
@@ -71,12 +72,31 @@ struct pg_row {
 };
 bool pg_batch_next(const unsigned char *buf, size_t len, size_t *pos, struct pg_row *r, bool *bad);
 
-/* The rows of a checkpoint (store_pg_rows.c).  seq: the batch's number within the run. */
+/* The rows of a checkpoint (store_pg_rows.c).  seq: the batch's number within the run.  book: the leases
+ * that say which DHCP host held each connection's address (prepared; the checkpoint's own leases in it),
+ * cur: the checkpoint's own leases (keyed as stored), written for the next checkpoints and imports. */
+struct leasebook;
 bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq,
-			const struct store_checkpoint *c, bool monitor);
+			const struct store_checkpoint *c, bool monitor, const struct leasebook *book,
+			const struct leasebook *cur);
 bool pg_rows_run_start(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq, const char *iface,
 		       int64_t now_us);
 bool pg_rows_run_stop(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq, int64_t now_us);
+
+/* ---- who the clients are: the DHCP leases (store_pg_leases.c) ---- */
+struct pg_conn;
+/* The stored leases (every sensor's) that end at or after lo and start at or before hi, added to a book. */
+bool pg_leases_read(struct pg_conn *c, int64_t lo, int64_t hi, struct leasebook *book);
+/* A checkpoint's lease book (prepared) and its own leases (cur: keyed as stored).  An import: conn, the
+ * stored leases read; a monitor: kept (its leases so far, updated: those that can still name a later
+ * connection, and this checkpoint's).  False on no memory or a failed read. */
+bool pg_leases_checkpoint(struct pg_conn *conn, struct leasebook *kept, const struct store_checkpoint *c,
+			  struct leasebook *book, struct leasebook *cur);
+/* The findings' "now" (the checkpoint's clients; a row per address when the monitor built it without
+ * leases): each row whose address a DHCP host's lease held at its first connection carries that host
+ * (c->dhcp, keyed as stored), so that events_detect() can find it in "before", whose rows follow hosts
+ * (store_pg_load.c).  A row that already names its host is left as it is. */
+void pg_leases_now(struct inventory *now, const struct leasebook *book);
 
 /* ---- the connection (store_pg.c) ---- */
 struct pg_conn;

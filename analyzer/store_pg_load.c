@@ -9,7 +9,9 @@
  * repeatable-read transaction so that sensors writing meanwhile do not tear
  * the picture.  Out: the same struct inventory and struct store_view the
  * SQLite store fills, so every writer, the plan and the comparison work
- * unchanged.  Every query is parameterized (PQexecParams); the sensor filter
+ * unchanged: a DHCP host's rows (schema 3) are one client over every
+ * address it had, an address's rows without a host another, as the SQLite
+ * state reads its schema 6 (store_rows.c does the rest for both).  Every query is parameterized (PQexecParams); the sensor filter
  * is a text[] parameter.  Nothing here prints.
  */
 #include "store_pg.h"
@@ -22,8 +24,12 @@
 #include <string.h>
 
 #define SENSORS(col) " AND ($3::text[] IS NULL OR " col " = ANY($3::text[]))"
-/* the clients asked for (a monitor's findings: the clients of one checkpoint), or every client */
-#define WANTED(col) " AND ($4::text[] IS NULL OR " col " = ANY($4::text[]))"
+/* the clients asked for (a monitor's findings: the clients of one checkpoint), or every client: the rows of
+ * their addresses, and every row of the DHCP hosts those addresses had (the host over all its addresses) */
+#define WANTED(col) " AND ($4::text[] IS NULL OR " col " = ANY($4::text[]) OR (host <> '' AND host IN" \
+	" (SELECT h.host FROM inv_client h WHERE h.ip = ANY($4::text[]) AND h.host <> '')))"
+/* a row's client: its address, or "#" and its DHCP host's key (store_rows.c finds the clients by it) */
+#define IDENT(col) "CASE WHEN host = '' THEN " col " ELSE '#' || host END"
 
 struct ld {
 	PGconn *c;
@@ -80,26 +86,34 @@ static bool each_row(struct ld *l, PGresult *res, bool (*apply)(struct rows_load
 
 static bool load_clients(struct ld *l)
 {
-	/* the window's rows per client, and each client's first nonsecure use over every day kept (a hash join
-	 * of two aggregates, not a subquery per client) */
-	return each_row(l, q3(l, "SELECT w.*, e.ever FROM (SELECT ip, sum(flows), max(internal), min(first_us), max(last_us),"
-			    " min(nullif(first_nonsecure_us, 0)), max(last_nonsecure_us), bit_or(findings), sum(signon_failures),"
-			    " max(nonsecure_lookup), max(offer_tls), max(offer_max_version), bit_or(offer_families),"
-			    " min(CASE WHEN offer_tls<>0 THEN offer_only_legacy END), max(offer_negotiated_legacy), max(open)"
+	/* the window's rows per client (its first address: of its earliest row), and each client's first
+	 * nonsecure use over every day kept (a hash join of two aggregates, not a subquery per client) */
+	return each_row(l, q3(l, "SELECT w.ip0, w.flows, w.internal, w.first_us, w.last_us, w.fns, w.lns, w.findings,"
+			    " w.sf, w.nl, w.ot, w.omv, w.ofam, w.ool, w.onl, w.open, e.ever, w.host, w.cid, w.addrs,"
+			    " CASE WHEN w.host = '' THEN 0 ELSE (SELECT min(start_us) FROM inv_lease s WHERE s.host = w.host) END,"
+			    " w.ident FROM (SELECT " IDENT("ip") " AS ident, min(host) AS host,"
+			    " (array_agg(ip ORDER BY first_us, ip COLLATE \"C\"))[1] AS ip0, sum(flows) AS flows,"
+			    " max(internal) AS internal, min(first_us) AS first_us, max(last_us) AS last_us,"
+			    " min(nullif(first_nonsecure_us, 0)) AS fns, max(last_nonsecure_us) AS lns, bit_or(findings) AS findings,"
+			    " sum(signon_failures) AS sf, max(nonsecure_lookup) AS nl, max(offer_tls) AS ot,"
+			    " max(offer_max_version) AS omv, bit_or(offer_families) AS ofam,"
+			    " min(CASE WHEN offer_tls<>0 THEN offer_only_legacy END) AS ool, max(offer_negotiated_legacy) AS onl,"
+			    " max(open) AS open, max(client_id) AS cid, string_agg(DISTINCT ip, ',') AS addrs"
 			    " FROM inv_client c WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("c.sensor") WANTED("c.ip")
-			    " GROUP BY ip) w"
-			    " LEFT JOIN (SELECT ip, min(nullif(first_nonsecure_us, 0)) AS ever FROM inv_client x"
-			    " WHERE first_nonsecure_us <> 0" SENSORS("x.sensor") WANTED("x.ip") " GROUP BY ip) e USING (ip)"), rows_client) &&
+			    " GROUP BY 1) w"
+			    " LEFT JOIN (SELECT " IDENT("ip") " AS ident, min(nullif(first_nonsecure_us, 0)) AS ever FROM inv_client x"
+			    " WHERE first_nonsecure_us <> 0" SENSORS("x.sensor") WANTED("x.ip") " GROUP BY 1) e USING (ident)"),
+			rows_client) &&
 	       rows_clients_done(&l->rows);
 }
 
 static bool load_usage(struct ld *l)
 {
-	return each_row(l, q3(l, "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
-			    " sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bit_or(tls_versions), max(mismatch),"
-			    " min(first_us), max(last_us) FROM inv_usage WHERE day BETWEEN $1::bigint AND $2::bigint"
-			    SENSORS("sensor") WANTED("client") " GROUP BY client, server, service, port, cls"
-			    " ORDER BY client, server COLLATE \"C\", service COLLATE \"C\", port, cls"), rows_usage);
+	return each_row(l, q3(l, "SELECT " IDENT("client") ", server, service, port, cls, sum(connections), sum(refused),"
+			    " sum(unanswered), sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bit_or(tls_versions),"
+			    " max(mismatch), min(first_us), max(last_us) FROM inv_usage WHERE day BETWEEN $1::bigint AND $2::bigint"
+			    SENSORS("sensor") WANTED("client") " GROUP BY 1, server, service, port, cls"
+			    " ORDER BY 1, server COLLATE \"C\", service COLLATE \"C\", port, cls"), rows_usage);
 }
 
 static bool load_ports(struct ld *l)
@@ -111,16 +125,17 @@ static bool load_ports(struct ld *l)
 
 static bool load_names(struct ld *l)
 {
-	return each_row(l, q3(l, "SELECT DISTINCT client, server, service, port, cls, kind, name COLLATE \"C\" FROM inv_name"
+	return each_row(l, q3(l, "SELECT DISTINCT " IDENT("client") ", server, service, port, cls, kind, name COLLATE \"C\""
+			    " FROM inv_name"
 			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor") WANTED("client") " ORDER BY 7"), rows_name);
 }
 
 /* the host names of every sensor merged: earliest first, latest last, counts added */
 static bool load_host_names(struct ld *l)
 {
-	return each_row(l, q3(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count) FROM inv_host_name"
-			    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor") WANTED("client")
-			    " GROUP BY client, source, name"), rows_host_name);
+	return each_row(l, q3(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count), host"
+			    " FROM inv_host_name WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor") WANTED("client")
+			    " GROUP BY client, host, source, name"), rows_host_name);
 }
 
 static bool load_notes(struct ld *l)
@@ -171,7 +186,10 @@ bool pg_load_inventory(struct pg_conn *conn, const char *sensors, const struct s
 {
 	memset(inv, 0, sizeof *inv);
 	bool filtered = q->only != NULL;
-	struct ld l = { .c = pg_conn_raw(conn), .sensors = sensors, .rows = { .inv = inv, .filtered = filtered } };
+	/* identity: the clients follow DHCP hosts, also those of a filter (the monitor's "before" carries each
+	 * host's row, so that a host seen before on another address is not new) */
+	struct ld l = { .c = pg_conn_raw(conn), .sensors = sensors,
+			.rows = { .inv = inv, .filtered = filtered, .identity = true } };
 	if (filtered && !(l.wanted = wanted_array(q->only, q->n_only))) {
 		snprintf(err, errlen, "out of memory");
 		return false;

@@ -7,7 +7,10 @@
  * staging flow row and the staging rows of its own inventory (so that the
  * database can leave out exactly the connections another sensor already
  * stored); the open flows become one inventory per UTC day, never checked
- * for duplicates.  Out: a self-contained byte string - per row the statement
+ * for duplicates.  Each connection's rows name the DHCP host whose lease
+ * held its address when it started (the lease book store_pg.c gives, as the
+ * SQLite state's checkpoint does); the checkpoint's own leases are written
+ * for the next checkpoints and imports.  Out: a self-contained byte string - per row the statement
  * number, the parameter count and each parameter length-prefixed, so wire
  * bytes never need quoting - that store_pg.c applies or store_queue.c keeps
  * on disk.
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leasebook.h"
 #include "names.h"
 #include "redact.h"
 #include "report.h"
@@ -150,10 +154,12 @@ struct rows {
 	int open;
 	struct params p;
 	const char *sensor;
+	const struct leasebook *book;
+	const char *who, *who_id;  /* the client being written: its DHCP host's key and client id, "" none */
 };
 
-/* A host name, merged by the database at once (not staged: names are not per connection).  The shared
- * store keeps addresses as the identity (no DHCP host: it is given no lease book). */
+/* A host name, merged by the database at once (not staged: names are not per connection); host: the key
+ * of the DHCP host it came with or whose lease held its address, "" none. */
 static bool host_name_row(void *ctx, int64_t day, const char *client, const char *host, int source,
 			  const char *name, int64_t first_us, int64_t last_us, uint32_t count)
 {
@@ -167,6 +173,7 @@ static bool host_name_row(void *ctx, int64_t day, const char *client, const char
 	p_int(&p, first_us);
 	p_int(&p, last_us);
 	p_int(&p, count);
+	p_str(&p, host);
 	emit(w->b, PGS_HOST_NAME, &p);
 	return !w->b->failed;
 }
@@ -191,6 +198,7 @@ static void names(struct rows *w, const char *cli, const char *srv, const char *
 		p_int(&w->p, cls);
 		p_str(&w->p, kind);
 		p_str(&w->p, ns->v[i]);
+		p_str(&w->p, w->who);
 		emit(w->b, PGS_S_NAME, &w->p);
 	}
 }
@@ -199,6 +207,10 @@ static void client_rows(struct rows *w, const struct inv_client *cl)
 {
 	char ip[ADDR_STRLEN], srv[ADDR_STRLEN];
 	addr_str(&cl->ip, ip);
+	const struct lease_host *h = cl->host >= 0 && w->book && (size_t)cl->host < w->book->n_hosts
+					     ? &w->book->hosts[cl->host] : NULL;
+	w->who = h ? h->key : "";
+	w->who_id = h ? h->client_id : "";
 	head(w);
 	p_str(&w->p, ip);
 	int64_t v[] = { (int64_t)cl->flows, cl->internal, cl->first_us, cl->last_us, cl->first_nonsecure_us,
@@ -207,6 +219,8 @@ static void client_rows(struct rows *w, const struct inv_client *cl)
 			cl->offer.negotiated_legacy };
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
 		p_int(&w->p, v[i]);
+	p_str(&w->p, w->who);
+	p_str(&w->p, w->who_id);
 	emit(w->b, PGS_S_CLIENT, &w->p);
 	names(w, ip, "", "", 0, 0, "user", &cl->users);
 	names(w, ip, "", "", 0, 0, "device", &cl->devices);
@@ -215,7 +229,7 @@ static void client_rows(struct rows *w, const struct inv_client *cl)
 	/* the names the finished flows carried (DRDA, 5250); count 0 are its devices' (read back as devices) */
 	for (int k = 0; !w->open && k < cl->n_names; k++)
 		if (cl->names[k].count)
-			host_name_row(w, w->day, ip, "", cl->names[k].source, cl->names[k].name, cl->names[k].first_us,
+			host_name_row(w, w->day, ip, w->who, cl->names[k].source, cl->names[k].name, cl->names[k].first_us,
 				      cl->names[k].last_us, cl->names[k].count);
 	for (size_t j = 0; j < cl->n_use; j++) {
 		const struct inv_usage *u = &cl->use[j];
@@ -232,6 +246,7 @@ static void client_rows(struct rows *w, const struct inv_client *cl)
 				u->tls_versions, u->mismatch, u->first_us, u->last_us };
 		for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
 			p_int(&w->p, c[i]);
+		p_str(&w->p, w->who);
 		emit(w->b, PGS_S_USAGE, &w->p);
 		names(w, ip, srv, svc, u->port, u->cls, "user", &u->users);
 		names(w, ip, srv, svc, u->port, u->cls, "device", &u->devices);
@@ -243,6 +258,7 @@ static void inventory_rows(struct rows *w, const struct inventory *inv)
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 	for (size_t i = 0; i < inv->n_clients; i++)
 		client_rows(w, &inv->clients[i]);
+	w->who = w->who_id = "";   /* the server ports' ciphers name no client */
 	for (size_t i = 0; i < inv->n_servers; i++) {
 		const struct inv_server *sv = &inv->servers[i];
 		addr_str(&sv->ip, a);
@@ -298,12 +314,22 @@ static void inventory_rows(struct rows *w, const struct inventory *inv)
 	}
 }
 
-/* the inventory of the records [from, to), names redacted as asked */
-static bool range_rows(struct rows *w, const struct analysis *a, size_t from, size_t to,
+/* The DHCP host of each record of an analysis (an index into the book's hosts, -1 none): malloc'd, NULL on
+ * no memory. */
+static int32_t *hosts_of(const struct analysis *a, const struct leasebook *book)
+{
+	int32_t *hosts = malloc((a->n_records ? a->n_records : 1) * sizeof *hosts);
+	for (size_t i = 0; hosts && i < a->n_records; i++)
+		hosts[i] = leasebook_host_at(book, &a->records[i]->cli, a->records[i]->start_us);
+	return hosts;
+}
+
+/* the inventory of the records [from, to), a row per (DHCP host, address), names redacted as asked */
+static bool range_rows(struct rows *w, const struct analysis *a, size_t from, size_t to, const int32_t *hosts,
 		       const struct store_checkpoint *c)
 {
 	struct inventory inv;
-	if (!inventory_build_range(&inv, a, from, to))
+	if (!inventory_build_hosts(&inv, a, from, to, hosts + from))
 		return false;
 	if (c->redact)
 		redact_inventory(&inv, c->redact_key);
@@ -317,11 +343,17 @@ static bool done_rows(struct rows *w, const struct store_checkpoint *c)
 {
 	const struct analysis *a = c->done;
 	char cli[ADDR_STRLEN], srv[ADDR_STRLEN];
-	for (size_t i = 0; i < a->n_records; i++) {
+	int32_t *hosts = hosts_of(a, w->book);
+	if (!hosts)
+		return false;
+	bool ok = true;
+	for (size_t i = 0; ok && i < a->n_records; i++) {
 		const struct flow_record *r = a->records[i];
 		char *js = store_flow_json(c, i);
-		if (!js)
-			return false;
+		if (!js) {
+			ok = false;
+			break;
+		}
 		w->f = (int64_t)i;
 		w->open = 0;
 		w->day = store_day(r->start_us);
@@ -340,10 +372,10 @@ static bool done_rows(struct rows *w, const struct store_checkpoint *c)
 		p_str(&w->p, js);
 		emit(w->b, PGS_S_FLOW, &w->p);
 		free(js);
-		if (!range_rows(w, a, i, i + 1, c))
-			return false;
+		ok = range_rows(w, a, i, i + 1, hosts, c);
 	}
-	return true;
+	free(hosts);
+	return ok;
 }
 
 /* the open flows: one inventory per UTC day, f = -1 (a snapshot, replaced at each checkpoint) */
@@ -351,7 +383,9 @@ static bool open_rows(struct rows *w, const struct store_checkpoint *c)
 {
 	const struct analysis *a = c->open;
 	size_t from = 0;
-	while (from < a->n_records) {
+	int32_t *hosts = hosts_of(a, w->book);
+	bool ok = hosts != NULL;
+	while (ok && from < a->n_records) {
 		int64_t day = store_day(a->records[from]->start_us);
 		size_t to = from + 1;
 		while (to < a->n_records && store_day(a->records[to]->start_us) == day)
@@ -359,11 +393,29 @@ static bool open_rows(struct rows *w, const struct store_checkpoint *c)
 		w->f = -1;
 		w->open = 1;
 		w->day = day;
-		if (!range_rows(w, a, from, to, c))
-			return false;
+		ok = range_rows(w, a, from, to, hosts, c);
 		from = to;
 	}
-	return true;
+	free(hosts);
+	return ok;
+}
+
+/* the checkpoint's own leases, kept for the next checkpoints and imports (merged at once, not staged) */
+static void lease_rows(struct pg_batch *b, const char *sensor, const struct leasebook *cur)
+{
+	char ip[ADDR_STRLEN];
+	for (size_t i = 0; cur && i < cur->n; i++) {
+		const struct lease_entry *e = &cur->v[i];
+		const struct lease_host *h = &cur->hosts[e->host];
+		struct params p = { .n = 0 };
+		p_str(&p, sensor);
+		p_str(&p, h->key);
+		p_str(&p, addr_str(&e->ip, ip));
+		p_int(&p, e->start_us);
+		p_int(&p, e->end_us);
+		p_str(&p, h->client_id);
+		emit(b, PGS_LEASE, &p);
+	}
 }
 
 static void key_row(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq, int64_t now, uint64_t flows)
@@ -411,9 +463,10 @@ static void counter_rows(struct pg_batch *b, const char *sensor, const struct st
 }
 
 bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq,
-			const struct store_checkpoint *c, bool monitor)
+			const struct store_checkpoint *c, bool monitor, const struct leasebook *book,
+			const struct leasebook *cur)
 {
-	struct rows w = { .b = b, .sensor = sensor };
+	struct rows w = { .b = b, .sensor = sensor, .book = book, .who = "", .who_id = "" };
 	struct params p = { .n = 0 };
 	key_row(b, sensor, run, seq, c->now_us, c->done->n_records);
 	if (!done_rows(&w, c))
@@ -428,8 +481,9 @@ bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run,
 	p_str(&p, sensor);
 	p_int(&p, PG_DUP_WINDOW_US);
 	emit(b, PGS_MERGE, &p);
-	if (!store_each_host_name(c, NULL, host_name_row, &w))
+	if (!store_each_host_name(c, book, host_name_row, &w))
 		return false;
+	lease_rows(b, sensor, cur);
 	counter_rows(b, sensor, c);
 	uint64_t pk = c->done->packets - (c->prev ? c->prev->packets : 0);
 	p_str(&p, sensor);

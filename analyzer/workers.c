@@ -231,6 +231,7 @@ static void sink_packet(void *ctx, const struct packet *p, const uint8_t *frame)
 	*q = *p;
 	q->l3 = rebase(p->l3, &q->l3_len, frame, copy, n);
 	q->payload = rebase(p->payload, &q->payload_len, frame, copy, n);
+	q->eth_src = NULL;                    /* names.c's only (read on this thread): not carried */
 }
 
 struct capture_sink workers_sink(struct workers *ws)

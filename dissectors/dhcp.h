@@ -58,6 +58,18 @@ struct dhcp_msg {
  * a label past the end): what came before is kept. */
 bool dhcp_domain_name(struct cursor *o, bool wire, char *out, size_t outlen, bool *cut);
 
+/* The DUID a client identifier carries (RFC 4361 6.1: type 255, a 4-byte IAID, then the DUID the
+ * client also uses for DHCPv6, RFC 8415 11): *duid and *duid_len point into id.  False for any other
+ * type, a DUID under 2 bytes, or an identifier of DHCP_ID_MAX bytes or more (it may have been cut). */
+static inline bool dhcp_client_id_duid(const uint8_t *id, size_t len, const uint8_t **duid, size_t *duid_len)
+{
+	if (len < 1 + 4 + 2 || len >= DHCP_ID_MAX || id[0] != 255)
+		return false;
+	*duid = id + 5;
+	*duid_len = len - 5;
+	return true;
+}
+
 /* False when it is not a DHCP message (too short, no magic cookie, bad op). */
 bool dhcp_parse(const uint8_t *buf, size_t len, struct dhcp_msg *m);
 

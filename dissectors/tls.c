@@ -299,21 +299,14 @@ static const EVP_MD *md_sha256(void)
 	return fetched_sha256 ? fetched_sha256 : EVP_sha256();
 }
 
-/* Text written to a digest, and optionally also kept (truncated) in a string. */
+/* Text written to a digest. */
 struct sink {
 	EVP_MD_CTX *md;
-	char *text;
-	size_t cap, used;
 };
 
-static bool sink_open(struct sink *k, const EVP_MD *type, char *text, size_t cap)
+static bool sink_open(struct sink *k, const EVP_MD *type)
 {
 	k->md = EVP_MD_CTX_new();
-	k->text = text;
-	k->cap = cap;
-	k->used = 0;
-	if (text && cap)
-		text[0] = '\0';
 	if (k->md && EVP_DigestInit_ex(k->md, type, NULL))
 		return true;
 	EVP_MD_CTX_free(k->md);
@@ -324,11 +317,6 @@ static bool sink_open(struct sink *k, const EVP_MD *type, char *text, size_t cap
 static void sink_putn(struct sink *k, const char *str, size_t n)
 {
 	EVP_DigestUpdate(k->md, str, n);
-	if (!k->text)
-		return;
-	for (size_t i = 0; i < n && k->used + 1 < k->cap; i++)
-		k->text[k->used++] = str[i];
-	k->text[k->used] = '\0';
 }
 
 static void sink_put(struct sink *k, const char *str)
@@ -542,7 +530,7 @@ static void ja3_client(struct tls_state *s, const struct hello_fp *fp)
 {
 	struct sink k;
 	char num[16];
-	if (!sink_open(&k, md_md5(), s->ja3_string, sizeof s->ja3_string))
+	if (!sink_open(&k, md_md5()))   /* the JA3 string is hashed, not kept */
 		return;
 	snprintf(num, sizeof num, "%u,", s->client_legacy_version);
 	sink_put(&k, num);
@@ -580,7 +568,7 @@ static void ja4_hash(char out[13], const uint16_t *v, size_t n, bool drop_sni_al
 	}
 	qsort(tmp, m, sizeof tmp[0], cmp_u16);
 	struct sink k;
-	if (!sink_open(&k, md_sha256(), NULL, 0)) {
+	if (!sink_open(&k, md_sha256())) {
 		out[0] = '\0';
 		return;
 	}
@@ -714,7 +702,7 @@ static void ja3s_ja4s(struct tls_state *s, const struct hello_fp *fp, uint16_t s
 {
 	struct sink k;
 	char num[16];
-	if (sink_open(&k, md_md5(), NULL, 0)) {
+	if (sink_open(&k, md_md5())) {
 		snprintf(num, sizeof num, "%u,%u,", s->server_legacy_version, s->cipher);
 		sink_put(&k, num);
 		sink_list(&k, fp->exts, fp->n_exts, false);
@@ -723,7 +711,7 @@ static void ja3s_ja4s(struct tls_state *s, const struct hello_fp *fp, uint16_t s
 	const char *vc = tok_name(ja4_versions, sv ? sv : s->server_legacy_version);
 	char c[13];
 	memcpy(c, "000000000000", 13);
-	if (fp->n_exts && sink_open(&k, md_sha256(), NULL, 0)) {
+	if (fp->n_exts && sink_open(&k, md_sha256())) {
 		sink_list(&k, fp->exts, fp->n_exts, true);
 		sink_close(&k, c, 12);
 	}
@@ -800,8 +788,12 @@ static void parse_certificate(struct tls_state *s, struct cursor *m)
 		if (!der)
 			break;
 		if (s->chain_len < TLS_MAX_CHAIN) {
-			x509_parse(&s->chain[s->chain_len], der, n);
-			s->chain_len++;
+			struct x509_info *c = realloc(s->chain, (s->chain_len + 1u) * sizeof *c);
+			if (c) {   /* out of memory: the certificate is counted, not kept */
+				s->chain = c;
+				x509_parse(&s->chain[s->chain_len], der, n);
+				s->chain_len++;
+			}
 		}
 		if (s->chain_total < UINT16_MAX)
 			s->chain_total++;
@@ -1129,6 +1121,20 @@ static void *tls_create(void)
 	return s;
 }
 
+void tls_state_release(struct tls_state *s)
+{
+	free(s->chain);
+	s->chain = NULL;
+	s->chain_len = 0;
+}
+
+static void tls_destroy(void *s)
+{
+	if (s)
+		tls_state_release(s);
+	free(s);
+}
+
 static void tls_consume_any(void *s, int dir, const uint8_t *buf, size_t len) { tls_consume(s, dir, buf, len); }
 static bool tls_done_any(const void *s) { return tls_done(s); }
 
@@ -1136,5 +1142,5 @@ static bool tls_done_any(const void *s) { return tls_done(s); }
  * flow's "tls" object (version, cipher, certificates, fingerprints), which the writers print. */
 const struct protocol protocol_tls = {
 	.name = "tls", .expected = tls_expected, .probe = tls_probe, .create = tls_create,
-	.consume = tls_consume_any, .done = tls_done_any,
+	.destroy = tls_destroy, .consume = tls_consume_any, .done = tls_done_any,
 };

@@ -53,7 +53,6 @@ struct tls_state {
 	char alpn[64];             /* server-selected ALPN if seen, else the client's first */
 	char ja3[33], ja3s[33];    /* MD5 hex */
 	char ja4[40], ja4s[32];
-	char ja3_string[1024];     /* the JA3 input string, for debugging and tests */
 	bool ccs[2];               /* ChangeCipherSpec seen in each direction */
 	bool finished[2];          /* an encrypted handshake record after CCS (the Finished) */
 	bool appdata[2];           /* application_data records seen in each direction */
@@ -64,7 +63,9 @@ struct tls_state {
 	int8_t alert_dir;          /* DIR_C2S / DIR_S2C, -1 none */
 	uint8_t chain_len;         /* certificates in the server's Certificate message */
 	bool cert_seen;
-	struct x509_info chain[TLS_MAX_CHAIN];  /* [0] = server certificate */
+	struct x509_info *chain;   /* chain_len entries, [0] = the server certificate; allocated as the
+	                            * certificates come (a state without one holds none: 1.3 KB each),
+	                            * freed by tls_state_release() */
 	uint32_t records[2];       /* records parsed per direction */
 	bool malformed[2];         /* a record or message broke its own lengths */
 
@@ -86,6 +87,8 @@ struct tls_state {
 enum probe tls_probe(const uint8_t *buf, size_t len, int dir);
 void tls_consume(struct tls_state *s, int dir, const uint8_t *buf, size_t len);
 bool tls_done(const struct tls_state *s);
+/* Free what a state holds beyond itself (its certificate chain); the state stays valid, without it. */
+void tls_state_release(struct tls_state *s);
 extern const struct protocol protocol_tls;
 
 /* Names: "TLSv1.2", "SSLv3" ...; "SSLv2" for 0x0002, "TLSv1.3-draft" for

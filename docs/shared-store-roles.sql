@@ -22,7 +22,7 @@ END $$;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO tlsready_sensor, tlsready_report;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO tlsready_sensor, tlsready_report;
-GRANT INSERT, UPDATE, DELETE ON inv_client, inv_usage, inv_name, inv_host_name, inv_port, inv_note, cert, counter,
+GRANT INSERT, UPDATE, DELETE ON inv_client, inv_usage, inv_name, inv_host_name, inv_lease, inv_port, inv_note, cert, counter,
   capture_interval, run, checkpoint, sensor, import, flow TO tlsready_sensor;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO tlsready_sensor;
@@ -31,7 +31,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO tlsready_sensor;
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['inv_client', 'inv_usage', 'inv_name', 'inv_host_name', 'inv_port', 'inv_note', 'cert', 'counter',
+  FOREACH t IN ARRAY ARRAY['inv_client', 'inv_usage', 'inv_name', 'inv_host_name', 'inv_lease', 'inv_port', 'inv_note', 'cert', 'counter',
                            'capture_interval', 'run', 'checkpoint', 'import', 'flow'] LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('DROP POLICY IF EXISTS read_all ON %I', t);

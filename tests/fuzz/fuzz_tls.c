@@ -29,7 +29,7 @@ static void touch_facts(const struct tls_state *s)
 	n = tls_alert_name(s->alert_desc);
 	sink += n ? strlen(n) : 0;
 	sink += tls_cipher_family(s->cipher) + strlen(s->sni) + strlen(s->alpn) + strlen(s->ja3) +
-		strlen(s->ja4) + strlen(s->ja3s) + strlen(s->ja4s) + strlen(s->ja3_string);
+		strlen(s->ja4) + strlen(s->ja3s) + strlen(s->ja4s);
 	for (int i = 0; i < s->chain_len && i < TLS_MAX_CHAIN; i++)
 		sink += strlen(s->chain[i].subject) + strlen(s->chain[i].san) + strlen(s->chain[i].sha256);
 }
@@ -48,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t dir_len[2] = { k, n - k };
 
 	static struct tls_state s;
+	tls_state_release(&s);   /* the previous input's chain */
 	memset(&s, 0, sizeof s);
 	s.alert_dir = -1;
 	sink += tls_probe(dir_buf[0], dir_len[0], DIR_C2S) + tls_probe(dir_buf[1], dir_len[1], DIR_S2C);

@@ -136,6 +136,21 @@ class Conn:
         self.w.frame(self.cli, self.srv, self.cport, self.sport, ACK, self.nxt[0], self.nxt[1])
 
 
+# ---- DHCP bytes (RFC 2131 / RFC 2132) ----
+def dhcp(op, mtype, mac, yiaddr="0.0.0.0", ciaddr="0.0.0.0", lease=None, host=None, cid=None):
+    """RFC 2131 figure 1, the magic cookie, options 53, 51, 12, 61 (RFC 2132), end."""
+    b = struct.pack("!BBBBIHH4s4s4s4s", op, 1, 6, 0, 0x3903F326, 0, 0, ip4(ciaddr), ip4(yiaddr), b"\0" * 4,
+                    b"\0" * 4)
+    b += mac + b"\0" * 10 + b"\0" * 192 + struct.pack("!I", 0x63825363) + bytes([53, 1, mtype])
+    if lease is not None:
+        b += bytes([51, 4]) + struct.pack("!I", lease)
+    if host:
+        b += bytes([12, len(host)]) + host
+    if cid:
+        b += bytes([61, len(cid)]) + cid
+    return b + b"\xff"
+
+
 # ---- TLS bytes (RFC 8446 / RFC 5246 layouts) ----
 def tls_record(ctype, body, ver=0x0303):
     return struct.pack("!BHH", ctype, ver, len(body)) + body

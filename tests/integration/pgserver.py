@@ -19,6 +19,16 @@ import time
 
 BIN = "/usr/lib/postgresql/15/bin"
 
+# A schema 3 store made back into the shape schema 2 had (rows of addresses only, no leases), for the
+# migration tests: what a store written by an older tlsready holds.
+UNDO_V3 = ("DROP TABLE inv_lease;"
+           " ALTER TABLE inv_client DROP COLUMN host, DROP COLUMN client_id, ADD PRIMARY KEY(sensor, day, ip, open);"
+           " ALTER TABLE inv_usage DROP COLUMN host, ADD PRIMARY KEY(sensor, day, client, open, server, service, port, cls);"
+           " ALTER TABLE inv_name DROP COLUMN host,"
+           " ADD PRIMARY KEY(sensor, day, client, open, server, service, port, cls, kind, name);"
+           " ALTER TABLE inv_host_name DROP COLUMN host, ADD PRIMARY KEY(sensor, day, client, source, name);"
+           " UPDATE meta SET value='2' WHERE key='schema_version'; DELETE FROM migrations WHERE version=3;")
+
 
 def available():
     """None when the server can run here, else why not."""

@@ -31,7 +31,7 @@ import tempfile
 import time
 
 from tap import ok, skip, run, done, sanitizer_report, text_counter, tshark_run
-from pcapgen import Pcap
+from pcapgen import Pcap, dhcp
 
 tmp = tempfile.mkdtemp(prefix="tlsready-names-")
 atexit.register(shutil.rmtree, tmp, True)
@@ -67,20 +67,6 @@ def nbns_register(name, addr):
     """RFC 1002 4.2.2: a broadcast registration, the question's name, the NB record in additional."""
     return (struct.pack("!HHHHHH", 0x8001, 0x2910, 1, 0, 0, 1) + nb_encode(name) + struct.pack("!HH", 0x20, 1)
             + b"\xc0\x0c" + struct.pack("!HHIHH", 0x20, 1, 300000, 6, 0) + ip4(addr))
-
-
-def dhcp(op, mtype, mac, yiaddr="0.0.0.0", ciaddr="0.0.0.0", lease=None, host=None, cid=None):
-    """RFC 2131 figure 1, the magic cookie, options 53, 51, 12, 61 (RFC 2132), end."""
-    b = struct.pack("!BBBBIHH4s4s4s4s", op, 1, 6, 0, 0x3903F326, 0, 0, ip4(ciaddr), ip4(yiaddr), b"\0" * 4,
-                    b"\0" * 4)
-    b += mac + b"\0" * 10 + b"\0" * 192 + struct.pack("!I", 0x63825363) + bytes([53, 1, mtype])
-    if lease is not None:
-        b += bytes([51, 4]) + struct.pack("!I", lease)
-    if host:
-        b += bytes([12, len(host)]) + host
-    if cid:
-        b += bytes([61, len(cid)]) + cid
-    return b + b"\xff"
 
 
 def telnet_user(w, cli, cport, user):

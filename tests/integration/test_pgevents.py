@@ -107,8 +107,8 @@ def findings(name):
     path = os.path.join(tmp, f"{name}.ndjson")
     if not os.path.exists(path):
         return []
-    with open(path) as f:
-        lines = [json.loads(x) for x in f if x.strip()]
+    with open(path) as f:   # a last line without its newline is still being written: not read yet
+        lines = [json.loads(x) for x in f if x.strip() and x.endswith("\n")]
     return [x for x in lines if x["type"] == "finding"]
 
 

@@ -228,13 +228,14 @@ try:
     rn = psql("CREATE DATABASE names OWNER tlsr_sensor", "postgres")
     NAMES_DB = srv.conninfo(db="names", user="tlsr_sensor")
     rc1, _, e1 = tl(["-q", "-r", n1, "--db", NAMES_DB, "--sensor", "site-n1"])
-    down = psql("DROP TABLE inv_host_name; UPDATE meta SET value='1' WHERE key='schema_version';"
+    down = psql(pgserver.UNDO_V3 + " DROP TABLE inv_host_name; UPDATE meta SET value='1' WHERE key='schema_version';"
                 " DELETE FROM migrations WHERE version=2", "names")
     rc2, _, e2 = tl(["-q", "-r", n2, "--db", NAMES_DB, "--sensor", "site-n2"])
     mig = psql("SELECT value FROM meta WHERE key='schema_version'", "names") + " " + \
         psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM migrations", "names")
     ok(not rn.startswith("ERROR") and not down.startswith("ERROR") and rc1 in (0, 1) and rc2 in (0, 1)
-       and mig == "2 1,2", "a version 1 shared store migrates to version 2 (host names)", (rn, down, mig, e1, e2))
+       and mig == "3 1,2,3", "a version 1 shared store migrates to version 2 (host names) and 3 (DHCP hosts)",
+       (rn, down, mig, e1, e2))
     # the first day's names went with the dropped table: a third sensor imports that file again (its
     # connections are the first sensor's duplicates; the names are not per connection)
     psql("DELETE FROM import", "names")

@@ -235,6 +235,10 @@ else:
     ok(lost > 0 and counters.get("capture_file_dropped") == lost,
        "dropped: the count read from the capture's statistics is the one dumpcap printed", (counters.get(
            "capture_file_dropped"), lost))
+    # the statistics are read as the file is read, once: a pipe gives the same count
+    rc, out, err = run(["-q", "--format", "json", "-r", "-"], stdin=open(dropped, "rb").read())
+    piped = json.loads(out)["capture"]["counters"].get("capture_file_dropped") if rc in (0, 1) else None
+    ok(piped == lost, "dropped: the same count when the capture comes through standard input", (piped, lost))
     # the same TLS-only week before it, so that time observed is not what is missing
     earlier = os.path.join(tmp, "modern-8d-earlier.pcapng")
     subprocess.run(["editcap", "-t", str(-8 * 86400), modern, earlier], check=True, capture_output=True)

@@ -245,39 +245,6 @@ static void test_nbns(void **st)
 	}
 }
 
-/* A DHCP message (RFC 2131 figure 1): op, htype 1, hlen 6, xid, ciaddr, yiaddr, chaddr, the magic
- * cookie 99.130.83.99, then options. */
-static size_t dhcp_msg(uint8_t *b, uint8_t op, uint8_t type, const uint8_t mac[6], const uint8_t ci[4],
-		       const uint8_t yi[4], uint32_t lease, const char *host, const uint8_t *cid, size_t cid_len)
-{
-	memset(b, 0, 240);
-	b[0] = op, b[1] = 1, b[2] = 6;
-	b[4] = 0x39, b[5] = 0x03, b[6] = 0xF3, b[7] = 0x26;
-	memcpy(b + 12, ci, 4);
-	memcpy(b + 16, yi, 4);
-	memcpy(b + 28, mac, 6);
-	b[236] = 99, b[237] = 130, b[238] = 83, b[239] = 99;
-	size_t o = 240;
-	b[o++] = 53, b[o++] = 1, b[o++] = type;
-	if (lease) {
-		b[o++] = 51, b[o++] = 4;
-		b[o++] = (uint8_t)(lease >> 24), b[o++] = (uint8_t)(lease >> 16), b[o++] = (uint8_t)(lease >> 8),
-		b[o++] = (uint8_t)lease;
-	}
-	if (host) {
-		b[o++] = 12, b[o++] = (uint8_t)strlen(host);
-		memcpy(b + o, host, strlen(host));
-		o += strlen(host);
-	}
-	if (cid) {
-		b[o++] = 61, b[o++] = (uint8_t)cid_len;
-		memcpy(b + o, cid, cid_len);
-		o += cid_len;
-	}
-	b[o++] = 255;
-	return o;
-}
-
 static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0x0a }, mac_b[6] = { 2, 0, 0, 0, 0, 0x0b };
 static const uint8_t zero[4] = { 0 }, ip50[4] = { 192, 0, 2, 50 }, ip51[4] = { 192, 0, 2, 51 };
 

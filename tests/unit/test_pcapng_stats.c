@@ -5,7 +5,8 @@
  * 0x1A2B3C4D, ISB type 5 = interface id, timestamp, options; isb_ifdrop = 5,
  * isb_osdrop = 7, 8-byte values; options padded to 32 bits): either byte
  * order, the last block of an interface wins (the counters are cumulative),
- * interfaces and sections add up, and hostile lengths stop or skip.
+ * interfaces and sections add up, and hostile lengths stop or skip; the
+ * file is fed in pieces of every size from 1 byte up, as reads hand it over.
  */
 #include "testutil.h"
 
@@ -111,14 +112,26 @@ static void isb(struct buf *w, uint32_t iface, uint64_t ifdrop, uint64_t osdrop)
 	put32(w, len);
 }
 
+/* The counts of w, fed in pieces of every size from 1 to 13 bytes and whole, as reads of any size
+ * hand it over; every way of cutting it must give the same counts. */
 static struct pcapng_drops scan(const struct buf *w)
 {
-	FILE *f = fmemopen((void *)w->b, w->n, "rb");
-	assert_non_null(f);
-	struct pcapng_drops d;
-	pcapng_drops_read(f, &d);
-	fclose(f);
-	return d;
+	struct pcapng_drops first;
+	for (size_t piece = 1; piece <= 14; piece++) {
+		size_t step = piece == 14 ? w->n + 1 : piece;
+		struct pcapng_scan s;
+		pcapng_scan_init(&s);
+		for (size_t at = 0; at < w->n; at += step)
+			pcapng_scan_feed(&s, w->b + at, w->n - at < step ? w->n - at : step);
+		struct pcapng_drops d;
+		pcapng_scan_finish(&s, &d);
+		if (piece == 1)
+			first = d;
+		assert_int_equal(d.dropped, first.dropped);
+		assert_int_equal(d.stats_seen, first.stats_seen);
+		assert_int_equal(d.blocks_skipped, first.blocks_skipped);
+	}
+	return first;
 }
 
 static void last_block_per_interface_wins(void **st)

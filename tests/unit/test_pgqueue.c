@@ -95,10 +95,12 @@ static void staging_arrays(void **state)
 	(void)state;
 	struct pg_batch b;
 	pg_batch_init(&b);
-	const char *n1[] = { "1", "20000", "0", "192.0.2.1", "", "", "0", "0", "user", "A\"B\\C,{}" };
-	const char *n2[] = { "2", "20000", "0", "192.0.2.1", "", "", "0", "0", "user", "caf\xe9 \xc3\xa9" };
-	pg_batch_stage(&b, PGS_S_NAME, 10, n1);
-	pg_batch_stage(&b, PGS_S_NAME, 10, n2);
+	/* schema 3: the last column is the DHCP host's key */
+	const char *n1[] = { "1", "20000", "0", "192.0.2.1", "", "", "0", "0", "user", "A\"B\\C,{}", "" };
+	const char *n2[] = { "2", "20000", "0", "192.0.2.1", "", "", "0", "0", "user", "caf\xe9 \xc3\xa9",
+			     "02:00:00:00:00:0a" };
+	pg_batch_stage(&b, PGS_S_NAME, 11, n1);
+	pg_batch_stage(&b, PGS_S_NAME, 11, n2);
 	assert_int_equal(b.rows, 0);   /* gathered, not yet rows */
 	pg_batch_flush(&b);
 	assert_int_equal(b.rows, 1);
@@ -107,9 +109,10 @@ static void staging_arrays(void **state)
 	bool bad;
 	assert_true(pg_batch_next(b.buf, b.len, &pos, &r, &bad));
 	assert_int_equal(r.st, PGS_A_NAME);
-	assert_int_equal(r.n, 10);
+	assert_int_equal(r.n, 11);
 	assert_string_equal(r.vals[0], "{\"1\",\"2\"}");
 	assert_string_equal(r.vals[9], "{\"A\\\"B\\\\C,{}\",\"caf? ??\"}");
+	assert_string_equal(r.vals[10], "{\"\",\"02:00:00:00:00:0a\"}");
 	pg_batch_free(&b);
 }
 

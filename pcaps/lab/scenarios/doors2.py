@@ -25,7 +25,7 @@ import subprocess
 import time
 
 from common import DOORS_PW, WRONG
-from doors import _load, flow   # the same truth rows as the first door capture's
+from doors import _load, _ready, flow   # the same truth rows and start-up wait as the first door capture's
 
 NAME = "doors2"
 DESCRIPTION = ("DDM/DRDA with Apache Derby's network server and ij (446 in clear, right and wrong password; "
@@ -43,14 +43,6 @@ DRDA_RUNS = (  # namespace, label, client port, server port, password
     ("tr-c31", "c31-drda-446-wrong", 41447, 446, WRONG),
     ("tr-c32", "c32-drda-448-tls", 41448, 448, DOORS_PW["drda"]),
 )
-
-
-def _ready(pred, what, n=300):
-    for _ in range(n):
-        if pred():
-            return
-        time.sleep(0.1)
-    raise RuntimeError(what + " did not start")
 
 
 def _read(path):
@@ -170,8 +162,8 @@ def run(lab, cap):
     lab.spawn(["ip", "netns", "exec", "tr-ibmi", "dovecot", "-F", "-c", _dovecot(w, CERTS)],
               out=open(os.path.join(w, "dovecot.out"), "a"))
     for port in outs:
-        _ready(lambda: re.search(r"ready to accept (SSL )?connections", _read(outs[port])), "derby network server on %d" % port)
-    _ready(lambda: "starting up" in _read(os.path.join(w, "dovecot.log")), "dovecot")
+        _ready(lambda: re.search(r"ready to accept (SSL )?connections", _read(outs[port])), "derby network server on %d" % port, 300)
+    _ready(lambda: "starting up" in _read(os.path.join(w, "dovecot.log")), "dovecot", 300)
     time.sleep(1.0)   # vsftpd has no ready signal: give it its second
     lab.start_capture(cap)
     for ns, label, cport, sport, pw in DRDA_RUNS:
