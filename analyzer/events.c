@@ -93,6 +93,7 @@ static void finding_line(FILE *f, const struct event_finding *x)
 	json_str(f, x->kind);
 	str_field(f, "time", fmt_time(x->time_us, t));
 	str_field(f, "client", x->client);
+	str_field(f, "host", x->host);
 	str_field(f, "server", x->server);
 	if (x->port)
 		fprintf(f, ",\"port\":%u", x->port);
@@ -105,6 +106,8 @@ static void finding_line(FILE *f, const struct event_finding *x)
 	if (strcmp(x->kind, "client-back-on-nonsecure") == 0) {
 		str_field(f, "previous_nonsecure", fmt_time(x->previous_us, t));
 		fprintf(f, ",\"days_absent\":%ld", x->days);
+	} else if (strcmp(x->kind, "nonsecure-client-new-address") == 0) {
+		str_field(f, "previous_nonsecure", fmt_time(x->previous_us, t));
 	} else if (strcmp(x->kind, "certificate-expiring") == 0) {
 		str_field(f, "not_after", fmt_time(x->previous_us, t));
 		fprintf(f, ",\"days_left\":%ld", x->days);
@@ -120,7 +123,8 @@ static void finding_syslog(const struct event_finding *x)
 		       x->days < 0 ? -x->days : x->days);
 		return;
 	}
-	syslog(LOG_WARNING, "%s: client %s -> %s:%u (%s)%s%s%s%s%s%s", x->kind, x->client, x->server[0] ? x->server : "-",
+	syslog(LOG_WARNING, "%s: client %s%s%s%s -> %s:%u (%s)%s%s%s%s%s%s", x->kind, x->client,
+	       x->host[0] ? " (host " : "", x->host, x->host[0] ? ")" : "", x->server[0] ? x->server : "-",
 	       x->port, x->service[0] ? x->service : "-", x->user[0] ? " user " : "", x->user,
 	       x->device[0] ? " device " : "", x->device, x->detail[0] ? ": " : "", x->detail);
 }

@@ -21,24 +21,39 @@
 /* A finding: something the stored inventory had not seen (events_detect.c). */
 struct event_finding {
 	char kind[32];             /* new-nonsecure-client, client-back-on-nonsecure,
-	                              new-obsolete-tls-version, certificate-expiring */
+	                              nonsecure-client-new-address, new-obsolete-tls-version,
+	                              certificate-expiring */
 	int64_t time_us;           /* when it was seen */
 	char client[48], server[48], service[32], user[48], device[48], detail[256];
+	char host[48];             /* the client's DHCP host (its hardware address, as stored), "" none */
 	uint16_t port;
-	int64_t previous_us;       /* back-on-nonsecure: the last use before; certificate: not_after */
+	int64_t previous_us;       /* back-on-nonsecure, new-address: the last nonsecure use before;
+	                              certificate: not_after */
 	long days;                 /* certificate: days left (negative: expired); back: days absent */
 };
 
 /*
  * The findings of a checkpoint: the difference between `now` (the inventory of
  * the flows of this checkpoint, open ones included) and `before` (what the
- * store held for the same clients, and its certificates).  A client is new on
- * a nonsecure port when `before` never saw it there, back when its last use
- * there is older than back_after_us; a TLS version below 1.2 is new for a
- * client, server and port when `before` never saw it negotiated there; a
- * certificate is expiring when it ends within EXPIRY_WARN_DAYS of now_us and
- * did not already when last stored.  Returns the count; *out is malloc'ed
- * (NULL when none).
+ * store held for the same clients, and its certificates).
+ *
+ * Who a client is: a row of `now` whose dhcp names a DHCP host (its hardware
+ * address, as the store keys it) is the rows of `before` with the same host,
+ * whatever their addresses; a host `before` never saw is the rows of its
+ * addresses that have no DHCP host, unless another host held that address.  A
+ * row without a host is every row of its address (the address is the
+ * identity).  `before` may hold rows per address (no host: a store that keeps
+ * no identity), per (address, host) or per host over its addresses; each
+ * row's addresses are its addrs[] when filled, else its ip.
+ *
+ * A client is new on a nonsecure port when `before` never saw it there, back
+ * when its last use there is older than back_after_us; a DHCP host known on
+ * a nonsecure port that uses one from an address `before` never saw it at
+ * is at a new address; a TLS version below 1.2 is new for a client, server
+ * and port when `before` never saw it negotiated there; a certificate is
+ * expiring when it ends within EXPIRY_WARN_DAYS of now_us and did not
+ * already when last stored.  Returns the count; *out is malloc'ed (NULL when
+ * none).
  */
 size_t events_detect(const struct inventory *before, const struct inventory *now, int64_t now_us,
 		     int64_t back_after_us, struct event_finding **out);

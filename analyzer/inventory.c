@@ -731,14 +731,14 @@ void inventory_shared_addresses(struct inventory *inv)
 		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, client_cmp);
 }
 
-/* t: the names (rows follow DHCP hosts, carry host names); given: each record's host instead (rows
- * per host and address, no names from a table). */
+/* t: the names (rows follow DHCP hosts, carry host names); given: each record's host instead (no names
+ * from a table; rows per host and address when per_address, else per host over its addresses). */
 static bool build(struct inventory *inv, const struct analysis *a, size_t from, size_t to, const struct names *t,
-		  const int32_t *given)
+		  const int32_t *given, bool per_address)
 {
 	size_t cap_servers = 0, cap_notes = 0, cap_certs = 0, n = to - from;
 	memset(inv, 0, sizeof *inv);
-	struct by_client bc = { a, given, from, given != NULL };
+	struct by_client bc = { a, given, from, per_address };
 	int32_t *hosts = NULL;
 	if (!given && t && t->n_leases) {
 		if (!(hosts = malloc((n ? n : 1) * sizeof *hosts)))
@@ -835,13 +835,22 @@ bool inventory_add_day(struct inventory *inv, int64_t day, enum port_class cls, 
 
 bool inventory_build_range(struct inventory *inv, const struct analysis *a, size_t from, size_t to)
 {
-	return build(inv, a, from, to, NULL, NULL);
+	return build(inv, a, from, to, NULL, NULL, false);
 }
 
 bool inventory_build_hosts(struct inventory *inv, const struct analysis *a, size_t from, size_t to,
 			   const int32_t *hosts)
 {
-	if (!build(inv, a, from, to, NULL, hosts))
+	if (!build(inv, a, from, to, NULL, hosts, true))
+		return false;
+	if (inv->n_clients > 1)
+		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, client_cmp);
+	return true;
+}
+
+bool inventory_build_follow(struct inventory *inv, const struct analysis *a, const int32_t *hosts)
+{
+	if (!build(inv, a, 0, a->n_records, NULL, hosts, false))
 		return false;
 	if (inv->n_clients > 1)
 		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, client_cmp);
@@ -850,7 +859,7 @@ bool inventory_build_hosts(struct inventory *inv, const struct analysis *a, size
 
 bool inventory_build(struct inventory *inv, const struct analysis *a)
 {
-	return build(inv, a, 0, a->n_records, a->names, NULL);
+	return build(inv, a, 0, a->n_records, a->names, NULL, false);
 }
 
 void inventory_free(struct inventory *inv)

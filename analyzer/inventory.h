@@ -193,6 +193,10 @@ bool inventory_build_range(struct inventory *inv, const struct analysis *a, size
  * -1: none): one row per (host, address), or per address where no host; no names (a store's rows). */
 bool inventory_build_hosts(struct inventory *inv, const struct analysis *a, size_t from, size_t to,
 			   const int32_t *hosts);
+/* Every record of the analysis with each record's DHCP host given (hosts[i]: an index of the caller's, -1:
+ * none): one row per host over its addresses, or per address where no host; no names (a monitor's
+ * checkpoint, compared with its store by events_detect()). */
+bool inventory_build_follow(struct inventory *inv, const struct analysis *a, const int32_t *hosts);
 /* Add an address to a client's sorted addresses (addrs_overflow past INV_MAX_ADDRS). */
 void inventory_add_addr(struct inv_client *c, const struct addr *ip);
 /* How many rows share each address (hosts_on_address), then the rows in address order (then host). */

@@ -195,6 +195,28 @@ int32_t leasebook_host_at(const struct leasebook *b, const struct addr *ip, int6
 	return addr_eq(&l->ip, ip) && t <= l->end_us ? (int32_t)l->host : -1;
 }
 
+/* src into dst (len bytes), cut to fit: a key is a hardware address or its redaction, well under len */
+static void copy_cut(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+bool leasebook_identify(const struct leasebook *b, struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->n_clients; i++) {
+		struct inv_client *c = &inv->clients[i];
+		if (c->host < 0 || (size_t)c->host >= b->n_hosts)
+			continue;
+		if (!c->dhcp && !(c->dhcp = calloc(1, sizeof *c->dhcp)))
+			return false;
+		copy_cut(c->dhcp->hw, sizeof c->dhcp->hw, b->hosts[c->host].key);
+		copy_cut(c->dhcp->client_id, sizeof c->dhcp->client_id, b->hosts[c->host].client_id);
+	}
+	return true;
+}
+
 void leasebook_free(struct leasebook *b)
 {
 	free(b->hosts);

@@ -13,7 +13,8 @@
  * names.c linked, holds several addresses at once) ends its lease on the
  * address before, an address
  * given to another host ends the lease before it.  Out: leasebook_host_at():
- * the host (index into hosts) whose lease covered an address at a time.
+ * the host (index into hosts) whose lease covered an address at a time;
+ * leasebook_identify(): rows built with those hosts named by their keys.
  *
  * Memory: what a checkpoint reads (its names table, itself capped, and the
  * stored leases that end after its first connection); freed by
@@ -61,6 +62,10 @@ bool leasebook_add_names(struct leasebook *b, const struct names *t, bool redact
 void leasebook_prepare(struct leasebook *b);
 /* The host whose lease covered ip at time t, or -1 (after leasebook_prepare). */
 int32_t leasebook_host_at(const struct leasebook *b, const struct addr *ip, int64_t t);
+/* Each row of inv with a host (an index into b->hosts) given its DHCP identity: dhcp->hw the host's key,
+ * dhcp->client_id its client identifier.  False on no memory. */
+struct inventory;
+bool leasebook_identify(const struct leasebook *b, struct inventory *inv);
 void leasebook_free(struct leasebook *b);
 
 #endif

@@ -43,6 +43,7 @@
 #include "events.h"
 #include "findings.h"
 #include "inventory.h"
+#include "leasebook.h"
 #include "outfile.h"
 #include "compare.h"
 #include "names.h"
@@ -259,8 +260,67 @@ static void own_strings(struct inventory *inv)
 				inv->servers[i].ports[j].service = inventory_intern(inv, inv->servers[i].ports[j].service);
 }
 
-/* The checkpoint's findings: the inventory of its flows (open ones included, names as they will be
- * stored) against what the store holds for the same clients.  The shared store: the inventory goes to
+/* The inventory of the checkpoint's flows (analysis a: done's and open's records) as the store will key
+ * its rows: a row per DHCP host over its addresses (the host whose lease held the address when the
+ * connection started: the leases the state kept and this checkpoint's, store_lease_book()), named by
+ * the host's key (dhcp->hw, redacted as stored), or per address; the names redacted if asked. */
+static bool build_now(struct mon *m, const struct analysis *done, const struct analysis *open, const struct analysis *a,
+		      struct inventory *inv)
+{
+	struct store_checkpoint c = { .done = done, .open = open, .redact = m->o->redact, .redact_key = m->o->redact_key };
+	struct leasebook book = { 0 };
+	int32_t *hosts = malloc((a->n_records ? a->n_records : 1) * sizeof *hosts);
+	if (!hosts)
+		return false;
+	if (!store_lease_book(m->store, &c, &book)) {
+		fprintf(stderr, "tlsready: warning: the DHCP leases could not be read; the findings of this checkpoint"
+				" compare per address\n");
+		leasebook_free(&book);
+	}
+	for (size_t i = 0; i < a->n_records; i++)
+		hosts[i] = leasebook_host_at(&book, &a->records[i]->cli, a->records[i]->start_us);
+	bool ok = inventory_build_follow(inv, a, hosts);
+	if (ok && m->o->redact)
+		redact_inventory(inv, m->o->redact_key);
+	if (ok && !(ok = leasebook_identify(&book, inv)))   /* after the redaction: the keys are as stored */
+		inventory_free(inv);
+	free(hosts);
+	leasebook_free(&book);
+	return ok;
+}
+
+/* What the store holds for the clients of `now`: their addresses and DHCP hosts (store_query). */
+static bool load_before(struct mon *m, const struct inventory *now, struct inventory *before, char *err, size_t errlen)
+{
+	size_t n_ips = 0, n_hosts = 0;
+	for (size_t c = 0; c < now->n_clients; c++) {
+		n_ips += now->clients[c].n_addrs ? now->clients[c].n_addrs : 1;
+		n_hosts += inv_client_hw(&now->clients[c])[0] != '\0';
+	}
+	struct addr *ips = malloc((n_ips ? n_ips : 1) * sizeof *ips);
+	const char **keys = malloc((n_hosts ? n_hosts : 1) * sizeof *keys);
+	bool ok = ips && keys;
+	if (!ok)
+		snprintf(err, errlen, "out of memory");
+	n_ips = n_hosts = 0;
+	for (size_t c = 0; ok && c < now->n_clients; c++) {
+		const struct inv_client *x = &now->clients[c];
+		for (int k = 0; k < x->n_addrs; k++)
+			ips[n_ips++] = x->addrs[k];
+		if (!x->n_addrs)
+			ips[n_ips++] = x->ip;
+		if (inv_client_hw(x)[0])
+			keys[n_hosts++] = inv_client_hw(x);
+	}
+	struct store_query q = { .only = ips, .n_only = n_ips, .only_hosts = keys, .n_only_hosts = n_hosts };
+	ok = ok && store_load_inventory(m->store, &q, before, err, errlen);
+	free(ips);
+	free(keys);
+	return ok;
+}
+
+/* The checkpoint's findings: the inventory of its flows (open ones included, clients keyed as they will
+ * be stored) against what the store holds for the same clients.  The shared store: the inventory goes to
  * its writer thread, which compares it with every sensor's stored inventory when it applies this
  * checkpoint (the capture thread never waits on the database); the findings come back through
  * take_findings(). */
@@ -290,26 +350,19 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 	size_t found = 0;
 	bool handed = false;
 	if (analysis_of_records(&a, all, n, done->last_us)) {
-		if (inventory_build(&now_inv, &a)) {
-			if (m->o->redact)
-				redact_inventory(&now_inv, m->o->redact_key);
+		if (build_now(m, done, open, &a, &now_inv)) {
 			if (!in_loop) {
 				own_strings(&now_inv);
 				store_findings_next(m->store, &now_inv, now, m->o->back_after_us);
 				handed = true;
 			}
-			struct addr *ips = in_loop ? malloc((now_inv.n_clients ? now_inv.n_clients : 1) * sizeof *ips) : NULL;
 			char err[600];
-			for (size_t c = 0; ips && c < now_inv.n_clients; c++)
-				ips[c] = now_inv.clients[c].ip;
-			struct store_query q = { .only = ips, .n_only = now_inv.n_clients };
-			if (ips && store_load_inventory(m->store, &q, &before, err, sizeof err)) {
+			if (in_loop && load_before(m, &now_inv, &before, err, sizeof err)) {
 				found = events_detect(&before, &now_inv, now, m->o->back_after_us, out);
 				inventory_free(&before);
-			} else if (ips) {
+			} else if (in_loop) {
 				fprintf(stderr, "tlsready: warning: %s; no findings at this checkpoint\n", err);
 			}
-			free(ips);
 			inventory_free(&now_inv);
 		}
 		analysis_free(&a);

@@ -939,6 +939,19 @@ static bool ckpt_body(struct store *s, const struct store_checkpoint *c, char *e
 	return ok;
 }
 
+bool store_lease_book(struct store *s, const struct store_checkpoint *c, struct leasebook *book)
+{
+	bool ok = true;
+	if (!s->pg) {   /* one read transaction, as a report's */
+		char ignore[8];
+		ok = store_exec(s, "BEGIN", ignore, sizeof ignore) && store_read_leases(s, c, book);
+		store_exec(s, "COMMIT", ignore, sizeof ignore);
+	}
+	ok = ok && leasebook_add_names(book, c->done->names, c->redact, c->redact_key);
+	leasebook_prepare(book);
+	return ok;
+}
+
 bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen)
 {
 	if (s->pg)

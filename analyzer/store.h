@@ -161,6 +161,13 @@ bool store_checkpoint_span(const struct store_checkpoint *c, int64_t *lo, int64_
 bool store_each_host_name(const struct store_checkpoint *c, const struct leasebook *book, store_host_name_fn fn,
 			  void *ctx);
 
+/* The DHCP leases that say who a checkpoint's clients are, keyed as store_checkpoint() will key its rows,
+ * with nothing written: the state file's leases that can cover its connections and the checkpoint's own
+ * (c->done->names, redacted as c asks); the shared store: the checkpoint's own only (the capture thread
+ * never waits on the database).  Prepared (leasebook_prepare); false on an error or no memory. */
+struct leasebook;
+bool store_lease_book(struct store *s, const struct store_checkpoint *c, struct leasebook *book);
+
 /* One transaction.  On failure nothing was written: keep the records and retry. */
 bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *err, size_t errlen);
 
@@ -172,11 +179,15 @@ bool store_imported(struct store *s, const char *digest, int64_t *when_us, char 
 /* ---- the report reads ---- */
 
 /* The days to load: [since_us, until_us) rounded out to whole UTC days (0: unbounded); with
- * `only`, just these clients and the certificates (what the events module compares with). */
+ * `only`, just these clients and the certificates (what the events module compares with): the rows
+ * of these addresses and of the addresses the DHCP hosts `only_hosts` (their keys, as stored) had,
+ * one row per (address, host) with the host in dhcp (the SQLite state; the shared store: per address). */
 struct store_query {
 	int64_t since_us, until_us;
 	const struct addr *only;
 	size_t n_only;
+	const char *const *only_hosts;
+	size_t n_only_hosts;
 };
 bool store_load_inventory(struct store *s, const struct store_query *q, struct inventory *inv, char *err,
 			  size_t errlen);

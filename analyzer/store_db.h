@@ -51,6 +51,8 @@ bool store_put_host_names(struct store *s, const struct store_checkpoint *c, con
 /* The DHCP leases that say who the checkpoint's clients were: those the state kept that end after its
  * first connection, and the checkpoint's own (written for the next checkpoints), into book (prepared). */
 bool store_put_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book);
+/* Only the first part of that: the kept leases that can cover the checkpoint's connections, into book. */
+bool store_read_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book);
 /* Fold the open rows a killed run left into the finished ones; drop the open rows. */
 extern const char store_fold_open_sql[], store_drop_open_sql[];
 

@@ -411,7 +411,7 @@ bool store_checkpoint_span(const struct store_checkpoint *c, int64_t *lo, int64_
 	return any;
 }
 
-bool store_put_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book)
+bool store_read_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book)
 {
 	int64_t lo = 0, hi = 0;
 	bool ok = true;
@@ -438,6 +438,12 @@ bool store_put_leases(struct store *s, const struct store_checkpoint *c, struct 
 		}
 		sqlite3_finalize(st);
 	}
+	return ok;
+}
+
+bool store_put_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book)
+{
+	bool ok = store_read_leases(s, c, book);
 	/* this checkpoint's leases: kept for the next ones, and in the book */
 	struct leasebook cur = { 0 };
 	ok = ok && leasebook_add_names(&cur, c->done->names, c->redact, c->redact_key);
@@ -517,14 +523,23 @@ static bool each_row(struct loader *l, sqlite3_stmt *st, bool (*apply)(struct ro
 	return rc == SQLITE_DONE;
 }
 
-/* A client's rows: its address's, or (identity, the whole window read) its DHCP host's over every address it
- * had: "#" and the host's key, as store_rows.c finds the clients by. */
+/* A client's rows (the whole window read): its address's, or its DHCP host's over every address it had:
+ * "#" and the host's key, as store_rows.c finds the clients by (IDENT).  Some clients (the monitor's
+ * findings, the loader filtered): a row per (address, host), found by "address#host" (PAIR). */
 #define IDENT(ipcol) "CASE WHEN host='' THEN " ipcol " ELSE '#'||host END"
+#define PAIR(ipcol) ipcol "||'#'||host"
 
 static bool load_clients(struct loader *l)
 {
-	if (l->rows.identity)
+	if (l->rows.filtered)
 		return each_row(l, window_query(l,
+		 "SELECT ip, sum(flows), max(internal), min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)),"
+		 " max(last_nonsecure_us), bitor(findings), sum(signon_failures), max(nonsecure_lookup), max(offer_tls),"
+		 " max(offer_max_version), bitor(offer_families), min(CASE WHEN offer_tls THEN offer_only_legacy END),"
+		 " max(offer_negotiated_legacy), max(open), (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x"
+		 " WHERE x.ip=inv_client.ip AND +x.host=inv_client.host), host, max(client_id), ip, 0, " PAIR("ip")
+		 " FROM inv_client", "ip", "GROUP BY ip, host"), rows_client) && rows_clients_done(&l->rows);
+	return each_row(l, window_query(l,
 		 "SELECT CASE WHEN host='' THEN ip ELSE (SELECT x.ip FROM inv_client x WHERE x.host=inv_client.host AND"
 		 " x.day BETWEEN ?1 AND ?2 ORDER BY x.first_us, x.ip LIMIT 1) END, sum(flows), max(internal),"
 		 " min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)), max(last_nonsecure_us), bitor(findings),"
@@ -536,28 +551,21 @@ static bool load_clients(struct loader *l)
 		 " CASE WHEN host='' THEN 0 ELSE (SELECT min(start_us) FROM inv_lease WHERE inv_lease.host=inv_client.host)"
 		 " END, " IDENT("ip") " AS ident FROM inv_client", NULL,
 		 "GROUP BY ident"), rows_client) && rows_clients_done(&l->rows);
-	return each_row(l, window_query(l,
-		 "SELECT ip, sum(flows), max(internal), min(first_us), max(last_us), min(nullif(first_nonsecure_us, 0)),"
-		 " max(last_nonsecure_us), bitor(findings), sum(signon_failures), max(nonsecure_lookup), max(offer_tls),"
-		 " max(offer_max_version), bitor(offer_families), min(CASE WHEN offer_tls THEN offer_only_legacy END),"
-		 " max(offer_negotiated_legacy), max(open), (SELECT min(nullif(x.first_nonsecure_us, 0)) FROM inv_client x"
-		 " WHERE x.ip=inv_client.ip) FROM inv_client", "ip", "GROUP BY ip"), rows_client) &&
-	       rows_clients_done(&l->rows);
 }
 
 static bool load_usage(struct loader *l)
 {
-	if (l->rows.identity)
+	if (l->rows.filtered)
 		return each_row(l, window_query(l,
+		 "SELECT " PAIR("client") " AS pair, server, service, port, cls, sum(connections), sum(refused),"
+		 " sum(unanswered), sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions),"
+		 " max(mismatch), min(first_us), max(last_us) FROM inv_usage", "client",
+		 "GROUP BY pair, server, service, port, cls"), rows_usage);
+	return each_row(l, window_query(l,
 		 "SELECT " IDENT("client") " AS ident, server, service, port, cls, sum(connections), sum(refused),"
 		 " sum(unanswered), sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions),"
 		 " max(mismatch), min(first_us), max(last_us) FROM inv_usage", NULL,
 		 "GROUP BY ident, server, service, port, cls"), rows_usage);
-	return each_row(l, window_query(l,
-		 "SELECT client, server, service, port, cls, sum(connections), sum(refused), sum(unanswered),"
-		 " sum(attempts), sum(failed_tls), sum(cleartext), sum(tls), bitor(tls_versions), max(mismatch),"
-		 " min(first_us), max(last_us) FROM inv_usage", "client", "GROUP BY client, server, service, port, cls"),
-		 rows_usage);
 }
 
 static bool load_ports(struct loader *l)
@@ -569,21 +577,18 @@ static bool load_ports(struct loader *l)
 
 static bool load_names(struct loader *l)
 {
-	if (l->rows.identity)
-		return each_row(l, window_query(l, "SELECT DISTINCT " IDENT("client") ", server, service, port, cls, kind,"
-						   " name FROM inv_name", NULL, "ORDER BY name"), rows_name);
-	return each_row(l, window_query(l, "SELECT DISTINCT client, server, service, port, cls, kind, name FROM inv_name",
-					   "client", "ORDER BY name"), rows_name);
+	if (l->rows.filtered)
+		return each_row(l, window_query(l, "SELECT DISTINCT " PAIR("client") ", server, service, port, cls, kind,"
+						   " name FROM inv_name", "client", "ORDER BY name"), rows_name);
+	return each_row(l, window_query(l, "SELECT DISTINCT " IDENT("client") ", server, service, port, cls, kind,"
+					   " name FROM inv_name", NULL, "ORDER BY name"), rows_name);
 }
 
+/* The whole window's only: the monitor's findings read no host names. */
 static bool load_host_names(struct loader *l)
 {
-	if (l->rows.identity)
-		return each_row(l, window_query(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count),"
-						   " host FROM inv_host_name", NULL, "GROUP BY client, host, source, name"),
-				rows_host_name);
-	return each_row(l, window_query(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count)"
-					   " FROM inv_host_name", "client", "GROUP BY client, source, name"),
+	return each_row(l, window_query(l, "SELECT client, source, name, min(first_us), max(last_us), sum(count),"
+					   " host FROM inv_host_name", NULL, "GROUP BY client, host, source, name"),
 			rows_host_name);
 }
 
@@ -616,7 +621,9 @@ static bool load_certs(struct loader *l, int64_t since_us, int64_t until_us)
 	return each_row(l, st, rows_cert);
 }
 
-static bool want_clients(struct store *s, const struct addr *only, size_t n)
+/* The clients asked for: their addresses, and the addresses their DHCP hosts had (temp.wanted: the rows
+ * read are those of these addresses, every host's). */
+static bool want_clients(struct store *s, const struct store_query *q)
 {
 	char ignore[8], ip[ADDR_STRLEN];
 	if (!store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS wanted(ip TEXT PRIMARY KEY); DELETE FROM temp.wanted",
@@ -624,10 +631,20 @@ static bool want_clients(struct store *s, const struct addr *only, size_t n)
 		return false;
 	sqlite3_stmt *st = store_prep(s, "INSERT OR IGNORE INTO temp.wanted VALUES(?)");
 	bool ok = st != NULL;
-	for (size_t i = 0; ok && i < n; i++) {
-		sqlite3_bind_text(st, 1, addr_str(&only[i], ip), -1, SQLITE_TRANSIENT);
+	for (size_t i = 0; ok && i < q->n_only; i++) {
+		sqlite3_bind_text(st, 1, addr_str(&q->only[i], ip), -1, SQLITE_TRANSIENT);
 		ok = store_step_done(st);
 	}
+	sqlite3_finalize(st);
+	if (!ok || !q->n_only_hosts)
+		return ok;
+	st = store_prep(s, "INSERT OR IGNORE INTO temp.wanted SELECT DISTINCT ip FROM inv_client WHERE host=?");
+	ok = st != NULL;
+	for (size_t i = 0; ok && i < q->n_only_hosts; i++)
+		if (q->only_hosts[i] && q->only_hosts[i][0]) {
+			sqlite3_bind_text(st, 1, q->only_hosts[i], -1, SQLITE_TRANSIENT);
+			ok = store_step_done(st);
+		}
 	sqlite3_finalize(st);
 	return ok;
 }
@@ -635,13 +652,14 @@ static bool want_clients(struct store *s, const struct addr *only, size_t n)
 bool store_load_rows(struct store *s, const struct store_query *q, struct inventory *inv)
 {
 	memset(inv, 0, sizeof *inv);
-	/* the clients of a filter (the monitor's findings) stay per address; the whole window follows hosts */
-	struct loader l = { .s = s, .rows = { .inv = inv, .filtered = q->only != NULL, .identity = q->only == NULL } };
+	/* the clients of a filter (the monitor's findings): a row per (address, DHCP host), with no host names
+	 * (events_detect() matches hosts across addresses); the whole window follows hosts */
+	struct loader l = { .s = s, .rows = { .inv = inv, .filtered = q->only != NULL, .identity = true } };
 	bool filtered = l.rows.filtered;
 	l.day_from = q->since_us ? inventory_day(q->since_us) : INT64_MIN;
 	l.day_to = q->until_us ? inventory_day(q->until_us - 1) : INT64_MAX;
-	bool ok = (!filtered || want_clients(s, q->only, q->n_only)) && load_clients(&l) && load_usage(&l) &&
-		  (filtered || load_ports(&l)) && load_names(&l) && load_host_names(&l) &&
+	bool ok = (!filtered || want_clients(s, q)) && load_clients(&l) && load_usage(&l) &&
+		  (filtered || load_ports(&l)) && load_names(&l) && (filtered || load_host_names(&l)) &&
 		  (filtered || load_notes(&l)) &&
 		  (filtered || load_days(&l)) &&
 		  load_certs(&l, q->since_us ? q->since_us : INT64_MIN, q->until_us ? q->until_us : INT64_MAX);

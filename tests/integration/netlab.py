@@ -6,6 +6,7 @@ signalled.
 Use: lab = Netlab("tr-x"); lab.spawn([...]) runs a process inside it (killed
 at exit); lab.replay(capture, pps=None) sends a capture into one end;
 tlsready listens on lab.vb.  Netlab.available() says whether this machine can.
+wait_monitoring(p, log) waits (bounded) for a monitor's start line.
 """
 import atexit
 import os
@@ -13,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 
 def stop(p, sig=signal.SIGTERM, timeout=15):
@@ -25,6 +27,17 @@ def stop(p, sig=signal.SIGTERM, timeout=15):
         p.kill()
         p.wait(timeout=5)
         return None
+
+
+def wait_monitoring(p, log, tries=100, step=0.05):
+    """Wait (at most tries x step seconds) until a monitor whose standard error goes to the file `log`
+    says "monitoring" (its capture is open), or ends. Returns p."""
+    for _ in range(tries):
+        log.seek(0)
+        if "monitoring" in log.read() or p.poll() is not None:
+            break
+        time.sleep(step)
+    return p
 
 
 class Netlab:

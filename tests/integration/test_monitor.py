@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from netlab import stop
+from netlab import stop, wait_monitoring
 from tap import ok, skip, run, done, sanitizer_report, CORPUS, PCAPS, TLSREADY
 
 T0 = time.monotonic()
@@ -120,12 +120,7 @@ def monitor(db, *extra, interval="1"):
                          + list(extra), stdout=subprocess.DEVNULL, stderr=log)
     procs.append(p)
     p.log = log
-    for _ in range(100):
-        log.seek(0)
-        if "monitoring" in log.read() or p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p
+    return wait_monitoring(p, log)
 
 
 def stderr_of(p):

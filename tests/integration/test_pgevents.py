@@ -26,6 +26,7 @@ import tempfile
 import time
 
 import pgserver
+from netlab import wait_monitoring
 from tap import ok, skip, done, sanitizer_report, PCAPS, TLSREADY
 
 T0 = time.monotonic()
@@ -87,12 +88,7 @@ def monitor(where, db, name, *extra):
                          stdout=subprocess.DEVNULL, stderr=log)
     procs.append(p)
     p.log = log
-    for _ in range(100):
-        log.seek(0)
-        if "monitoring" in log.read() or p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p
+    return wait_monitoring(p, log)
 
 
 def log_of(p):

@@ -34,6 +34,7 @@ import tempfile
 import time
 
 import pgserver
+from netlab import wait_monitoring
 from tap import ok, skip, done, sanitizer_report, PCAPS, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-pgstore-")
@@ -315,12 +316,7 @@ def monitor():
                          stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PGPASSFILE=passfile))
     procs.append(p)
     p.log = log
-    for _ in range(100):
-        log.seek(0)
-        if "monitoring" in log.read() or p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p
+    return wait_monitoring(p, log)
 
 
 def log_of(p):
@@ -421,12 +417,7 @@ def sensor(i):
                          stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PGPASSFILE=passfile))
     p.log = log
     procs.append(p)
-    for _ in range(100):      # the capture is open once it says so
-        log.seek(0)
-        if "monitoring" in log.read() or p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p
+    return wait_monitoring(p, log)      # the capture is open once it says so
 
 
 def replay_into(i, names):

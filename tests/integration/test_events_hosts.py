@@ -1,0 +1,231 @@
+"""test_events_hosts.py - the monitor's findings follow DHCP hosts (issue 17):
+a known nonsecure host that comes back on a new address is not a new client
+(one nonsecure-client-new-address finding says where it went), a second host on
+a reused address is new, and a client without DHCP evidence stays its address.
+
+Three captures built byte by byte here (DHCP per RFC 2131/2132, telnet with
+NEW-ENVIRON USER per RFC 1572) are replayed one after the other into a veth
+pair in a network namespace, a checkpoint apart, with `tlsready -i` keeping
+its state in SQLite and writing --events.  The truth comes from the packets,
+read back by tshark: which hardware address each DHCP ACK gave which address,
+in order, and which address opened each telnet connection; the findings
+expected follow from those alone (identity: the host whose ACK last gave the
+address, or the address; new when that identity never used a nonsecure port;
+at a new address when a known host used one from an address it had not).
+
+Everything created is named "tr-evh-<pid>" / "tr-evh<pid>a|b", uses
+documentation addresses, and is deleted on exit; the monitor is stopped by
+its PID.  Skips when not root, or without `ip netns`, tcpreplay or tshark.
+About 9-12 s (most of it the 5 s a closed connection lingers before its record is stored).
+"""
+import json
+import os
+import pwd
+import shutil
+import sqlite3
+import struct
+import subprocess
+import tempfile
+import time
+
+from netlab import Netlab, stop, wait_monitoring
+from pcapgen import Pcap
+from tap import ok, skip, done, sanitizer_report, tshark_run, TLSREADY
+
+tmp = tempfile.mkdtemp(prefix="tlsready-evh-")
+SRV, ROUTER = "198.51.100.1", "192.0.2.1"
+MAC_A, MAC_B = bytes([2, 0, 0, 0, 0, 0x0a]), bytes([2, 0, 0, 0, 0, 0x0b])
+NAMES = ("the findings of each checkpoint follow DHCP hosts", "the host moved: no new-nonsecure-client",
+         "the second host on a reused address is new", "the monitor stops cleanly")
+
+
+def ip4(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+def dhcp(op, mtype, mac, yiaddr="0.0.0.0", ciaddr="0.0.0.0", lease=None, host=None):
+    """RFC 2131 figure 1, the magic cookie, options 53, 51, 12 (RFC 2132), end."""
+    b = struct.pack("!BBBBIHH4s4s4s4s", op, 1, 6, 0, 0x3903F326, 0, 0, ip4(ciaddr), ip4(yiaddr), b"\0" * 4,
+                    b"\0" * 4)
+    b += mac + b"\0" * 10 + b"\0" * 192 + struct.pack("!I", 0x63825363) + bytes([53, 1, mtype])
+    if lease is not None:
+        b += bytes([51, 4]) + struct.pack("!I", lease)
+    if host:
+        b += bytes([12, len(host)]) + host
+    return b + b"\xff"
+
+
+def lease(w, mac, name, addr):
+    """REQUEST from the host, ACK from the server (lease one hour)."""
+    w.udp_frame("0.0.0.0", "255.255.255.255", 68, 67, dhcp(1, 3, mac, host=name), mac)
+    w.udp_frame(ROUTER, addr, 67, 68, dhcp(2, 5, mac, yiaddr=addr, lease=3600))
+
+
+def telnet_user(w, cli, cport, user):
+    """NEW-ENVIRON USER (RFC 1572) on port 23: a user on a nonsecure door."""
+    c = w.conn(cli, cport, SRV, 23)
+    c.handshake()
+    c.send(b"\xff\xfd\x27", from_client=False)
+    c.send(b"\xff\xfb\x27\xff\xfa\x27\x00\x00USER\x01" + user + b"\xff\xf0")
+    c.close()
+
+
+# phase 1: host A leases .50 and uses telnet; .60 (no DHCP) uses telnet
+# phase 2, once phase 1's connections were stored as ended (a closed connection lingers 5 s, and while it
+# lingers it is in every checkpoint's open snapshot, its address with it): A releases .50, leases .51 and
+# uses telnet from .51 alone (its earlier rows are found by its host, not through an address); .60 again
+# phase 3: host B leases .50 and uses telnet from it
+phases = []
+for k in range(3):
+    path = os.path.join(tmp, f"phase{k + 1}.pcap")
+    w = Pcap(path)
+    if k == 0:
+        lease(w, MAC_A, b"alpha", "192.0.2.50")
+        telnet_user(w, "192.0.2.50", 41000, b"ALICE")
+        telnet_user(w, "192.0.2.60", 41001, b"CAROL")
+    elif k == 1:
+        w.udp_frame("192.0.2.50", ROUTER, 68, 67, dhcp(1, 7, MAC_A, ciaddr="192.0.2.50"), MAC_A)
+        lease(w, MAC_A, b"alpha", "192.0.2.51")
+        telnet_user(w, "192.0.2.51", 41002, b"ALICE")
+        telnet_user(w, "192.0.2.60", 41003, b"CAROL")
+    else:
+        lease(w, MAC_B, b"beta", "192.0.2.50")
+        telnet_user(w, "192.0.2.50", 41004, b"BOB")
+    w.close()
+    phases.append(path)
+
+why = None
+if not Netlab.available():
+    why = "not root, or without `ip` or tcpreplay"
+elif not shutil.which("tshark"):
+    why = "tshark is not installed (the truth of the packets)"
+if why:
+    for name in NAMES:
+        skip(name, why)
+    shutil.rmtree(tmp, ignore_errors=True)
+    done()
+
+
+def records(path):
+    """The packet records of a classic pcap file (after its 24-byte header)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out, at = [], 24
+    while at + 16 <= len(data):
+        n = struct.unpack_from("<I", data, at + 8)[0]
+        out.append(data[at:at + 16 + n])
+        at += 16 + n
+    return data[:24], out
+
+
+# the phases one after the other in one file: one tshark run reads them all (frame numbers say the phase)
+allp = os.path.join(tmp, "all.pcap")
+bounds = []
+with open(allp, "wb") as f:
+    for i, path in enumerate(phases):
+        head, recs = records(path)
+        if i == 0:
+            f.write(head)
+        f.write(b"".join(recs))
+        bounds.append((bounds[-1] if bounds else 0) + len(recs))
+
+
+def truth():
+    """Per phase, the DHCP ACKs (hardware address, address given) and the telnet SYNs (client address,
+    port), in capture order, as tshark's own dissectors read them."""
+    p = tshark_run(["tshark", "-r", allp, "-Y", "dhcp.option.dhcp == 5 || (tcp.flags.syn == 1 && tcp.flags.ack == 0)",
+                    "-T", "fields", "-E", "separator=|", "-e", "frame.number", "-e", "dhcp.hw.mac_addr",
+                    "-e", "dhcp.ip.your", "-e", "ip.src", "-e", "tcp.srcport"], text=True, timeout=120)
+    out = [[] for _ in phases]
+    for line in p.stdout.splitlines():
+        num, mac, given, src, sport = (line.split("|") + [""] * 5)[:5]
+        k = next(i for i, b in enumerate(bounds) if int(num) <= b)
+        out[k].append(("ack", mac, given) if mac else ("syn", src, sport))
+    return out
+
+
+# the findings the packets call for, phase by phase
+holder, known, expected = {}, {}, []
+for evs in truth():
+    want = []
+    for ev in evs:
+        if ev[0] == "ack":
+            _, mac, given = ev
+            for a in [a for a, m in holder.items() if m == mac]:
+                del holder[a]          # the host moved: its lease on the address before ends
+            holder[given] = mac
+            continue
+        _, src, sport = ev
+        ident = holder.get(src, src)
+        mac = holder.get(src)
+        if ident not in known:
+            want.append(("new-nonsecure-client", src, mac, None))
+        elif mac and src not in known[ident]:
+            want.append(("nonsecure-client-new-address", src, mac, "before at " + ", ".join(sorted(known[ident]))))
+        known.setdefault(ident, set()).add(src)
+    expected.append(sorted(want, key=str))
+
+events = os.path.join(tmp, "events.ndjson")
+db = os.path.join(tmp, "state.db")
+nobody = pwd.getpwnam("nobody")
+os.chmod(tmp, 0o755)
+os.chown(tmp, nobody.pw_uid, nobody.pw_gid)   # the monitor's user writes the state's -wal and -shm here
+
+
+def lines():
+    try:
+        with open(events) as f:   # a last line without its newline is still being written: not read yet
+            return [json.loads(l) for l in f if l.strip() and l.endswith("\n")]
+    except FileNotFoundError:
+        return []
+
+
+def flow_ports(ls):
+    return {str(l["flow"]["client_port"]) for l in ls if l.get("type") == "flow"}
+
+
+def checkpoints():
+    """The checkpoints the state holds (its capture intervals), read as a report would (WAL: no lock)."""
+    try:
+        c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return c.execute("SELECT count(*) FROM interval").fetchone()[0]
+        finally:
+            c.close()
+    except sqlite3.Error:
+        return 0
+
+
+lab = Netlab("tr-evh")
+log = open(os.path.join(tmp, "mon.err"), "w+")
+mon = wait_monitoring(lab.spawn([TLSREADY, "-i", lab.vb, "--db", db, "--interval", "1", "-q", "-Z", "nobody",
+                                 "--events", events], stdout=subprocess.DEVNULL, stderr=log), log)
+got, seen, rc = [], 0, None
+for k, path in enumerate(phases):
+    lab.replay(path, pps=500)
+    if k + 1 < len(phases):
+        # a connection's findings are told at the first checkpoint that has it (open or ended): the one
+        # after the replay ended; two leave room for packets still in the capture's buffer.  Before
+        # phase 2, phase 1's connections must have ended (their flow lines written).
+        start, deadline = checkpoints(), time.monotonic() + 15
+        while (checkpoints() < start + 2 or (k == 0 and not {"41000", "41001"} <= flow_ports(lines()))) and \
+                time.monotonic() < deadline and mon.poll() is None:
+            time.sleep(0.1)
+    else:
+        rc = stop(mon)   # the last phase: the stop analyses what the capture holds, then checkpoints
+    ls = lines()
+    found = [l for l in ls[seen:] if l.get("type") == "finding"]
+    seen = len(ls)
+    got.append(sorted(((f["finding"], f["client"], f.get("host"), f["detail"] if f["finding"] ==
+                        "nonsecure-client-new-address" else None) for f in found), key=str))
+log.seek(0)
+err = log.read()
+
+ok(got == expected, NAMES[0], f"expected {expected}\ngot {got}\n{err}")
+ok(expected[1] and all(f[0] != "new-nonsecure-client" for f in got[1]) and
+   any(f[0] == "nonsecure-client-new-address" and f[1] == "192.0.2.51" for f in got[1]), NAMES[1], f"{got[1]}")
+ok(any(f[0] == "new-nonsecure-client" and f[1] == "192.0.2.50" and f[2] == "02:00:00:00:00:0b" for f in got[2]),
+   NAMES[2], f"{got[2]}")
+ok(rc == 0 and not sanitizer_report(err), NAMES[3], f"rc={rc} {err}")
+shutil.rmtree(tmp, ignore_errors=True)
+done()
