@@ -25,9 +25,10 @@
 
 #define SENSORS(col) " AND ($3::text[] IS NULL OR " col " = ANY($3::text[]))"
 /* the clients asked for (a monitor's findings: the clients of one checkpoint), or every client: the rows of
- * their addresses, and every row of the DHCP hosts those addresses had (the host over all its addresses) */
-#define WANTED(col) " AND ($4::text[] IS NULL OR " col " = ANY($4::text[]) OR (host <> '' AND host IN" \
-	" (SELECT h.host FROM inv_client h WHERE h.ip = ANY($4::text[]) AND h.host <> '')))"
+ * their addresses, every row of the DHCP hosts those addresses had (the host over all its addresses), and
+ * every row of the hosts asked for by key ($5: a host now at an address it never had in the store) */
+#define WANTED(col) " AND ($4::text[] IS NULL OR " col " = ANY($4::text[]) OR (host <> '' AND (host IN" \
+	" (SELECT h.host FROM inv_client h WHERE h.ip = ANY($4::text[]) AND h.host <> '') OR host = ANY($5::text[]))))"
 /* a row's client: its address, or "#" and its DHCP host's key (store_rows.c finds the clients by it) */
 #define IDENT(col) "CASE WHEN host = '' THEN " col " ELSE '#' || host END"
 
@@ -36,14 +37,15 @@ struct ld {
 	char from[24], to[24];
 	const char *sensors;
 	char *wanted;              /* "{\"ip\",...}" or NULL: every client */
+	char *hosts;               /* "{\"key\",...}": DHCP hosts also asked for (with wanted) */
 	struct rows_loader rows;
 };
 
 static PGresult *q3(struct ld *l, const char *sql)
 {
-	const char *v[] = { l->from, l->to, l->sensors, l->wanted };
+	const char *v[] = { l->from, l->to, l->sensors, l->wanted, l->hosts };
 	/* a parameter the text does not use would have no type: the client filter only where it is used */
-	return PQexecParams(l->c, sql, strstr(sql, "$4") ? 4 : 3, NULL, v, NULL, NULL, 0);
+	return PQexecParams(l->c, sql, strstr(sql, "$4") ? 5 : 3, NULL, v, NULL, NULL, 0);
 }
 
 /* The client filter as a text[] literal (a bound parameter; addresses hold no quote or brace). */
@@ -56,6 +58,35 @@ static char *wanted_array(const struct addr *only, size_t n)
 	a[o++] = '{';
 	for (size_t i = 0; i < n; i++)
 		o += (size_t)sprintf(a + o, "%s\"%s\"", i ? "," : "", addr_str(&only[i], ip));
+	a[o++] = '}';
+	a[o] = '\0';
+	return a;
+}
+
+/* Host keys as a text[] literal (a bound parameter; each element quoted, '"' and '\\' escaped). */
+static char *hosts_array(const char *const *keys, size_t n)
+{
+	size_t cap = 3;
+	for (size_t i = 0; i < n; i++)
+		cap += 2 * strlen(keys[i] ? keys[i] : "") + 3;
+	char *a = malloc(cap);
+	if (!a)
+		return NULL;
+	size_t o = 0;
+	a[o++] = '{';
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (!keys[i] || !keys[i][0])
+			continue;
+		if (k++)
+			a[o++] = ',';
+		a[o++] = '"';
+		for (const char *c = keys[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				a[o++] = '\\';
+			a[o++] = *c;
+		}
+		a[o++] = '"';
+	}
 	a[o++] = '}';
 	a[o] = '\0';
 	return a;
@@ -190,7 +221,9 @@ bool pg_load_inventory(struct pg_conn *conn, const char *sensors, const struct s
 	 * host's row, so that a host seen before on another address is not new) */
 	struct ld l = { .c = pg_conn_raw(conn), .sensors = sensors,
 			.rows = { .inv = inv, .filtered = filtered, .identity = true } };
-	if (filtered && !(l.wanted = wanted_array(q->only, q->n_only))) {
+	if (filtered && (!(l.wanted = wanted_array(q->only, q->n_only)) ||
+			 !(l.hosts = hosts_array(q->only_hosts, q->n_only_hosts)))) {
+		free(l.wanted);
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
@@ -204,6 +237,7 @@ bool pg_load_inventory(struct pg_conn *conn, const char *sensors, const struct s
 		pg_conn_err(conn, "cannot read the inventory", err, errlen);
 	end_read(l.c);
 	free(l.wanted);
+	free(l.hosts);
 	return rows_finish(&l.rows, ok);
 }
 

@@ -6,7 +6,9 @@ a reused address is new, and a client without DHCP evidence stays its address.
 Three captures built byte by byte here (DHCP per RFC 2131/2132, telnet with
 NEW-ENVIRON USER per RFC 1572) are replayed one after the other into a veth
 pair in a network namespace, a checkpoint apart, with `tlsready -i` keeping
-its state in SQLite and writing --events.  The truth comes from the packets,
+its state in SQLite and writing --events; then the same with a sensor on a
+throw-away PostgreSQL (pgserver.py), whose findings come from its writer
+thread (skipped, saying so, without Debian's postgresql).  The truth comes from the packets,
 read back by tshark: which hardware address each DHCP ACK gave which address,
 in order, and which address opened each telnet connection; the findings
 expected follow from those alone (identity: the host whose ACK last gave the
@@ -16,7 +18,7 @@ at a new address when a known host used one from an address it had not).
 Everything created is named "tr-evh-<pid>" / "tr-evh<pid>a|b", uses
 documentation addresses, and is deleted on exit; the monitor is stopped by
 its PID.  Skips when not root, or without `ip netns`, tcpreplay or tshark.
-About 9-12 s (most of it the 5 s a closed connection lingers before its record is stored).
+About 9-12 s for each store (most of it the 5 s a closed connection lingers before its record is stored).
 """
 import json
 import os
@@ -28,6 +30,7 @@ import subprocess
 import tempfile
 import time
 
+import pgserver
 from netlab import Netlab, stop, wait_monitoring
 from pcapgen import Pcap
 from tap import ok, skip, done, sanitizer_report, tshark_run, TLSREADY
@@ -37,6 +40,7 @@ SRV, ROUTER = "198.51.100.1", "192.0.2.1"
 MAC_A, MAC_B = bytes([2, 0, 0, 0, 0, 0x0a]), bytes([2, 0, 0, 0, 0, 0x0b])
 NAMES = ("the findings of each checkpoint follow DHCP hosts", "the host moved: no new-nonsecure-client",
          "the second host on a reused address is new", "the monitor stops cleanly")
+PG_NAMES = tuple("PostgreSQL sensor: " + n for n in NAMES)
 
 
 def ip4(a):
@@ -100,7 +104,7 @@ if not Netlab.available():
 elif not shutil.which("tshark"):
     why = "tshark is not installed (the truth of the packets)"
 if why:
-    for name in NAMES:
+    for name in NAMES + PG_NAMES:
         skip(name, why)
     shutil.rmtree(tmp, ignore_errors=True)
     done()
@@ -165,14 +169,12 @@ for evs in truth():
         known.setdefault(ident, set()).add(src)
     expected.append(sorted(want, key=str))
 
-events = os.path.join(tmp, "events.ndjson")
-db = os.path.join(tmp, "state.db")
 nobody = pwd.getpwnam("nobody")
 os.chmod(tmp, 0o755)
 os.chown(tmp, nobody.pw_uid, nobody.pw_gid)   # the monitor's user writes the state's -wal and -shm here
 
 
-def lines():
+def lines(events):
     try:
         with open(events) as f:   # a last line without its newline is still being written: not read yet
             return [json.loads(l) for l in f if l.strip() and l.endswith("\n")]
@@ -184,7 +186,7 @@ def flow_ports(ls):
     return {str(l["flow"]["client_port"]) for l in ls if l.get("type") == "flow"}
 
 
-def checkpoints():
+def sqlite_checkpoints(db):
     """The checkpoints the state holds (its capture intervals), read as a report would (WAL: no lock)."""
     try:
         c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
@@ -196,36 +198,73 @@ def checkpoints():
         return 0
 
 
-lab = Netlab("tr-evh")
-log = open(os.path.join(tmp, "mon.err"), "w+")
-mon = wait_monitoring(lab.spawn([TLSREADY, "-i", lab.vb, "--db", db, "--interval", "1", "-q", "-Z", "nobody",
-                                 "--events", events], stdout=subprocess.DEVNULL, stderr=log), log)
-got, seen, rc = [], 0, None
-for k, path in enumerate(phases):
-    lab.replay(path, pps=500)
-    if k + 1 < len(phases):
-        # a connection's findings are told at the first checkpoint that has it (open or ended): the one
-        # after the replay ended; two leave room for packets still in the capture's buffer.  Before
-        # phase 2, phase 1's connections must have ended (their flow lines written).
-        start, deadline = checkpoints(), time.monotonic() + 15
-        while (checkpoints() < start + 2 or (k == 0 and not {"41000", "41001"} <= flow_ports(lines()))) and \
-                time.monotonic() < deadline and mon.poll() is None:
-            time.sleep(0.1)
-    else:
-        rc = stop(mon)   # the last phase: the stop analyses what the capture holds, then checkpoints
-    ls = lines()
-    found = [l for l in ls[seen:] if l.get("type") == "finding"]
-    seen = len(ls)
-    got.append(sorted(((f["finding"], f["client"], f.get("host"), f["detail"] if f["finding"] ==
-                        "nonsecure-client-new-address" else None) for f in found), key=str))
-log.seek(0)
-err = log.read()
+def watch(name, store, checkpoints, extra=()):
+    """One monitor over the three phases; the findings of each phase and how it stopped."""
+    events = os.path.join(tmp, name + ".ndjson")
+    lab = Netlab("tr-evh" + name[0])
+    log = open(os.path.join(tmp, name + ".err"), "w+")
+    try:
+        mon = wait_monitoring(lab.spawn([TLSREADY, "-i", lab.vb, "--db", store, "--interval", "1", "-q", "-Z",
+                                         "nobody", "--events", events] + list(extra),
+                                        stdout=subprocess.DEVNULL, stderr=log), log)
+        got, seen, rc = [], 0, None
+        for k, path in enumerate(phases):
+            lab.replay(path, pps=500)
+            if k + 1 < len(phases):
+                # a connection's findings are told at the first checkpoint that has it (open or ended): the
+                # one after the replay ended; two leave room for packets still in the capture's buffer.
+                # Before phase 2, phase 1's connections must have ended (their flow lines written).
+                start, deadline = checkpoints(), time.monotonic() + 15
+                while (checkpoints() < start + 2 or (k == 0 and not {"41000", "41001"} <= flow_ports(lines(events)))) \
+                        and time.monotonic() < deadline and mon.poll() is None:
+                    time.sleep(0.1)
+            else:
+                rc = stop(mon)   # the last phase: the stop analyses what the capture holds, then checkpoints
+            ls = lines(events)
+            found = [l for l in ls[seen:] if l.get("type") == "finding"]
+            seen = len(ls)
+            got.append(sorted(((f["finding"], f["client"], f.get("host"), f["detail"] if f["finding"] ==
+                                "nonsecure-client-new-address" else None) for f in found), key=str))
+    finally:
+        lab.close()
+    log.seek(0)
+    return got, rc, log.read()
 
-ok(got == expected, NAMES[0], f"expected {expected}\ngot {got}\n{err}")
-ok(expected[1] and all(f[0] != "new-nonsecure-client" for f in got[1]) and
-   any(f[0] == "nonsecure-client-new-address" and f[1] == "192.0.2.51" for f in got[1]), NAMES[1], f"{got[1]}")
-ok(any(f[0] == "new-nonsecure-client" and f[1] == "192.0.2.50" and f[2] == "02:00:00:00:00:0b" for f in got[2]),
-   NAMES[2], f"{got[2]}")
-ok(rc == 0 and not sanitizer_report(err), NAMES[3], f"rc={rc} {err}")
+
+def check(got, rc, err, names):
+    ok(got == expected, names[0], f"expected {expected}\ngot {got}\n{err}")
+    ok(expected[1] and all(f[0] != "new-nonsecure-client" for f in got[1]) and
+       any(f[0] == "nonsecure-client-new-address" and f[1] == "192.0.2.51" for f in got[1]), names[1], f"{got[1]}")
+    ok(any(f[0] == "new-nonsecure-client" and f[1] == "192.0.2.50" and f[2] == "02:00:00:00:00:0b" for f in got[2]),
+       names[2], f"{got[2]}")
+    ok(rc == 0 and not sanitizer_report(err), names[3], f"rc={rc} {err}")
+
+
+db = os.path.join(tmp, "state.db")
+check(*watch("sqlite", db, lambda: sqlite_checkpoints(db)), NAMES)
+
+# the same with the shared PostgreSQL store: one sensor, its findings from the writer thread
+why = pgserver.available()
+if why:
+    for name in PG_NAMES:
+        skip(name, why)
+else:
+    srv = pgserver.Server()
+    try:
+        srv.init()
+        srv.start()
+        rc, _, err = srv.psql("CREATE DATABASE tlsready", "postgres")
+
+        def pg_checkpoints():
+            r, out, _ = srv.psql("SELECT count(*) FROM capture_interval", "tlsready")
+            return int(out.strip() or 0) if r == 0 else 0
+        if rc:
+            for name in PG_NAMES:
+                ok(False, name, "cannot create the database: " + err)
+        else:
+            check(*watch("pg", srv.conninfo(), pg_checkpoints,
+                        ["--sensor", "evh", "--queue", os.path.join(tmp, "evh.queue")]), PG_NAMES)
+    finally:
+        srv.cleanup()
 shutil.rmtree(tmp, ignore_errors=True)
 done()
