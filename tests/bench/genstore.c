@@ -41,12 +41,13 @@ int main(int argc, char **argv)
 	check(sqlite3_open(argv[1], &db), db, "open");
 	check(sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", NULL, NULL, NULL), db, "begin");
 	sqlite3_stmt *cl, *us, *nm;
-	/* the inventory rows of one day (store_inventory.c), the columns in the order of migration 4 */
+	/* the inventory rows of one day (store_inventory.c), the columns in the order of migration 4, then
+	 * migration 6's DHCP host (and client identifier): '' for a client that is its address */
 	check(sqlite3_prepare_v2(db, "INSERT INTO inv_client VALUES(?9,?1,0,?2,0,?3,?4,coalesce(?5,0),coalesce(?6,0),0,0,0,"
-				 "?7,?8,0,0,0)", -1, &cl, NULL), db, "client");
-	check(sqlite3_prepare_v2(db, "INSERT INTO inv_usage VALUES(?10,?1,0,'192.0.2.10',?2,?3,?4,3,0,0,0,0,?5,?6,?7,0,?8,?9)",
+				 "?7,?8,0,0,0,'','')", -1, &cl, NULL), db, "client");
+	check(sqlite3_prepare_v2(db, "INSERT INTO inv_usage VALUES(?10,?1,0,'192.0.2.10',?2,?3,?4,3,0,0,0,0,?5,?6,?7,0,?8,?9,'')",
 				 -1, &us, NULL), db, "usage");
-	check(sqlite3_prepare_v2(db, "INSERT INTO inv_name VALUES(?8,?1,0,?2,?3,?4,?5,?6,?7)", -1, &nm, NULL), db, "name");
+	check(sqlite3_prepare_v2(db, "INSERT INTO inv_name VALUES(?8,?1,0,?2,?3,?4,?5,?6,?7,'')", -1, &nm, NULL), db, "name");
 	const int64_t t0 = INT64_C(1767225600) * 1000000;   /* 2026-01-01 */
 	for (long i = 0; i < n; i++) {
 		char ip[32], user[32], dev[32];

@@ -24,7 +24,7 @@ for n in "$@"; do
 	db=$dir/state-$n.db
 	rm -f "$db" "$db-wal" "$db-shm" "$db.lock"
 	"$gen" "$db" "$n" >/dev/null || exit 2
-	usage=$(sqlite3 "$db" 'SELECT count(*) FROM usage' 2>/dev/null || echo ?)
+	usage=$(sqlite3 "$db" 'SELECT count(*) FROM inv_usage' 2>/dev/null || echo ?)
 	t=$( { /usr/bin/time -f '%e %U %S %M' "$bin" --db "$db" >/dev/null; } 2>&1 | tail -1)
 	j=$( { /usr/bin/time -f '%e %U %S %M' "$bin" --db "$db" --format json >/dev/null; } 2>&1 | tail -1)
 	printf '%-9s %-9s %-30s %-30s\n' "$n" "$usage" "$(echo "$t" | awk '{printf "%s %.2f %s", $1, $2 + $3, $4}')" \
