@@ -107,14 +107,14 @@ struct progress {
 	long long total;
 };
 
-static void progress_show(struct progress *pg, const struct engine *e, const uint64_t *read_pos, const char *name,
+static void progress_show(struct progress *pg, const struct engine *e, const struct capture_stream *in, const char *name,
 			  bool final)
 {
 	double t = now_s();
 	if (!final && t - pg->last < 0.25)
 		return;
 	pg->last = t;
-	long long pos = read_pos ? (long long)*read_pos : -1;
+	long long pos = in ? (long long)capture_stream_pos(in) : -1;
 	double rate = (double)(e->cnt.packets - pg->pkts_at_start) / (t - pg->start > 1e-3 ? t - pg->start : 1e-3);
 	if (pg->total > 0 && pos >= 0)
 		fprintf(stderr, "\r%s: %.1f of %.1f MB (%3.0f%%), %llu packets, %.0f packets/s   ", name,
@@ -208,7 +208,7 @@ struct file_loop {
 	const struct bpf_program *prog;
 	bool have_prog, c_prefilter;
 	struct progress *pg;
-	const uint64_t *read_pos;  /* bytes of the file read so far */
+	const struct capture_stream *in;   /* the file, for the bytes read so far */
 	const char *name;
 	uint64_t n;
 };
@@ -218,7 +218,7 @@ static void file_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *dat
 	struct file_loop *fl = (struct file_loop *)user;
 	handle_frame(fl->e, fl->sink, fl->dlt, h, data, fl->prog, fl->have_prog, fl->c_prefilter);
 	if (fl->pg->on && (++fl->n & 0x3fff) == 0)
-		progress_show(fl->pg, fl->e, fl->read_pos, fl->name, false);
+		progress_show(fl->pg, fl->e, fl->in, fl->name, false);
 }
 
 static void read_file(struct engine *e, const struct capture_sink *sink, const char *path,
@@ -281,12 +281,12 @@ static void read_file(struct engine *e, const struct capture_sink *sink, const c
 	pg.last = pg.start;
 	if (strcmp(path, "-") != 0 && stat(path, &sb) == 0)
 		pg.total = (long long)sb.st_size;
-	struct file_loop fl = { e, sink, dlt, &prog, have_prog, c_prefilter, &pg, &cs.pos, name, 0 };
+	struct file_loop fl = { e, sink, dlt, &prog, have_prog, c_prefilter, &pg, &cs, name, 0 };
 	/* pcap_loop rather than pcap_next_ex: one call into libpcap's read loop
 	 * for the whole file, not one per frame (~55 instructions a frame) */
 	int rc = pcap_loop(p, -1, file_cb, (u_char *)&fl);
 	if (pg.on && fl.n > 0x3fff)
-		progress_show(&pg, e, fl.read_pos, name, true);
+		progress_show(&pg, e, fl.in, name, true);
 	if (rc == PCAP_ERROR) {
 		char w[256];
 		snprintf(w, sizeof w, "%s", pcap_geterr(p));

@@ -20,13 +20,16 @@
 
 struct capture_stream {
 	int fd;
-	uint64_t pos;              /* bytes read from the file so far */
+	uint64_t pos;              /* bytes read from the file so far (through the scan) */
+	FILE *plain;               /* a classic pcap's plain stream (no scan), or NULL */
 	char *buf;                 /* the stream's buffer: freed by capture_stream_finish() */
 	struct pcapng_scan scan;
 };
 
 /* The stream over path, or NULL with errno set (the file could not be opened). */
 FILE *capture_stream_open(struct capture_stream *cs, const char *path);
+/* Bytes of the file read so far (for progress), while the stream is open. */
+uint64_t capture_stream_pos(const struct capture_stream *cs);
 /* The drop counts the file's statistics blocks carried; after pcap_close(). */
 void capture_stream_finish(struct capture_stream *cs, struct pcapng_drops *out);
 
