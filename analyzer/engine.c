@@ -446,11 +446,6 @@ static bool start_dpi(struct engine *e, struct inspect *in)
 
 /* ---- embryonic connections (flow.h) ---- */
 
-static uint16_t be16_at(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
 /*
  * A client's SYN alone (no ACK, RST, FIN, payload) in a plain IP packet
  * nDPI reads in full: IPv4 without options or IPv6 without extension
@@ -461,25 +456,26 @@ static uint16_t be16_at(const uint8_t *b)
 static bool syn_bare(const struct packet *p)
 {
 	if ((p->flags & (TH_SYN | TH_ACK | TH_RST | TH_FIN)) != TH_SYN || p->payload_wire || p->fragment ||
-	    !p->l3 || p->l3_len < 40 || p->wirelen > UINT16_MAX)
+	    !p->l3 || p->wirelen > UINT16_MAX)
 		return false;
-	const uint8_t *b = p->l3, *tcp;
-	uint32_t ip_len;
-	if (b[0] == 0x45) {
-		ip_len = be16_at(b + 2);
-		if (b[9] != 6 || (be16_at(b + 6) & 0x3fff) || ip_len < 40)
+	struct cursor c = cur_make(p->l3, p->l3_len);
+	uint8_t vihl = cur_peek_u8(&c, 0);
+	uint32_t ip_len, ip_head;
+	if (vihl == 0x45) {        /* IPv4, no options: unfragmented TCP */
+		ip_len = cur_peek_be16(&c, 2);
+		if (cur_peek_u8(&c, 9) != 6 || (cur_peek_be16(&c, 6) & 0x3fff))
 			return false;
-		tcp = b + 20;
-	} else if (b[0] >> 4 == 6 && p->l3_len >= 60) {
-		ip_len = 40u + be16_at(b + 4);
-		if (b[6] != 6 || ip_len < 60)
+		ip_head = 20;
+	} else if (vihl >> 4 == 6) {   /* IPv6, TCP next */
+		ip_len = 40u + cur_peek_be16(&c, 4);
+		if (cur_peek_u8(&c, 6) != 6)
 			return false;
-		tcp = b + 40;
+		ip_head = 40;
 	} else {
 		return false;
 	}
-	uint32_t th = (uint32_t)(tcp[12] >> 4) * 4;
-	return ip_len <= p->l3_len && th >= 20 && (uint32_t)(tcp - b) + th == ip_len;
+	uint32_t th = (uint32_t)(cur_peek_u8(&c, ip_head + 12) >> 4) * 4;
+	return !c.err && th >= 20 && ip_head + th == ip_len && ip_len <= p->l3_len;
 }
 
 /* One of its resends: the same SYN again (the flow's lookup matched the tuple). */

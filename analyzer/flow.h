@@ -5,7 +5,7 @@
  * activity lists: a full flow (struct flow: counters, TCP state, its record
  * and inspection) and an embryonic one (struct flow_syn, 96 bytes): a
  * connection that is so far only a SYN and its exact retransmissions, as a
- * SYN cache keeps it (FreeBSD's syncache, Zeek's S0 state).  engine.c
+ * SYN cache keeps a half-open connection (FreeBSD's syncache).  engine.c
  * creates the embryonic entry on a bare SYN and promotes it to a full flow
  * in place (same slot, same place in the activity list) on the first other
  * packet; a SYN flood then costs 96 bytes a connection, not a flow, a
