@@ -736,7 +736,9 @@ static void light_probe(struct engine *e, struct flow *f, int dir, const struct 
 static void expire_idle(struct engine *e, int64_t now)
 {
 	struct flow_head *f;
-	while ((f = flow_oldest_in(&e->ft, FLOW_CLOSED)) && f->last_us + CLOSED_LINGER_US < now)
+	/* closed entries are full flows (an embryonic one has seen no FIN or RST) */
+	while (e->ft.lru_head[FLOW_CLOSED] != FLOW_NONE &&
+	       (f = &flow_at(&e->ft, e->ft.lru_head[FLOW_CLOSED])->head)->last_us + CLOSED_LINGER_US < now)
 		finish_flow(e, f, END_CLOSED);
 	while ((f = flow_oldest_in(&e->ft, FLOW_OPEN)) && f->last_us + e->cfg.idle_timeout_us < now)
 		finish_flow(e, f, END_IDLE);
