@@ -8,6 +8,18 @@
  * classifier, feed nDPI until it is done.  Once the owning dissector and
  * nDPI have both finished, the inspection state (stream buffers, nDPI flow)
  * is freed: the flow then costs only its table entry and its record.
+ *
+ * A connection that is so far only a client's SYN (and exact resends of it)
+ * is an embryonic entry of the flow table (flow.h, 96 bytes), as a SYN cache
+ * keeps it: no record, no inspection, no nDPI flow.  Its first other packet
+ * promotes it to a full flow in place, set up as if it had been full from
+ * the SYN: the record from the catalogue's answer kept at the SYN, and the
+ * SYN replayed to nDPI (rebuilt from the fields kept: the addresses, ports,
+ * sequence number and flags are all that nDPI 4.2 reads of a SYN without
+ * options it cannot parse, which is why only such SYNs become embryonic).
+ * One that ends so gets the same record at its end, its nDPI verdict from
+ * the same replay.  So reports do not change, except where the --memcap
+ * budget bit: a SYN no longer takes inspection memory from other flows.
  */
 #include "engine.h"
 
@@ -338,7 +350,8 @@ static void remember_closed(struct engine *e, const struct flow *f)
 	recent_add(&e->recent, &c);
 }
 
-static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
+/* A flow's end: its record into the records, or it is counted as other. */
+static void end_flow(struct engine *e, struct flow *f, enum end_reason why)
 {
 	struct flow_record *r = f->result;
 	if (why == END_CLOSED)
@@ -352,7 +365,6 @@ static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
 	}
 	if (!r) {                  /* a light flow that never showed IBM i bytes */
 		e->cnt.flows_other++;
-		flow_remove(&e->ft, f);
 		return;
 	}
 	end_inspection(e, f, r);
@@ -371,7 +383,20 @@ static void finish_flow(struct engine *e, struct flow *f, enum end_reason why)
 		record_free(r);
 	}
 	f->result = NULL;
-	flow_remove(&e->ft, f);
+}
+
+static void syn_as_flow(struct engine *e, const struct flow_syn *s, struct flow *f, bool ended);
+
+static void finish_flow(struct engine *e, struct flow_head *h, enum end_reason why)
+{
+	if (flow_is_syn(h)) {
+		struct flow f;
+		syn_as_flow(e, (const struct flow_syn *)h, &f, true);
+		end_flow(e, &f, why);
+	} else {
+		end_flow(e, (struct flow *)h, why);
+	}
+	flow_remove(&e->ft, h);
 }
 
 /* Which side of a first packet is the client? */
@@ -419,10 +444,184 @@ static bool start_dpi(struct engine *e, struct inspect *in)
 	return true;
 }
 
-static struct flow *new_flow(struct engine *e, const struct packet *p, bool *from_client)
+/* ---- embryonic connections (flow.h) ---- */
+
+/*
+ * A client's SYN alone (no ACK, RST, FIN, payload) in a plain IP packet
+ * nDPI reads in full: IPv4 without options or IPv6 without extension
+ * headers, not fragmented, its IP and TCP headers complete.  Such a SYN can
+ * be rebuilt for nDPI from the fields an embryonic entry keeps (syn_packet);
+ * any other first packet makes a full flow at once.
+ */
+static bool syn_bare(const struct packet *p)
+{
+	if ((p->flags & (TH_SYN | TH_ACK | TH_RST | TH_FIN)) != TH_SYN || p->payload_wire || p->fragment ||
+	    !p->l3 || p->wirelen > UINT16_MAX)
+		return false;
+	struct cursor c = cur_make(p->l3, p->l3_len);
+	uint8_t vihl = cur_peek_u8(&c, 0);
+	uint32_t ip_len, ip_head;
+	if (vihl == 0x45) {        /* IPv4, no options: unfragmented TCP */
+		ip_len = cur_peek_be16(&c, 2);
+		if (cur_peek_u8(&c, 9) != 6 || (cur_peek_be16(&c, 6) & 0x3fff))
+			return false;
+		ip_head = 20;
+	} else if (vihl >> 4 == 6) {   /* IPv6, TCP next */
+		ip_len = 40u + cur_peek_be16(&c, 4);
+		if (cur_peek_u8(&c, 6) != 6)
+			return false;
+		ip_head = 40;
+	} else {
+		return false;
+	}
+	uint32_t th = (uint32_t)(cur_peek_u8(&c, ip_head + 12) >> 4) * 4;
+	return !c.err && th >= 20 && ip_head + th == ip_len && ip_len <= p->l3_len;
+}
+
+/* One of its resends: the same SYN again (the flow's lookup matched the tuple). */
+static bool syn_resent(const struct flow_syn *s, const struct packet *p, bool from_client)
+{
+	return from_client && p->flags == s->syn_flags && p->seq == s->isn && s->pkts < UINT16_MAX &&
+	       p->wirelen == s->wirelen && syn_bare(p) && (p->l3[0] >> 4 == 6) == s->syn_v6;
+}
+
+/* The SYN as nDPI saw it: IP and TCP headers with the fields nDPI reads. */
+static uint32_t syn_packet(const struct flow_syn *s, uint8_t b[60])
+{
+	memset(b, 0, 60);
+	uint8_t *tcp;
+	if (s->syn_v6) {
+		b[0] = 0x60;
+		b[5] = 20;             /* payload length: the TCP header */
+		b[6] = 6;
+		b[7] = 64;
+		memcpy(b + 8, s->cli.b, 16);
+		memcpy(b + 24, s->srv.b, 16);
+		tcp = b + 40;
+	} else {
+		b[0] = 0x45;
+		b[3] = 40;             /* total length */
+		b[8] = 64;
+		b[9] = 6;
+		memcpy(b + 12, s->cli.b + 12, 4);
+		memcpy(b + 16, s->srv.b + 12, 4);
+		tcp = b + 20;
+	}
+	tcp[0] = (uint8_t)(s->cport >> 8);
+	tcp[1] = (uint8_t)s->cport;
+	tcp[2] = (uint8_t)(s->sport >> 8);
+	tcp[3] = (uint8_t)s->sport;
+	tcp[4] = (uint8_t)(s->isn >> 24);
+	tcp[5] = (uint8_t)(s->isn >> 16);
+	tcp[6] = (uint8_t)(s->isn >> 8);
+	tcp[7] = (uint8_t)s->isn;
+	tcp[12] = 5 << 4;
+	tcp[13] = s->syn_flags;
+	return (uint32_t)(tcp - b) + 20;
+}
+
+/* Feed nDPI the SYNs as engine_packet() would have (the first at its time, the resends
+ * at the last one's); true when its detection is over. */
+static bool syn_replay(struct engine *e, const struct flow_syn *s, struct dpi_flow *d, struct flow_record *r)
+{
+	uint8_t b[60];
+	uint32_t n = syn_packet(s, b);
+	bool done = false;
+	for (uint32_t k = 0; k < s->pkts && !done; k++)
+		done = dpi_feed(e->dpi, d, b, n, k ? s->last_us : s->first_us, &r->dpi);
+	r->dpi_ran |= done;
+	return done;
+}
+
+/* The counters a full flow would have from the SYNs. */
+static void syn_fill(const struct flow_syn *s, struct flow *f)
+{
+	f->first_index = s->first_index;
+	f->first_us = s->first_us;
+	f->pkts[0] = s->pkts;
+	f->bytes[0] = (uint64_t)s->pkts * s->wirelen;
+	f->isn[0] = s->isn;
+	f->seq_lo[0] = s->isn;
+	f->seq_hi[0] = s->isn + 1;
+	f->seq_seen = 1;
+	f->syn = 1;
+	f->light = !s->syn_full;
+}
+
+static void start_record(struct flow_record *r, const struct flow *f, const struct service_info *si);
+
+static struct flow_record *syn_record(struct engine *e, const struct flow_syn *s, const struct flow *f)
+{
+	struct flow_record *r = calloc(1, sizeof *r);
+	if (!r) {
+		e->cnt.alloc_failures++;
+		return NULL;
+	}
+	struct service_info si = { .name = s->service, .cls = (enum port_class)s->syn_cls, .learned = s->syn_learned };
+	start_record(r, f, &si);
+	return r;
+}
+
+/*
+ * The full flow an embryonic entry stands for, in f (not in the table):
+ * its counters and, for a reported one, its record with what nDPI made of
+ * the SYNs (ended: the verdict at the flow's end, as end_inspection() gives it).
+ */
+static void syn_as_flow(struct engine *e, const struct flow_syn *s, struct flow *f, bool ended)
+{
+	memset(f, 0, sizeof *f);
+	f->head = s->head;
+	syn_fill(s, f);
+	if (!s->syn_full)
+		return;
+	struct flow_record *r = syn_record(e, s, f);
+	f->result = r;
+	struct dpi_flow *d = r && e->dpi ? dpi_flow_new() : NULL;
+	if (!d)
+		return;
+	if (!syn_replay(e, s, d, r) && ended) {
+		dpi_giveup(e->dpi, d, &r->dpi);
+		r->dpi_ran = true;
+	}
+	dpi_flow_free(d);
+}
+
+/* The first packet that is not a resend of the SYN: a full flow from now on, set up as it
+ * would have been at the SYN (inspection, nDPI fed the SYNs). */
+static struct flow *syn_promote(struct engine *e, struct flow_syn *s)
+{
+	struct flow_syn c = *s;
+	struct flow *f = flow_promote(&e->ft, s);
+	if (!f) {
+		e->cnt.alloc_failures++;
+		return NULL;
+	}
+	syn_fill(&c, f);
+	e->current = f;
+	if (!c.syn_full)
+		return f;
+	struct flow_record *r = syn_record(e, &c, f);
+	if (!r) {
+		f->light = 1;          /* as if it had not been catalogued */
+		return f;
+	}
+	f->result = r;
+	struct inspect *in = new_inspection(e, f, e->dpi != NULL);
+	if (!in) {
+		r->memcap_dropped = true;
+		return f;
+	}
+	f->insp = in;
+	stream_set_isn(&in->dir[0], c.isn);
+	in->dpi = e->dpi ? dpi_flow_new() : NULL;
+	in->dpi_done = !in->dpi || syn_replay(e, &c, in->dpi, r);
+	return f;
+}
+
+static struct flow_head *new_flow(struct engine *e, const struct packet *p, bool *from_client)
 {
 	if (e->ft.active >= e->ft.max_flows) {
-		struct flow *old = flow_oldest(&e->ft);
+		struct flow_head *old = flow_oldest(&e->ft);
 		if (old)
 			finish_flow(e, old, END_EVICTED);
 	}
@@ -430,6 +629,28 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 	const struct addr *srv = cli ? &p->dst : &p->src;
 	struct service_info si = lookup_service(e, srv, cli ? p->dport : p->sport);
 	bool full = si.name || configured_server(e, srv);
+	if (syn_bare(p)) {         /* only a SYN so far: embryonic (a bare SYN's sender is the client) */
+		struct flow_syn *s = flow_syn_create(&e->ft, p);
+		if (!s) {
+			e->cnt.alloc_failures++;
+			return NULL;
+		}
+		s->syn_flags = p->flags;
+		s->syn_full = full;
+		s->syn_v6 = p->l3[0] >> 4 == 6;
+		s->service = si.name;
+		s->syn_cls = (uint8_t)si.cls;
+		s->syn_learned = si.learned;
+		s->first_index = p->index;
+		s->isn = p->seq;
+		s->pkts = 1;
+		s->wirelen = (uint16_t)p->wirelen;
+		*from_client = true;
+		e->cnt.flows++;
+		if (full && e->dpi)    /* as a full flow would have been counted at its SYN */
+			e->cnt.dpi_flows++;
+		return &s->head;
+	}
 	/* light flows get their record only if their bytes turn out to be IBM i */
 	struct flow_record *r = full ? calloc(1, sizeof *r) : NULL;
 	struct flow *f = r || !full ? flow_create(&e->ft, p, cli) : NULL;
@@ -455,7 +676,7 @@ static struct flow *new_flow(struct engine *e, const struct packet *p, bool *fro
 	e->cnt.flows++;
 	if (f->midstream)
 		e->cnt.flows_midstream++;
-	return f;
+	return &f->head;
 }
 
 /*
@@ -514,8 +735,10 @@ static void light_probe(struct engine *e, struct flow *f, int dir, const struct 
 
 static void expire_idle(struct engine *e, int64_t now)
 {
-	struct flow *f;
-	while ((f = flow_oldest_in(&e->ft, FLOW_CLOSED)) && f->last_us + CLOSED_LINGER_US < now)
+	struct flow_head *f;
+	/* closed entries are full flows (an embryonic one has seen no FIN or RST) */
+	while (e->ft.lru_head[FLOW_CLOSED] != FLOW_NONE &&
+	       (f = &flow_at(&e->ft, e->ft.lru_head[FLOW_CLOSED])->head)->last_us + CLOSED_LINGER_US < now)
 		finish_flow(e, f, END_CLOSED);
 	while ((f = flow_oldest_in(&e->ft, FLOW_OPEN)) && f->last_us + e->cfg.idle_timeout_us < now)
 		finish_flow(e, f, END_IDLE);
@@ -585,21 +808,39 @@ void engine_packet(struct engine *e, const struct packet *p)
 	expire_idle(e, p->ts_us);
 
 	bool from_client = true;
-	struct flow *f = flow_lookup(&e->ft, p, &from_client);
+	struct flow_head *h = flow_lookup(&e->ft, p, &from_client);
+	if (h && flow_is_syn(h)) {
+		struct flow_syn *s = (struct flow_syn *)h;
+		if (syn_resent(s, p, from_client)) {
+			s->pkts++;
+			if (p->ts_us > s->last_us)
+				s->last_us = p->ts_us;
+			flow_touch(&e->ft, h);
+			return;
+		}
+		struct flow *pf = syn_promote(e, s);
+		if (!pf)
+			return;
+		h = &pf->head;
+	}
+	struct flow *f = (struct flow *)h;
 	bool syn_only = (p->flags & (TH_SYN | TH_ACK)) == TH_SYN;
 	/* a SYN resent with the ISN already seen belongs to the same connection, closed or not */
 	bool resent_syn = f && f->syn && p->seq == f->isn[0];
 	if (f && syn_only && from_client && !resent_syn &&
 	    (f->fin_c || f->fin_s || f->rst || (f->syn && f->established))) {
-		finish_flow(e, f, END_NEW_SYN);
+		finish_flow(e, &f->head, END_NEW_SYN);
 		f = NULL;
 	}
 	if (!f && recent_late(&e->recent, p, p->ts_us)) {
 		e->cnt.late_segments++;
 		return;
 	}
-	if (!f && !(f = new_flow(e, p, &from_client)))
-		return;
+	if (!f) {
+		if (!(h = new_flow(e, p, &from_client)) || flow_is_syn(h))
+			return;        /* an embryonic entry is complete at its creation */
+		f = (struct flow *)h;
+	}
 	e->current = f;
 
 	int dir = from_client ? 0 : 1;
@@ -618,7 +859,7 @@ void engine_packet(struct engine *e, const struct packet *p)
 	f->bytes[dir] += p->wirelen;
 	if (p->ts_us > f->last_us)
 		f->last_us = p->ts_us;
-	flow_touch(&e->ft, f);
+	flow_touch(&e->ft, &f->head);
 
 	if ((p->flags & (TH_SYN | TH_ACK)) == TH_SYN && dir == 0) {
 		f->syn = 1;
@@ -728,7 +969,7 @@ void engine_finish(struct engine *e)
 
 void engine_flush(struct engine *e)
 {
-	struct flow *f;
+	struct flow_head *f;
 	while ((f = flow_oldest(&e->ft)))
 		finish_flow(e, f, f->list == FLOW_CLOSED ? END_CLOSED : END_INPUT);
 }
@@ -791,6 +1032,16 @@ size_t engine_open_snapshot(struct engine *e, struct flow_record ***out)
 	if (!e->ft.active || !(*out = calloc(e->ft.active, sizeof **out)))
 		return 0;
 	for (uint32_t i = flow_iter(&e->ft, FLOW_NONE); i != FLOW_NONE && n < e->ft.active; i = flow_iter(&e->ft, i)) {
+		if (i & FLOW_SYN) {    /* what the live record would hold: the SYN given to nDPI */
+			struct flow sf;
+			syn_as_flow(e, flow_syn_at(&e->ft, i), &sf, false);
+			struct flow_record *r = sf.result;
+			if (r) {
+				complete_record(r, &sf, END_INPUT);
+				(*out)[n++] = r;
+			}
+			continue;
+		}
 		const struct flow *f = flow_at(&e->ft, i);
 		const struct flow_record *live = f->result;
 		/* what finish_flow() would report: catalogued, an IBM i protocol, or a --server address */
@@ -826,8 +1077,15 @@ void engine_set_services(struct engine *e, struct services *fresh)
 		services_learn(fresh, &l->server, l->port, old->names[l->name], (enum port_class)l->cls);
 	}
 	fresh->learned_dropped += old->learned_dropped;
-	for (uint32_t i = flow_iter(&e->ft, FLOW_NONE); i != FLOW_NONE; i = flow_iter(&e->ft, i))
-		reintern(fresh, flow_at(&e->ft, i)->result);
+	for (uint32_t i = flow_iter(&e->ft, FLOW_NONE); i != FLOW_NONE; i = flow_iter(&e->ft, i)) {
+		if (i & FLOW_SYN) {
+			struct flow_syn *s = flow_syn_at(&e->ft, i);
+			if (s->service)
+				s->service = services_intern(fresh, s->service);
+		} else {
+			reintern(fresh, flow_at(&e->ft, i)->result);
+		}
+	}
 	for (size_t i = 0; i < e->n_records; i++)
 		reintern(fresh, e->records[i]);
 	e->svc = fresh;
@@ -835,12 +1093,15 @@ void engine_set_services(struct engine *e, struct services *fresh)
 
 void engine_free(struct engine *e)
 {
-	struct flow *f;
-	while ((f = flow_oldest(&e->ft))) {
-		if (f->insp)
-			end_inspection(e, f, f->result);
-		record_free(f->result);
-		flow_remove(&e->ft, f);
+	struct flow_head *h;
+	while ((h = flow_oldest(&e->ft))) {
+		if (!flow_is_syn(h)) {
+			struct flow *f = (struct flow *)h;
+			if (f->insp)
+				end_inspection(e, f, f->result);
+			record_free(f->result);
+		}
+		flow_remove(&e->ft, h);
 	}
 	for (size_t i = 0; i < e->n_records; i++)
 		record_free(e->records[i]);

@@ -3,8 +3,9 @@
  *
  * Index: linear probing over a power-of-two slot array kept at most half
  * full, with backward-shift deletion (no tombstones, so a churn of short
- * flows never degrades lookups).  Pool: chunks of 4096 flows allocated as
- * the table grows, never moved; freed indices are reused.
+ * flows never degrades lookups).  Pools, one per kind of entry: chunks of
+ * 4096 entries allocated as the table grows, never moved; freed indices
+ * are reused.  Links and slots hold indices, the FLOW_SYN bit naming the pool.
  */
 #include "flow.h"
 
@@ -19,6 +20,8 @@ bool flow_table_init(struct flow_table *t, uint32_t max_flows)
 {
 	memset(t, 0, sizeof *t);
 	t->max_flows = max_flows ? max_flows : 1;
+	t->full.size = sizeof(struct flow);
+	t->syn.size = sizeof(struct flow_syn);
 	t->lru_head[0] = t->lru_tail[0] = t->lru_head[1] = t->lru_tail[1] = FLOW_NONE;
 	t->n_slots = 1024;
 	t->slots = calloc(t->n_slots, sizeof *t->slots);
@@ -32,12 +35,18 @@ bool flow_table_init(struct flow_table *t, uint32_t max_flows)
 	return t->slots != NULL;
 }
 
+static void pool_free(struct flow_pool *pl)
+{
+	for (uint32_t i = 0; i < pl->n_chunks; i++)
+		free(pl->chunks[i]);
+	free(pl->chunks);
+	free(pl->free_list);
+}
+
 void flow_table_free(struct flow_table *t)
 {
-	for (uint32_t i = 0; i < t->n_chunks; i++)
-		free(t->chunks[i]);
-	free(t->chunks);
-	free(t->free_list);
+	pool_free(&t->full);
+	pool_free(&t->syn);
 	free(t->slots);
 	memset(t, 0, sizeof *t);
 }
@@ -96,7 +105,7 @@ static uint32_t tuple_hash(const struct flow_table *t, const struct addr *a, uin
 	return (uint32_t)siphash13(&k, sizeof k, t->k0, t->k1);
 }
 
-static bool flow_matches(const struct flow *f, const struct packet *p, bool *from_client)
+static bool flow_matches(const struct flow_head *f, const struct packet *p, bool *from_client)
 {
 	if (f->cport == p->sport && f->sport == p->dport && addr_eq(&f->cli, &p->src) &&
 	    addr_eq(&f->srv, &p->dst)) {
@@ -111,7 +120,7 @@ static bool flow_matches(const struct flow *f, const struct packet *p, bool *fro
 	return false;
 }
 
-struct flow *flow_lookup(struct flow_table *t, const struct packet *p, bool *from_client)
+struct flow_head *flow_lookup(struct flow_table *t, const struct packet *p, bool *from_client)
 {
 	uint32_t h = tuple_hash(t, &p->src, p->sport, &p->dst, p->dport);
 	uint32_t mask = t->n_slots - 1;
@@ -119,7 +128,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct packet *p, bool *fro
 		uint32_t s = t->slots[i];
 		if (!s)
 			return NULL;
-		struct flow *f = flow_at(t, s - 1);
+		struct flow_head *f = flow_head_at(t, s - 1);
 		if (f->hash == h && flow_matches(f, p, from_client))
 			return f;
 	}
@@ -143,47 +152,63 @@ static bool grow_slots(struct flow_table *t)
 		return false;
 	for (uint32_t i = 0; i < t->n_slots; i++)
 		if (t->slots[i])
-			slot_insert(s, n, flow_at(t, t->slots[i] - 1)->hash, t->slots[i] - 1);
+			slot_insert(s, n, flow_head_at(t, t->slots[i] - 1)->hash, t->slots[i] - 1);
 	free(t->slots);
 	t->slots = s;
 	t->n_slots = n;
 	return true;
 }
 
-static bool alloc_index(struct flow_table *t, uint32_t *idx)
+static bool alloc_index(struct flow_pool *pl, uint32_t *idx)
 {
-	if (t->n_free) {
-		*idx = t->free_list[--t->n_free];
+	if (pl->n_free) {
+		*idx = pl->free_list[--pl->n_free];
 		return true;
 	}
-	if (t->pool_used == t->n_chunks * FLOW_CHUNK) {
-		struct flow **c = realloc(t->chunks, (t->n_chunks + 1) * sizeof *c);
+	if (pl->used == pl->n_chunks * FLOW_CHUNK) {
+		void **c = realloc(pl->chunks, (pl->n_chunks + 1) * sizeof *c);
 		if (!c)
 			return false;
-		t->chunks = c;
-		t->chunks[t->n_chunks] = calloc(FLOW_CHUNK, sizeof(struct flow));
-		if (!t->chunks[t->n_chunks])
+		pl->chunks = c;
+		pl->chunks[pl->n_chunks] = calloc(FLOW_CHUNK, pl->size);
+		if (!pl->chunks[pl->n_chunks])
 			return false;
-		uint32_t *fl = realloc(t->free_list, (size_t)(t->n_chunks + 1) * FLOW_CHUNK * sizeof *fl);
+		uint32_t *fl = realloc(pl->free_list, (size_t)(pl->n_chunks + 1) * FLOW_CHUNK * sizeof *fl);
 		if (!fl)
 			return false;
-		t->free_list = fl;
-		t->n_chunks++;
+		pl->free_list = fl;
+		pl->n_chunks++;
 	}
-	*idx = t->pool_used++;
+	*idx = pl->used++;
 	return true;
 }
 
-static void lru_append(struct flow_table *t, struct flow *f)
+static void lru_append(struct flow_table *t, struct flow_head *f)
 {
 	int l = f->list;
 	f->lru_prev = t->lru_tail[l];
 	f->lru_next = FLOW_NONE;
 	if (t->lru_tail[l] != FLOW_NONE)
-		flow_at(t, t->lru_tail[l])->lru_next = f->idx;
+		flow_head_at(t, t->lru_tail[l])->lru_next = f->idx;
 	else
 		t->lru_head[l] = f->idx;
 	t->lru_tail[l] = f->idx;
+}
+
+/* The identity of a new entry from its first packet, and its place in the index and list. */
+static void head_start(struct flow_table *t, struct flow_head *f, const struct packet *p, bool src_is_client)
+{
+	if (src_is_client) {
+		f->cli = p->src; f->cport = p->sport; f->srv = p->dst; f->sport = p->dport;
+	} else {
+		f->cli = p->dst; f->cport = p->dport; f->srv = p->src; f->sport = p->sport;
+	}
+	f->hash = tuple_hash(t, &p->src, p->sport, &p->dst, p->dport);
+	f->last_us = p->ts_us;
+	slot_insert(t->slots, t->n_slots, f->hash, f->idx);
+	f->list = FLOW_OPEN;
+	lru_append(t, f);
+	t->active++;
 }
 
 struct flow *flow_create(struct flow_table *t, const struct packet *p, bool src_is_client)
@@ -191,42 +216,80 @@ struct flow *flow_create(struct flow_table *t, const struct packet *p, bool src_
 	if ((t->active + 1) * 2 > t->n_slots && !grow_slots(t))
 		return NULL;
 	uint32_t idx;
-	if (!alloc_index(t, &idx))
+	if (!alloc_index(&t->full, &idx))
 		return NULL;
 	struct flow *f = flow_at(t, idx);
 	memset(f, 0, sizeof *f);
 	f->idx = idx;
 	f->in_use = 1;
-	if (src_is_client) {
-		f->cli = p->src; f->cport = p->sport; f->srv = p->dst; f->sport = p->dport;
-	} else {
-		f->cli = p->dst; f->cport = p->dport; f->srv = p->src; f->sport = p->sport;
-	}
-	f->hash = tuple_hash(t, &p->src, p->sport, &p->dst, p->dport);
-	f->seq_no = t->next_seq_no++;
-	f->first_us = f->last_us = p->ts_us;
-	slot_insert(t->slots, t->n_slots, f->hash, idx);
-	f->list = FLOW_OPEN;
-	lru_append(t, f);
-	t->active++;
+	head_start(t, &f->head, p, src_is_client);
+	f->first_us = p->ts_us;
+	t->full.active++;
 	return f;
 }
 
-static void lru_unlink(struct flow_table *t, struct flow *f)
+struct flow_syn *flow_syn_create(struct flow_table *t, const struct packet *p)
+{
+	if ((t->active + 1) * 2 > t->n_slots && !grow_slots(t))
+		return NULL;
+	uint32_t idx;
+	if (!alloc_index(&t->syn, &idx))
+		return NULL;
+	struct flow_syn *s = flow_syn_at(t, idx | FLOW_SYN);
+	memset(s, 0, sizeof *s);
+	s->idx = idx | FLOW_SYN;
+	head_start(t, &s->head, p, true);
+	s->first_us = p->ts_us;
+	t->syn.active++;
+	return s;
+}
+
+struct flow *flow_promote(struct flow_table *t, struct flow_syn *s)
+{
+	uint32_t idx;
+	if (!alloc_index(&t->full, &idx))
+		return NULL;
+	struct flow *f = flow_at(t, idx);
+	memset(f, 0, sizeof *f);
+	f->head = s->head;
+	f->idx = idx;
+	f->in_use = 1;
+	/* the same hash: the slot that held the embryonic entry now holds the flow */
+	uint32_t mask = t->n_slots - 1;
+	uint32_t i = f->hash & mask;
+	while (t->slots[i] != s->idx + 1)
+		i = (i + 1) & mask;
+	t->slots[i] = idx + 1;
+	/* and its place in the activity list */
+	if (f->lru_prev != FLOW_NONE)
+		flow_head_at(t, f->lru_prev)->lru_next = idx;
+	else
+		t->lru_head[f->list] = idx;
+	if (f->lru_next != FLOW_NONE)
+		flow_head_at(t, f->lru_next)->lru_prev = idx;
+	else
+		t->lru_tail[f->list] = idx;
+	t->syn.free_list[t->syn.n_free++] = s->idx & ~FLOW_SYN;
+	t->syn.active--;
+	t->full.active++;
+	return f;
+}
+
+static void lru_unlink(struct flow_table *t, struct flow_head *f)
 {
 	int l = f->list;
 	if (f->lru_prev != FLOW_NONE)
-		flow_at(t, f->lru_prev)->lru_next = f->lru_next;
+		flow_head_at(t, f->lru_prev)->lru_next = f->lru_next;
 	else
 		t->lru_head[l] = f->lru_next;
 	if (f->lru_next != FLOW_NONE)
-		flow_at(t, f->lru_next)->lru_prev = f->lru_prev;
+		flow_head_at(t, f->lru_next)->lru_prev = f->lru_prev;
 	else
 		t->lru_tail[l] = f->lru_prev;
 	f->lru_prev = f->lru_next = FLOW_NONE;
 }
 
-void flow_touch(struct flow_table *t, struct flow *f)
+void flow_touch(struct flow_table *t, struct flow_head *f)
 {
 	if (t->lru_tail[f->list] == f->idx)
 		return;
@@ -238,14 +301,14 @@ void flow_set_closed(struct flow_table *t, struct flow *f)
 {
 	if (f->list == FLOW_CLOSED)
 		return;
-	lru_unlink(t, f);
+	lru_unlink(t, &f->head);
 	f->list = FLOW_CLOSED;
-	lru_append(t, f);
+	lru_append(t, &f->head);
 }
 
-struct flow *flow_oldest(const struct flow_table *t)
+struct flow_head *flow_oldest(const struct flow_table *t)
 {
-	struct flow *f = flow_oldest_in(t, FLOW_CLOSED);
+	struct flow_head *f = flow_oldest_in(t, FLOW_CLOSED);
 	return f ? f : flow_oldest_in(t, FLOW_OPEN);
 }
 
@@ -253,13 +316,13 @@ uint32_t flow_iter(const struct flow_table *t, uint32_t prev)
 {
 	if (prev == FLOW_NONE)
 		return t->lru_head[0] != FLOW_NONE ? t->lru_head[0] : t->lru_head[1];
-	const struct flow *f = flow_at(t, prev);
+	const struct flow_head *f = flow_head_at(t, prev);
 	if (f->lru_next != FLOW_NONE)
 		return f->lru_next;
 	return f->list == FLOW_OPEN ? t->lru_head[1] : FLOW_NONE;
 }
 
-void flow_remove(struct flow_table *t, struct flow *f)
+void flow_remove(struct flow_table *t, struct flow_head *f)
 {
 	uint32_t mask = t->n_slots - 1;
 	uint32_t i = f->hash & mask;
@@ -274,7 +337,7 @@ void flow_remove(struct flow_table *t, struct flow *f)
 				j = (j + 1) & mask;
 				if (!t->slots[j])
 					goto done;
-				uint32_t home = flow_at(t, t->slots[j] - 1)->hash & mask;
+				uint32_t home = flow_head_at(t, t->slots[j] - 1)->hash & mask;
 				/* move j back to i unless its home lies cyclically in (i, j] */
 				bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
 				if (!stays)
@@ -286,7 +349,10 @@ void flow_remove(struct flow_table *t, struct flow *f)
 	}
 done:
 	lru_unlink(t, f);
-	f->in_use = 0;
-	t->free_list[t->n_free++] = f->idx;
+	struct flow_pool *pl = f->idx & FLOW_SYN ? &t->syn : &t->full;
+	if (!(f->idx & FLOW_SYN))
+		((struct flow *)f)->in_use = 0;
+	pl->free_list[pl->n_free++] = f->idx & ~FLOW_SYN;
+	pl->active--;
 	t->active--;
 }

@@ -63,11 +63,11 @@ static void many_flows_and_deletions(void **st)
 	assert_int_equal(t.active, N);
 	/* delete every third flow, then every remaining one must still be found */
 	for (uint32_t i = 0; i < N; i += 3)
-		flow_remove(&t, fs[i]);
+		flow_remove(&t, &fs[i]->head);
 	bool fc;
 	for (uint32_t i = 0; i < N; i++) {
 		struct packet p = pkt(i % 250 + (i / 250 % 8) * 256, (uint16_t)(1024 + i), 8471, i & 1);
-		struct flow *f = flow_lookup(&t, &p, &fc);
+		struct flow_head *f = flow_lookup(&t, &p, &fc);
 		if (i % 3 == 0)
 			assert_null(f);
 		else
@@ -127,12 +127,12 @@ static void oldest_follows_activity(void **st)
 	struct packet a = pkt(1, 1000, 23, true), b = pkt(2, 1000, 23, true), c = pkt(3, 1000, 23, true);
 	struct flow *fa = flow_create(&t, &a, true), *fb = flow_create(&t, &b, true), *fcf = flow_create(&t, &c, true);
 	assert_ptr_equal(flow_oldest(&t), fa);
-	flow_touch(&t, fa);
+	flow_touch(&t, &fa->head);
 	assert_ptr_equal(flow_oldest(&t), fb);
-	flow_remove(&t, fb);
+	flow_remove(&t, &fb->head);
 	assert_ptr_equal(flow_oldest(&t), fcf);
-	flow_remove(&t, fcf);
-	flow_remove(&t, fa);
+	flow_remove(&t, &fcf->head);
+	flow_remove(&t, &fa->head);
 	assert_null(flow_oldest(&t));
 	/* indices are reused */
 	struct flow *fd = flow_create(&t, &a, true);
