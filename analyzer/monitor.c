@@ -292,30 +292,12 @@ static bool build_now(struct mon *m, const struct analysis *done, const struct a
 /* What the store holds for the clients of `now`: their addresses and DHCP hosts (store_query). */
 static bool load_before(struct mon *m, const struct inventory *now, struct inventory *before, char *err, size_t errlen)
 {
-	size_t n_ips = 0, n_hosts = 0;
-	for (size_t c = 0; c < now->n_clients; c++) {
-		n_ips += now->clients[c].n_addrs ? now->clients[c].n_addrs : 1;
-		n_hosts += inv_client_hw(&now->clients[c])[0] != '\0';
-	}
-	struct addr *ips = malloc((n_ips ? n_ips : 1) * sizeof *ips);
-	const char **keys = malloc((n_hosts ? n_hosts : 1) * sizeof *keys);
-	bool ok = ips && keys;
+	struct store_query q;
+	bool ok = store_query_of_clients(&q, now);
 	if (!ok)
 		snprintf(err, errlen, "out of memory");
-	n_ips = n_hosts = 0;
-	for (size_t c = 0; ok && c < now->n_clients; c++) {
-		const struct inv_client *x = &now->clients[c];
-		for (int k = 0; k < x->n_addrs; k++)
-			ips[n_ips++] = x->addrs[k];
-		if (!x->n_addrs)
-			ips[n_ips++] = x->ip;
-		if (inv_client_hw(x)[0])
-			keys[n_hosts++] = inv_client_hw(x);
-	}
-	struct store_query q = { .only = ips, .n_only = n_ips, .only_hosts = keys, .n_only_hosts = n_hosts };
 	ok = ok && store_load_inventory(m->store, &q, before, err, errlen);
-	free(ips);
-	free(keys);
+	store_query_free(&q);
 	return ok;
 }
 

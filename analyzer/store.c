@@ -989,6 +989,47 @@ bool store_load_inventory(struct store *s, const struct store_query *q, struct i
 	return ok;
 }
 
+bool store_query_of_clients(struct store_query *q, const struct inventory *now)
+{
+	memset(q, 0, sizeof *q);
+	size_t n_ips = 0, n_hosts = 0;
+	for (size_t c = 0; c < now->n_clients; c++) {
+		n_ips += now->clients[c].n_addrs ? (size_t)now->clients[c].n_addrs : 1;
+		n_hosts += inv_client_hw(&now->clients[c])[0] != '\0';
+	}
+	struct addr *ips = malloc((n_ips ? n_ips : 1) * sizeof *ips);
+	const char **keys = malloc((n_hosts ? n_hosts : 1) * sizeof *keys);
+	if (!ips || !keys) {
+		free(ips);
+		free(keys);
+		return false;
+	}
+	n_ips = n_hosts = 0;
+	for (size_t c = 0; c < now->n_clients; c++) {
+		const struct inv_client *x = &now->clients[c];
+		for (int k = 0; k < x->n_addrs; k++)
+			ips[n_ips++] = x->addrs[k];
+		if (!x->n_addrs)
+			ips[n_ips++] = x->ip;
+		if (inv_client_hw(x)[0])
+			keys[n_hosts++] = inv_client_hw(x);
+	}
+	q->only = ips;
+	q->n_only = n_ips;
+	q->only_hosts = keys;
+	q->n_only_hosts = n_hosts;
+	return true;
+}
+
+void store_query_free(struct store_query *q)
+{
+	free((void *)q->only);
+	free((void *)q->only_hosts);
+	q->only = NULL;
+	q->only_hosts = NULL;
+	q->n_only = q->n_only_hosts = 0;
+}
+
 /* ---- load, for the report ---- */
 
 static void col_text(sqlite3_stmt *st, int i, char *out, size_t len)

@@ -181,7 +181,7 @@ bool store_imported(struct store *s, const char *digest, int64_t *when_us, char 
 /* The days to load: [since_us, until_us) rounded out to whole UTC days (0: unbounded); with
  * `only`, just these clients and the certificates (what the events module compares with): the rows
  * of these addresses and of the addresses the DHCP hosts `only_hosts` (their keys, as stored) had,
- * one row per (address, host) with the host in dhcp (the SQLite state; the shared store: per address). */
+ * one row per (address, host) with the host in dhcp (the SQLite state and the shared store alike). */
 struct store_query {
 	int64_t since_us, until_us;
 	const struct addr *only;
@@ -191,6 +191,10 @@ struct store_query {
 };
 bool store_load_inventory(struct store *s, const struct store_query *q, struct inventory *inv, char *err,
 			  size_t errlen);
+/* The query of the clients of `now` (a checkpoint's inventory, for its findings): every address of
+ * each client and every DHCP host key, in arrays of its own (store_query_free); false: no memory. */
+bool store_query_of_clients(struct store_query *q, const struct inventory *now);
+void store_query_free(struct store_query *q);
 /* The UTC day number of a time (what the rows are keyed by). */
 int64_t store_day(int64_t us);
 

@@ -188,27 +188,9 @@ void pg_events_before(struct pg_events *e, struct pg_conn *c, uint64_t ord, stru
 		return;
 	struct pg_job *j = p->job;
 	/* as the SQLite monitor asks (monitor.c): every address of the checkpoint's clients, and their hosts */
-	size_t n_ips = 0, n_hosts = 0;
-	for (size_t i = 0; i < j->now.n_clients; i++)
-		n_ips += j->now.clients[i].n_addrs ? (size_t)j->now.clients[i].n_addrs : 1;
-	struct addr *ips = malloc((n_ips ? n_ips : 1) * sizeof *ips);
-	const char **keys = malloc((j->now.n_clients ? j->now.n_clients : 1) * sizeof *keys);
-	if (!ips || !keys) {
-		free(ips);
-		free(keys);
+	struct store_query q;
+	if (!store_query_of_clients(&q, &j->now))
 		return;
-	}
-	n_ips = 0;
-	for (size_t i = 0; i < j->now.n_clients; i++) {
-		const struct inv_client *x = &j->now.clients[i];
-		for (int k = 0; k < x->n_addrs; k++)
-			ips[n_ips++] = x->addrs[k];
-		if (!x->n_addrs)
-			ips[n_ips++] = x->ip;
-		if (inv_client_hw(x)[0])
-			keys[n_hosts++] = inv_client_hw(x);
-	}
-	struct store_query q = { .only = ips, .n_only = n_ips, .only_hosts = keys, .n_only_hosts = n_hosts };
 	struct inventory before;
 	char err[512];
 	if (pg_load_inventory(c, NULL, &q, &before, err, sizeof err)) {   /* every sensor: new for the IBM i */
@@ -216,8 +198,7 @@ void pg_events_before(struct pg_events *e, struct pg_conn *c, uint64_t ord, stru
 		p->read = true;
 		inventory_free(&before);
 	}
-	free(ips);
-	free(keys);
+	store_query_free(&q);
 }
 
 bool pg_events_after(struct pg_events *e, struct pg_conn *c, struct pg_events_pending *p, enum pg_applied r)

@@ -19,7 +19,6 @@ one host").
 Needs root, ip, dnsmasq (dnsmasq-base), busybox, tcpdump; skips otherwise.
 Namespaces dl-*-PID, deleted at exit.  About 11 seconds (half of it tshark).
 """
-import atexit
 import json
 import os
 import re
@@ -30,6 +29,7 @@ import sys
 import tempfile
 import time
 
+from bridgelab import BridgeLab, read, sh, wait_for
 from tap import ok, skip, run, done, sanitizer_report, tshark_run
 
 NEED = ["ip", "dnsmasq", "busybox", "tcpdump"]
@@ -41,75 +41,13 @@ if os.geteuid() != 0 or missing:
 
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 tmp = tempfile.mkdtemp(prefix="tlsready-dhcplinklab-")
-tag = os.getpid() % 100000
-NS = {h: f"dl-{h}-{tag}" for h in ("sw", "srv", "c1")}
 MAC = {"srv": "02:00:00:00:00:10", "c1": "02:00:00:00:00:c1"}
 DUID = "0002000000090cc084d303000912"          # DUID-EN, RFC 8415 11.3's example
 CLIENT_ID = "ff" + "00000001" + DUID           # RFC 4361 6.1: type 255, IAID, DUID
-procs = []
-
-
-def sh(*a, check=True):
-    return subprocess.run(list(a), check=check, timeout=30, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def nsx(host, *a):
-    return ["ip", "netns", "exec", NS[host]] + list(a)
-
-
-def spawn(host, args, **kw):
-    p = subprocess.Popen(nsx(host, *args), **kw)
-    procs.append(p)
-    return p
-
-
-def cleanup():
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    for n in NS.values():
-        subprocess.run(["ip", "netns", "del", n], stderr=subprocess.DEVNULL)
-    shutil.rmtree(tmp, True)
-
-
-atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-
-
-def wait_for(pred, secs=20):
-    end = time.time() + secs
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
-
 
 # ---- the network: a bridge in dl-sw, one veth per host ----
-for n in NS.values():
-    sh("ip", "netns", "add", n)
-sh("ip", "-n", NS["sw"], "link", "add", "br0", "type", "bridge")
-sh("ip", "-n", NS["sw"], "link", "set", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0")
-sh("ip", "-n", NS["sw"], "link", "set", "br0", "up")
-for h in ("srv", "c1"):
-    sh("ip", "-n", NS["sw"], "link", "add", "p-" + h, "type", "veth", "peer", "name", "eth0", "netns", NS[h])
-    sh("ip", "-n", NS["sw"], "link", "set", "p-" + h, "master", "br0", "up")
-    sh("ip", "netns", "exec", NS[h], "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0")   # no 1-2 s of DAD
-    sh("ip", "-n", NS[h], "link", "set", "eth0", "address", MAC[h])
-    sh("ip", "-n", NS[h], "link", "set", "eth0", "up")
-    sh("ip", "-n", NS[h], "link", "set", "lo", "up")
+lab = BridgeLab("dl", MAC, tmp, no_dad=True)
+NS, nsx, spawn = lab.ns, lab.nsx, lab.spawn
 sh("ip", "-n", NS["srv"], "addr", "add", "192.0.2.10/24", "dev", "eth0")
 sh("ip", "-n", NS["srv"], "-6", "addr", "add", "2001:db8::10/64", "dev", "eth0", "nodad")
 ok(wait_for(lambda: b"fe80::" in sh("ip", "-n", NS["c1"], "-6", "addr", "show", "dev", "eth0").stdout

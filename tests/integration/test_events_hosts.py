@@ -32,7 +32,7 @@ import time
 
 import pgserver
 from netlab import Netlab, stop, wait_monitoring
-from pcapgen import Pcap
+from pcapgen import Pcap, dhcp   # dhcp: RFC 2131 figure 1 with options 53, 51, 12 (RFC 2132)
 from tap import ok, skip, done, sanitizer_report, tshark_run, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-evh-")
@@ -41,22 +41,6 @@ MAC_A, MAC_B = bytes([2, 0, 0, 0, 0, 0x0a]), bytes([2, 0, 0, 0, 0, 0x0b])
 NAMES = ("the findings of each checkpoint follow DHCP hosts", "the host moved: no new-nonsecure-client",
          "the second host on a reused address is new", "the monitor stops cleanly")
 PG_NAMES = tuple("PostgreSQL sensor: " + n for n in NAMES)
-
-
-def ip4(a):
-    return bytes(int(x) for x in a.split("."))
-
-
-def dhcp(op, mtype, mac, yiaddr="0.0.0.0", ciaddr="0.0.0.0", lease=None, host=None):
-    """RFC 2131 figure 1, the magic cookie, options 53, 51, 12 (RFC 2132), end."""
-    b = struct.pack("!BBBBIHH4s4s4s4s", op, 1, 6, 0, 0x3903F326, 0, 0, ip4(ciaddr), ip4(yiaddr), b"\0" * 4,
-                    b"\0" * 4)
-    b += mac + b"\0" * 10 + b"\0" * 192 + struct.pack("!I", 0x63825363) + bytes([53, 1, mtype])
-    if lease is not None:
-        b += bytes([51, 4]) + struct.pack("!I", lease)
-    if host:
-        b += bytes([12, len(host)]) + host
-    return b + b"\xff"
 
 
 def lease(w, mac, name, addr):

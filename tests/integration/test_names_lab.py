@@ -26,7 +26,6 @@ Needs root, ip, dnsmasq (dnsmasq-base), busybox, tcpdump; skips otherwise.
 Namespaces tn-*-PID, deleted at exit.  About 22 seconds (the two imports about 1 s).
 NAMES_LAB_KEEP=FILE keeps a copy of the lab capture (for debugging).
 """
-import atexit
 import json
 import os
 import re
@@ -37,6 +36,7 @@ import sys
 import tempfile
 import time
 
+from bridgelab import BridgeLab, read, sh, wait_for
 from tap import ok, skip, run, done, sanitizer_report, tshark_run
 
 NEED = ["ip", "dnsmasq", "busybox", "tcpdump"]
@@ -47,75 +47,18 @@ if os.geteuid() != 0 or missing:
 
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 tmp = tempfile.mkdtemp(prefix="tlsready-nameslab-")
-tag = os.getpid() % 100000
-NS = {h: f"tn-{h}-{tag}" for h in ("sw", "srv", "c1", "c2", "c3")}
 MAC = {"srv": "02:00:00:00:00:10", "c1": "02:00:00:00:00:a1", "c2": "02:00:00:00:00:a2",
        "c3": "02:00:00:00:00:30"}
-procs = []
 
 
-def sh(*a, check=True):
-    return subprocess.run(list(a), check=check, timeout=30, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def nsx(host, *a, **kw):
-    return ["ip", "netns", "exec", NS[host]] + list(a)
-
-
-def spawn(host, args, **kw):
-    p = subprocess.Popen(nsx(host, *args), **kw)
-    procs.append(p)
-    return p
-
-
-def cleanup():
+def keep():
     if os.environ.get("NAMES_LAB_KEEP"):
         shutil.copy(os.path.join(tmp, "lab.pcap"), os.environ["NAMES_LAB_KEEP"])
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    for n in NS.values():
-        subprocess.run(["ip", "netns", "del", n], stderr=subprocess.DEVNULL)
-    shutil.rmtree(tmp, True)
-
-
-atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-
-
-def wait_for(pred, secs=20):
-    end = time.time() + secs
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 # ---- the network: a bridge in tn-sw, one veth per host ----
-for n in NS.values():
-    sh("ip", "netns", "add", n)
-sh("ip", "-n", NS["sw"], "link", "add", "br0", "type", "bridge")
-sh("ip", "-n", NS["sw"], "link", "set", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0")
-sh("ip", "-n", NS["sw"], "link", "set", "br0", "up")
-for h in ("srv", "c1", "c2", "c3"):
-    sh("ip", "-n", NS["sw"], "link", "add", "p-" + h, "type", "veth", "peer", "name", "eth0", "netns", NS[h])
-    sh("ip", "-n", NS["sw"], "link", "set", "p-" + h, "master", "br0", "up")
-    sh("ip", "-n", NS[h], "link", "set", "eth0", "address", MAC[h])
-    sh("ip", "-n", NS[h], "link", "set", "eth0", "up")
-    sh("ip", "-n", NS[h], "link", "set", "lo", "up")
+lab = BridgeLab("tn", MAC, tmp, before_cleanup=keep)
+NS, nsx, spawn = lab.ns, lab.nsx, lab.spawn
 sh("ip", "-n", NS["srv"], "addr", "add", "192.0.2.10/24", "dev", "eth0")
 sh("ip", "-n", NS["c3"], "addr", "add", "192.0.2.30/24", "dev", "eth0")
 
