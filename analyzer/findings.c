@@ -89,8 +89,8 @@ uint32_t findings_for(const struct flow_record *r, int64_t capture_end_us)
 		if (tls_cipher_family(t->cipher) & WEAK_FAMILIES)
 			f |= 1u << FND_WEAK_CIPHER;
 	}
-	if (t->cert_seen && t->chain_len > 0 && t->chain[0].parsed) {
-		const struct x509_info *x = &t->chain[0];
+	if (t->cert_seen && t->chain_len > 0 && t->chain[0]->parsed) {
+		const struct x509_info *x = t->chain[0];
 		f |= cert_findings(x->not_before, x->not_after, x->self_signed, x->key_type, x->key_bits, x->sig_alg,
 				   r->end_us / 1000000, capture_end_us / 1000000);
 	}

@@ -360,9 +360,9 @@ static int cert_time_cmp(const void *x, const void *y)
 static void cert_of(struct inventory *inv, size_t *cap, const struct flow_record *r)
 {
 	const struct tls_state *t = rec_tls(r);
-	if (!t || !t->cert_seen || t->chain_len == 0 || !t->chain[0].parsed)
+	if (!t || !t->cert_seen || t->chain_len == 0 || !t->chain[0]->parsed)
 		return;
-	const struct x509_info *x = &t->chain[0];
+	const struct x509_info *x = t->chain[0];
 	struct inv_cert c = { .server = r->srv, .port = r->sport, .key_bits = x->key_bits,
 			      .self_signed = x->self_signed, .not_before = x->not_before, .not_after = x->not_after,
 			      .first_us = r->start_us, .last_us = r->end_us };

@@ -123,15 +123,15 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	fprintf(f, ",\"hello_retry\":%s,\"completed\":%s,\"chain_length\":%u",
 		t->hrr_seen ? "true" : "false", t->completed ? "true" : "false", (unsigned)t->chain_total);
 	fputs(",\"server_cert\":", f);
-	if (t->cert_seen && t->chain_len > 0 && t->chain[0].parsed)
-		json_cert(f, &t->chain[0]);
+	if (t->cert_seen && t->chain_len > 0 && t->chain[0]->parsed)
+		json_cert(f, t->chain[0]);
 	else
 		fputs("null", f);
 	fputs(",\"chain\":[", f);
 	for (int i = 1; i < t->chain_len && i < TLS_MAX_CHAIN; i++) {
 		if (i > 1)
 			fputc(',', f);
-		json_cert(f, &t->chain[i]);
+		json_cert(f, t->chain[i]);
 	}
 	fputs("]}", f);
 }

@@ -788,12 +788,12 @@ static void parse_certificate(struct tls_state *s, struct cursor *m)
 		if (!der)
 			break;
 		if (s->chain_len < TLS_MAX_CHAIN) {
-			struct x509_info *c = realloc(s->chain, (s->chain_len + 1u) * sizeof *c);
-			if (c) {   /* out of memory: the certificate is counted, not kept */
+			const struct x509_info **c = realloc(s->chain, (s->chain_len + 1u) * sizeof *c);
+			const struct x509_info *x = c ? x509_share(der, n) : NULL;
+			if (c)
 				s->chain = c;
-				x509_parse(&s->chain[s->chain_len], der, n);
-				s->chain_len++;
-			}
+			if (x)   /* out of memory: the certificate is counted, not kept */
+				s->chain[s->chain_len++] = x;
 		}
 		if (s->chain_total < UINT16_MAX)
 			s->chain_total++;
@@ -1123,6 +1123,8 @@ static void *tls_create(void)
 
 void tls_state_release(struct tls_state *s)
 {
+	for (int i = 0; i < s->chain_len; i++)
+		x509_unshare(s->chain[i]);
 	free(s->chain);
 	s->chain = NULL;
 	s->chain_len = 0;

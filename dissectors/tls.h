@@ -63,9 +63,9 @@ struct tls_state {
 	int8_t alert_dir;          /* DIR_C2S / DIR_S2C, -1 none */
 	uint8_t chain_len;         /* certificates in the server's Certificate message */
 	bool cert_seen;
-	struct x509_info *chain;   /* chain_len entries, [0] = the server certificate; allocated as the
-	                            * certificates come (a state without one holds none: 1.3 KB each),
-	                            * freed by tls_state_release() */
+	const struct x509_info **chain;   /* chain_len entries, [0] = the server certificate: each shared
+	                            * with every flow that saw the same DER (x509_share), the array
+	                            * allocated as the certificates come; both let go by tls_state_release() */
 	uint32_t records[2];       /* records parsed per direction */
 	bool malformed[2];         /* a record or message broke its own lengths */
 

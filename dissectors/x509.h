@@ -30,6 +30,12 @@ struct x509_info {
 /* Parse one DER certificate; false (and info->parsed = false) if it is not one. */
 bool x509_parse(struct x509_info *info, const uint8_t *der, size_t len);
 
+/* The facts of these DER bytes, parsed once and shared by every caller that passes the same bytes
+ * (x509_shared.c; thread-safe); NULL when out of memory.  Each x509_share() is ended by one
+ * x509_unshare(), which frees the facts when no caller holds them any more. */
+const struct x509_info *x509_share(const uint8_t *der, size_t len);
+void x509_unshare(const struct x509_info *info);
+
 /* Free this thread's cache of recently parsed certificates. */
 void x509_cache_clear(void);
 

@@ -31,7 +31,7 @@ static void touch_facts(const struct tls_state *s)
 	sink += tls_cipher_family(s->cipher) + strlen(s->sni) + strlen(s->alpn) + strlen(s->ja3) +
 		strlen(s->ja4) + strlen(s->ja3s) + strlen(s->ja4s);
 	for (int i = 0; i < s->chain_len && i < TLS_MAX_CHAIN; i++)
-		sink += strlen(s->chain[i].subject) + strlen(s->chain[i].san) + strlen(s->chain[i].sha256);
+		sink += strlen(s->chain[i]->subject) + strlen(s->chain[i]->san) + strlen(s->chain[i]->sha256);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -392,9 +392,9 @@ static void assert_chain(const struct tls_state *s, int n)
 	assert_true(s->cert_seen);
 	assert_int_equal(s->chain_len, n > TLS_MAX_CHAIN ? TLS_MAX_CHAIN : n);
 	assert_int_equal(s->chain_total, n);
-	assert_true(s->chain[0].parsed);
-	assert_string_equal(s->chain[0].subject, "CN=ibmi.example.com,O=tlsready test,C=US");
-	assert_true(s->chain[0].self_signed);
+	assert_true(s->chain[0]->parsed);
+	assert_string_equal(s->chain[0]->subject, "CN=ibmi.example.com,O=tlsready test,C=US");
+	assert_true(s->chain[0]->self_signed);
 }
 
 static void test_server_hello_12_and_completion(void **state)
