@@ -6,17 +6,19 @@ Captures written here are built byte by byte in this file (the pcap format
 is simple enough to write by hand), so the expectations do not depend on
 anything tlsready produced.
 """
+import atexit
 import ctypes.util
 import json
 import os
 import shutil
-import subprocess
 import struct
+import subprocess
 import tempfile
 
 from tap import ok, skip, run, done, sanitizer_report, CORPUS, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-test-")
+atexit.register(shutil.rmtree, tmp, True)   # removed at exit, whatever happens
 
 
 def pcap_file(path, packets, linktype=1, snaplen=65535, cut=0):

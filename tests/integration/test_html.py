@@ -7,6 +7,7 @@ of the inline style and script computed here for the Content-Security-Policy; th
 after the script ran and its console for CSP violations and network requests; the JSON report of
 the same capture for the facts shown; hand-built bytes for hostile names.
 """
+import atexit
 import base64
 import calendar
 import hashlib
@@ -24,6 +25,7 @@ from pcapgen import Pcap
 from tap import ok, skip, run, done, PCAPS
 
 tmp = tempfile.mkdtemp(prefix="tlsready-html-")
+atexit.register(shutil.rmtree, tmp, True)   # removed at exit, whatever happens
 demo = os.path.join(PCAPS, "demo.pcapng")
 
 

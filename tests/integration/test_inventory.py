@@ -13,6 +13,7 @@
 
 The truth is the one-shot report of the same bytes, editcap's shift, and the source tree.
 """
+import atexit
 import csv
 import datetime
 import glob
@@ -20,12 +21,14 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
 from tap import ok, skip, run, done, text_counter, PCAPS, TOP
 
 tmp = tempfile.mkdtemp(prefix="tlsready-inventory-")
+atexit.register(shutil.rmtree, tmp, True)   # removed at exit, whatever happens
 lab = sorted(glob.glob(os.path.join(PCAPS, "*.pcap")) + glob.glob(os.path.join(PCAPS, "*.pcapng")))
 SHARED = ("summary", "servers", "certificates", "clients")
 

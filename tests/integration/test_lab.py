@@ -12,10 +12,12 @@ give the same verdicts, and no report in any format contains a secret the
 lab's clients sent (pcaps/secrets.json).  Differences print as a readable
 diff.
 """
+import atexit
 import glob
 import hashlib
 import json
 import os
+import shutil
 import struct
 import subprocess
 import tempfile
@@ -211,6 +213,7 @@ def check_reordered(cap):
     again (a retransmission).  The certificate must still be the one tshark
     reads from the original capture."""
     tmp = tempfile.mkdtemp(prefix="tlsready-reorder-")
+    atexit.register(shutil.rmtree, tmp, True)   # removed at exit, whatever happens
     plain = os.path.join(tmp, "plain.pcap")
     if subprocess.run(["editcap", "-F", "pcap", cap, plain], stderr=subprocess.DEVNULL).returncode != 0:
         skip("reordered certificate", "editcap failed")

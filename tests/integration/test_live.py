@@ -7,6 +7,7 @@ the same captures, with nothing dropped.  Skips, saying why, when not root or
 without `ip netns` or tcpreplay.  Everything started is ended by its PID and
 the namespace is deleted, whatever happens.
 """
+import atexit
 import json
 import os
 import shutil
@@ -49,7 +50,9 @@ try:
                 ["link", "set", "vb", "up"]):
         subprocess.run(["ip", "-n", NS] + cmd, check=True, timeout=10)
     for threads in ("1", "2"):
-        out = os.path.join(tempfile.mkdtemp(prefix="tlsready-live-"), "live.json")
+        out_dir = tempfile.mkdtemp(prefix="tlsready-live-")
+        atexit.register(shutil.rmtree, out_dir, True)   # removed at exit, whatever happens
+        out = os.path.join(out_dir, "live.json")
         proc = subprocess.Popen(["ip", "netns", "exec", NS, TLSREADY, "-i", "vb", "-q", "-B", "32", "--threads",
                                  threads, "--format", "json", "-o", out], stderr=subprocess.PIPE)
         time.sleep(1.5)

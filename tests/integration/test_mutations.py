@@ -5,9 +5,11 @@ a report or a clear error (exit 0-3), and under the sanitizer build with no
 AddressSanitizer or UBSan report.  MUTATION_RUNS sets the count (default 200);
 a failing input is kept in /tmp for the bug report.
 """
+import atexit
 import glob
 import os
 import random
+import shutil
 import tempfile
 
 from tap import ok, run, done, sanitizer_report, PCAPS, CORPUS
@@ -17,6 +19,7 @@ files = sorted(glob.glob(os.path.join(PCAPS, "*.pcap*")) + glob.glob(os.path.joi
 files = [f for f in files if os.path.getsize(f) >= 64]
 runs = int(os.environ.get("MUTATION_RUNS", "200"))
 tmp = tempfile.mkdtemp(prefix="tlsready-mut-")
+atexit.register(shutil.rmtree, tmp, True)   # removed at exit, whatever happens
 bad = []
 for i in range(runs):
     src = rng.choice(files)

@@ -14,6 +14,7 @@ editcap's time shifts for the multi-day scenarios.
 - --ready exits 0 only for a ready door; --format clp comments out the steps of doors not ready;
   tlsready never runs a command (the CL member is text).
 """
+import atexit
 import glob
 import json
 import os
@@ -28,6 +29,7 @@ from clsyntax import check
 from tap import ok, skip, run, done, PCAPS, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-plan-")
+atexit.register(shutil.rmtree, tmp, True)   # removed at exit, whatever happens
 NAMES = {"as-central": 8470, "as-database": 8471, "as-dtaq": 8472, "as-netdrive": 8473, "as-netprt": 8474,
          "as-rmtcmd": 8475, "as-signon": 8476, "as-transfer": 8478, "as-vrtprint": 8479, "telnet": 23}
 

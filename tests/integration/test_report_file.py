@@ -10,6 +10,7 @@ of the same capture (its blocking clients), the kernel (inodes, modes, owners: o
 (the times between rewrites), Python's JSON parser.  Skips when not root, without `ip netns` or
 tcpreplay.  About 25 s.
 """
+import atexit
 import json
 import os
 import pwd
@@ -25,6 +26,7 @@ from tap import ok, skip, run, done, sanitizer_report, PCAPS, TLSREADY
 
 demo = os.path.join(PCAPS, "demo.pcapng")
 tmp = tempfile.mkdtemp(prefix="tlsready-rf-")
+atexit.register(shutil.rmtree, tmp, True)   # removed at exit, whatever happens
 NAMES = ("rewritten at every checkpoint", "never half a report", "the report of the capture", "mode and owner",
          "written at the stop", "no temporary file left", "--report-interval", "JSON by its name",
          "a symbolic link refused once", "no sanitizer report", "usage errors")
