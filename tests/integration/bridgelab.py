@@ -5,7 +5,9 @@ per host, each joined to the bridge by a veth whose inside end is eth0 with the 
 In: the prefix, the hosts' MACs, the test's temporary directory.  Out: sh() (a command that must
 succeed), nsx() (a command line inside a host), spawn() (a process inside a host, ended at exit),
 and at exit every process ended, every namespace deleted, the directory removed (before_cleanup, if
-given, runs first).  wait_for() and read() are the polling helpers both tests use.
+given, runs first).  wait_for() and read() are the polling helpers both tests use; TELNET_STANDIN
+is their stand-in IBM i on port 23 (python3 -c TELNET_STANDIN LOG ADDRESS: "::" takes both families),
+which asks for NEW-ENVIRON and logs each connection's peer, port and time as a JSON line.
 """
 import atexit
 import os
@@ -14,6 +16,28 @@ import signal
 import subprocess
 import sys
 import time
+
+
+TELNET_STANDIN = r'''
+import json, socket, sys, time
+v6 = ":" in sys.argv[2]
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if v6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind((sys.argv[2], 23)); s.listen(8)
+log = open(sys.argv[1], "a", buffering=1)
+while True:
+    c, peer = s.accept()
+    log.write(json.dumps({"peer": peer[0], "port": peer[1], "t": time.time()}) + "\n")
+    c.sendall(b"\xff\xfd\x27")                     # DO NEW-ENVIRON
+    c.settimeout(5)
+    try:
+        while c.recv(4096):
+            pass
+    except OSError:
+        pass
+    c.close()
+'''
 
 
 def sh(*a, check=True):

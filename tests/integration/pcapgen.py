@@ -151,6 +151,16 @@ def dhcp(op, mtype, mac, yiaddr="0.0.0.0", ciaddr="0.0.0.0", lease=None, host=No
     return b + b"\xff"
 
 
+def telnet_user(w, cli, cport, srv, user):
+    """A telnet connection to srv:23 whose client sends NEW-ENVIRON USER (RFC 1572): a user on a nonsecure
+    door."""
+    c = w.conn(cli, cport, srv, 23)
+    c.handshake()
+    c.send(b"\xff\xfd\x27", from_client=False)
+    c.send(b"\xff\xfb\x27\xff\xfa\x27\x00\x00USER\x01" + user + b"\xff\xf0")
+    c.close()
+
+
 # ---- TLS bytes (RFC 8446 / RFC 5246 layouts) ----
 def tls_record(ctype, body, ver=0x0303):
     return struct.pack("!BHH", ctype, ver, len(body)) + body

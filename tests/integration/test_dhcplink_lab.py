@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from bridgelab import BridgeLab, read, sh, wait_for
+from bridgelab import TELNET_STANDIN, BridgeLab, read, sh, wait_for
 from tap import ok, skip, run, done, sanitizer_report, tshark_run
 
 NEED = ["ip", "dnsmasq", "busybox", "tcpdump"]
@@ -67,26 +67,8 @@ spawn("srv", [DNSMASQ, "--no-daemon", "--conf-file=/dev/null", "--user=root", "-
               "--dhcp-range=2001:db8::100,2001:db8::1ff,64,600", "--dhcp-authoritative", "--no-ping",
               "--dhcp-leasefile=" + os.path.join(tmp, "leases"), "--log-dhcp", "--log-facility=" + dlog,
               "--pid-file="], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-LISTENER = r'''
-import json, socket, sys
-s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(("::", 23)); s.listen(8)
-log = open(sys.argv[1], "a", buffering=1)
-while True:
-    c, peer = s.accept()
-    log.write(json.dumps({"peer": peer[0]}) + "\n")
-    c.sendall(b"\xff\xfd\x27")                     # DO NEW-ENVIRON
-    c.settimeout(5)
-    try:
-        while c.recv(4096):
-            pass
-    except OSError:
-        pass
-    c.close()
-'''
 llog = os.path.join(tmp, "listener.log")
-spawn("srv", ["python3", "-c", LISTENER, llog])
+spawn("srv", ["python3", "-c", TELNET_STANDIN, llog, "::"])
 wait_for(lambda: "DHCPv6, IP range" in read(dlog), 10)
 time.sleep(0.5)
 

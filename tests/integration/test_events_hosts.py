@@ -32,7 +32,7 @@ import time
 
 import pgserver
 from netlab import Netlab, stop, wait_monitoring
-from pcapgen import Pcap, dhcp   # dhcp: RFC 2131 figure 1 with options 53, 51, 12 (RFC 2132)
+from pcapgen import telnet_user as _telnet_user, Pcap, dhcp   # dhcp: RFC 2131 figure 1 with options 53, 51, 12 (RFC 2132)
 from tap import ok, skip, done, sanitizer_report, tshark_run, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-evh-")
@@ -50,12 +50,7 @@ def lease(w, mac, name, addr):
 
 
 def telnet_user(w, cli, cport, user):
-    """NEW-ENVIRON USER (RFC 1572) on port 23: a user on a nonsecure door."""
-    c = w.conn(cli, cport, SRV, 23)
-    c.handshake()
-    c.send(b"\xff\xfd\x27", from_client=False)
-    c.send(b"\xff\xfb\x27\xff\xfa\x27\x00\x00USER\x01" + user + b"\xff\xf0")
-    c.close()
+    _telnet_user(w, cli, cport, SRV, user)
 
 
 # phase 1: host A leases .50 and uses telnet; .60 (no DHCP) uses telnet

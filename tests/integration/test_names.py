@@ -31,7 +31,7 @@ import tempfile
 import time
 
 from tap import ok, skip, run, done, sanitizer_report, text_counter, tshark_run
-from pcapgen import Pcap, dhcp
+from pcapgen import telnet_user as _telnet_user, Pcap, dhcp
 
 tmp = tempfile.mkdtemp(prefix="tlsready-names-")
 atexit.register(shutil.rmtree, tmp, True)
@@ -70,12 +70,7 @@ def nbns_register(name, addr):
 
 
 def telnet_user(w, cli, cport, user):
-    """NEW-ENVIRON USER (RFC 1572) on port 23: a user on a nonsecure door."""
-    c = w.conn(cli, cport, SRV, 23)
-    c.handshake()
-    c.send(b"\xff\xfd\x27", from_client=False)
-    c.send(b"\xff\xfb\x27\xff\xfa\x27\x00\x00USER\x01" + user + b"\xff\xf0")
-    c.close()
+    _telnet_user(w, cli, cport, SRV, user)
 
 
 MAC_A, MAC_B = bytes([2, 0, 0, 0, 0, 0x0a]), bytes([2, 0, 0, 0, 0, 0x0b])

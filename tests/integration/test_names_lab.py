@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 
-from bridgelab import BridgeLab, read, sh, wait_for
+from bridgelab import TELNET_STANDIN, BridgeLab, read, sh, wait_for
 from tap import ok, skip, run, done, sanitizer_report, tshark_run
 
 NEED = ["ip", "dnsmasq", "busybox", "tcpdump"]
@@ -81,25 +81,8 @@ dns = spawn("srv", [DNSMASQ, "--no-daemon", "--conf-file=/dev/null", "--user=roo
                     "--host-record=ibmi.lab.example,192.0.2.10", "--host-record=gamma.lab.example,192.0.2.30",
                     "--log-dhcp", "--log-queries", "--log-facility=" + dlog, "--pid-file="],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-LISTENER = r'''
-import json, socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("192.0.2.10", 23)); s.listen(8)
-log = open(sys.argv[1], "a", buffering=1)
-while True:
-    c, peer = s.accept()
-    log.write(json.dumps({"peer": peer[0], "port": peer[1], "t": time.time()}) + "\n")
-    c.sendall(b"\xff\xfd\x27")                     # DO NEW-ENVIRON
-    c.settimeout(5)
-    try:
-        while c.recv(4096):
-            pass
-    except OSError:
-        pass
-    c.close()
-'''
 llog = os.path.join(tmp, "listener.log")
-spawn("srv", ["python3", "-c", LISTENER, llog])
+spawn("srv", ["python3", "-c", TELNET_STANDIN, llog, "192.0.2.10"])
 wait_for(lambda: "started" in read(dlog) or "DHCP, IP range" in read(dlog), 10)
 time.sleep(0.5)
 

@@ -33,7 +33,7 @@ import tempfile
 import time
 
 import pgserver
-from pcapgen import Pcap, dhcp
+from pcapgen import telnet_user as _telnet_user, Pcap, dhcp
 from tap import ok, skip, done, sanitizer_report, TLSREADY
 
 tmp = tempfile.mkdtemp(prefix="tlsready-pgnames-")
@@ -65,12 +65,7 @@ def report(args):
 
 
 def telnet_user(w, cli, cport, user):
-    """NEW-ENVIRON USER (RFC 1572) on port 23: a user on a nonsecure door."""
-    c = w.conn(cli, cport, SRV, 23)
-    c.handshake()
-    c.send(b"\xff\xfd\x27", from_client=False)
-    c.send(b"\xff\xfb\x27\xff\xfa\x27\x00\x00USER\x01" + user + b"\xff\xf0")
-    c.close()
+    _telnet_user(w, cli, cport, SRV, user)
 
 
 def build(path):
