@@ -22,6 +22,7 @@
  * budget bit: a SYN no longer takes inspection memory from other flows.
  */
 #include "engine.h"
+#include "spool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,8 +255,36 @@ bool engine_init(struct engine *e, const struct engine_config *cfg, struct servi
 	return true;
 }
 
+static int spool_first_packet(const struct spool_item *x, const struct spool_item *y)
+{
+	return engine_record_cmp(x->r, y->r);
+}
+
+/* From now on records go to a spool, those held so far first. */
+static bool start_spool(struct engine *e)
+{
+	if (!(e->spool = malloc(sizeof *e->spool)))
+		return false;
+	spool_init(e->spool, spool_first_packet,
+		   e->cfg.records_memory < SPOOL_MIN_BATCH ? SPOOL_MIN_BATCH : e->cfg.records_memory);
+	for (size_t i = 0; i < e->n_records; i++) {
+		if (!spool_add(e->spool, e->records[i], 0, -1))
+			e->cnt.alloc_failures++;
+		record_free(e->records[i]);
+	}
+	e->n_records = 0;
+	e->records_bytes = 0;
+	return true;
+}
+
 static void push_record(struct engine *e, struct flow_record *r)
 {
+	if (e->spool) {
+		if (!spool_add(e->spool, r, 0, -1))
+			e->cnt.alloc_failures++;
+		record_free(r);
+		return;
+	}
 	if (e->n_records == e->cap_records) {
 		size_t cap = e->cap_records ? e->cap_records * 2 : 1024;
 		struct flow_record **n = realloc(e->records, cap * sizeof *n);
@@ -268,6 +297,9 @@ static void push_record(struct engine *e, struct flow_record *r)
 		e->cap_records = cap;
 	}
 	e->records[e->n_records++] = r;
+	e->records_bytes += spool_record_size(r);
+	if (e->cfg.spool_records && e->records_bytes > e->cfg.records_memory)
+		start_spool(e);
 }
 
 static void end_inspection(struct engine *e, struct flow *f, struct flow_record *r)
@@ -934,23 +966,29 @@ void engine_name_packet(struct engine *e, const struct packet *p)
 	names_udp(&e->names, e->ft.k0, e->ft.k1, p, &e->cnt.names);
 }
 
-static int cmp_seq(const void *a, const void *b)
+int engine_record_cmp(const struct flow_record *x, const struct flow_record *y)
 {
-	const struct flow_record *x = *(struct flow_record *const *)a, *y = *(struct flow_record *const *)b;
 	if (x->start_us != y->start_us)
 		return x->start_us < y->start_us ? -1 : 1;
 	return x->seq_no < y->seq_no ? -1 : x->seq_no > y->seq_no;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	return engine_record_cmp(*(struct flow_record *const *)a, *(struct flow_record *const *)b);
+}
+
+void engine_mark_internal(const struct engine *e, struct flow_record *r)
+{
+	r->internal = addr_is_loopback(&r->cli) || engine_is_server(e, &r->cli) || configured_server(e, &r->cli);
 }
 
 static void sort_and_mark(struct engine *e, struct flow_record **recs, size_t n)
 {
 	if (n > 1)
 		qsort(recs, n, sizeof *recs, cmp_seq);
-	for (size_t i = 0; i < n; i++) {
-		struct flow_record *r = recs[i];
-		r->internal = addr_is_loopback(&r->cli) || engine_is_server(e, &r->cli) ||
-			      configured_server(e, &r->cli);
-	}
+	for (size_t i = 0; i < n; i++)
+		engine_mark_internal(e, recs[i]);
 }
 
 void engine_finish(struct engine *e)
@@ -979,6 +1017,9 @@ void engine_merge(struct engine *into, struct engine *from)
 	for (size_t i = 0; i < from->n_records; i++)
 		push_record(into, from->records[i]);
 	from->n_records = 0;
+	from->records_bytes = 0;
+	if (from->spool && (into->spool || start_spool(into)) && !spool_adopt(into->spool, from->spool))
+		into->cnt.alloc_failures++;
 	if (into->att && from->att)
 		attempts_merge(into->att, from->att);
 	uint64_t *a = (uint64_t *)&into->cnt;
@@ -1106,6 +1147,9 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->n_records; i++)
 		record_free(e->records[i]);
 	free(e->records);
+	if (e->spool)
+		spool_free(e->spool);
+	free(e->spool);
 	if (e->att)
 		attempts_free(e->att);
 	free(e->att);

@@ -41,6 +41,8 @@ struct engine_config {
 	uint64_t memcap;           /* bytes of inspection state (stream buffers, nDPI flows) held at once */
 	bool no_dpi;
 	uint64_t max_attempts;     /* attempt-only records kept (attempts.h); 0: every one */
+	bool spool_records;        /* a one-shot run: records past records_memory bytes go to a spool (spool.h) */
+	uint64_t records_memory;
 	struct { struct addr net; int len; } servers[ENGINE_MAX_PREFIXES];
 	int n_servers;
 };
@@ -89,6 +91,9 @@ struct engine {
 	struct engine_counters cnt;
 	struct flow_record **records;
 	size_t n_records, cap_records;
+	uint64_t records_bytes;    /* what the records in `records` take (spool_record_size) */
+	struct spool *spool;       /* with cfg.spool_records, once records_memory was passed: every record
+	                            * after that, and those before, sorted by first packet; NULL before */
 	struct addr *servers;      /* IBM i addresses: open-addressing set */
 	uint32_t n_servers_seen;
 	int64_t first_us, last_us;
@@ -115,6 +120,12 @@ void engine_set_shared(struct engine *e);
 void engine_flush(struct engine *e);
 /* Move a worker's records, counters and IBM i addresses into the reader's engine. */
 void engine_merge(struct engine *into, struct engine *from);
+
+/* Mark a record's client internal (loopback, an IBM i address, a --server address) as engine_finish()
+ * does for the records it holds; a spool's records are marked as they are read back. */
+void engine_mark_internal(const struct engine *e, struct flow_record *r);
+/* The order of records in reports: first packet's time, then frame number (a spool's comparison). */
+int engine_record_cmp(const struct flow_record *x, const struct flow_record *y);
 
 /* ---- continuous monitoring (monitor.c): the engine runs for days ---- */
 /* No packet for a while: end the flows idle at `now` (same clock as packets). */

@@ -15,6 +15,7 @@
 #include "hostserver.h"
 #include "names.h"
 #include "portmapper.h"
+#include "spool.h"
 #include "tls.h"
 #include "x509.h"
 
@@ -293,9 +294,9 @@ static void note_add(struct inventory *inv, struct note_index *ix, size_t *cap, 
 	inv->notes[inv->n_notes++] = *n;
 }
 
-static void notes_of(struct inventory *inv, struct note_index *ix, size_t *cap, const struct analysis *a, size_t i)
+static void notes_of(struct inventory *inv, struct note_index *ix, size_t *cap, const struct analysis *a,
+		     const struct flow_record *r, size_t i)
 {
-	const struct flow_record *r = a->records[i];
 	struct inv_note n = { .client = r->cli, .server = r->srv, .port = r->sport, .count = 1,
 			      .first_us = r->start_us, .last_us = r->start_us };
 	if (rec_pm(r) && rec_pm(r)->requested[0]) {
@@ -303,14 +304,14 @@ static void notes_of(struct inventory *inv, struct note_index *ix, size_t *cap, 
 		n.kind = NOTE_LOOKUP;
 		snprintf(n.service, sizeof n.service, "%s", pm->requested);
 		size_t o = (size_t)snprintf(n.detail, sizeof n.detail, "%s: ", pm->secure ? "secure" : "nonsecure");
-		int64_t l = a->links[i];
+		uint16_t lport = 0;
+		int64_t l = analysis_link(a, i, &lport);
 		if (!pm->reply)
 			snprintf(n.detail + o, sizeof n.detail - o, "no answer seen");
 		else if (!pm->reply_ok)
 			snprintf(n.detail + o, sizeof n.detail - o, "failure (reply byte 0x%02x)", pm->reply_byte);
 		else if (l >= 0)
-			snprintf(n.detail + o, sizeof n.detail - o, "port %u, then connected to %u", pm->port,
-				 a->records[l]->sport);
+			snprintf(n.detail + o, sizeof n.detail - o, "port %u, then connected to %u", pm->port, lport);
 		else
 			snprintf(n.detail + o, sizeof n.detail - o, "port %u, no connection to it seen", pm->port);
 		note_add(inv, ix, cap, &n);
@@ -441,13 +442,13 @@ void inventory_add_host_name(struct inv_client *c, const char *name, int source,
 
 /* ---- the roll-up ---- */
 
-static void client_add(struct inventory *inv, struct inv_client *c, const struct analysis *a, size_t i,
-		       size_t *cap_servers)
+static void client_add(struct inventory *inv, struct inv_client *c, const struct analysis *a,
+		       const struct flow_record *r, size_t *cap_servers)
 {
-	const struct flow_record *r = a->records[i];
+	uint32_t findings = analysis_findings(a, r);
 	c->internal |= r->internal;
 	c->flows++;
-	c->findings |= a->findings[i];
+	c->findings |= findings;
 	if (!c->first_us || r->start_us < c->first_us)
 		c->first_us = r->start_us;
 	if (r->end_us > c->last_us)
@@ -480,7 +481,7 @@ static void client_add(struct inventory *inv, struct inv_client *c, const struct
 			add_port(s, r);
 			for (size_t k = 0; k < s->n_ports; k++)
 				if (s->ports[k].port == r->sport)
-					s->ports[k].findings |= a->findings[i];
+					s->ports[k].findings |= findings;
 			if (rec_hs(r) && rec_hs(r)->server_vrm)
 				s->release_vrm = rec_hs(r)->server_vrm;
 		}
@@ -777,7 +778,7 @@ static bool build(struct inventory *inv, const struct analysis *a, size_t from, 
 			cl->host = host_of(&bc, by_client[k]);
 		}
 		inventory_add_addr(cl, &r->cli);
-		client_add(inv, cl, a, by_client[k], &cap_servers);
+		client_add(inv, cl, a, r, &cap_servers);
 	}
 	free(by_client);
 	free(hosts);
@@ -789,7 +790,7 @@ static bool build(struct inventory *inv, const struct analysis *a, size_t from, 
 			client_names(&inv->clients[i], NULL);   /* the names the IBM i protocols carried */
 	struct note_index ix = { 0 };
 	for (size_t i = from; i < to; i++) {
-		notes_of(inv, &ix, &cap_notes, a, i);
+		notes_of(inv, &ix, &cap_notes, a, a->records[i], i);
 		cert_of(inv, &cap_certs, a->records[i]);
 	}
 	free(ix.by_key);
@@ -857,8 +858,88 @@ bool inventory_build_follow(struct inventory *inv, const struct analysis *a, con
 	return true;
 }
 
+/* Spooled records (a one-shot run too big to hold): one pass in first-packet order for the notes,
+ * certificates and days, which also spools each record again in client order (client identity as
+ * identity_cmp, then first packet); a second pass over that spool builds the client rows exactly as
+ * build() does from its by_client order. */
+static int client_order(const struct spool_item *x, const struct spool_item *y)
+{
+	if (x->host >= 0 || y->host >= 0) {
+		if (x->host != y->host)
+			return x->host < 0 ? 1 : y->host < 0 ? -1 : x->host < y->host ? -1 : 1;
+	} else {
+		int c = addr_cmp(&x->r->cli, &y->r->cli);
+		if (c)
+			return c;
+	}
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static bool build_spooled(struct inventory *inv, const struct analysis *a, const struct names *t)
+{
+	size_t cap_servers = 0, cap_notes = 0, cap_certs = 0, cap_clients = 0, n = 0, i;
+	memset(inv, 0, sizeof *inv);
+	struct spool by;
+	spool_init(&by, client_order, a->spool->budget);
+	struct record_iter it;
+	struct note_index ix = { 0 };
+	bool ok = analysis_iter_start(a, &it);
+	const struct flow_record *r;
+	while (ok && (r = analysis_iter_next(&it, &i))) {
+		notes_of(inv, &ix, &cap_notes, a, r, i);
+		cert_of(inv, &cap_certs, r);
+		int32_t host = t && t->n_leases ? names_host_at(t, &r->cli, r->start_us) : -1;
+		ok = inventory_add_day(inv, inventory_day(r->start_us), record_use_class(r), 1) &&
+		     spool_add(&by, r, (int64_t)i, host);
+		n++;
+	}
+	analysis_iter_end(&it);
+	free(ix.by_key);
+	ok = ok && !analysis_error(a);
+	struct spool_reader *rd = ok ? spool_read(&by) : NULL;
+	ok = rd != NULL;
+	struct inv_client *cl = NULL;
+	struct spool_item x;
+	struct addr last_ip;
+	int32_t last_host = -1;
+	while (ok && spool_next(rd, &x)) {
+		bool same = cl && (x.host >= 0 || last_host >= 0 ? x.host == last_host : addr_eq(&x.r->cli, &last_ip));
+		if (!same) {
+			ok = inventory_grow((void **)&inv->clients, inv->n_clients, &cap_clients, sizeof *inv->clients);
+			if (!ok)
+				break;
+			cl = &inv->clients[inv->n_clients++];
+			memset(cl, 0, sizeof *cl);
+			cl->ip = x.r->cli;     /* its first connection's: its records come in order of first packet */
+			cl->host = x.host;
+		}
+		last_ip = x.r->cli;
+		last_host = x.host;
+		inventory_add_addr(cl, &x.r->cli);
+		client_add(inv, cl, a, x.r, &cap_servers);
+	}
+	ok = ok && !by.read_failed;
+	spool_reader_close(rd);
+	if (!ok && !a->spool->read_failed && by.error[0]) {   /* say why in the run's own spool */
+		memcpy(a->spool->error, by.error, sizeof by.error);
+		a->spool->read_failed = true;
+	}
+	spool_free(&by);
+	if (!ok || (t && !identities_finish(inv, t))) {
+		inventory_free(inv);
+		return false;
+	} else if (!t)
+		for (size_t k = 0; k < inv->n_clients; k++)
+			client_names(&inv->clients[k], NULL);
+	inv->flows = n;
+	inventory_finish(inv);
+	return true;
+}
+
 bool inventory_build(struct inventory *inv, const struct analysis *a)
 {
+	if (a->spool)
+		return build_spooled(inv, a, a->names);
 	return build(inv, a, 0, a->n_records, a->names, NULL, false);
 }
 

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "redact.h"
 #include "report.h"
 #include "report_plan.h"
+#include "spool.h"
 #include "services.h"
 #include "store.h"
 #include "workers.h"
@@ -42,7 +44,7 @@
 #define MAX_INPUTS 1024
 
 enum { OPT_SERVER = 256, OPT_SERVICES, OPT_FORMAT, OPT_FAIL, OPT_REDACT, OPT_VERSION, OPT_HELP,
-       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_MAXATTEMPTS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY, OPT_COMPARE,
+       OPT_NOPREFILTER, OPT_FINGERPRINTS, OPT_THREADS, OPT_MAXFLOWS, OPT_MAXATTEMPTS, OPT_IDLE, OPT_DEPTH, OPT_MEMCAP, OPT_RECORDS_MEMORY, OPT_NODPI, OPT_REDACT_KEY, OPT_REDACT_KEY_FILE, OPT_SHOW_FILTER, OPT_LIST_COUNTERS, OPT_PLAN, OPT_PLAN_DAYS, OPT_READY, OPT_COMPARE,
        OPT_DB, OPT_INTERVAL, OPT_RETAIN, OPT_SINCE, OPT_EVENTS, OPT_SYSLOG, OPT_REPORT_FILE, OPT_BACK_AFTER, OPT_UNTIL,
        OPT_REPORT_INTERVAL, OPT_SENSOR, OPT_QUEUE, OPT_QUEUE_MAX };
 
@@ -147,6 +149,10 @@ static const char usage_text[] =
 "  --memcap SIZE        bytes of inspection state held at once: stream buffers and nDPI\n"
 "                       state (default 32M; K, M, G suffixes); past it the connections\n"
 "                       fed least recently lose their held data first, counted\n"
+"  --records-memory SIZE  bytes of finished connections' records held in memory\n"
+"                       (default 16M; one-shot runs); past it they are written, sorted,\n"
+"                       to an unnamed temporary file in $TMPDIR (or /tmp) and read back\n"
+"                       for the report, which is the same; 0: from the first record\n"
 "  --no-dpi             do not run nDPI\n"
 "  --threads N          N worker threads, connections spread by a symmetric hash; the\n"
 "                       report is the same as with one (default 1); with -i, N capture\n"
@@ -188,6 +194,7 @@ static void on_signal(int sig)
 
 /* 32 MiB of held inspection state keeps a whole run within the 64 MiB goal. */
 #define DEFAULT_MEMCAP (32ull << 20)
+#define DEFAULT_RECORDS_MEMORY (16ull << 20)
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -256,6 +263,7 @@ int main(int argc, char **argv)
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
 		{ "depth", required_argument, 0, OPT_DEPTH },
 		{ "memcap", required_argument, 0, OPT_MEMCAP },
+		{ "records-memory", required_argument, 0, OPT_RECORDS_MEMORY },
 		{ "no-dpi", no_argument, 0, OPT_NODPI },
 		{ "db", required_argument, 0, OPT_DB },
 		{ "interval", required_argument, 0, OPT_INTERVAL },
@@ -284,7 +292,8 @@ int main(int argc, char **argv)
 	int threads = 1;
 	uint64_t max_attempts = ATTEMPTS_DEFAULT;   /* one-shot runs only: the monitor writes records out */
 	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536,
-				     .memcap = DEFAULT_MEMCAP };
+				     .memcap = DEFAULT_MEMCAP,
+				     .records_memory = DEFAULT_RECORDS_MEMORY };
 	unsigned long long v;
 	int c;
 	static struct monitor_opts mo = { .interval_s = MONITOR_DEFAULT_INTERVAL, .retain_us = MONITOR_DEFAULT_RETAIN,
@@ -388,6 +397,12 @@ int main(int argc, char **argv)
 			if (!parse_size(optarg, 1u << 20, 1ull << 40, &v))
 				return usage_error("--memcap: '%s' is not a size from 1M to 1024G (K, M, G suffixes)", optarg);
 			cfg.memcap = v;
+			break;
+		case OPT_RECORDS_MEMORY:
+			if (!parse_size(optarg, 0, 1ull << 40, &v))
+				return usage_error("--records-memory: '%s' is not a size from 0 to 1024G (K, M, G suffixes)",
+						   optarg);
+			cfg.records_memory = v;
 			break;
 		case OPT_NODPI: cfg.no_dpi = true; break;
 		case 'Z': mo.user = optarg; monitor_only = true; break;
@@ -602,6 +617,7 @@ int main(int argc, char **argv)
 	if (n_inputs && iface)
 		return usage_error("%s", "-r and -i cannot be used together");
 	cfg.max_attempts = max_attempts;
+	cfg.spool_records = true;
 	if (!engine_init(&e, &cfg, &svc, err, sizeof err)) {
 		fprintf(stderr, "tlsready: %s\n", err);
 		return 2;
@@ -647,6 +663,12 @@ int main(int argc, char **argv)
 	if (ws)
 		workers_finish(ws);
 	engine_finish(&e);
+	if (e.spool && e.spool->write_failed)
+		fprintf(stderr, "tlsready: warning: %s; the records stay in memory\n", spool_error(e.spool));
+	else if (e.spool && e.spool->runs_written && !quiet)
+		fprintf(stderr, "tlsready: %" PRIu64 " records went through a temporary file (%.1f MB in %" PRIu64
+			" runs) to hold at most --records-memory of them\n", e.spool->count, e.spool->bytes_written / 1e6,
+			e.spool->runs_written);
 	struct analysis an;
 	struct inventory inv;
 	if (!analysis_build(&an, &e, &st) || !inventory_build(&inv, &an)) {
@@ -662,6 +684,10 @@ int main(int argc, char **argv)
 				 .redact_source = redact_source, .plan_days = plan_days, .plan_only = plan_only };
 	int gate = report_write(&rc, format, ready_door);
 	int code = st.exit_code;
+	if (analysis_error(&an)) {
+		fprintf(stderr, "tlsready: %s: the report is incomplete\n", analysis_error(&an));
+		code = 2;
+	}
 	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
 		fprintf(stderr, "tlsready: %s: write failed\n", outfile ? outfile : "standard output");
 		code = 2;

@@ -49,7 +49,7 @@ const char *report_name(const struct report_ctx *c, const char *name, char *buf,
 /* JSON string (with quotes) or null. */
 void json_str(FILE *f, const char *s);
 /* One flow record as a JSON object (used by json and ndjson). */
-void json_flow(const struct report_ctx *c, FILE *f, size_t index);
+void json_flow(const struct report_ctx *c, FILE *f, const struct flow_record *r, size_t index);
 /* TLS versions in a bit set (inventory.h) as a sorted JSON array of names. */
 void json_versions(FILE *f, uint32_t bits);
 /* A name set as a JSON array of strings, as they are (no redaction). */

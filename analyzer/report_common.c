@@ -160,10 +160,9 @@ static const char *end_reason_name(enum end_reason r)
 	return (unsigned)r <= END_CLOSED ? n[r] : "end-of-input";
 }
 
-void json_flow(const struct report_ctx *c, FILE *f, size_t index)
+void json_flow(const struct report_ctx *c, FILE *f, const struct flow_record *r, size_t index)
 {
-	const struct flow_record *r = c->a->records[index];
-	int64_t link = c->a->links[index];
+	int64_t link = analysis_link(c->a, index, NULL);
 	char a[ADDR_STRLEN], t[32], nb[40];
 	fputs("{\"client_ip\":", f); json_str(f, addr_str(&r->cli, a));
 	fprintf(f, ",\"client_port\":%u,\"server_ip\":", r->cport);
@@ -237,7 +236,7 @@ void json_flow(const struct report_ctx *c, FILE *f, size_t index)
 	fprintf(f, ",\"memcap_dropped\":%s", r->memcap_dropped ? "true" : "false");
 	fputs(",\"end_reason\":", f); json_str(f, end_reason_name(r->end_reason));
 	fputs(",\"findings\":", f);
-	json_findings(f, c->a->findings[index]);
+	json_findings(f, analysis_findings(c->a, r));
 	fputc('}', f);
 }
 

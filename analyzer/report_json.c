@@ -275,21 +275,31 @@ void report_json(const struct report_ctx *c)
 	fputc(']', f);
 	json_users(f, c->inv);
 	fputs(",\n\"flows\":[", f);
-	for (size_t i = 0; i < c->a->n_records; i++) {
-		fputs(i ? ",\n" : "\n", f);
-		json_flow(c, f, i);
-	}
+	struct record_iter it;
+	const struct flow_record *r;
+	size_t i;
+	if (analysis_iter_start(c->a, &it))
+		while ((r = analysis_iter_next(&it, &i))) {
+			fputs(i ? ",\n" : "\n", f);
+			json_flow(c, f, r, i);
+		}
+	analysis_iter_end(&it);
 	fputs("]}\n", f);
 }
 
 void report_ndjson(const struct report_ctx *c)
 {
 	FILE *f = c->out;
-	for (size_t i = 0; i < c->a->n_records; i++) {
-		fputs("{\"type\":\"flow\",\"flow\":", f);
-		json_flow(c, f, i);
-		fputs("}\n", f);
-	}
+	struct record_iter it;
+	const struct flow_record *r;
+	size_t i;
+	if (analysis_iter_start(c->a, &it))
+		while ((r = analysis_iter_next(&it, &i))) {
+			fputs("{\"type\":\"flow\",\"flow\":", f);
+			json_flow(c, f, r, i);
+			fputs("}\n", f);
+		}
+	analysis_iter_end(&it);
 	fputs("{\"type\":\"capture\",\"capture\":", f);
 	json_capture(c, f);
 	fputs("}\n", f);

@@ -17,6 +17,7 @@
 #include "findings.h"
 #include "hostserver.h"
 #include "names.h"
+#include "other_services.h"
 #include "portmapper.h"
 #include "redact.h"
 #include "report.h"
@@ -343,45 +344,22 @@ static void credentials_section(const struct report_ctx *c)
 static void other_services(const struct report_ctx *c)
 {
 	FILE *f = c->out;
-	char a[ADDR_STRLEN];
-	size_t n = 0;
-	for (size_t i = 0; i < c->a->n_records; i++) {
-		const struct flow_record *r = c->a->records[i];
-		const char *proto = r->dpi_ran ? r->dpi.proto : "-";
-		if (r->service || r->cls != PC_OTHER)
-			continue;
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++) {
-			const struct flow_record *q = c->a->records[j];
-			seen = !q->service && q->cls == PC_OTHER && q->sport == r->sport && addr_eq(&q->srv, &r->srv) &&
-			       strcmp(q->dpi_ran ? q->dpi.proto : "-", proto) == 0;
-		}
-		if (seen)
-			continue;
-		uint64_t conns = 0, clients = 0;
-		for (size_t j = i; j < c->a->n_records; j++) {
-			const struct flow_record *q = c->a->records[j];
-			if (q->service || q->cls != PC_OTHER || q->sport != r->sport || !addr_eq(&q->srv, &r->srv) ||
-			    strcmp(q->dpi_ran ? q->dpi.proto : "-", proto) != 0)
-				continue;
-			conns++;
-			bool again = false;   /* a client counted once */
-			for (size_t k = i; k < j && !again; k++) {
-				const struct flow_record *x = c->a->records[k];
-				again = !x->service && x->cls == PC_OTHER && x->sport == q->sport && addr_eq(&x->srv, &q->srv) &&
-					addr_eq(&x->cli, &q->cli) && strcmp(x->dpi_ran ? x->dpi.proto : "-", proto) == 0;
-			}
-			clients += !again;
-		}
-		if (!n++)
+	char a[ADDR_STRLEN], clean[48];
+	struct other_service *rows;
+	size_t n;
+	if (!other_services_of(c->a, &rows, &n))
+		fprintf(f, "  (not counted: %s)\n", analysis_error(c->a) ? analysis_error(c->a) : "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct other_service *o = &rows[i];
+		if (!i)
 			fprintf(f, "  %-22s %5s  %-24s %7s %11s  %s\n", "SERVER", "PORT", "NDPI PROTOCOL", "CLIENTS", "CONNECTIONS",
 				"CONTENT");
-		char clean[48];
-		fprintf(f, "  %-22s %5u  %-24s %7" PRIu64 " %11" PRIu64 "  %s\n", addr_str(&r->srv, a), r->sport,
-			text_clean(clean, sizeof clean, proto), clients, conns, record_content(r));
+		fprintf(f, "  %-22s %5u  %-24s %7" PRIu64 " %11" PRIu64 "  %s\n", addr_str(&o->srv, a), o->port,
+			text_clean(clean, sizeof clean, o->proto), o->clients, o->connections, o->content);
 	}
 	if (!n)
 		fprintf(f, "  (none: with --server ADDR every connection to that address is kept and listed here)\n");
+	free(rows);
 }
 
 static void findings_words(uint32_t bits, char *out, size_t len)

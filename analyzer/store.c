@@ -759,7 +759,7 @@ char *store_flow_json(const struct store_checkpoint *c, size_t i)
 	if (!f)
 		return NULL;
 	struct report_ctx rc = { .out = f, .a = c->done, .redact = c->redact, .redact_key = c->redact_key };
-	json_flow(&rc, f, i);
+	json_flow(&rc, f, c->done->records[i], i);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

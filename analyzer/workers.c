@@ -148,6 +148,7 @@ struct workers *workers_start(struct engine *e, int n, char *err, size_t errlen)
 		struct engine_config cfg = e->cfg;
 		cfg.max_flows = (e->cfg.max_flows + (uint32_t)n - 1) / (uint32_t)n;
 		cfg.memcap = e->cfg.memcap ? (e->cfg.memcap + (uint64_t)n - 1) / (uint64_t)n : 0;
+		cfg.records_memory = e->cfg.records_memory / (uint64_t)n;
 		if (!engine_init(&w->e, &cfg, e->svc, err, errlen))
 			goto fail;
 		engine_set_shared(&w->e);
@@ -299,6 +300,7 @@ bool workers_live(struct engine *e, int n, const struct capture_opts *o, struct 
 		struct engine_config cfg = e->cfg;
 		cfg.max_flows = (e->cfg.max_flows + (uint32_t)n - 1) / (uint32_t)n;
 		cfg.memcap = e->cfg.memcap ? (e->cfg.memcap + (uint64_t)n - 1) / (uint64_t)n : 0;
+		cfg.records_memory = e->cfg.records_memory / (uint64_t)n;
 		if (!(w->engine_ok = engine_init(&w->e, &cfg, e->svc, st->error, sizeof st->error))) {
 			ok = false;
 			break;

@@ -474,6 +474,7 @@ static void drda_facts_json(const struct facts_out *o, const void *v)
 
 const struct protocol protocol_drda = {
 	.name = "drda", .light = true, .expected = drda_expected, .probe = drda_probe, .create = drda_create,
+	.state_size = sizeof(struct drda_state),
 	.consume = drda_consume_any, .done = drda_done_any, .is_ibmi = drda_is_ibmi, .user = drda_user,
 	.software = drda_software, .host = drda_host, .host_source = "drda-srvnam", .facts_json = drda_facts_json,
 	.clear_password = drda_clear_password,

@@ -575,6 +575,7 @@ static void hs_facts_json(const struct facts_out *o, const void *v)
 
 const struct protocol protocol_hostserver = {
 	.name = "hostserver", .light = true, .expected = hs_expected, .probe = hs_probe, .create = hs_create,
+	.state_size = sizeof(struct hs_state),
 	.consume = hs_consume_any, .done = hs_done_any, .is_ibmi = hs_is_ibmi, .user = hs_user,
 	.software = hs_software, .facts_json = hs_facts_json,
 };

@@ -241,5 +241,6 @@ static bool pm_is_ibmi(const void *v)
 /* Its facts (the lookup, the answer) are the flow's "mapper" object, which the writers print. */
 const struct protocol protocol_portmapper = {
 	.name = "portmapper", .light = true, .expected = pm_expected, .probe = pm_probe, .create = pm_create,
+	.state_size = sizeof(struct pm_state),
 	.consume = pm_consume_any, .done = pm_done_any, .is_ibmi = pm_is_ibmi,
 };

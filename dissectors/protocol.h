@@ -43,6 +43,7 @@ struct protocol {
 	bool (*expected)(const char *service, int port_class);
 	enum probe (*probe)(const uint8_t *buf, size_t len, int dir);
 	void *(*create)(void);     /* a new state, ready for consume(); NULL when out of memory */
+	size_t state_size;         /* its bytes: a state is flat (no pointers) but for TLS's chain (spool.c copies it) */
 	void (*destroy)(void *state);   /* frees a state and what it holds; NULL: the state is one free() */
 	void (*consume)(void *state, int dir, const uint8_t *buf, size_t len);
 	bool (*done)(const void *state);

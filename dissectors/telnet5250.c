@@ -481,6 +481,7 @@ static void tn_facts_json(const struct facts_out *o, const void *v)
 
 const struct protocol protocol_telnet5250 = {
 	.name = "telnet", .light = true, .expected = tn_expected, .probe = tn_probe, .create = tn_create,
+	.state_size = sizeof(struct tn_state),
 	.consume = tn_consume_any, .done = tn_done_any, .is_ibmi = tn_is_ibmi, .user = tn_user,
 	.device = tn_device, .software = tn_software, .facts_json = tn_facts_json,
 };

@@ -1144,5 +1144,6 @@ static bool tls_done_any(const void *s) { return tls_done(s); }
  * flow's "tls" object (version, cipher, certificates, fingerprints), which the writers print. */
 const struct protocol protocol_tls = {
 	.name = "tls", .expected = tls_expected, .probe = tls_probe, .create = tls_create,
+	.state_size = sizeof(struct tls_state),
 	.destroy = tls_destroy, .consume = tls_consume_any, .done = tls_done_any,
 };
