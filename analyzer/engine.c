@@ -1005,6 +1005,11 @@ void engine_finish(struct engine *e)
 	sort_and_mark(e, e->records, e->n_records);
 }
 
+void engine_release_flows(struct engine *e)
+{
+	flow_table_release(&e->ft);
+}
+
 void engine_flush(struct engine *e)
 {
 	struct flow_head *f;

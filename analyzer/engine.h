@@ -113,6 +113,9 @@ void engine_packet(struct engine *e, const struct packet *p);
 /* A UDP packet of a name protocol (p->udp_name): into e->names, on the reading thread. */
 void engine_name_packet(struct engine *e, const struct packet *p);
 void engine_finish(struct engine *e);
+/* After engine_finish, before the report: the flow table's memory (up to --max-flows entries) goes
+ * back, so the report's inventory does not come on top of it.  No packet after this. */
+void engine_release_flows(struct engine *e);
 void engine_free(struct engine *e);
 /* --threads: guard the shared catalogue's learned ports from now on. */
 void engine_set_shared(struct engine *e);

@@ -43,6 +43,14 @@ static void pool_free(struct flow_pool *pl)
 	free(pl->free_list);
 }
 
+void flow_table_release(struct flow_table *t)
+{
+	uint64_t k0 = t->k0, k1 = t->k1;
+	flow_table_free(t);
+	t->k0 = k0;
+	t->k1 = k1;
+}
+
 void flow_table_free(struct flow_table *t)
 {
 	pool_free(&t->full);

@@ -128,6 +128,8 @@ struct flow_table {
 
 bool flow_table_init(struct flow_table *t, uint32_t max_flows);
 void flow_table_free(struct flow_table *t);
+/* An emptied table gives its memory back (its hash keys stay: they key other sets); no use after. */
+void flow_table_release(struct flow_table *t);
 static inline struct flow *flow_at(const struct flow_table *t, uint32_t i)
 {
 	return (struct flow *)t->full.chunks[i >> FLOW_CHUNK_SHIFT] + (i & (FLOW_CHUNK - 1));

@@ -905,9 +905,14 @@ static bool build_spooled(struct inventory *inv, const struct analysis *a, const
 	while (ok && spool_next(rd, &x)) {
 		bool same = cl && (x.host >= 0 || last_host >= 0 ? x.host == last_host : addr_eq(&x.r->cli, &last_ip));
 		if (!same) {
-			ok = inventory_grow((void **)&inv->clients, inv->n_clients, &cap_clients, sizeof *inv->clients);
-			if (!ok)
-				break;
+			if (inv->n_clients == cap_clients) {   /* by a quarter: rows are most of the memory here */
+				size_t c = cap_clients + cap_clients / 4 + 64;
+				struct inv_client *nc = realloc(inv->clients, c * sizeof *nc);
+				if (!(ok = nc != NULL))
+					break;
+				inv->clients = nc;
+				cap_clients = c;
+			}
 			cl = &inv->clients[inv->n_clients++];
 			memset(cl, 0, sizeof *cl);
 			cl->ip = x.r->cli;     /* its first connection's: its records come in order of first packet */

@@ -663,6 +663,7 @@ int main(int argc, char **argv)
 	if (ws)
 		workers_finish(ws);
 	engine_finish(&e);
+	engine_release_flows(&e);
 	if (e.spool && e.spool->write_failed)
 		fprintf(stderr, "tlsready: warning: %s; the records stay in memory\n", spool_error(e.spool));
 	else if (e.spool && e.spool->runs_written && !quiet)

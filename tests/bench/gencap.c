@@ -4,7 +4,7 @@
  *
  * In:  command-line parameters only - no input files, no network:
  *        gencap --out FILE [--size BYTES] [--clients N] [--ibmi-share F] [--seed S]
- *        gencap --out FILE --flood N [--flood-synack] [--seed S]
+ *        gencap --out FILE --flood N [--flood-synack] [--flood-full K [--flood-clients C]] [--seed S]
  *      BYTES takes a K/M/G suffix (powers of 1024).
  * Out: a classic pcap (Ethernet, microsecond timestamps) at FILE, written
  *      through one large buffer with fwrite; on standard output a summary of
@@ -31,7 +31,10 @@
  *
  * Flood mode writes N SYNs (with --flood-synack also the SYN-ACK), each a new
  * 4-tuple from 2001:db8:c:f000::/52 to 8476 or 9476 on 2001:db8::10, 1 us
- * apart, for tlsready's --max-flows bound.
+ * apart, for tlsready's --max-flows bound; with --flood-full K every K-th is
+ * a full exchange (handshake, a 40-byte host-server request and reply,
+ * closed), from C clients in 2001:db8:c:e000::/64 with --flood-clients C
+ * (what a flood mixed with real work looks like: a record per exchange).
  *
  * Deterministic: same parameters and seed give a byte-identical file (own
  * splitmix64 PRNG, fixed start time 2026-01-05T09:00:00Z).  No allocation
@@ -1447,7 +1450,30 @@ static int step(struct sess *s)
 
 /* ------------------------------------------------------------------ flood */
 
-static void flood(uint64_t n, int synack)
+/* A full exchange of a flood: handshake, a 40-byte host-server request (sign-on server E009, exchange
+ * attributes 7003) and its 40-byte reply, both closed. */
+static void flood_exchange(struct sess *f)
+{
+	static const uint8_t req[20] = { 0, 0, 0, 40, 0, 0, 0xE0, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x70, 0x03 };
+	static const uint8_t rep[20] = { 0, 0, 0, 40, 0, 0, 0xE0, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xF0, 0x03 };
+	emit_tcp(f, 1, F_SYN | F_ACK, 0);
+	emit_tcp(f, 0, F_ACK, 0);
+	memset(f->buf, 0, 40);
+	memcpy(f->buf, req, sizeof req);
+	f->blen = 40;
+	f->moff = 0;
+	emit_tcp(f, 0, F_PSH | F_ACK, 40);
+	memcpy(f->buf, rep, sizeof rep);
+	f->moff = 0;
+	emit_tcp(f, 1, F_PSH | F_ACK, 40);
+	emit_tcp(f, 0, F_FIN | F_ACK, 0);
+	emit_tcp(f, 1, F_FIN | F_ACK, 0);
+	emit_tcp(f, 0, F_ACK, 0);
+}
+
+/* n SYNs; every full_every-th one a full exchange (0: none); sources spoofed, one per SYN, or with
+ * n_src the full exchanges come from n_src clients (2001:db8:c:e000::/64) and only the rest are spoofed. */
+static void flood(uint64_t n, int synack, uint64_t full_every, uint64_t n_src)
 {
 	static struct sess f;
 	for (uint64_t i = 0; i < n; i++) {
@@ -1469,8 +1495,16 @@ static void flood(uint64_t n, int synack)
 		pstat[f.sport].conns++;
 		n_tcp_conns++;
 		n_ibmi_conns++;
+		int full = full_every && i % full_every == 0;
+		if (full && n_src) {
+			memset(f.cip + 6, 0, 10);
+			put_be16(f.cip + 6, 0xe000);
+			put_be32(f.cip + 12, (uint32_t)((i / full_every) % n_src) + 1);
+		}
 		emit_tcp(&f, 0, F_SYN, 0);
-		if (synack)
+		if (full)
+			flood_exchange(&f);
+		else if (synack)
 			emit_tcp(&f, 1, F_SYN | F_ACK, 0);
 	}
 }
@@ -1499,13 +1533,16 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: gencap --out FILE [--size BYTES] [--clients N] [--ibmi-share F] [--seed S]\n"
-		"       gencap --out FILE --flood N [--flood-synack] [--seed S]\n"
+		"       gencap --out FILE --flood N [--flood-synack] [--flood-full K [--flood-clients C]] [--seed S]\n"
 		"  --size BYTES       stop starting sessions at this file size (K/M/G suffixes; default 1G)\n"
 		"  --clients N        distinct client addresses (default 50000; the first 400 are IPv4)\n"
 		"  --ibmi-share F     fraction of TCP connections that are IBM i (default 0.10)\n"
 		"  --seed S           PRNG seed (default 1)\n"
 		"  --flood N          write N new SYN flows to 8476/9476 instead (flow-table bound test)\n"
-		"  --flood-synack     in flood mode, answer each SYN with a SYN-ACK\n");
+		"  --flood-synack     in flood mode, answer each SYN with a SYN-ACK\n"
+		"  --flood-full K     every K-th flood connection a full exchange (handshake, 40 bytes each\n"
+		"                     way, closed)\n"
+		"  --flood-clients C  the full exchanges come from C clients (default: spoofed as the rest)\n");
 	exit(2);
 }
 
@@ -1533,6 +1570,7 @@ int main(int argc, char **argv)
 {
 	uint64_t size = 1024ULL * 1024 * 1024, flood_n = 0, seed = 1, v;
 	int synack = 0;
+	uint64_t full_every = 0, flood_clients = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--flood-synack")) { synack = 1; continue; }
@@ -1548,6 +1586,8 @@ int main(int argc, char **argv)
 			if (*end || ibmi_share < 0 || ibmi_share > 1) usage();
 		} else if (!strcmp(a, "--seed")) { if (parse_size(val, &seed)) usage(); }
 		else if (!strcmp(a, "--flood")) { if (parse_size(val, &flood_n) || flood_n < 1) usage(); }
+		else if (!strcmp(a, "--flood-full")) { if (parse_size(val, &full_every)) usage(); }
+		else if (!strcmp(a, "--flood-clients")) { if (parse_size(val, &flood_clients)) usage(); }
 		else usage();
 		i++;
 	}
@@ -1567,7 +1607,7 @@ int main(int argc, char **argv)
 
 	if (flood_n) {
 		gap_us = 0;   /* pkt_end adds 1 us per packet */
-		flood(flood_n, synack);
+		flood(flood_n, synack, full_every, flood_clients);
 	} else {
 		uint64_t guard = size / 40 + 100000000ULL, iter = 0;
 		/* fewer sessions at once for small captures, so that --size stays meaningful */
