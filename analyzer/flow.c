@@ -49,6 +49,7 @@ void flow_table_release(struct flow_table *t)
 	flow_table_free(t);
 	t->k0 = k0;
 	t->k1 = k1;
+	t->lru_head[0] = t->lru_tail[0] = t->lru_head[1] = t->lru_tail[1] = FLOW_NONE;   /* empty: nothing to walk */
 }
 
 void flow_table_free(struct flow_table *t)
