@@ -7,7 +7,8 @@
  * Input: every byte but the last is a pcap or pcapng file; the last byte
  * picks the configuration (CF_* below), so a mutation of one byte switches
  * the prefilter, --server 0.0.0.0/0, nDPI, a user BPF filter, the depth,
- * the flow cap, the idle timeout and redaction.  The file is written to a
+ * the flow cap (with it, every record goes through the spool), the idle
+ * timeout and redaction.  The file is written to a
  * memfd and read by path (/proc/self/fd/N) through capture_files(), so the
  * analyzer is not changed and libpcap parses it exactly as it parses a
  * file given with -r.  Output: the reports go to /dev/null; what is
@@ -49,7 +50,7 @@ enum {
 	CF_NO_DPI       = 0x04,   /* --no-dpi */
 	CF_USER_FILTER  = 0x08,   /* a BPF expression: libpcap's filter instead of the C prefilter */
 	CF_SHALLOW      = 0x10,   /* --depth 64 */
-	CF_FEW_FLOWS    = 0x20,   /* --max-flows 2: eviction */
+	CF_FEW_FLOWS    = 0x20,   /* --max-flows 2: eviction; records spooled from the first */
 	CF_SHORT_IDLE   = 0x40,   /* --idle-timeout 1 */
 	CF_REDACT       = 0x80,   /* --redact-users */
 };
@@ -97,6 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.idle_timeout_us = (cf & CF_SHORT_IDLE ? 1LL : 300LL) * 1000000,
 		.depth = cf & CF_SHALLOW ? 64 : 65536,
 		.no_dpi = true,            /* the shared module is lent below */
+		.spool_records = cf & CF_FEW_FLOWS,   /* with the small table, records spooled from the first (spool.c) */
+		.records_memory = 0,
 	};
 	if (cf & CF_ALL_SERVERS) {
 		addr_parse_prefix("0.0.0.0/0", &cfg.servers[0].net, &cfg.servers[0].len);
