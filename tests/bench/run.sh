@@ -25,6 +25,7 @@
 #   BENCH_CG_SIZE=20M  size of the small capture for callgrind
 #   BENCH_TLSREADY=path   measure this binary instead of running make and using TOP/tlsready
 #   FLOOD_FLOWS=10000000  FLOOD_MAX_FLOWS=100000  FLOOD_RSS_BOUND_MIB=256  FLOOD_SYNACK=0
+#   FLOOD_FULL=0 FLOOD_CLIENTS=0  every FLOOD_FULL-th flood connection a full exchange from FLOOD_CLIENTS clients
 #   BENCH_FLOOD_FLOWS=1000000  the benchmark table's flood row: one run, default settings
 set -u
 LC_ALL=C
@@ -46,6 +47,8 @@ FLOOD_FLOWS=${FLOOD_FLOWS:-10000000}
 FLOOD_MAX_FLOWS=${FLOOD_MAX_FLOWS:-100000}
 FLOOD_RSS_BOUND_MIB=${FLOOD_RSS_BOUND_MIB:-256}
 FLOOD_SYNACK=${FLOOD_SYNACK:-0}
+FLOOD_FULL=${FLOOD_FULL:-0}          # every Nth flood connection a full exchange (gencap --flood-full)
+FLOOD_CLIENTS=${FLOOD_CLIENTS:-0}    # ... from this many clients (gencap --flood-clients; 0: spoofed)
 BENCH_FLOOD_FLOWS=${BENCH_FLOOD_FLOWS:-1000000}
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -113,10 +116,12 @@ machine() {
 
 # gen_flood FLOWS SYNACK -> sets FCAP (cached like the benchmark's capture)
 gen_flood() {
-	FCAP=$BENCH_DIR/flood-$1-synack$2-s$BENCH_SEED-g$GENV.pcap
+	full=${3:-0} fcl=${4:-0}
+	FCAP=$BENCH_DIR/flood-$1-synack$2$( [ "$full" != 0 ] && echo "-full$full-c$fcl")-s$BENCH_SEED-g$GENV.pcap
 	if ! [ -s "$FCAP" ] || ! [ -s "$FCAP.summary" ]; then
 		echo "bench: generating $FCAP ..." >&2
-		set -- --flood "$1" --seed "$BENCH_SEED" --out "$FCAP.tmp" $( [ "$2" = 1 ] && echo --flood-synack)
+		set -- --flood "$1" --seed "$BENCH_SEED" --out "$FCAP.tmp" $( [ "$2" = 1 ] && echo --flood-synack) \
+			$( [ "$full" != 0 ] && echo --flood-full "$full" --flood-clients "$fcl")
 		"$bin/gencap" "$@" >"$FCAP.summary.tmp" || die "gencap --flood failed"
 		mv "$FCAP.tmp" "$FCAP" && mv "$FCAP.summary.tmp" "$FCAP.summary"
 	fi
@@ -125,7 +130,7 @@ gen_flood() {
 # ---- the flood check -----------------------------------------------------
 if [ "$mode" = flood ]; then
 	build_tools
-	gen_flood "$FLOOD_FLOWS" "$FLOOD_SYNACK"
+	gen_flood "$FLOOD_FLOWS" "$FLOOD_SYNACK" "$FLOOD_FULL" "$FLOOD_CLIENTS"
 	"$RU" "$W/ru.flood" "$TLSREADY" -q -r "$FCAP" --max-flows "$FLOOD_MAX_FLOWS" --format json -o "$W/flood.json" \
 		2>"$W/err.flood"
 	rc=$?
@@ -142,7 +147,7 @@ if [ "$mode" = flood ]; then
 		echo
 		machine
 		echo
-		echo "Capture: $FCAP: $(sumval packets "$FCAP.summary") packets, $FLOOD_FLOWS new TCP flows (SYN$( [ "$FLOOD_SYNACK" = 1 ] && echo '+SYN-ACK') to 8476/9476), $(sumval file_bytes "$FCAP.summary") bytes"
+		echo "Capture: $FCAP: $(sumval packets "$FCAP.summary") packets, $FLOOD_FLOWS new TCP flows (SYN$( [ "$FLOOD_SYNACK" = 1 ] && echo '+SYN-ACK') to 8476/9476$( [ "$FLOOD_FULL" != 0 ] && echo ", every $FLOOD_FULL""th a full host-server exchange from $FLOOD_CLIENTS clients")), $(sumval file_bytes "$FCAP.summary") bytes"
 		echo
 		echo "| command | exit | wall s | CPU s | peak RSS MiB | connections | flows_evicted | JSON bytes | RSS <= $FLOOD_RSS_BOUND_MIB MiB |"
 		echo "|---|---|---|---|---|---|---|---|---|"
@@ -150,7 +155,7 @@ if [ "$mode" = flood ]; then
 		echo
 		[ "$rc" -ne 0 ] && { echo "tlsready exited $rc:"; echo; sed 's/^/    /' "$W/err.flood" | head -n 20; echo; }
 		[ -n "$build_note" ] && { echo "Note: $build_note"; echo; }
-		echo "Reproduce: FLOOD_FLOWS=$FLOOD_FLOWS FLOOD_MAX_FLOWS=$FLOOD_MAX_FLOWS FLOOD_SYNACK=$FLOOD_SYNACK FLOOD_RSS_BOUND_MIB=$FLOOD_RSS_BOUND_MIB BENCH_SEED=$BENCH_SEED BENCH_DIR=$BENCH_DIR sh tests/bench/run.sh flood"
+		echo "Reproduce: FLOOD_FLOWS=$FLOOD_FLOWS FLOOD_MAX_FLOWS=$FLOOD_MAX_FLOWS FLOOD_SYNACK=$FLOOD_SYNACK FLOOD_FULL=$FLOOD_FULL FLOOD_CLIENTS=$FLOOD_CLIENTS FLOOD_RSS_BOUND_MIB=$FLOOD_RSS_BOUND_MIB BENCH_SEED=$BENCH_SEED BENCH_DIR=$BENCH_DIR sh tests/bench/run.sh flood"
 	} | tee "$BENCH_DIR/flood.md"
 	exit 0
 fi
