@@ -3,8 +3,10 @@
  * (analysis.h): it points at the engine's sorted records (or its spool),
  * computes the port-mapper links once, reads the records back for the
  * writers, and copies the counters of the registry, the time span and the
- * capture status.  The engine must
- * outlive the analysis; nothing here changes a record.
+ * capture status.  The engine must outlive the analysis.  Nothing here
+ * changes a record held in memory; a spooled one, decoded into the spool's
+ * buffer, gets its `internal` mark as it is read (as engine_finish marks the
+ * others).
  */
 #include "analysis.h"
 

@@ -22,7 +22,6 @@
  * budget bit: a SYN no longer takes inspection memory from other flows.
  */
 #include "engine.h"
-#include "spool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,7 @@
 #include "portmapper.h"
 #include "protocols.h"
 #include "siphash.h"
+#include "spool.h"
 #include "tls.h"
 
 #include <pthread.h>

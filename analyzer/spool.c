@@ -551,7 +551,7 @@ static bool merge_runs(struct spool *s, size_t first, size_t n)
 	uint64_t count = 0;
 	struct spool_item it;
 	while (!w.failed && spool_next(rd, &it)) {
-		/* the record's pointers were fixed up in place; re-encoding restores the same bytes */
+		/* copied as read: the pointers decode() set are set again whenever the item is read */
 		const uint8_t *p = (const uint8_t *)it.r - REC_AT;
 		writer_put(&w, p, item_size(p));
 		count++;
