@@ -25,16 +25,67 @@
 #include "telnet5250.h"
 #include "tls.h"
 
+/* Days since 1970-01-01 to a proleptic Gregorian date (the civil-from-days
+ * method: 400-year eras of 146097 days, years starting in March). */
+static void civil_date(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+	days += 719468;   /* from 0000-03-01 */
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	unsigned doe = (unsigned)(days - era * 146097);                           /* [0, 146096] */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;     /* [0, 399] */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                   /* [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153;                                        /* March = 0 */
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *put_digits(char *o, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		o[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return o + width;
+}
+
 char *fmt_time(int64_t us, char *buf)
 {
-	time_t s = (time_t)(us / 1000000);
+	int64_t s = us / 1000000;
 	long frac = (long)(us % 1000000);
 	if (frac < 0) {
 		frac += 1000000;
 		s--;
 	}
+	/* years 1000 to 9999, where the C library's %Y is four digits too: by hand */
+	if (s >= -30610224000LL && s <= 253402300799LL) {
+		int64_t days = s / 86400, sod = s % 86400;
+		if (sod < 0) {
+			sod += 86400;
+			days--;
+		}
+		int64_t y;
+		unsigned m, d;
+		civil_date(days, &y, &m, &d);
+		char *o = put_digits(buf, (unsigned)y, 4);
+		*o++ = '-';
+		o = put_digits(o, m, 2);
+		*o++ = '-';
+		o = put_digits(o, d, 2);
+		*o++ = 'T';
+		o = put_digits(o, (unsigned)(sod / 3600), 2);
+		*o++ = ':';
+		o = put_digits(o, (unsigned)(sod / 60 % 60), 2);
+		*o++ = ':';
+		o = put_digits(o, (unsigned)(sod % 60), 2);
+		*o++ = '.';
+		o = put_digits(o, (unsigned)frac, 6);
+		memcpy(o, "Z", 2);
+		return buf;
+	}
+	time_t t = (time_t)s;
 	struct tm tm;
-	if (!gmtime_r(&s, &tm))
+	if (!gmtime_r(&t, &tm))
 		memset(&tm, 0, sizeof tm);   /* a time no calendar holds: printed as year 1900 */
 	size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, 32 - n, ".%06ldZ", frac);
@@ -54,6 +105,17 @@ void json_str(FILE *f, const char *s)
 	facts_json_str(f, s);
 }
 
+/* A signed integer in decimal, without printf (facts_json_uint does the digits). */
+static void json_int(FILE *f, int64_t v)
+{
+	if (v < 0) {
+		fputc('-', f);
+		facts_json_uint(f, (uint64_t)0 - (uint64_t)v);
+	} else {
+		facts_json_uint(f, (uint64_t)v);
+	}
+}
+
 static void json_cert(FILE *f, const struct x509_info *x)
 {
 	char t[32];
@@ -64,10 +126,10 @@ static void json_cert(FILE *f, const struct x509_info *x)
 	fputs(",\"not_before\":", f); json_str(f, fmt_time(x->not_before * 1000000, t));
 	fputs(",\"not_after\":", f); json_str(f, fmt_time(x->not_after * 1000000, t));
 	fputs(",\"key_type\":", f); json_str(f, x->key_type);
-	fprintf(f, ",\"key_bits\":%d", x->key_bits);
+	fputs(",\"key_bits\":", f); json_int(f, x->key_bits);
 	fputs(",\"signature_algorithm\":", f); json_str(f, x->sig_alg);
 	fputs(",\"sha256\":", f); json_str(f, x->sha256);
-	fprintf(f, ",\"self_signed\":%s}", x->self_signed ? "true" : "false");
+	fputs(x->self_signed ? ",\"self_signed\":true}" : ",\"self_signed\":false}", f);
 }
 
 static void json_tls(FILE *f, const struct flow_record *r)
@@ -120,8 +182,9 @@ static void json_tls(FILE *f, const struct flow_record *r)
 	if (r->snaplen_cut)   /* the snap length cut some of its bytes: null fields may be unseen, not absent */
 		fputs(",\"cut_by_snaplen\":true", f);
 	/* the length is every certificate the message held; "chain" details the first TLS_MAX_CHAIN */
-	fprintf(f, ",\"hello_retry\":%s,\"completed\":%s,\"chain_length\":%u",
-		t->hrr_seen ? "true" : "false", t->completed ? "true" : "false", (unsigned)t->chain_total);
+	fputs(t->hrr_seen ? ",\"hello_retry\":true" : ",\"hello_retry\":false", f);
+	fputs(t->completed ? ",\"completed\":true" : ",\"completed\":false", f);
+	fputs(",\"chain_length\":", f); facts_json_uint(f, t->chain_total);
 	fputs(",\"server_cert\":", f);
 	if (t->cert_seen && t->chain_len > 0 && t->chain[0]->parsed)
 		json_cert(f, t->chain[0]);
@@ -165,14 +228,14 @@ void json_flow(const struct report_ctx *c, FILE *f, const struct flow_record *r,
 	int64_t link = analysis_link(c->a, index, NULL);
 	char a[ADDR_STRLEN], t[32], nb[40];
 	fputs("{\"client_ip\":", f); json_str(f, addr_str(&r->cli, a));
-	fprintf(f, ",\"client_port\":%u,\"server_ip\":", r->cport);
+	fputs(",\"client_port\":", f); facts_json_uint(f, r->cport); fputs(",\"server_ip\":", f);
 	json_str(f, addr_str(&r->srv, a));
-	fprintf(f, ",\"server_port\":%u,\"service\":", r->sport);
+	fputs(",\"server_port\":", f); facts_json_uint(f, r->sport); fputs(",\"service\":", f);
 	json_str(f, r->service);
 	fputs(",\"port_class\":", f); json_str(f, port_class_name(r->cls));
 	fputs(",\"transport\":", f); json_str(f, transport_name(r->transport));
 	fputs(",\"tcp\":", f); json_str(f, tcp_outcome_name(r->tcp));
-	fprintf(f, ",\"midstream\":%s,\"mismatch\":", r->midstream ? "true" : "false");
+	fputs(r->midstream ? ",\"midstream\":true,\"mismatch\":" : ",\"midstream\":false,\"mismatch\":", f);
 	json_str(f, mismatch_name(r->mismatch));
 	fputs(",\"tls\":", f); json_tls(f, r);
 	fputs(",\"user\":", f); json_str(f, report_name(c, record_user(r), nb, sizeof nb));
@@ -206,7 +269,8 @@ void json_flow(const struct report_ctx *c, FILE *f, const struct flow_record *r,
 	}
 	if (!record_is(r, &protocol_portmapper) && link >= 0)
 		fprintf(f, ",\"via_mapper\":%" PRId64, link);
-	fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64, r->packets, r->bytes);
+	fputs(",\"packets\":", f); facts_json_uint(f, r->packets);
+	fputs(",\"bytes\":", f); facts_json_uint(f, r->bytes);
 	fputs(",\"start\":", f); json_str(f, fmt_time(r->start_us, t));
 	fputs(",\"end\":", f); json_str(f, fmt_time(r->end_us, t));
 	fputs(",\"internal\":", f); fputs(r->internal ? "true" : "false", f);
@@ -230,10 +294,11 @@ void json_flow(const struct report_ctx *c, FILE *f, const struct flow_record *r,
 	} else {
 		fputs("null", f);
 	}
-	fprintf(f, ",\"payload_bytes\":[%" PRIu64 ",%" PRIu64 "]", r->payload[0], r->payload[1]);
-	fprintf(f, ",\"stream_gap\":%s,\"stream_truncated\":%s", (r->gap[0] || r->gap[1]) ? "true" : "false",
-		(r->truncated[0] || r->truncated[1]) ? "true" : "false");
-	fprintf(f, ",\"memcap_dropped\":%s", r->memcap_dropped ? "true" : "false");
+	fputs(",\"payload_bytes\":[", f); facts_json_uint(f, r->payload[0]);
+	fputc(',', f); facts_json_uint(f, r->payload[1]); fputc(']', f);
+	fputs((r->gap[0] || r->gap[1]) ? ",\"stream_gap\":true" : ",\"stream_gap\":false", f);
+	fputs((r->truncated[0] || r->truncated[1]) ? ",\"stream_truncated\":true" : ",\"stream_truncated\":false", f);
+	fputs(r->memcap_dropped ? ",\"memcap_dropped\":true" : ",\"memcap_dropped\":false", f);
 	fputs(",\"end_reason\":", f); json_str(f, end_reason_name(r->end_reason));
 	fputs(",\"findings\":", f);
 	json_findings(f, analysis_findings(c->a, r));

@@ -14,6 +14,7 @@
 #include "state_report.h"
 #include "hostserver.h"
 #include "names.h"
+#include "protocol.h"
 #include "tls.h"
 
 static void json_names(FILE *f, const struct name_set *s)
@@ -26,8 +27,10 @@ static void json_usage(const struct report_ctx *c, FILE *f, const struct inv_usa
 	char a[ADDR_STRLEN], t[32];
 	fputs("{\"server\":", f); json_str(f, addr_str(&u->server, a));
 	fputs(",\"service\":", f); json_str(f, u->service);
-	fprintf(f, ",\"port\":%u,\"connections\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"unanswered\":%" PRIu64,
-		u->port, u->connections, u->refused, u->unanswered);
+	fputs(",\"port\":", f); facts_json_uint(f, u->port);
+	fputs(",\"connections\":", f); facts_json_uint(f, u->connections);
+	fputs(",\"refused\":", f); facts_json_uint(f, u->refused);
+	fputs(",\"unanswered\":", f); facts_json_uint(f, u->unanswered);
 	fputs(",\"first_seen\":", f); json_str(f, fmt_time(u->first_us, t));
 	fputs(",\"last_seen\":", f); json_str(f, fmt_time(u->last_us, t));
 	fputs(",\"users\":", f); json_names(f, &u->users);
@@ -35,9 +38,9 @@ static void json_usage(const struct report_ctx *c, FILE *f, const struct inv_usa
 	if (secure) {
 		fputs(",\"tls_versions\":", f);
 		json_versions(f, u->tls_versions);
-		fprintf(f, ",\"tls_failed\":%" PRIu64, u->failed_tls);
+		fputs(",\"tls_failed\":", f); facts_json_uint(f, u->failed_tls);
 	}
-	fprintf(f, ",\"mismatch\":%s}", u->mismatch ? "true" : "false");
+	fputs(u->mismatch ? ",\"mismatch\":true}" : ",\"mismatch\":false}", f);
 }
 
 /* Who the client is: its addresses, whether the row follows a DHCP host, its host names. */
@@ -51,7 +54,7 @@ static void json_identity(FILE *f, const struct inv_client *cl)
 		fputs(k ? "," : "", f);
 		json_str(f, addr_str(&cl->addrs[k], a));
 	}
-	fprintf(f, "],\"addresses_overflow\":%s", cl->addrs_overflow ? "true" : "false");
+	fputs(cl->addrs_overflow ? "],\"addresses_overflow\":true" : "],\"addresses_overflow\":false", f);
 	bool host = client_follows_host(cl);
 	fputs(",\"identity\":", f); json_str(f, host ? "dhcp-host" : "address");
 	fputs(",\"hardware_address\":", f); json_str(f, host ? inv_client_hw(cl) : NULL);
@@ -67,7 +70,7 @@ static void json_identity(FILE *f, const struct inv_client *cl)
 			json_str(f, names_link_str((uint8_t)(1u << b), w, sizeof w));
 		}
 	fputc(']', f);
-	fprintf(f, ",\"address_hosts\":%u", cl->hosts_on_address > 1 ? cl->hosts_on_address : 1);
+	fputs(",\"address_hosts\":", f); facts_json_uint(f, cl->hosts_on_address > 1 ? cl->hosts_on_address : 1);
 	const char *src, *best = client_host_name(cl, &src);
 	fputs(",\"host_name\":", f);
 	if (best) {
@@ -87,7 +90,7 @@ static void json_identity(FILE *f, const struct inv_client *cl)
 		fputs(",\"last_seen\":", f); json_str(f, fmt_time(h->last_us, t));
 		fprintf(f, ",\"count\":%u}", h->count);
 	}
-	fprintf(f, "],\"host_names_overflow\":%s", cl->names_overflow ? "true" : "false");
+	fputs(cl->names_overflow ? "],\"host_names_overflow\":true" : "],\"host_names_overflow\":false", f);
 }
 
 /* Users and machines together: for each user, the clients it signed on from (item 4 of issue 17). */
@@ -103,14 +106,14 @@ static void json_users(FILE *f, const struct inventory *inv)
 		while (j < n && strcmp(v[j].user, v[i].user) == 0)
 			ns |= v[j++].nonsecure;
 		fputs(i ? ",\n{\"user\":" : "\n{\"user\":", f); json_str(f, v[i].user);
-		fprintf(f, ",\"nonsecure\":%s,\"clients\":[", ns ? "true" : "false");
+		fputs(ns ? ",\"nonsecure\":true,\"clients\":[" : ",\"nonsecure\":false,\"clients\":[", f);
 		for (size_t k = i; k < j; k++) {
 			const char *src, *hn = client_host_name(v[k].client, &src);
 			fputs(k > i ? ",{\"ip\":" : "{\"ip\":", f); json_str(f, addr_str(&v[k].client->ip, a));
 			fputs(",\"host_name\":", f); json_str(f, hn);
 			fputs(",\"hardware_address\":", f);
 			json_str(f, client_follows_host(v[k].client) ? inv_client_hw(v[k].client) : NULL);
-			fprintf(f, ",\"nonsecure\":%s}", v[k].nonsecure ? "true" : "false");
+			fputs(v[k].nonsecure ? ",\"nonsecure\":true}" : ",\"nonsecure\":false}", f);
 		}
 		fputs("]}", f);
 		i = j;
@@ -127,7 +130,7 @@ static void json_client(const struct report_ctx *c, FILE *f, const struct inv_cl
 	bool tls_use = false;
 	for (size_t i = 0; i < cl->n_use; i++)
 		tls_use |= cl->use[i].cls == PC_SECURE && cl->use[i].tls;
-	fprintf(f, ",\"mixed\":%s", cl->status == CS_NONSECURE && tls_use ? "true" : "false");
+	fputs(cl->status == CS_NONSECURE && tls_use ? ",\"mixed\":true" : ",\"mixed\":false", f);
 	fputs(",\"nonsecure\":[", f);
 	int n = 0;
 	for (size_t i = 0; i < cl->n_use; i++)
@@ -143,7 +146,7 @@ static void json_client(const struct report_ctx *c, FILE *f, const struct inv_cl
 			json_usage(c, f, &cl->use[i], true);
 		}
 	fputs("],\"mapper_requests\":", f); json_names(f, &cl->mapper_requests);
-	fprintf(f, ",\"internal\":%s", cl->internal ? "true" : "false");
+	fputs(cl->internal ? ",\"internal\":true" : ",\"internal\":false", f);
 	fputs(",\"users\":", f); json_names(f, &cl->users);
 	fputs(",\"devices\":", f); json_names(f, &cl->devices);
 	fputs(",\"software\":", f); json_names(f, &cl->software);
@@ -156,7 +159,7 @@ static void json_client(const struct report_ctx *c, FILE *f, const struct inv_cl
 		fputc('}', f);
 	}
 	fputc(']', f);
-	fprintf(f, ",\"signon_failures\":%" PRIu64, cl->signon_failures);
+	fputs(",\"signon_failures\":", f); facts_json_uint(f, cl->signon_failures);
 	fputs(",\"first_seen\":", f); json_str(f, cl->first_us ? fmt_time(cl->first_us, t) : NULL);
 	fputs(",\"last_seen\":", f); json_str(f, cl->last_us ? fmt_time(cl->last_us, t) : NULL);
 	fputs(",\"first_nonsecure\":", f);
@@ -219,7 +222,7 @@ static void json_inv_cert(FILE *f, const struct inv_cert *x, int64_t end_us)
 	fputs(",\"key_type\":", f); json_str(f, x->key_type);
 	fprintf(f, ",\"key_bits\":%d,\"signature_algorithm\":", x->key_bits); json_str(f, x->sig_alg);
 	fputs(",\"sha256\":", f); json_str(f, x->sha256);
-	fprintf(f, ",\"self_signed\":%s", x->self_signed ? "true" : "false");
+	fputs(x->self_signed ? ",\"self_signed\":true" : ",\"self_signed\":false", f);
 	fputs(",\"first_seen\":", f); json_str(f, fmt_time(x->first_us, t));
 	fputs(",\"last_seen\":", f); json_str(f, fmt_time(x->last_us, t));
 	fputs(",\"findings\":", f); json_findings(f, inventory_cert_findings(x, end_us));

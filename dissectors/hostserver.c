@@ -547,7 +547,7 @@ static void hs_facts_json(const struct facts_out *o, const void *v)
 	snprintf(buf, sizeof buf, "%04X", h->server_id);
 	facts_json_str(f, buf);
 	fputs(",\"server_id_service\":", f); facts_json_str(f, hs_server_service(h->server_id));
-	fprintf(f, ",\"server_id_mismatch\":%s", hs_server_id_mismatch(h, o->service) ? "true" : "false");
+	fputs(hs_server_id_mismatch(h, o->service) ? ",\"server_id_mismatch\":true" : ",\"server_id_mismatch\":false", f);
 	fputs(",\"requests\":[", f);
 	for (int i = 0; i < h->n_req_ids; i++)
 		fprintf(f, "%s\"%04X\"", i ? "," : "", h->req_ids[i]);

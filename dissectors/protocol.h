@@ -60,7 +60,9 @@ struct protocol {
 	bool (*clear_password)(const void *state);  /* NULL or false: no password seen in clear */
 };
 
-/* JSON values for facts printers (facts_json.c): a string with escapes, or null. */
+/* JSON values for facts printers (facts_json.c): a string with escapes, or null;
+ * an unsigned integer in decimal. */
 void facts_json_str(FILE *f, const char *s);
+void facts_json_uint(FILE *f, uint64_t v);
 
 #endif

@@ -472,9 +472,11 @@ static void tn_facts_json(const struct facts_out *o, const void *v)
 	fputs(",\"curlib\":", f); facts_json_str(f, t->curlib[0] ? t->curlib : NULL);
 	fputs(",\"initial_menu\":", f); facts_json_str(f, t->imenu[0] ? t->imenu : NULL);
 	fputs(",\"program\":", f); facts_json_str(f, t->program[0] ? t->program : NULL);
-	fprintf(f, ",\"auto_signon\":%s", t->autosignon ? "true" : "false");
-	if (t->autosignon)
-		fprintf(f, ",\"password_substitute_length\":%u", t->subspw_len);
+	fputs(t->autosignon ? ",\"auto_signon\":true" : ",\"auto_signon\":false", f);
+	if (t->autosignon) {
+		fputs(",\"password_substitute_length\":", f);
+		facts_json_uint(f, t->subspw_len);
+	}
 	fputs(",\"startup_code\":", f); facts_json_str(f, t->startup_code[0] ? t->startup_code : NULL);
 	fputc('}', f);
 }
