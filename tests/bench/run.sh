@@ -12,7 +12,8 @@
 #      built with `make -C TOP`); gencap.c, floor.c and rusage.c beside this file,
 #      built here with gcc -O2 into $BENCH_DIR/bin.
 # Out: stdout and $BENCH_DIR/bench.md (or flood.md): a Markdown table, the machine,
-#      and the command that reproduces it.  Generated captures are cached in
+#      and the command that reproduces it; with valgrind, instructions a packet
+#      (callgrind on a BENCH_CG_SIZE capture) and where the default run's go.  Generated captures are cached in
 #      $BENCH_DIR (never in the repository) with a .summary of what gencap wrote;
 #      every other temporary file is removed on exit.
 #
@@ -300,14 +301,14 @@ if ! skipped callgrind && command -v valgrind >/dev/null 2>&1; then
 		c=$1; shift
 		valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$@" >/dev/null 2>"$W/cg.err" || { echo "?"; return; }
 		awk '/^(summary|totals):/ { print $2; exit }' "$W/cg.out"
-		rm -f "$W/cg.out"
+		if [ -n "${cg_keep:-}" ]; then mv "$W/cg.out" "$cg_keep"; else rm -f "$W/cg.out"; fi
 	}
 	for n in floor tlsready noprefilter; do
 		skipped "$n" && continue
 		echo "bench: callgrind $n ..." >&2
 		case $n in
 		floor) a=$(ir "$cg_cap" "$bin/floor" "$cg_cap"); b=$(ir "$tiny_cap" "$bin/floor" "$tiny_cap");;
-		tlsready) a=$(ir "$cg_cap" "$TLSREADY" -q -r "$cg_cap" --format json -o /dev/null)
+		tlsready) a=$(cg_keep=$W/cg.tlsready ir "$cg_cap" "$TLSREADY" -q -r "$cg_cap" --format json -o /dev/null)
 			b=$(ir "$tiny_cap" "$TLSREADY" -q -r "$tiny_cap" --format json -o /dev/null);;
 		noprefilter) a=$(ir "$cg_cap" "$TLSREADY" -q -r "$cg_cap" --format json -o /dev/null --no-prefilter)
 			b=$(ir "$tiny_cap" "$TLSREADY" -q -r "$tiny_cap" --format json -o /dev/null --no-prefilter);;
@@ -320,6 +321,38 @@ if ! skipped callgrind && command -v valgrind >/dev/null 2>&1; then
 	done
 elif ! skipped callgrind; then
 	note "callgrind: valgrind not installed"
+fi
+
+# Where the default run's instructions go: callgrind_annotate's inclusive counts of the functions
+# that bound each part (their names are tlsready's own, libpcap's pcap_loop around them).
+cg_parts=""
+if [ -s "$W/cg.tlsready" ] && command -v callgrind_annotate >/dev/null 2>&1; then
+	callgrind_annotate --inclusive=yes "$W/cg.tlsready" >"$W/cg.tlsready.txt" 2>/dev/null
+	cg_parts=$(awk -v pk="$cg_pk" '
+		function take(name, v) { if (!(name in got)) got[name] = v }
+		/PROGRAM TOTALS/ { v = $1; gsub(",", "", v); take("total", v) }
+		{
+			v = $1; gsub(",", "", v)
+			n = split("pcap_loop file_cb engine_packet engine_name_packet dpi_feed report_write engine_init engine_free", f, " ")
+			for (i = 1; i <= n; i++)
+				if (index($0, ":" f[i] " [") > 0) take(f[i], v)
+		}
+		function row(label, v, per) {
+			printf "| %s | %.1f M | %s |\n", label, v / 1e6, per ? sprintf("%.0f", v / pk) : "-"
+		}
+		END {
+			if (!("total" in got) || !("pcap_loop" in got) || !("file_cb" in got) || !("engine_packet" in got)) exit
+			ep = got["engine_packet"]; nm = got["engine_name_packet"] + 0; dp = got["dpi_feed"] + 0
+			fixed = got["engine_init"] + got["engine_free"]
+			row("libpcap and stdio reading the file (what the floor does)", got["pcap_loop"] - got["file_cb"], 1)
+			row("tlsready'"'"'s prefilter (every packet) and decoding (the packets it keeps)", got["file_cb"] - ep - nm, 1)
+			row("nDPI on the catalogued flows until its verdict (dpi_feed)", dp, 1)
+			row("the rest of inspection: flow table, reassembly, dissectors, names", ep - dp + nm, 1)
+			row("the JSON report (report_write)", got["report_write"], 1)
+			row("start-up and end (engine_init: nDPI'"'"'s lists and automata; engine_free)", fixed, 0)
+			row("the rest (the analysis, the inventory, the C library'"'"'s start)", got["total"] - got["pcap_loop"] - got["report_write"] - fixed, 0)
+			row("total", got["total"], 1)
+		}' "$W/cg.tlsready.txt")
 fi
 
 # ---- does tlsready see what gencap wrote? (one untimed run) ----------------
@@ -402,6 +435,14 @@ fi
 		echo
 		echo "| command | total Ir | Ir / packet | marginal Ir / packet |"
 		echo "|---|---|---|---|$cg_rows"
+	fi
+	if [ -n "$cg_parts" ]; then
+		echo
+		echo "Where the default run's instructions go (the same callgrind run, $cg_pk packets; per packet over all of them):"
+		echo
+		echo "| part | Ir | Ir / packet |"
+		echo "|---|---|---|"
+		echo "$cg_parts"
 	fi
 	if [ -n "$check" ]; then
 		echo
