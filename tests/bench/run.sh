@@ -21,7 +21,7 @@
 #   BENCH_DIR=/tmp/tlsready-bench   BENCH_SIZE=1G   BENCH_CLIENTS=50000
 #   BENCH_IBMI_SHARE=0.10   BENCH_SEED=1   BENCH_RUNS=5 (per command, round-robin)
 #   BENCH_SLOW_RUNS=5 (tshark only: lower it when tshark is slow)
-#   BENCH_SKIP="" names to leave out: tlsready noprefilter threads floor tcpdump
+#   BENCH_SKIP="" names to leave out: tlsready noprefilter nodpi threads floor tcpdump
 #                 ndpi-e0 ndpi tshark callgrind
 #   BENCH_CG_SIZE=20M  size of the small capture for callgrind
 #   BENCH_TLSREADY=path   measure this binary instead of running make and using TOP/tlsready
@@ -215,7 +215,7 @@ FBYTES=$(sumval file_bytes "$SUM")
 FILTER=$("$TLSREADY" --show-filter) || die "tlsready --show-filter failed"
 
 # ---- the commands ----------------------------------------------------------
-names="floor tlsready noprefilter threads tcpdump ndpi-e0 ndpi tshark flood"
+names="floor tlsready noprefilter nodpi threads tcpdump ndpi-e0 ndpi tshark flood"
 notes=""
 note() { notes="$notes
 - $*"; }
@@ -238,6 +238,7 @@ label() {
 	floor) echo "libpcap floor (pcap_next_ex loop)";;
 	tlsready) echo "tlsready -q -r CAP --format json -o /dev/null";;
 	noprefilter) echo "tlsready ... --no-prefilter";;
+	nodpi) echo "tlsready ... --no-dpi (the default run without nDPI: what nDPI costs)";;
 	threads) echo "tlsready ... --threads 2";;
 	tcpdump) echo "tcpdump -nr CAP -w /dev/null PREFILTER";;
 	ndpi-e0) echo "ndpiReader -e 0 -i CAP -q";;
@@ -254,6 +255,7 @@ run_one() {   # name
 	floor) "$RU" "$W/ru.$1" "$bin/floor" "$CAP" >"$o" 2>>"$W/err.$1";;
 	tlsready) "$RU" "$W/ru.$1" "$TLSREADY" -q -r "$CAP" --format json -o /dev/null >"$o" 2>>"$W/err.$1";;
 	noprefilter) "$RU" "$W/ru.$1" "$TLSREADY" -q -r "$CAP" --format json -o /dev/null --no-prefilter >"$o" 2>>"$W/err.$1";;
+	nodpi) "$RU" "$W/ru.$1" "$TLSREADY" -q -r "$CAP" --format json -o /dev/null --no-dpi >"$o" 2>>"$W/err.$1";;
 	threads) "$RU" "$W/ru.$1" "$TLSREADY" -q -r "$CAP" --format json -o /dev/null --threads 2 >"$o" 2>>"$W/err.$1";;
 	tcpdump) "$RU" "$W/ru.$1" tcpdump -nr "$CAP" -w /dev/null "$FILTER" >"$o" 2>>"$W/err.$1";;
 	ndpi-e0) "$RU" "$W/ru.$1" ndpiReader -e 0 -i "$CAP" -q >"$o" 2>>"$W/err.$1";;
@@ -303,13 +305,15 @@ if ! skipped callgrind && command -v valgrind >/dev/null 2>&1; then
 		awk '/^(summary|totals):/ { print $2; exit }' "$W/cg.out"
 		if [ -n "${cg_keep:-}" ]; then mv "$W/cg.out" "$cg_keep"; else rm -f "$W/cg.out"; fi
 	}
-	for n in floor tlsready noprefilter; do
+	for n in floor tlsready noprefilter nodpi; do
 		skipped "$n" && continue
 		echo "bench: callgrind $n ..." >&2
 		case $n in
 		floor) a=$(ir "$cg_cap" "$bin/floor" "$cg_cap"); b=$(ir "$tiny_cap" "$bin/floor" "$tiny_cap");;
 		tlsready) a=$(cg_keep=$W/cg.tlsready ir "$cg_cap" "$TLSREADY" -q -r "$cg_cap" --format json -o /dev/null)
 			b=$(ir "$tiny_cap" "$TLSREADY" -q -r "$tiny_cap" --format json -o /dev/null);;
+		nodpi) a=$(ir "$cg_cap" "$TLSREADY" -q -r "$cg_cap" --format json -o /dev/null --no-dpi)
+			b=$(ir "$tiny_cap" "$TLSREADY" -q -r "$tiny_cap" --format json -o /dev/null --no-dpi);;
 		noprefilter) a=$(ir "$cg_cap" "$TLSREADY" -q -r "$cg_cap" --format json -o /dev/null --no-prefilter)
 			b=$(ir "$tiny_cap" "$TLSREADY" -q -r "$tiny_cap" --format json -o /dev/null --no-prefilter);;
 		esac
@@ -454,14 +458,16 @@ fi
 	echo "Targets (issue 18, raised once the first were met): tlsready default ≤ 1.3× floor; --no-prefilter ≥ 5× faster than \`ndpiReader -e 0\` and ≥ 20× faster than tshark; peak RSS ≤ 32 MiB on the 1 GB capture; ≤ 256 MiB on the flood."
 	w_t=$( [ -f "$W/ru.tlsready" ] && median "$W/ru.tlsready" wall)
 	w_n=$( [ -f "$W/ru.noprefilter" ] && median "$W/ru.noprefilter" wall)
+	w_d=$( [ -f "$W/ru.nodpi" ] && median "$W/ru.nodpi" wall)
 	w_e=$( [ -f "$W/ru.ndpi-e0" ] && median "$W/ru.ndpi-e0" wall)
 	w_s=$( [ -f "$W/ru.tshark" ] && median "$W/ru.tshark" wall)
 	r_t=$( [ -f "$W/ru.tlsready" ] && awk 'BEGIN { m = 0 } $4 > m { m = $4 } END { print m }' "$W/ru.tlsready")
 	r_n=$( [ -f "$W/ru.noprefilter" ] && awk 'BEGIN { m = 0 } $4 > m { m = $4 } END { print m }' "$W/ru.noprefilter")
 	r_f=$( [ -f "$W/ru.flood" ] && awk 'BEGIN { m = 0 } $4 > m { m = $4 } END { print m }' "$W/ru.flood")
-	awk -v t="${w_t:-}" -v n="${w_n:-}" -v e="${w_e:-}" -v s="${w_s:-}" -v f="${floor_wall:-}" -v rt="${r_t:-}" -v rn="${r_n:-}" \
+	awk -v t="${w_t:-}" -v d="${w_d:-}" -v n="${w_n:-}" -v e="${w_e:-}" -v s="${w_s:-}" -v f="${floor_wall:-}" -v rt="${r_t:-}" -v rn="${r_n:-}" \
 		-v rf="${r_f:-}" -v ff="$BENCH_FLOOD_FLOWS" 'BEGIN {
 		if (t != "" && f > 0) printf "- default / floor = %.2f× → %s\n", t / f, (t / f <= 1.3) ? "met" : "NOT met"
+		if (d != "" && f > 0) printf "- the same without nDPI (--no-dpi) / floor = %.2f× (not a target: what nDPI costs)\n", d / f
 		if (n != "" && e != "" && n > 0) printf "- ndpiReader -e 0 / --no-prefilter = %.2f× → %s\n", e / n, (e / n >= 5) ? "met" : "NOT met"
 		if (n != "" && s != "" && n > 0) printf "- tshark / --no-prefilter = %.2f× → %s\n", s / n, (s / n >= 20) ? "met" : "NOT met"
 		if (rt != "") printf "- peak RSS default %.1f MiB → %s\n", rt / 1024, (rt <= 32768) ? "≤ 32 MiB, met" : "> 32 MiB, NOT met"
