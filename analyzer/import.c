@@ -2,6 +2,8 @@
  * import.c - capture files into the state (see import.h): digest each file,
  * refuse one the state has seen, read them all into one engine, and hand its
  * analysis to the store as one checkpoint that also records the digests.
+ * Past --records-memory the engine spools its records (spool.h) and the
+ * checkpoint reads them back, so an import's memory does not grow with them.
  */
 #include "import.h"
 
@@ -19,6 +21,7 @@
 #include "analysis.h"
 #include "monitor.h"
 #include "report.h"
+#include "spool.h"
 #include "store.h"
 
 /* The SHA-256 of a file's bytes as 64 hex digits; false with err when it cannot be read. */
@@ -112,7 +115,9 @@ int import_run(const struct import_opts *o)
 		return code;
 	}
 	struct engine e;
-	if (!engine_init(&e, &o->cfg, o->svc, err, sizeof err)) {
+	struct engine_config cfg = o->cfg;
+	cfg.spool_records = true;   /* past --records-memory, records wait in a temporary file for the checkpoint */
+	if (!engine_init(&e, &cfg, o->svc, err, sizeof err)) {
 		fprintf(stderr, "tlsready: %s\n", err);
 		store_close(s);
 		return 2;
@@ -129,6 +134,8 @@ int import_run(const struct import_opts *o)
 	for (int i = 0; i < st.n_warnings; i++)
 		fprintf(stderr, "tlsready: warning: %s\n", st.warnings[i]);
 	engine_finish(&e);
+	engine_release_flows(&e);
+	spool_say(e.spool, o->quiet);
 	struct analysis a;
 	if (!analysis_build(&a, &e, &st)) {
 		fprintf(stderr, "tlsready: out of memory; nothing imported\n");

@@ -2,7 +2,8 @@
  * import.h - capture files into the monitor's state: `tlsready -r FILE...
  * --db STATE` adds what the files show to the state, as the live monitor
  * would have (the same per-day inventory rows, flow records and counters),
- * in one transaction.
+ * in one transaction.  Records past --records-memory wait in a temporary
+ * file (spool.h) until that transaction reads them back.
  *
  * In: the files (read as one timeline, in the order given), the engine's
  * configuration and catalogue, the redaction key.  Out: the state file, and

@@ -858,53 +858,104 @@ bool inventory_build_follow(struct inventory *inv, const struct analysis *a, con
 	return true;
 }
 
-/* Spooled records (a one-shot run too big to hold): one pass in first-packet order for the notes,
- * certificates and days, which also spools each record again in client order (client identity as
- * identity_cmp, then first packet); a second pass over that spool builds the client rows exactly as
- * build() does from its by_client order. */
-static int client_order(const struct spool_item *x, const struct spool_item *y)
+/* Records given one at a time in first-packet order (a spooled analysis read back; a one-shot run or
+ * an import too big to hold): the notes, certificates and days as they come, each record spooled again
+ * in client order (identity as identity_cmp, then first packet); at the finish a pass over that spool
+ * builds the client rows exactly as build() does from its by_client order. */
+struct inv_builder {
+	struct inventory inv;
+	const struct analysis *a;
+	const struct names *t;     /* rows follow DHCP hosts and carry names (inventory_build) */
+	bool per_address;          /* else: a row per (host, address), sorted as inventory_build_hosts' */
+	struct spool by;
+	struct note_index ix;
+	size_t cap_notes, cap_certs, n;
+	bool ok;
+};
+
+static int identity_order(const struct spool_item *x, const struct spool_item *y, bool per_address)
 {
 	if (x->host >= 0 || y->host >= 0) {
 		if (x->host != y->host)
 			return x->host < 0 ? 1 : y->host < 0 ? -1 : x->host < y->host ? -1 : 1;
-	} else {
-		int c = addr_cmp(&x->r->cli, &y->r->cli);
-		if (c)
-			return c;
+		if (!per_address)
+			return x->index < y->index ? -1 : x->index > y->index;
 	}
+	int c = addr_cmp(&x->r->cli, &y->r->cli);
+	if (c)
+		return c;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-static bool build_spooled(struct inventory *inv, const struct analysis *a, const struct names *t)
+static int client_order(const struct spool_item *x, const struct spool_item *y)
 {
-	size_t cap_servers = 0, cap_notes = 0, cap_certs = 0, cap_clients = 0, n = 0, i;
-	memset(inv, 0, sizeof *inv);
-	struct spool by;
-	spool_init(&by, client_order, a->spool->budget);
-	struct record_iter it;
-	struct note_index ix = { 0 };
-	bool ok = analysis_iter_start(a, &it);
-	const struct flow_record *r;
-	while (ok && (r = analysis_iter_next(&it, &i))) {
-		notes_of(inv, &ix, &cap_notes, a, r, i);
-		cert_of(inv, &cap_certs, r);
-		int32_t host = t && t->n_leases ? names_host_at(t, &r->cli, r->start_us) : -1;
-		ok = inventory_add_day(inv, inventory_day(r->start_us), record_use_class(r), 1) &&
-		     spool_add(&by, r, (int64_t)i, host);
-		n++;
+	return identity_order(x, y, false);
+}
+
+static int client_addr_order(const struct spool_item *x, const struct spool_item *y)
+{
+	return identity_order(x, y, true);
+}
+
+static bool same_identity(int32_t xh, const struct addr *xip, int32_t yh, const struct addr *yip, bool per_address)
+{
+	if (xh >= 0 || yh >= 0) {
+		if (xh != yh)
+			return false;
+		if (!per_address)
+			return true;
 	}
-	analysis_iter_end(&it);
-	free(ix.by_key);
-	ok = ok && !analysis_error(a);
-	struct spool_reader *rd = ok ? spool_read(&by) : NULL;
+	return addr_eq(xip, yip);
+}
+
+struct inv_builder *inv_builder_new(const struct analysis *a, const struct names *t, bool per_address,
+				    size_t budget)
+{
+	struct inv_builder *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	b->a = a;
+	b->t = t;
+	b->per_address = per_address;
+	b->ok = true;
+	spool_init(&b->by, per_address ? client_addr_order : client_order, budget);
+	return b;
+}
+
+bool inv_builder_add(struct inv_builder *b, const struct flow_record *r, size_t index, int32_t host)
+{
+	notes_of(&b->inv, &b->ix, &b->cap_notes, b->a, r, index);
+	cert_of(&b->inv, &b->cap_certs, r);
+	b->n++;
+	return b->ok = b->ok && inventory_add_day(&b->inv, inventory_day(r->start_us), record_use_class(r), 1) &&
+		       spool_add(&b->by, r, (int64_t)index, host);
+}
+
+void inv_builder_abandon(struct inv_builder *b)
+{
+	if (!b)
+		return;
+	free(b->ix.by_key);
+	spool_free(&b->by);
+	inventory_free(&b->inv);
+	free(b);
+}
+
+bool inv_builder_finish(struct inv_builder *b, struct inventory *out)
+{
+	struct inventory *inv = &b->inv;
+	size_t cap_servers = 0, cap_clients = 0;
+	free(b->ix.by_key);
+	b->ix.by_key = NULL;
+	bool ok = b->ok;
+	struct spool_reader *rd = ok ? spool_read(&b->by) : NULL;
 	ok = rd != NULL;
 	struct inv_client *cl = NULL;
 	struct spool_item x;
 	struct addr last_ip;
 	int32_t last_host = -1;
 	while (ok && spool_next(rd, &x)) {
-		bool same = cl && (x.host >= 0 || last_host >= 0 ? x.host == last_host : addr_eq(&x.r->cli, &last_ip));
-		if (!same) {
+		if (!cl || !same_identity(x.host, &x.r->cli, last_host, &last_ip, b->per_address)) {
 			if (inv->n_clients == cap_clients) {   /* by a quarter: rows are most of the memory here */
 				size_t c = cap_clients + cap_clients / 4 + 64;
 				struct inv_client *nc = realloc(inv->clients, c * sizeof *nc);
@@ -921,24 +972,53 @@ static bool build_spooled(struct inventory *inv, const struct analysis *a, const
 		last_ip = x.r->cli;
 		last_host = x.host;
 		inventory_add_addr(cl, &x.r->cli);
-		client_add(inv, cl, a, x.r, &cap_servers);
+		client_add(inv, cl, b->a, x.r, &cap_servers);
 	}
-	ok = ok && !by.read_failed;
+	ok = ok && !b->by.read_failed;
 	spool_reader_close(rd);
-	if (!ok && !a->spool->read_failed && by.error[0]) {   /* say why in the run's own spool */
-		memcpy(a->spool->error, by.error, sizeof by.error);
-		a->spool->read_failed = true;
+	struct spool *own = b->a->spool;
+	if (!ok && own && !own->read_failed && b->by.error[0]) {   /* say why in the run's own spool */
+		memcpy(own->error, b->by.error, sizeof b->by.error);
+		own->read_failed = true;
 	}
-	spool_free(&by);
-	if (!ok || (t && !identities_finish(inv, t))) {
+	spool_free(&b->by);
+	if (ok && b->t && !identities_finish(inv, b->t))
+		ok = false;
+	if (!ok) {
 		inventory_free(inv);
+		free(b);
 		return false;
-	} else if (!t)
+	}
+	if (!b->t)
 		for (size_t k = 0; k < inv->n_clients; k++)
 			client_names(&inv->clients[k], NULL);
-	inv->flows = n;
+	if (b->per_address && inv->n_clients > 1)
+		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, client_cmp);
+	inv->flows = b->n;
 	inventory_finish(inv);
+	*out = *inv;
+	free(b);
 	return true;
+}
+
+static bool build_spooled(struct inventory *inv, const struct analysis *a, const struct names *t)
+{
+	memset(inv, 0, sizeof *inv);
+	struct inv_builder *b = inv_builder_new(a, t, false, a->spool->budget);
+	if (!b)
+		return false;
+	struct record_iter it;
+	bool ok = analysis_iter_start(a, &it);
+	const struct flow_record *r;
+	size_t i;
+	while (ok && (r = analysis_iter_next(&it, &i)))
+		ok = inv_builder_add(b, r, i, t && t->n_leases ? names_host_at(t, &r->cli, r->start_us) : -1);
+	analysis_iter_end(&it);
+	if (!ok || analysis_error(a)) {
+		inv_builder_abandon(b);
+		return false;
+	}
+	return inv_builder_finish(b, inv);
 }
 
 bool inventory_build(struct inventory *inv, const struct analysis *a)

@@ -197,6 +197,18 @@ bool inventory_build_hosts(struct inventory *inv, const struct analysis *a, size
  * none): one row per host over its addresses, or per address where no host; no names (a monitor's
  * checkpoint, compared with its store by events_detect()). */
 bool inventory_build_follow(struct inventory *inv, const struct analysis *a, const int32_t *hosts);
+/* The same inventories from records given one at a time in first-packet order (a spooled analysis
+ * read back), held in a spool of their own (budget: its batch bytes, spool.h) so memory does not grow
+ * with them.  With names t: inventory_build's rows (host: names_host_at); per_address without names:
+ * inventory_build_hosts' (host: the caller's index, -1 none).  index: the record's in the analysis.
+ * inv_builder_finish frees the builder (also on failure: false, nothing in *inv); _abandon when
+ * stopping early. */
+struct inv_builder;
+struct inv_builder *inv_builder_new(const struct analysis *a, const struct names *t, bool per_address,
+				    size_t budget);
+bool inv_builder_add(struct inv_builder *b, const struct flow_record *r, size_t index, int32_t host);
+bool inv_builder_finish(struct inv_builder *b, struct inventory *inv);
+void inv_builder_abandon(struct inv_builder *b);
 /* Add an address to a client's sorted addresses (addrs_overflow past INV_MAX_ADDRS). */
 void inventory_add_addr(struct inv_client *c, const struct addr *ip);
 /* How many rows share each address (hosts_on_address), then the rows in address order (then host). */

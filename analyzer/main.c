@@ -150,9 +150,10 @@ static const char usage_text[] =
 "                       state (default 32M; K, M, G suffixes); past it the connections\n"
 "                       fed least recently lose their held data first, counted\n"
 "  --records-memory SIZE  bytes of finished connections' records held in memory\n"
-"                       (default 16M; one-shot runs); past it they are written, sorted,\n"
-"                       to an unnamed temporary file in $TMPDIR (or /tmp) and read back\n"
-"                       for the report, which is the same; 0: from the first record\n"
+"                       (default 16M; one-shot runs and imports); past it they are\n"
+"                       written, sorted, to an unnamed temporary file in $TMPDIR (or\n"
+"                       /tmp) and read back, with the same result; 0: from the first\n"
+"                       record\n"
 "  --no-dpi             do not run nDPI\n"
 "  --threads N          N worker threads, connections spread by a symmetric hash; the\n"
 "                       report is the same as with one (default 1); with -i, N capture\n"
@@ -667,12 +668,7 @@ int main(int argc, char **argv)
 		workers_finish(ws);
 	engine_finish(&e);
 	engine_release_flows(&e);
-	if (e.spool && e.spool->write_failed)
-		fprintf(stderr, "tlsready: warning: %s; the records stay in memory\n", spool_error(e.spool));
-	else if (e.spool && e.spool->runs_written && !quiet)
-		fprintf(stderr, "tlsready: %" PRIu64 " records went through a temporary file (%.1f MB in %" PRIu64
-			" runs) to hold at most --records-memory of them\n", e.spool->count, e.spool->bytes_written / 1e6,
-			e.spool->runs_written);
+	spool_say(e.spool, quiet);
 	struct analysis an;
 	struct inventory inv;
 	if (!analysis_build(&an, &e, &st) || !inventory_build(&inv, &an)) {

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,4 +584,14 @@ struct spool_reader *spool_read(struct spool *s)
 		return NULL;
 	/* a merge that could not be written leaves more runs open at once: more read buffers, nothing lost */
 	return reader_open(s, 0, s->n_runs, true);
+}
+
+void spool_say(const struct spool *s, bool quiet)
+{
+	if (s && s->write_failed)
+		fprintf(stderr, "tlsready: warning: %s; the records stay in memory\n", spool_error(s));
+	else if (s && s->runs_written && !quiet)
+		fprintf(stderr, "tlsready: %" PRIu64 " records went through a temporary file (%.1f MB in %" PRIu64
+			" runs) to hold at most --records-memory of them\n", s->count, s->bytes_written / 1e6,
+			s->runs_written);
 }

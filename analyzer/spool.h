@@ -77,6 +77,9 @@ bool spool_adopt(struct spool *into, struct spool *from);
 void spool_free(struct spool *s);
 /* The first failure (write or read), or NULL. */
 const char *spool_error(const struct spool *s);
+/* On standard error: why records stayed in memory (a run could not be written), or, unless quiet, how
+ * many went through the temporary file.  NULL: nothing to say. */
+void spool_say(const struct spool *s, bool quiet);
 /* Bytes one record takes in a batch (what the budget counts). */
 size_t spool_record_size(const struct flow_record *r);
 

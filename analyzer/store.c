@@ -7,7 +7,9 @@
  * the snapshot of the open flows replaces the rows with open = 1, and the
  * finished flows are inserted as JSON.  Data leaves through store_load(),
  * which sums both kinds of rows per key for the report.  Every statement is
- * prepared; a checkpoint is one transaction.  Nothing here prints.
+ * prepared; a checkpoint is one transaction.  An import's finished flows
+ * may be spooled (spool.h): they are then read back in order, a UTC day's
+ * inventory at a time.  Nothing here prints.
  * A --db that names a PostgreSQL database is handed on to store_pg.c at
  * every entry point (store->pg set).
  */
@@ -33,6 +35,7 @@
 #include "outfile.h"
 #include "portmapper.h"
 #include "redact.h"
+#include "spool.h"
 #include "report.h"
 #include "tls.h"
 
@@ -718,12 +721,58 @@ bool store_step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE;
 }
 
+/* One day's rows of a spooled analysis (an import too big to hold), built as its records are read. */
+static bool put_day_built(struct store *s, struct inv_builder *b, int64_t day, bool open,
+			  const struct store_checkpoint *c, const struct leasebook *book)
+{
+	struct inventory inv;
+	if (!inv_builder_finish(b, &inv))
+		return false;
+	if (c->redact)
+		redact_inventory(&inv, c->redact_key);
+	bool ok = store_put_inventory(s, &inv, day, open, book);
+	inventory_free(&inv);
+	return ok;
+}
+
+/* The days of a spooled analysis: one pass over its records, a day's builder at a time, so memory holds
+ * one day's inventory, not the records. */
+static bool put_days_spooled(struct store *s, const struct analysis *a, bool open, const struct store_checkpoint *c,
+			     const struct leasebook *book)
+{
+	struct record_iter it;
+	bool ok = analysis_iter_start(a, &it);
+	struct inv_builder *b = NULL;
+	int64_t day = 0;
+	const struct flow_record *r;
+	size_t i;
+	while (ok && (r = analysis_iter_next(&it, &i))) {
+		int64_t d = store_day(r->start_us);
+		if (b && d != day) {
+			ok = put_day_built(s, b, day, open, c, book);
+			b = NULL;
+		}
+		if (ok && !b && !(ok = (b = inv_builder_new(a, NULL, true, a->spool->budget)) != NULL))
+			break;
+		day = d;
+		ok = ok && inv_builder_add(b, r, i, leasebook_host_at(book, &r->cli, r->start_us));
+	}
+	analysis_iter_end(&it);
+	ok = ok && !analysis_error(a);
+	if (ok && b)
+		return put_day_built(s, b, day, open, c, book);
+	inv_builder_abandon(b);
+	return ok;
+}
+
 /* Each UTC day of the analysis [records sorted by first packet] rolled up and merged into that day's rows:
  * a row per address, or per (DHCP host, address) where the book's leases say which host held the address
  * when the connection started. */
 static bool put_days(struct store *s, const struct analysis *a, bool open, const struct store_checkpoint *c,
 		     const struct leasebook *book)
 {
+	if (a->spool)
+		return put_days_spooled(s, a, open, c, book);
 	size_t from = 0;
 	int32_t *hosts = malloc((a->n_records ? a->n_records : 1) * sizeof *hosts);
 	if (!hosts)
@@ -751,7 +800,7 @@ static bool put_days(struct store *s, const struct analysis *a, bool open, const
 	return ok;
 }
 
-char *store_flow_json(const struct store_checkpoint *c, size_t i)
+char *store_flow_json(const struct store_checkpoint *c, const struct flow_record *r, size_t i)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -759,7 +808,7 @@ char *store_flow_json(const struct store_checkpoint *c, size_t i)
 	if (!f)
 		return NULL;
 	struct report_ctx rc = { .out = f, .a = c->done, .redact = c->redact, .redact_key = c->redact_key };
-	json_flow(&rc, f, c->done->records[i], i);
+	json_flow(&rc, f, r, i);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -767,34 +816,68 @@ char *store_flow_json(const struct store_checkpoint *c, size_t i)
 	return buf;
 }
 
+bool store_each_flow(const struct store_checkpoint *c, store_record_fn fn, void *ctx)
+{
+	struct record_iter it;
+	bool ok = analysis_iter_start(c->done, &it);
+	const struct flow_record *r;
+	size_t i;
+	while (ok && (r = analysis_iter_next(&it, &i)))
+		ok = fn(ctx, r, i);
+	analysis_iter_end(&it);
+	return ok && !analysis_error(c->done);
+}
+
+struct flow_put {
+	const struct store_checkpoint *c;
+	sqlite3_stmt *st;
+};
+
+static bool put_flow(void *ctx, const struct flow_record *r, size_t i)
+{
+	struct flow_put *w = ctx;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	char *js = store_flow_json(w->c, r, i);
+	if (!js)
+		return false;
+	sqlite3_stmt *st = w->st;
+	sqlite3_bind_int64(st, 1, r->start_us);
+	sqlite3_bind_int64(st, 2, r->end_us);
+	sqlite3_bind_text(st, 3, addr_str(&r->cli, a), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, addr_str(&r->srv, b), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 5, r->sport);
+	if (r->service)
+		sqlite3_bind_text(st, 6, r->service, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, port_class_name(r->cls), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, tcp_outcome_name(r->tcp), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, transport_name(r->transport), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, js, -1, free);
+	return store_step_done(st);
+}
+
 static bool put_flows(struct store *s, const struct store_checkpoint *c)
 {
-	char a[ADDR_STRLEN], b[ADDR_STRLEN];
-	sqlite3_stmt *st = store_prep(s, "INSERT INTO flow(start_us, end_us, client, server, port, service, port_class,"
-					 " tcp, transport, json) VALUES(?,?,?,?,?,?,?,?,?,?)");
-	bool ok = st != NULL;
-	for (size_t i = 0; ok && i < c->done->n_records; i++) {
-		const struct flow_record *r = c->done->records[i];
-		char *js = store_flow_json(c, i);
-		if (!js) {
-			ok = false;
-			break;
-		}
-		sqlite3_bind_int64(st, 1, r->start_us);
-		sqlite3_bind_int64(st, 2, r->end_us);
-		sqlite3_bind_text(st, 3, addr_str(&r->cli, a), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 4, addr_str(&r->srv, b), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 5, r->sport);
-		if (r->service)
-			sqlite3_bind_text(st, 6, r->service, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 7, port_class_name(r->cls), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, tcp_outcome_name(r->tcp), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 9, transport_name(r->transport), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 10, js, -1, free);
-		ok = store_step_done(st);
-	}
-	sqlite3_finalize(st);
+	struct flow_put w = { c, store_prep(s, "INSERT INTO flow(start_us, end_us, client, server, port, service,"
+					  " port_class, tcp, transport, json) VALUES(?,?,?,?,?,?,?,?,?,?)") };
+	bool ok = w.st != NULL && store_each_flow(c, put_flow, &w);
+	sqlite3_finalize(w.st);
 	return ok;
+}
+
+static bool hand_flow(void *ctx, const struct flow_record *r, size_t i)
+{
+	const struct store_checkpoint *c = ctx;
+	char *js = store_flow_json(c, r, i);
+	if (js)
+		c->on_flow(c->ctx, js);
+	free(js);
+	return true;
+}
+
+void store_hand_flows(const struct store_checkpoint *c)
+{
+	if (c->on_flow)
+		store_each_flow(c, hand_flow, (void *)c);
 }
 
 /* ---- counters: the registry's, by the names of the JSON report, kept cumulatively ---- */
@@ -966,12 +1049,8 @@ bool store_checkpoint(struct store *s, const struct store_checkpoint *c, char *e
 		char ignore[8];
 		store_exec(s, "ROLLBACK", ignore, sizeof ignore);
 	}
-	for (size_t i = 0; ok && c->on_flow && i < c->done->n_records; i++) {
-		char *js = store_flow_json(c, i);
-		if (js)
-			c->on_flow(c->ctx, js);
-		free(js);
-	}
+	if (ok)
+		store_hand_flows(c);
 	return ok;
 }
 

@@ -223,8 +223,14 @@ bool store_load(struct store *s, int64_t since_us, struct store_view *v, char *e
 
 /* ---- for the backends (store.c, store_pg*.c) ---- */
 
-/* A finished flow's JSON object of the report contract (malloc'd; NULL: no memory). */
-char *store_flow_json(const struct store_checkpoint *c, size_t i);
+/* A finished flow's JSON object of the report contract (malloc'd; NULL: no memory); i: its index. */
+char *store_flow_json(const struct store_checkpoint *c, const struct flow_record *r, size_t i);
+/* Each finished flow of the checkpoint in order, held in memory or spooled (an import): fn returning
+ * false stops the walk; false then, or when the spool could not be read back. */
+typedef bool (*store_record_fn)(void *ctx, const struct flow_record *r, size_t i);
+bool store_each_flow(const struct store_checkpoint *c, store_record_fn fn, void *ctx);
+/* After the commit: each finished flow's JSON to c->on_flow (when set). */
+void store_hand_flows(const struct store_checkpoint *c);
 /* The view's totals from its cumulative counters, which outlive the pruning of old intervals. */
 void store_view_totals(struct store_view *v);
 void store_view_free(struct store_view *v);

@@ -311,16 +311,35 @@ bool store_put_inventory(struct store *s, const struct inventory *inv, int64_t d
 /* The names the name protocols gave each client's address (names.h), once per checkpoint: on the UTC
  * day of the address's first flow in it (finished or open), redacted when asked.  The monitor starts
  * a new names table after each checkpoint, so the counts add up. */
+/* The first connection of each named address: names sorted by address (prepared), so a record finds the
+ * names of its client's address by a binary search; first[j] is the earliest start of a connection from
+ * t->v[j]'s address, INT64_MAX none.  Memory follows the names, not the connections. */
 struct first_seen {
-	struct addr ip;
-	int64_t start_us;
+	const struct names *t;
+	int64_t *first;
 };
 
-static int first_seen_cmp(const void *x, const void *y)
+static void first_seen_add(struct first_seen *fs, const struct flow_record *r)
 {
-	const struct first_seen *a = x, *b = y;
-	int c = addr_cmp(&a->ip, &b->ip);
-	return c ? c : a->start_us < b->start_us ? -1 : a->start_us > b->start_us;
+	const struct names *t = fs->t;
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (addr_cmp(&t->v[mid].ip, &r->cli) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t j = lo; j < t->n && addr_eq(&t->v[j].ip, &r->cli); j++)
+		if (r->start_us < fs->first[j])
+			fs->first[j] = r->start_us;
+}
+
+static bool first_seen_flow(void *ctx, const struct flow_record *r, size_t i)
+{
+	(void)i;
+	first_seen_add(ctx, r);
+	return true;
 }
 
 /* The key of the DHCP host a name came with or whose lease held its address then ("" none). */
@@ -350,34 +369,27 @@ bool store_each_host_name(const struct store_checkpoint *c, const struct leasebo
 	const struct names *t = c->done->names;
 	if (!t || !t->n)
 		return true;
-	size_t n = c->done->n_records + (c->open ? c->open->n_records : 0), m = 0;
-	struct first_seen *v = malloc((n ? n : 1) * sizeof *v);
-	if (!v)
+	struct first_seen fs = { t, malloc(t->n * sizeof *fs.first) };
+	if (!fs.first)
 		return false;
-	for (size_t i = 0; i < c->done->n_records; i++)
-		v[m++] = (struct first_seen){ c->done->records[i]->cli, c->done->records[i]->start_us };
+	for (size_t j = 0; j < t->n; j++)
+		fs.first[j] = INT64_MAX;
+	bool ok = store_each_flow(c, first_seen_flow, &fs);
 	for (size_t i = 0; c->open && i < c->open->n_records; i++)
-		v[m++] = (struct first_seen){ c->open->records[i]->cli, c->open->records[i]->start_us };
-	if (m > 1)
-		qsort(v, m, sizeof *v, first_seen_cmp);
-	bool ok = true;
-	size_t i = 0;
-	/* both sorted by address: each name meets the first connection of its address, if any */
+		first_seen_add(&fs, c->open->records[i]);
 	for (size_t j = 0; ok && j < t->n; j++) {
 		const struct host_name *e = &t->v[j];
-		while (i < m && addr_cmp(&v[i].ip, &e->ip) < 0)
-			i++;
-		bool seen = i < m && addr_eq(&v[i].ip, &e->ip);
+		bool seen = fs.first[j] != INT64_MAX;
 		if (!seen && e->source == NAME_DNS_A)
 			continue;   /* the answers about every address the clients looked up: only for clients */
 		char ip[ADDR_STRLEN], red[96], key[LEASEBOOK_KEY];
 		addr_str(&e->ip, ip);
 		const char *name = c->redact ? redact_name(c->redact_key, e->name, red, sizeof red) : e->name;
 		const char *host = name_host(t, e, book, c, key, sizeof key);
-		ok = fn(ctx, store_day(seen ? v[i].start_us : e->first_us), ip, host, e->source, name, e->first_us,
+		ok = fn(ctx, store_day(seen ? fs.first[j] : e->first_us), ip, host, e->source, name, e->first_us,
 			e->last_us, e->count);
 	}
-	free(v);
+	free(fs.first);
 	return ok;
 }
 
@@ -395,20 +407,30 @@ bool store_put_host_names(struct store *s, const struct store_checkpoint *c, con
 	return ok;
 }
 
+struct span {
+	int64_t *lo, *hi;
+	bool any;
+};
+
+static bool span_add(void *ctx, const struct flow_record *r, size_t i)
+{
+	(void)i;
+	struct span *sp = ctx;
+	if (!sp->any || r->start_us < *sp->lo)
+		*sp->lo = r->start_us;
+	if (!sp->any || r->start_us > *sp->hi)
+		*sp->hi = r->start_us;
+	sp->any = true;
+	return true;
+}
+
 bool store_checkpoint_span(const struct store_checkpoint *c, int64_t *lo, int64_t *hi)
 {
-	const struct analysis *both[] = { c->done, c->open };
-	bool any = false;
-	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; both[k] && i < both[k]->n_records; i++) {
-			int64_t t = both[k]->records[i]->start_us;
-			if (!any || t < *lo)
-				*lo = t;
-			if (!any || t > *hi)
-				*hi = t;
-			any = true;
-		}
-	return any;
+	struct span sp = { lo, hi, false };
+	store_each_flow(c, span_add, &sp);
+	for (size_t i = 0; c->open && i < c->open->n_records; i++)
+		span_add(&sp, c->open->records[i], i);
+	return sp.any;
 }
 
 bool store_read_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book)

@@ -557,13 +557,8 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 	pg_batch_free(&b);
 	if (job && pg_queue_next_ord(p->q) == ord)
 		pg_events_cancel(p->ev, ord);
-	for (size_t i = 0; ok && c->on_flow && i < c->done->n_records; i++) {
-		/* the events file gets each finished flow as the SQLite store gives it */
-		char *js = store_flow_json(c, i);
-		if (js)
-			c->on_flow(c->ctx, js);
-		free(js);
-	}
+	if (ok)   /* the events file gets each finished flow as the SQLite store gives it */
+		store_hand_flows(c);
 	return ok;
 }
 

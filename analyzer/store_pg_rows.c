@@ -25,6 +25,7 @@
 #include "leasebook.h"
 #include "names.h"
 #include "redact.h"
+#include "spool.h"
 #include "report.h"
 #include "services.h"
 
@@ -338,43 +339,69 @@ static bool range_rows(struct rows *w, const struct analysis *a, size_t from, si
 	return !w->b->failed;
 }
 
-/* each finished connection: its flow row, then its own inventory's rows, tagged with its number */
+/* A spooled record's own inventory (an import too big to hold): built as a day's would be. */
+static bool record_rows(struct rows *w, const struct analysis *a, const struct flow_record *r, size_t i,
+			const struct store_checkpoint *c)
+{
+	struct inv_builder *b = inv_builder_new(a, NULL, true, a->spool->budget);
+	struct inventory inv;
+	if (!b || !inv_builder_add(b, r, i, leasebook_host_at(w->book, &r->cli, r->start_us))) {
+		inv_builder_abandon(b);
+		return false;
+	}
+	if (!inv_builder_finish(b, &inv))
+		return false;
+	if (c->redact)
+		redact_inventory(&inv, c->redact_key);
+	inventory_rows(w, &inv);
+	inventory_free(&inv);
+	return !w->b->failed;
+}
+
+struct done_walk {
+	struct rows *w;
+	const struct store_checkpoint *c;
+	int32_t *hosts;            /* in memory: each record's DHCP host */
+};
+
+/* a finished connection: its flow row, then its own inventory's rows, tagged with its number */
+static bool done_row(void *ctx, const struct flow_record *r, size_t i)
+{
+	struct done_walk *d = ctx;
+	struct rows *w = d->w;
+	const struct analysis *a = d->c->done;
+	char cli[ADDR_STRLEN], srv[ADDR_STRLEN];
+	char *js = store_flow_json(d->c, r, i);
+	if (!js)
+		return false;
+	w->f = (int64_t)i;
+	w->open = 0;
+	w->day = store_day(r->start_us);
+	p_reset(&w->p);
+	p_int(&w->p, w->f);
+	p_int(&w->p, r->start_us);
+	p_int(&w->p, r->end_us);
+	p_str(&w->p, addr_str(&r->cli, cli));
+	p_int(&w->p, r->cport);
+	p_str(&w->p, addr_str(&r->srv, srv));
+	p_int(&w->p, r->sport);
+	p_str(&w->p, r->service);
+	p_str(&w->p, port_class_name(r->cls));
+	p_str(&w->p, tcp_outcome_name(r->tcp));
+	p_str(&w->p, transport_name(r->transport));
+	p_str(&w->p, js);
+	emit(w->b, PGS_S_FLOW, &w->p);
+	free(js);
+	return a->spool ? record_rows(w, a, r, i, d->c) : range_rows(w, a, i, i + 1, d->hosts, d->c);
+}
+
 static bool done_rows(struct rows *w, const struct store_checkpoint *c)
 {
-	const struct analysis *a = c->done;
-	char cli[ADDR_STRLEN], srv[ADDR_STRLEN];
-	int32_t *hosts = hosts_of(a, w->book);
-	if (!hosts)
+	struct done_walk d = { w, c, NULL };
+	if (!c->done->spool && !(d.hosts = hosts_of(c->done, w->book)))
 		return false;
-	bool ok = true;
-	for (size_t i = 0; ok && i < a->n_records; i++) {
-		const struct flow_record *r = a->records[i];
-		char *js = store_flow_json(c, i);
-		if (!js) {
-			ok = false;
-			break;
-		}
-		w->f = (int64_t)i;
-		w->open = 0;
-		w->day = store_day(r->start_us);
-		p_reset(&w->p);
-		p_int(&w->p, w->f);
-		p_int(&w->p, r->start_us);
-		p_int(&w->p, r->end_us);
-		p_str(&w->p, addr_str(&r->cli, cli));
-		p_int(&w->p, r->cport);
-		p_str(&w->p, addr_str(&r->srv, srv));
-		p_int(&w->p, r->sport);
-		p_str(&w->p, r->service);
-		p_str(&w->p, port_class_name(r->cls));
-		p_str(&w->p, tcp_outcome_name(r->tcp));
-		p_str(&w->p, transport_name(r->transport));
-		p_str(&w->p, js);
-		emit(w->b, PGS_S_FLOW, &w->p);
-		free(js);
-		ok = range_rows(w, a, i, i + 1, hosts, c);
-	}
-	free(hosts);
+	bool ok = store_each_flow(c, done_row, &d);
+	free(d.hosts);
 	return ok;
 }
 
