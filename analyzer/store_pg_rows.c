@@ -325,18 +325,22 @@ static int32_t *hosts_of(const struct analysis *a, const struct leasebook *book)
 	return hosts;
 }
 
-/* the inventory of the records [from, to), a row per (DHCP host, address), names redacted as asked */
+/* an inventory's rows, names redacted as asked; the inventory is freed */
+static bool built_rows(struct rows *w, struct inventory *inv, const struct store_checkpoint *c)
+{
+	if (c->redact)
+		redact_inventory(inv, c->redact_key);
+	inventory_rows(w, inv);
+	inventory_free(inv);
+	return !w->b->failed;
+}
+
+/* the inventory of the records [from, to), a row per (DHCP host, address) */
 static bool range_rows(struct rows *w, const struct analysis *a, size_t from, size_t to, const int32_t *hosts,
 		       const struct store_checkpoint *c)
 {
 	struct inventory inv;
-	if (!inventory_build_hosts(&inv, a, from, to, hosts + from))
-		return false;
-	if (c->redact)
-		redact_inventory(&inv, c->redact_key);
-	inventory_rows(w, &inv);
-	inventory_free(&inv);
-	return !w->b->failed;
+	return inventory_build_hosts(&inv, a, from, to, hosts + from) && built_rows(w, &inv, c);
 }
 
 /* A spooled record's own inventory (an import too big to hold): built as a day's would be. */
@@ -349,13 +353,7 @@ static bool record_rows(struct rows *w, const struct analysis *a, const struct f
 		inv_builder_abandon(b);
 		return false;
 	}
-	if (!inv_builder_finish(b, &inv))
-		return false;
-	if (c->redact)
-		redact_inventory(&inv, c->redact_key);
-	inventory_rows(w, &inv);
-	inventory_free(&inv);
-	return !w->b->failed;
+	return inv_builder_finish(b, &inv) && built_rows(w, &inv, c);
 }
 
 struct done_walk {

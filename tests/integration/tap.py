@@ -31,6 +31,15 @@ def ok(cond, name, why=""):
     return cond
 
 
+def without_keys(x, keys):
+    """A JSON value with every object's members named in keys left out, at any depth."""
+    if isinstance(x, dict):
+        return {k: without_keys(v, keys) for k, v in x.items() if k not in keys}
+    if isinstance(x, list):
+        return [without_keys(v, keys) for v in x]
+    return x
+
+
 def skip(name, why):
     global _n
     _n += 1

@@ -34,7 +34,7 @@ import tempfile
 import pgserver
 from pcapgen import Pcap, dhcp, telnet_user
 from spoolcap import build, peak_rss
-from tap import ok, skip, done, sanitizer_report, TLSREADY, PCAPS, CORPUS
+from tap import ok, skip, done, sanitizer_report, without_keys, TLSREADY, PCAPS, CORPUS
 
 tmp = tempfile.mkdtemp(prefix="tlsready-import-spool-")
 atexit.register(shutil.rmtree, tmp, True)
@@ -74,14 +74,6 @@ def rows(path):
 NOW = {"created", "now", "new_since", "clean_for_seconds"}   # the wall clock in a state's JSON report
 
 
-def scrub(j):
-    if isinstance(j, dict):
-        return {k: scrub(v) for k, v in j.items() if k not in NOW}
-    if isinstance(j, list):
-        return [scrub(v) for v in j]
-    return j
-
-
 def text_without_now(text):
     """The text report without its "Now:" line and the "clean for" section (the time since, from now)."""
     kept, skipping = [], False
@@ -105,7 +97,7 @@ def state_reports(db, alias=None):
         if alias:
             text = text.replace(f"dbname={alias}", "dbname=DB")
         if fmt == "json" and rc == 0:
-            text = json.dumps(scrub(json.loads(text)), sort_keys=True)
+            text = json.dumps(without_keys(json.loads(text), NOW), sort_keys=True)
         elif fmt == "text":
             text = text_without_now(text)
         got[fmt] = (rc, text, err)

@@ -26,7 +26,7 @@ import tempfile
 import time
 
 from netlab import stop, wait_monitoring
-from tap import ok, skip, run, done, sanitizer_report, CORPUS, PCAPS, TLSREADY
+from tap import ok, skip, run, done, sanitizer_report, CORPUS, PCAPS, TLSREADY, without_keys
 
 T0 = time.monotonic()
 tmp = tempfile.mkdtemp(prefix="tlsready-mon-")
@@ -297,11 +297,7 @@ TIMES = {"first_seen", "last_seen", "first_nonsecure", "last_nonsecure", "days_l
 
 
 def timeless(x):
-    if isinstance(x, dict):
-        return {k: timeless(v) for k, v in x.items() if k not in TIMES}
-    if isinstance(x, list):
-        return [timeless(v) for v in x]
-    return x
+    return without_keys(x, TIMES)
 
 
 offline = json.loads(run(["-q", "--format", "json"] + sum((["-r", f] for f in files), []))[1])

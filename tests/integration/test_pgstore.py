@@ -35,7 +35,7 @@ import time
 
 import pgserver
 from netlab import wait_monitoring
-from tap import ok, skip, done, sanitizer_report, PCAPS, TLSREADY
+from tap import ok, skip, done, sanitizer_report, PCAPS, TLSREADY, without_keys
 
 tmp = tempfile.mkdtemp(prefix="tlsready-pgstore-")
 os.chmod(tmp, 0o755)
@@ -491,11 +491,7 @@ LIVE_TIMES = {"first_seen", "last_seen", "first_nonsecure", "last_nonsecure", "l
 
 
 def timeless(x):
-    if isinstance(x, dict):
-        return {k: timeless(v) for k, v in x.items() if k not in LIVE_TIMES}
-    if isinstance(x, list):
-        return [timeless(v) for v in x]
-    return x
+    return without_keys(x, LIVE_TIMES)
 
 
 def by_key(doc):
