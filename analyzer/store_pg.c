@@ -495,6 +495,27 @@ static bool submit(struct store_pg *p, struct pg_batch *b, char *err, size_t err
 	return false;
 }
 
+/* An import's batch, streamed while it was built (pg_stream_send): its last part, then the commit, unless
+ * building failed (built false, or out of memory), when nothing of it is committed. */
+static bool submit_stream(struct store_pg *p, struct pg_batch *b, bool built, const char *serr, char *err,
+			  size_t errlen)
+{
+	built = built && !b->failed;
+	if (built)
+		pg_stream_send(b->stream, b->buf, b->len);
+	enum pg_applied r = pg_stream_end(b->stream, built);
+	b->stream = NULL;
+	if (!built) {
+		if (!err[0])
+			snprintf(err, errlen, "out of memory building the checkpoint");
+		return false;
+	}
+	if (r == PGA_APPLIED || r == PGA_ALREADY)
+		return true;
+	snprintf(err, errlen, "%s (%s)", serr, p->display);
+	return false;
+}
+
 bool store_pg_run_start(struct store_pg *p, const char *iface, int64_t now_us, char *err, size_t errlen)
 {
 	snprintf(p->run, sizeof p->run, "%" PRIx64 "-%ld", (uint64_t)now_us, (long)getpid());
@@ -536,6 +557,11 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 	}
 	if (ok && p->have_next)
 		pg_leases_now(&p->next, &book);
+	char serr[512] = "";   /* the stream's error, as submit() words it */
+	if (ok && !p->q && p->conn && !(b.stream = pg_stream_begin(p->conn, serr, sizeof serr))) {
+		snprintf(err, errlen, "%s (%s)", serr, p->display);
+		ok = false;
+	}
 	ok = ok && pg_rows_checkpoint(&b, p->sensor, p->run, p->seq++, c, p->run_started, &book, &cur);
 	leasebook_free(&book);
 	leasebook_free(&cur);
@@ -553,7 +579,10 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 		inventory_free(&p->next);
 		p->have_next = false;
 	}
-	ok = ok && submit(p, &b, err, errlen);
+	if (b.stream)
+		ok = submit_stream(p, &b, ok, serr, err, errlen);
+	else
+		ok = ok && submit(p, &b, err, errlen);
 	pg_batch_free(&b);
 	if (job && pg_queue_next_ord(p->q) == ord)
 		pg_events_cancel(p->ev, ord);

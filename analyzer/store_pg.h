@@ -52,7 +52,9 @@ struct pg_batch {
 	size_t rows;
 	bool failed;        /* out of memory while building */
 	struct pg_stage *stage;   /* staging rows gathered into array parameters, PG_STAGE_ROWS a statement */
+	struct pg_stream *stream; /* an import's: past PG_STREAM_BYTES the rows built go to it, the buffer empties */
 };
+#define PG_STREAM_BYTES (4u << 20)
 #define PG_STAGE_ROWS 4000
 /* Staging rows (PGS_S_*) are gathered per table as columns and written as one row of array
  * parameters (PGS_A_*: INSERT ... SELECT FROM unnest($1::type[], ...)); flush before the merge. */
@@ -104,6 +106,14 @@ struct pg_conn;
  * False: the connection failed or the batch was refused; err says why (never the conninfo). */
 enum pg_applied { PGA_APPLIED, PGA_ALREADY, PGA_DOWN, PGA_REFUSED };
 enum pg_applied pg_apply(struct pg_conn *c, const unsigned char *buf, size_t len, char *err, size_t errlen);
+/* The same batch in parts (an import: its rows leave memory as they are built): begin (NULL and err on
+ * failure), send each part (whole rows, in order; the first part starts with the key), then end, which
+ * commits with commit (else nothing of it is: the builder gave up) and frees the stream. */
+struct pg_stream;
+struct pg_stream *pg_stream_begin(struct pg_conn *c, char *err, size_t errlen);
+void pg_stream_send(struct pg_stream *s, const unsigned char *buf, size_t len);
+bool pg_stream_failed(const struct pg_stream *s);
+enum pg_applied pg_stream_end(struct pg_stream *s, bool commit);
 struct pg_conn *pg_connect(const char *conninfo, bool write, char *err, size_t errlen);
 void pg_disconnect(struct pg_conn *c);
 

@@ -11,12 +11,15 @@
  * holds violates checkpoint_pkey, which says the batch was committed before
  * (its acknowledgement lost): PGA_ALREADY, nothing applied twice.  Out: the
  * outcome, and for a failure one line of PostgreSQL's message (no DETAIL,
- * which could quote values).
+ * which could quote values).  An import streams its batch: the rows go in
+ * parts as they are built (pg_stream_send), inside the same one transaction,
+ * and the Sync comes after the last part.
  */
 #include "store_pg.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PG_WINDOW 1024
@@ -80,59 +83,99 @@ static void take(struct apply *a, size_t index)
 		PQclear(r);
 }
 
-enum pg_applied pg_apply(struct pg_conn *c, const unsigned char *buf, size_t len, char *err, size_t errlen)
+struct pg_stream {
+	struct apply a;
+	size_t sent, taken;
+	bool bad;                  /* a malformed batch: never synced */
+};
+
+struct pg_stream *pg_stream_begin(struct pg_conn *c, char *err, size_t errlen)
 {
-	struct apply a = { .pc = pg_conn_raw(c), .c = c, .res = PGA_APPLIED, .err = err, .errlen = errlen };
-	if (!PQenterPipelineMode(a.pc)) {
-		pg_conn_err(c, "cannot pipeline", err, errlen);
-		return PGA_DOWN;
+	struct pg_stream *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
-	size_t pos = 0, sent = 0, taken = 0;
+	s->a = (struct apply){ .pc = pg_conn_raw(c), .c = c, .res = PGA_APPLIED, .err = err, .errlen = errlen };
+	if (!PQenterPipelineMode(s->a.pc)) {
+		pg_conn_err(c, "cannot pipeline", err, errlen);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void pg_stream_send(struct pg_stream *s, const unsigned char *buf, size_t len)
+{
+	struct apply *a = &s->a;
+	size_t pos = 0;
 	struct pg_row row;
-	bool bad = false;
-	while (!a.failed && pg_batch_next(buf, len, &pos, &row, &bad)) {
-		if (sent == 0 && row.st != PGS_KEY) {
-			bad = true;
+	while (!a->failed && !s->bad && pg_batch_next(buf, len, &pos, &row, &s->bad)) {
+		if (s->sent == 0 && row.st != PGS_KEY) {
+			s->bad = true;
 			break;
 		}
 		char name[8];
 		snprintf(name, sizeof name, "s%d", (int)row.st);
-		if (!PQsendQueryPrepared(a.pc, name, row.n, row.vals, NULL, NULL, 0)) {
-			fail(&a, PGA_DOWN, NULL, "connection lost");
+		if (!PQsendQueryPrepared(a->pc, name, row.n, row.vals, NULL, NULL, 0)) {
+			fail(a, PGA_DOWN, NULL, "connection lost");
 			break;
 		}
-		sent++;
-		if (sent - taken >= PG_WINDOW) {   /* read the oldest answer before sending more */
-			if (!PQsendFlushRequest(a.pc) || PQflush(a.pc) != 0) {
-				fail(&a, PGA_DOWN, NULL, "connection lost");
+		s->sent++;
+		if (s->sent - s->taken >= PG_WINDOW) {   /* read the oldest answer before sending more */
+			if (!PQsendFlushRequest(a->pc) || PQflush(a->pc) != 0) {
+				fail(a, PGA_DOWN, NULL, "connection lost");
 				break;
 			}
-			while (!a.failed && sent - taken > PG_WINDOW / 4)
-				take(&a, taken++);
+			while (!a->failed && s->sent - s->taken > PG_WINDOW / 4)
+				take(a, s->taken++);
 		}
 	}
-	if (bad && !a.failed) {
-		snprintf(err, errlen, "a malformed batch");
-		a.failed = true;
-		a.res = PGA_REFUSED;
+}
+
+bool pg_stream_failed(const struct pg_stream *s)
+{
+	return s->a.failed || s->bad;
+}
+
+enum pg_applied pg_stream_end(struct pg_stream *s, bool commit)
+{
+	struct apply *a = &s->a;
+	if (s->bad && !a->failed) {
+		snprintf(a->err, a->errlen, "a malformed batch");
+		a->failed = true;
+		a->res = PGA_REFUSED;
 	}
-	/* the Sync commits what ran (or ends the aborted transaction); a malformed batch is never synced
-	 * with its rows: it is rolled back below */
-	if (a.res != PGA_DOWN || PQstatus(a.pc) == CONNECTION_OK) {
-		if (bad) {
-			PQexitPipelineMode(a.pc);   /* fails while results are pending: the reconnect clears them */
-			return PGA_REFUSED;
+	/* the Sync commits what ran (or ends the aborted transaction); a malformed batch, or one its
+	 * builder gave up on, is never synced: without a Sync nothing of it is committed */
+	if (a->res != PGA_DOWN || PQstatus(a->pc) == CONNECTION_OK) {
+		if (s->bad || !commit) {
+			PQexitPipelineMode(a->pc);   /* fails while results are pending: the reconnect clears them */
+			enum pg_applied r = s->bad ? PGA_REFUSED : PGA_DOWN;
+			free(s);
+			return r;
 		}
-		if (!PQpipelineSync(a.pc))
-			fail(&a, PGA_DOWN, NULL, "connection lost");
-		while (taken < sent && PQstatus(a.pc) == CONNECTION_OK)
-			take(&a, taken++);
-		PGresult *r = PQgetResult(a.pc);
+		if (!PQpipelineSync(a->pc))
+			fail(a, PGA_DOWN, NULL, "connection lost");
+		while (s->taken < s->sent && PQstatus(a->pc) == CONNECTION_OK)
+			take(a, s->taken++);
+		PGresult *r = PQgetResult(a->pc);
 		if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
-			fail(&a, PGA_DOWN, r, "commit not acknowledged");   /* the replay's key tells */
+			fail(a, PGA_DOWN, r, "commit not acknowledged");   /* the replay's key tells */
 		PQclear(r);
 	}
-	if (!PQexitPipelineMode(a.pc) && !a.failed)
-		fail(&a, PGA_DOWN, NULL, "pipeline not ended");
-	return a.res;
+	if (!PQexitPipelineMode(a->pc) && !a->failed)
+		fail(a, PGA_DOWN, NULL, "pipeline not ended");
+	enum pg_applied res = a->res;
+	free(s);
+	return res;
+}
+
+enum pg_applied pg_apply(struct pg_conn *c, const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+	struct pg_stream *s = pg_stream_begin(c, err, errlen);
+	if (!s)
+		return PGA_DOWN;
+	pg_stream_send(s, buf, len);
+	return pg_stream_end(s, true);
 }

@@ -74,6 +74,10 @@ void pg_batch_row(struct pg_batch *b, enum pg_stmt st, int n, const char *const 
 			put(b, vals[i], (size_t)len + 1);   /* with its NUL: libpq reads text parameters as C strings */
 	}
 	b->rows++;
+	if (b->stream && !b->failed && b->len >= PG_STREAM_BYTES) {
+		pg_stream_send(b->stream, b->buf, b->len);
+		b->len = 0;
+	}
 }
 
 bool pg_batch_next(const unsigned char *buf, size_t len, size_t *pos, struct pg_row *r, bool *bad)
