@@ -82,6 +82,8 @@ bool analysis_build(struct analysis *a, const struct engine *e, const struct cap
 /* From records alone (sorted by first packet; a snapshot of open flows, a day of them): findings judged
  * at end_us, links; no counters, no capture status (an empty one). */
 bool analysis_of_records(struct analysis *a, struct flow_record *const *recs, size_t n, int64_t end_us);
+/* The same from records in a spool of the engine's order (engine_spool_order; the caller's, freed by it). */
+bool analysis_of_spool(struct analysis *a, struct spool *s, int64_t end_us);
 void analysis_free(struct analysis *a);
 /* The value of a counter of the registry by name (0 if unknown). */
 uint64_t analysis_counter(const struct analysis *a, const char *name);

@@ -181,10 +181,13 @@ static bool link_mapper(struct analysis *a)
 
 static const struct capture_status no_status;
 
-bool analysis_of_records(struct analysis *a, struct flow_record *const *recs, size_t n, int64_t end_us)
+/* An analysis of records alone (in memory, or a spool when recs is NULL): links, no counters. */
+static bool of_records(struct analysis *a, struct flow_record *const *recs, struct spool *s, size_t n,
+		       int64_t end_us)
 {
 	memset(a, 0, sizeof *a);
 	a->records = recs;
+	a->spool = s;
 	a->n_records = n;
 	a->last_us = end_us;
 	a->st = &no_status;
@@ -193,6 +196,16 @@ bool analysis_of_records(struct analysis *a, struct flow_record *const *recs, si
 		return false;
 	}
 	return true;
+}
+
+bool analysis_of_records(struct analysis *a, struct flow_record *const *recs, size_t n, int64_t end_us)
+{
+	return of_records(a, recs, NULL, n, end_us);
+}
+
+bool analysis_of_spool(struct analysis *a, struct spool *s, int64_t end_us)
+{
+	return of_records(a, NULL, s, s->count, end_us);
 }
 
 static void mark_internal(const void *ctx, struct flow_record *r)

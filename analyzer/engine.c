@@ -255,7 +255,7 @@ bool engine_init(struct engine *e, const struct engine_config *cfg, struct servi
 	return true;
 }
 
-static int spool_first_packet(const struct spool_item *x, const struct spool_item *y)
+int engine_spool_order(const struct spool_item *x, const struct spool_item *y)
 {
 	return engine_record_cmp(x->r, y->r);
 }
@@ -265,7 +265,7 @@ static bool start_spool(struct engine *e)
 {
 	if (!(e->spool = malloc(sizeof *e->spool)))
 		return false;
-	spool_init(e->spool, spool_first_packet,
+	spool_init(e->spool, engine_spool_order,
 		   e->cfg.records_memory < SPOOL_MIN_BATCH ? SPOOL_MIN_BATCH : e->cfg.records_memory);
 	for (size_t i = 0; i < e->n_records; i++) {
 		if (!spool_add(e->spool, e->records[i], 0, -1))
@@ -1059,6 +1059,12 @@ void engine_drop_records(struct engine *e)
 	for (size_t i = 0; i < e->n_records; i++)
 		record_free(e->records[i]);
 	e->n_records = 0;
+	e->records_bytes = 0;
+	if (e->spool) {            /* the next interval's records start in memory again */
+		spool_free(e->spool);
+		free(e->spool);
+		e->spool = NULL;
+	}
 }
 
 static struct flow_record *snapshot_one(const struct flow *f)

@@ -129,6 +129,9 @@ void engine_merge(struct engine *into, struct engine *from);
 void engine_mark_internal(const struct engine *e, struct flow_record *r);
 /* The order of records in reports: first packet's time, then frame number (a spool's comparison). */
 int engine_record_cmp(const struct flow_record *x, const struct flow_record *y);
+/* The same as a spool's comparison (spool.h). */
+struct spool_item;
+int engine_spool_order(const struct spool_item *x, const struct spool_item *y);
 
 /* ---- continuous monitoring (monitor.c): the engine runs for days ---- */
 /* No packet for a while: end the flows idle at `now` (same clock as packets). */
@@ -138,7 +141,7 @@ void engine_tick(struct engine *e, int64_t now_us);
  * inventory and the reporters.  engine_drop_records() frees them after they
  * were stored, so memory does not grow with the number of finished flows. */
 void engine_prepare_records(struct engine *e);
-void engine_drop_records(struct engine *e);
+void engine_drop_records(struct engine *e);   /* the spool too (a monitor's interval past --records-memory) */
 /* Copies of the records of the flows still open, as if they ended now with
  * tcp "open" (sorted, internal marked); they share the live flows' dissector
  * facts: read them, then free with engine_free_snapshot() before the next

@@ -866,7 +866,8 @@ struct inv_builder {
 	struct inventory inv;
 	const struct analysis *a;
 	const struct names *t;     /* rows follow DHCP hosts and carry names (inventory_build) */
-	bool per_address;          /* else: a row per (host, address), sorted as inventory_build_hosts' */
+	bool per_address;          /* hosts given: a row per (host, address) (inventory_build_hosts), else per
+				    * host over its addresses (inventory_build_follow) */
 	struct spool by;
 	struct note_index ix;
 	size_t cap_notes, cap_certs, n;
@@ -992,7 +993,7 @@ bool inv_builder_finish(struct inv_builder *b, struct inventory *out)
 	if (!b->t)
 		for (size_t k = 0; k < inv->n_clients; k++)
 			client_names(&inv->clients[k], NULL);
-	if (b->per_address && inv->n_clients > 1)
+	if (!b->t && inv->n_clients > 1)   /* hosts given: as inventory_build_hosts and _follow sort them */
 		qsort(inv->clients, inv->n_clients, sizeof *inv->clients, client_cmp);
 	inv->flows = b->n;
 	inventory_finish(inv);

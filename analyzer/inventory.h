@@ -199,8 +199,9 @@ bool inventory_build_hosts(struct inventory *inv, const struct analysis *a, size
 bool inventory_build_follow(struct inventory *inv, const struct analysis *a, const int32_t *hosts);
 /* The same inventories from records given one at a time in first-packet order (a spooled analysis
  * read back), held in a spool of their own (budget: its batch bytes, spool.h) so memory does not grow
- * with them.  With names t: inventory_build's rows (host: names_host_at); per_address without names:
- * inventory_build_hosts' (host: the caller's index, -1 none).  index: the record's in the analysis.
+ * with them.  With names t: inventory_build's rows (host: names_host_at); without names, each record's
+ * host the caller's index (-1 none): per_address, inventory_build_hosts' rows, else
+ * inventory_build_follow's.  index: the record's in the analysis.
  * inv_builder_finish frees the builder (also on failure: false, nothing in *inv); _abandon when
  * stopping early. */
 struct inv_builder;

@@ -9,7 +9,9 @@
  * engine; every second idle flows are expired (no packet needed); every
  * --interval the finished records, a snapshot of the open flows and the
  * interval's counters go to the store in one transaction, and the records
- * are freed, so memory does not grow with the number of finished flows.
+ * are freed, so memory does not grow with the number of finished flows
+ * (within an interval, records past --records-memory wait in a spool,
+ * spool.h, read back by the checkpoint).
  * SIGTERM/SIGINT end every open flow as "open" and write a last checkpoint;
  * SIGHUP re-reads --services and reopens the events file; SIGUSR1 writes
  * the report of the stored state to --report-file or standard error.
@@ -53,6 +55,7 @@
 #include "report_plan.h"
 #include "state_report.h"
 #include "services.h"
+#include "spool.h"
 #include "store.h"
 #include "tls.h"
 
@@ -260,6 +263,25 @@ static void own_strings(struct inventory *inv)
 				inv->servers[i].ports[j].service = inventory_intern(inv, inv->servers[i].ports[j].service);
 }
 
+/* inventory_build_follow() of a spooled analysis, read back once. */
+static bool follow_spooled(const struct analysis *a, const struct leasebook *book, struct inventory *inv)
+{
+	struct inv_builder *b = inv_builder_new(a, NULL, false, a->spool->budget);
+	struct record_iter it;
+	bool ok = b && analysis_iter_start(a, &it);
+	const struct flow_record *r;
+	size_t i;
+	while (ok && (r = analysis_iter_next(&it, &i)))
+		ok = inv_builder_add(b, r, i, leasebook_host_at(book, &r->cli, r->start_us));
+	if (b)
+		analysis_iter_end(&it);
+	if (!ok || analysis_error(a)) {
+		inv_builder_abandon(b);
+		return false;
+	}
+	return inv_builder_finish(b, inv);
+}
+
 /* The inventory of the checkpoint's flows (analysis a: done's and open's records) as the store will key
  * its rows: a row per DHCP host over its addresses (the host whose lease held the address when the
  * connection started: the leases the state kept and this checkpoint's, store_lease_book()), named by
@@ -269,17 +291,22 @@ static bool build_now(struct mon *m, const struct analysis *done, const struct a
 {
 	struct store_checkpoint c = { .done = done, .open = open, .redact = m->o->redact, .redact_key = m->o->redact_key };
 	struct leasebook book = { 0 };
-	int32_t *hosts = malloc((a->n_records ? a->n_records : 1) * sizeof *hosts);
-	if (!hosts)
+	int32_t *hosts = a->spool ? NULL : malloc((a->n_records ? a->n_records : 1) * sizeof *hosts);
+	if (!a->spool && !hosts)
 		return false;
 	if (!store_lease_book(m->store, &c, &book)) {
 		fprintf(stderr, "tlsready: warning: the DHCP leases could not be read; the findings of this checkpoint"
 				" compare per address\n");
 		leasebook_free(&book);
 	}
-	for (size_t i = 0; i < a->n_records; i++)
-		hosts[i] = leasebook_host_at(&book, &a->records[i]->cli, a->records[i]->start_us);
-	bool ok = inventory_build_follow(inv, a, hosts);
+	bool ok;
+	if (a->spool) {
+		ok = follow_spooled(a, &book, inv);
+	} else {
+		for (size_t i = 0; i < a->n_records; i++)
+			hosts[i] = leasebook_host_at(&book, &a->records[i]->cli, a->records[i]->start_us);
+		ok = inventory_build_follow(inv, a, hosts);
+	}
 	if (ok && m->o->redact)
 		redact_inventory(inv, m->o->redact_key);
 	if (ok && !(ok = leasebook_identify(&book, inv)))   /* after the redaction: the keys are as stored */
@@ -301,6 +328,23 @@ static bool load_before(struct mon *m, const struct inventory *now, struct inven
 	return ok;
 }
 
+/* done's spooled records and open's into one spool, and the analysis of it (false: no memory, or the
+ * spool could not be read or written back). */
+static bool spool_both(struct spool *both, const struct analysis *done, const struct analysis *open,
+		       struct analysis *a)
+{
+	struct record_iter it;
+	bool ok = analysis_iter_start(done, &it);
+	const struct flow_record *r;
+	size_t i;
+	while (ok && (r = analysis_iter_next(&it, &i)))
+		ok = spool_add(both, r, 0, -1);
+	analysis_iter_end(&it);
+	for (i = 0; ok && open && i < open->n_records; i++)
+		ok = spool_add(both, open->records[i], 0, -1);
+	return ok && !analysis_error(done) && analysis_of_spool(a, both, done->last_us);
+}
+
 /* The checkpoint's findings: the inventory of its flows (open ones included, clients keyed as they will
  * be stored) against what the store holds for the same clients.  The shared store: the inventory goes to
  * its writer thread, which compares it with every sensor's stored inventory when it applies this
@@ -314,13 +358,16 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 	if (!in_loop && !m->o->events_file && !m->o->use_syslog)
 		return 0;   /* nobody to tell: the database is not asked */
 	size_t n = done->n_records + (open ? open->n_records : 0), i = 0, j = 0, k = 0;
-	struct flow_record **all = malloc((n ? n : 1) * sizeof *all);
-	if (!all) {
+	struct flow_record **all = done->spool ? NULL : malloc((n ? n : 1) * sizeof *all);
+	struct spool both;         /* done spooled (past --records-memory): done's and open's records on disk */
+	if (done->spool) {
+		spool_init(&both, engine_spool_order, done->spool->budget);
+	} else if (!all) {
 		if (!in_loop)
 			store_findings_next(m->store, NULL, now, m->o->back_after_us);
 		return 0;
 	}
-	while (i < done->n_records || (open && j < open->n_records)) {   /* both sorted by first packet */
+	while (all && (i < done->n_records || (open && j < open->n_records))) {   /* both sorted by first packet */
 		if (open && j < open->n_records &&
 		    (i == done->n_records || open->records[j]->start_us < done->records[i]->start_us))
 			all[k++] = open->records[j++];
@@ -331,7 +378,7 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 	struct inventory now_inv, before;
 	size_t found = 0;
 	bool handed = false;
-	if (analysis_of_records(&a, all, n, done->last_us)) {
+	if (all ? analysis_of_records(&a, all, n, done->last_us) : spool_both(&both, done, open, &a)) {
 		if (build_now(m, done, open, &a, &now_inv)) {
 			if (!in_loop) {
 				own_strings(&now_inv);
@@ -352,6 +399,8 @@ static size_t detect(struct mon *m, const struct analysis *done, const struct an
 	if (!in_loop && !handed)   /* no memory: this checkpoint gives no findings (counted) */
 		store_findings_next(m->store, NULL, now, m->o->back_after_us);
 	free(all);
+	if (done->spool)
+		spool_free(&both);
 	return found;
 }
 
@@ -422,6 +471,8 @@ static bool checkpoint(struct mon *m, bool final)
 	if (have_open)
 		analysis_free(&opened);
 	engine_free_snapshot(open, n_open);
+	if (m->e.spool && m->e.spool->write_failed)   /* this interval's records stayed in memory: say why */
+		spool_say(m->e.spool, true);
 	if (ok) {
 		engine_drop_records(&m->e);
 		malloc_trim(0);   /* give the freed records back: the resident size follows the open flows */
@@ -700,7 +751,9 @@ static int start(struct mon *m)
 	services_init(m->svc);
 	if (o->services_file && !services_load(m->svc, o->services_file, err, sizeof err))
 		goto fail;
-	if (!(m->engine_ok = engine_init(&m->e, &o->cfg, m->svc, err, sizeof err)))
+	struct engine_config cfg = o->cfg;
+	cfg.spool_records = true;   /* an interval's records past --records-memory wait in a temporary file */
+	if (!(m->engine_ok = engine_init(&m->e, &cfg, m->svc, err, sizeof err)))
 		goto fail;
 	enum store_failure why;
 	if (!(m->store = store_open_why(o->db, STORE_WRITE, err, sizeof err, &why))) {

@@ -12,7 +12,8 @@ by `nobody`, Unix socket only) takes the writes of several sensors:
 - a live sensor (`-i` in a network namespace "tp-<pid>", captures replayed with tcpreplay) whose
   database is held up by a lock for 5 s: the checkpoints queue, the capture drops nothing;
 - three live sensors in three namespaces write to one database: span-1 and span-2 on one path (share A
-  of the lab captures replayed into both at once), span-2 also sees share C, span-3 share B.  During
+  of the lab captures replayed into both at once), span-2 also sees share C, span-3 share B; span-2
+  spools every interval's records from the first (`--records-memory 0`).  During
   the run the database is stopped and started again, and span-3 is killed with kill -9 and started
   again (its checkpoints queued on disk are replayed once).  The merged report's summary, clients,
   servers, certificates and plan doors equal, field by field, the one-shot report over the 14
@@ -412,8 +413,11 @@ qfile = lambda i: os.path.join(qdir, f"three-{i}.queue")
 def sensor(i):
     ns, _, vb = pairs[i - 1]
     log = open(os.path.join(tmp, f"three-{i}-{len(procs)}.err"), "w+")
+    # span-2 spools each interval's records from the first (--records-memory 0): its checkpoints read them
+    # back, and the merged report must not change
+    spool = ["--records-memory", "0"] if i == 2 else []
     p = subprocess.Popen(["ip", "netns", "exec", ns, TLSREADY, "-i", vb, "--db", THREE, "--sensor", f"span-{i}",
-                          "--queue", qfile(i), "--interval", "1", "-q", "-Z", "nobody"],
+                          "--queue", qfile(i), "--interval", "1", "-q", "-Z", "nobody"] + spool,
                          stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PGPASSFILE=passfile))
     p.log = log
     procs.append(p)
