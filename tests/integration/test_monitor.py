@@ -474,7 +474,7 @@ peaks, docs5 = {}, {}
 for label, mem in (("spooled", "64K"), ("held", "1G")):
     db5 = os.path.join(tmp, f"burst-{label}.db")
     ev5 = os.path.join(tmp, f"burst-{label}.ndjson")
-    m = monitor(db5, "--records-memory", mem, "--events", ev5, interval="3600")
+    m = monitor(db5, "--records-memory", mem, "--events", ev5, "-B", "64", interval="3600")   # a ring for bursts
     r5 = subprocess.run(["ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", VA, "--pps", pps5, burst],
                         capture_output=True, timeout=120)
     wait_for(lambda: False, 7)    # the connections' 5 s linger, then their records are finished
