@@ -112,7 +112,6 @@ enum pg_applied pg_apply(struct pg_conn *c, const unsigned char *buf, size_t len
 struct pg_stream;
 struct pg_stream *pg_stream_begin(struct pg_conn *c, char *err, size_t errlen);
 void pg_stream_send(struct pg_stream *s, const unsigned char *buf, size_t len);
-bool pg_stream_failed(const struct pg_stream *s);
 enum pg_applied pg_stream_end(struct pg_stream *s, bool commit);
 struct pg_conn *pg_connect(const char *conninfo, bool write, char *err, size_t errlen);
 void pg_disconnect(struct pg_conn *c);

@@ -133,11 +133,6 @@ void pg_stream_send(struct pg_stream *s, const unsigned char *buf, size_t len)
 	}
 }
 
-bool pg_stream_failed(const struct pg_stream *s)
-{
-	return s->a.failed || s->bad;
-}
-
 enum pg_applied pg_stream_end(struct pg_stream *s, bool commit)
 {
 	struct apply *a = &s->a;
