@@ -15,7 +15,7 @@ bool record_attempt_only(const struct flow_record *r)
 bool attempts_init(struct attempts *t, uint64_t max_kept, size_t group_bytes)
 {
 	memset(t, 0, sizeof *t);
-	t->max_kept = max_kept;
+	t->limit = t->max_kept = max_kept;
 	t->max_groups = group_bytes / (sizeof(struct attempt_group) + sizeof(struct attempt_group *));
 	if (t->max_groups == 0)
 		t->max_groups = 1;
@@ -202,4 +202,20 @@ struct flow_record **attempts_kept(struct attempts *t, size_t *n)
 	*n = t->n_kept;
 	t->n_kept = 0;
 	return t->kept;
+}
+
+void attempts_clear_groups(struct attempts *t)
+{
+	for (size_t i = 0; i < t->n_groups; i++)
+		free(t->groups[i]);
+	t->n_groups = 0;
+	memset(&t->other, 0, sizeof t->other);
+	t->folded = 0;
+}
+
+void attempts_absorb(struct attempts *t, const struct attempt_group *g, bool other)
+{
+	struct attempt_group *into = other ? NULL : group_for(t, &g->srv, g->port, g->tcp);
+	absorb(into ? into : &t->other, g);
+	t->folded += g->connections;
 }

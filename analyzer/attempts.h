@@ -44,7 +44,8 @@ struct attempt_group {
 };
 
 struct attempts {
-	uint64_t max_kept;
+	uint64_t limit;            /* --max-attempts, as reported */
+	uint64_t max_kept;         /* records this set may still keep: limit, or a monitor's day's rest */
 	struct flow_record **kept; /* max-heap: the latest kept record on top */
 	size_t n_kept, cap_kept;
 	struct attempt_group **groups;   /* sorted by (srv, port, tcp) */
@@ -63,5 +64,10 @@ bool attempts_take(struct attempts *t, struct flow_record *r);
 void attempts_merge(struct attempts *into, struct attempts *from);
 /* The kept records, handed over (unsorted): the set keeps none afterwards. */
 struct flow_record **attempts_kept(struct attempts *t, size_t *n);
+/* The groups emptied (they were stored): the set folds afresh; its kept records are untouched. */
+void attempts_clear_groups(struct attempts *t);
+/* A group read back from a store (its key, counts, sources; `other` when other): added to the set as
+ * folding would have (a key past a full table's goes to other). */
+void attempts_absorb(struct attempts *t, const struct attempt_group *g, bool other);
 
 #endif

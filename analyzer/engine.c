@@ -991,17 +991,24 @@ static void sort_and_mark(struct engine *e, struct flow_record **recs, size_t n)
 		engine_mark_internal(e, recs[i]);
 }
 
+/* The kept attempt-only records join the others (how many); the counters say how many were folded. */
+static size_t hand_attempts(struct engine *e)
+{
+	if (!e->att)
+		return 0;
+	size_t n;
+	struct flow_record **kept = attempts_kept(e->att, &n);
+	for (size_t i = 0; i < n; i++)
+		push_record(e, kept[i]);
+	e->cnt.attempts_folded = e->att_folded_stored + e->att->folded;
+	e->cnt.attempt_groups_full = e->att_full_stored + e->att->other.connections;
+	return n;
+}
+
 void engine_finish(struct engine *e)
 {
 	engine_flush(e);
-	if (e->att) {              /* the kept attempt-only records join the others */
-		size_t n;
-		struct flow_record **kept = attempts_kept(e->att, &n);
-		for (size_t i = 0; i < n; i++)
-			push_record(e, kept[i]);
-		e->cnt.attempts_folded = e->att->folded;
-		e->cnt.attempt_groups_full = e->att->other.connections;
-	}
+	hand_attempts(e);
 	sort_and_mark(e, e->records, e->n_records);
 }
 
@@ -1049,9 +1056,20 @@ void engine_tick(struct engine *e, int64_t now_us)
 	expire_idle(e, now_us);
 }
 
-void engine_prepare_records(struct engine *e)
+size_t engine_prepare_records(struct engine *e)
 {
+	size_t kept = hand_attempts(e);
 	sort_and_mark(e, e->records, e->n_records);
+	return kept;
+}
+
+void engine_attempts_stored(struct engine *e)
+{
+	if (!e->att)
+		return;
+	e->att_folded_stored += e->att->folded;
+	e->att_full_stored += e->att->other.connections;
+	attempts_clear_groups(e->att);
 }
 
 void engine_drop_records(struct engine *e)

@@ -105,6 +105,7 @@ struct engine {
 	struct flow *current;      /* the flow of the packet being handled: never reclaimed under it */
 	struct names *names;       /* host names and DHCP leases (names.h); NULL until a name packet came */
 	struct attempts *att;      /* --max-attempts (attempts.h); NULL without a cap */
+	uint64_t att_folded_stored, att_full_stored;   /* a monitor's folded connections whose groups were stored */
 };
 
 bool engine_init(struct engine *e, const struct engine_config *cfg, struct services *svc, char *err,
@@ -140,8 +141,12 @@ void engine_tick(struct engine *e, int64_t now_us);
  * does, without ending the open flows: e->records is then ready for the
  * inventory and the reporters.  engine_drop_records() frees them after they
  * were stored, so memory does not grow with the number of finished flows. */
-void engine_prepare_records(struct engine *e);
+/* The attempt-only records kept (--max-attempts) join them too: how many (0 without a cap). */
+size_t engine_prepare_records(struct engine *e);
 void engine_drop_records(struct engine *e);   /* the spool too (a monitor's interval past --records-memory) */
+/* A monitor's checkpoint stored the folded groups (e->att): the next interval folds afresh; the counters
+ * stay cumulative. */
+void engine_attempts_stored(struct engine *e);
 /* Copies of the records of the flows still open, as if they ended now with
  * tcp "open" (sorted, internal marked); they share the live flows' dissector
  * facts: read them, then free with engine_free_snapshot() before the next

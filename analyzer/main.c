@@ -143,7 +143,8 @@ static const char usage_text[] =
 "  --max-attempts N     attempt-only connections (no payload either way, as a SYN flood\n"
 "                       makes) listed one by one (default 100000; 0: all); past it they\n"
 "                       are counted per server, port and TCP outcome with an estimate of\n"
-"                       their sources, so a flood costs bounded memory (one-shot runs)\n"
+"                       their sources, so a flood costs bounded memory; an import keeps\n"
+"                       N, a monitor N a UTC day, and stores the groups (--db)\n"
 "  --idle-timeout SECS  a connection idle this long (capture time) ends (default 300)\n"
 "  --depth BYTES        bytes inspected per direction (default 65536)\n"
 "  --memcap SIZE        bytes of inspection state held at once: stream buffers and nDPI\n"
@@ -294,7 +295,7 @@ int main(int argc, char **argv)
 	const char *ready_door = NULL, *compare_arg = NULL;
 	bool fail_on_nonsecure = false, redact = false, quiet = false, no_prefilter = false, show_filter = false;
 	int threads = 1;
-	uint64_t max_attempts = ATTEMPTS_DEFAULT;   /* one-shot runs only: the monitor writes records out */
+	uint64_t max_attempts = ATTEMPTS_DEFAULT;   /* a run's, an import's, a monitor's UTC day's */
 	struct engine_config cfg = { .max_flows = 1000000, .idle_timeout_us = 300LL * 1000000, .depth = 65536,
 				     .memcap = DEFAULT_MEMCAP,
 				     .records_memory = DEFAULT_RECORDS_MEMORY };
@@ -533,6 +534,7 @@ int main(int argc, char **argv)
 			scfg.queue = NULL;
 		store_configure(&scfg);
 	}
+	cfg.max_attempts = max_attempts;
 	if (mo.db && n_inputs) {
 		if (n_inputs > IMPORT_MAX_FILES)
 			return usage_error("%s", "too many -r inputs for one import");
@@ -620,7 +622,6 @@ int main(int argc, char **argv)
 		return usage_error("%s", "nothing to read: give -r FILE or -i IFACE");
 	if (n_inputs && iface)
 		return usage_error("%s", "-r and -i cannot be used together");
-	cfg.max_attempts = max_attempts;
 	cfg.spool_records = true;
 	if (!engine_init(&e, &cfg, &svc, err, sizeof err)) {
 		fprintf(stderr, "tlsready: %s\n", err);

@@ -236,7 +236,26 @@ struct mon {
 	bool report_failing;       /* the last write of --report-file failed (said once) */
 	bool engine_ok;            /* engine_init() succeeded: engine_free() at the end */
 	struct reporter *rep;      /* the shared store: --report-file written by a thread of its own */
+	int64_t att_day;           /* --max-attempts: the UTC day whose attempt-only records are counted, */
+	uint64_t att_kept;         /* and how many of them were kept as records */
 };
+
+/* A checkpoint handed `kept` attempt-only records over: the rest of the interval keeps at most what is
+ * left of its UTC day's --max-attempts (the day of the last packet: an interval over midnight keeps what
+ * was left of the day before). */
+static void count_kept(struct mon *m, size_t kept)
+{
+	if (!m->e.att)
+		return;
+	int64_t day = inventory_day(m->e.last_us);
+	if (day != m->att_day) {
+		m->att_day = day;
+		m->att_kept = 0;
+	}
+	m->att_kept += kept;
+	uint64_t cap = m->e.att->limit;
+	m->e.att->max_kept = m->att_kept < cap ? cap - m->att_kept : 0;
+}
 
 static void on_flow(void *ctx, const char *json)
 {
@@ -425,7 +444,7 @@ static bool checkpoint(struct mon *m, bool final)
 	int64_t now = wall_us();
 	m->e.cnt.store_dropped = store_dropped_checkpoints(m->store);   /* goes with this checkpoint's counters */
 	m->e.cnt.store_findings_skipped = store_findings_skipped(m->store);
-	engine_prepare_records(&m->e);
+	count_kept(m, engine_prepare_records(&m->e));
 	struct analysis done, opened;
 	if (!analysis_build(&done, &m->e, &m->st)) {
 		fprintf(stderr, "tlsready: out of memory building the inventory; retrying at the next checkpoint\n");
@@ -475,6 +494,7 @@ static bool checkpoint(struct mon *m, bool final)
 		spool_say(m->e.spool, true);
 	if (ok) {
 		engine_drop_records(&m->e);
+		engine_attempts_stored(&m->e);   /* the folded groups are in the store: the next interval folds afresh */
 		malloc_trim(0);   /* give the freed records back: the resident size follows the open flows */
 		if (!events_flush(&m->ev))
 			fprintf(stderr, "tlsready: warning: %s: writing events failed\n", m->o->events_file);
@@ -908,14 +928,20 @@ int monitor_report(const struct monitor_report_opts *o, FILE *out)
 		return 2;
 	}
 	int code = 0;
+	struct attempts folded = { 0 };
 	if (o->compare) {
 		code = report_comparison(s, o, &inv, out);
 		store_close(s);
+	} else if (!store_load_attempts(s, &q, &folded, err, sizeof err)) {
+		fprintf(stderr, "tlsready: %s\n", err);
+		store_close(s);
+		code = 2;
 	} else {
 		store_close(s);
 		static const struct capture_status none;
 		struct analysis a;
 		stored_analysis(&a, &v, &inv, &none);
+		a.folded = &folded;   /* the attempt-only connections folded on the window's days */
 		char shown[300];
 		struct report_state rs = { .v = &v, .db = store_display(o->db, shown, sizeof shown), .now_us = o->now_us, .since_us = o->since_us,
 					   .until_us = o->until_us, .new_since_us = o->new_since_us,
@@ -931,6 +957,7 @@ int monitor_report(const struct monitor_report_opts *o, FILE *out)
 		if (!code && gate)
 			code = gate;
 	}
+	attempts_free(&folded);
 	inventory_free(&inv);
 	store_view_free(&v);
 	if (fflush(out) != 0) {

@@ -33,8 +33,13 @@ void attempts_text(const struct report_ctx *c)
 		return;
 	FILE *f = c->out;
 	text_section(f, "Attempt-only connections not listed (past --max-attempts)");
-	fprintf(f, "  The first %" PRIu64 " are listed above; the others, counted per server, port and TCP outcome\n"
-		   "  (~: an estimate of the distinct client addresses, about 3%% off):\n", t->max_kept);
+	if (c->state)   /* a stored report lists no flows: they are in the state's flow records */
+		fprintf(f, "  The first %" PRIu64 " of an import, or of a monitor's UTC day, are kept as flow records; the\n"
+			   "  others, counted per server, port and TCP outcome (~: an estimate of the distinct client\n"
+			   "  addresses, about 3%% off):\n", t->limit);
+	else
+		fprintf(f, "  The first %" PRIu64 " are listed above; the others, counted per server, port and TCP outcome\n"
+			   "  (~: an estimate of the distinct client addresses, about 3%% off):\n", t->limit);
 	for (size_t i = 0; i < t->n_groups; i++) {
 		const struct attempt_group *g = t->groups[i];
 		char sp[ADDR_STRLEN + 10];
@@ -65,7 +70,7 @@ void attempts_json(const struct report_ctx *c)
 	FILE *f = c->out;
 	char a[ADDR_STRLEN];
 	fprintf(f, ",\n\"folded_attempts\":{\"max_attempts\":%" PRIu64 ",\"connections\":%" PRIu64 ",\"groups\":[",
-		t->max_kept, t->folded);
+		t->limit, t->folded);
 	for (size_t i = 0; i < t->n_groups; i++) {
 		const struct attempt_group *g = t->groups[i];
 		fputs(i ? ",\n{\"server\":" : "\n{\"server\":", f); json_str(f, addr_str(&g->srv, a));

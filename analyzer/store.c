@@ -172,6 +172,11 @@ static const struct migration {
 	  "CREATE TABLE inv_lease(host TEXT NOT NULL, ip TEXT NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL,"
 	  " client_id TEXT NOT NULL, PRIMARY KEY(host, ip, start_us)) WITHOUT ROWID;"
 	  "CREATE INDEX inv_lease_end ON inv_lease(end_us);" },
+	{ 7, "attempt-only connections past --max-attempts, folded per UTC day, server, port and TCP outcome",
+	  /* server '': the groups that did not fit in a checkpoint's table; sources: 1,024 HyperLogLog registers */
+	  "CREATE TABLE attempt_group(day INTEGER NOT NULL, server TEXT NOT NULL, port INTEGER NOT NULL,"
+	  " tcp INTEGER NOT NULL, connections INTEGER NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,"
+	  " sources BLOB NOT NULL, max_attempts INTEGER NOT NULL, PRIMARY KEY(day, server, port, tcp));" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -544,6 +549,7 @@ static struct store *open_db(const char *path, enum store_mode mode, char *err, 
 	sqlite3_busy_timeout(s->db, 5000);
 	sqlite3_create_function(s->db, "bitor", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL, bitor_step,
 				bitor_final);
+	store_attempts_register(s->db);
 	return s;
 }
 
@@ -1016,7 +1022,8 @@ static bool ckpt_body(struct store *s, const struct store_checkpoint *c, char *e
 	struct leasebook book = { 0 };
 	bool ok = store_put_leases(s, c, &book) && put_days(s, c->done, false, c, &book) &&
 		  store_exec(s, store_drop_open_sql, err, errlen) && (!c->open || put_days(s, c->open, true, c, &book)) &&
-		  store_put_host_names(s, c, &book) && put_flows(s, c) && put_counters(s, c) && put_interval(s, c) &&
+		  store_put_host_names(s, c, &book) && put_flows(s, c) && store_put_attempts(s, c) &&
+		  put_counters(s, c) && put_interval(s, c) &&
 		  put_import(s, c) && prune(s, c);
 	leasebook_free(&book);
 	return ok;

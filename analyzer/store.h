@@ -30,7 +30,7 @@
 #include "inventory.h"
 
 #define STORE_APPLICATION_ID 0x544c5352   /* "TLSR" */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -191,6 +191,12 @@ struct store_query {
 };
 bool store_load_inventory(struct store *s, const struct store_query *q, struct inventory *inv, char *err,
 			  size_t errlen);
+/* The attempt-only connections folded past --max-attempts (attempts.h) on the query's days (its since and
+ * until; its clients are not asked), merged into t (attempts_init'd here; attempts_free it), so a stored
+ * report prints them as a one-shot run does; t->folded 0: none.  False with err on a read error. */
+struct attempts;
+bool store_load_attempts(struct store *s, const struct store_query *q, struct attempts *t, char *err,
+			 size_t errlen);
 /* The query of the clients of `now` (a checkpoint's inventory, for its findings): every address of
  * each client and every DHCP host key, in arrays of its own (store_query_free); false: no memory. */
 bool store_query_of_clients(struct store_query *q, const struct inventory *now);
@@ -229,6 +235,15 @@ char *store_flow_json(const struct store_checkpoint *c, const struct flow_record
  * false stops the walk; false then, or when the spool could not be read back. */
 typedef bool (*store_record_fn)(void *ctx, const struct flow_record *r, size_t i);
 bool store_each_flow(const struct store_checkpoint *c, store_record_fn fn, void *ctx);
+/* Each group of the checkpoint's folded attempts (c->done->folded), then its `other` group (server ""): the
+ * UTC day of its first connection, the server's address as text, and --max-attempts. */
+struct attempt_group;
+typedef bool (*store_attempt_fn)(void *ctx, int64_t day, const char *server, const struct attempt_group *g,
+				 uint64_t limit);
+bool store_each_attempt_group(const struct store_checkpoint *c, store_attempt_fn fn, void *ctx);
+/* A stored group row absorbed into t (server "" or NULL: other); false when the row is not one we write. */
+bool store_attempt_row(struct attempts *t, const char *server, int port, int tcp, uint64_t connections,
+		       int64_t first_us, int64_t last_us, const void *sources, size_t len, uint64_t limit);
 /* After the commit: each finished flow's JSON to c->on_flow (when set). */
 void store_hand_flows(const struct store_checkpoint *c);
 /* The view's totals from its cumulative counters, which outlive the pruning of old intervals. */

@@ -53,6 +53,11 @@ bool store_put_host_names(struct store *s, const struct store_checkpoint *c, con
 bool store_put_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book);
 /* Only the first part of that: the kept leases that can cover the checkpoint's connections, into book. */
 bool store_read_leases(struct store *s, const struct store_checkpoint *c, struct leasebook *book);
+/* ---- the folded attempts (store_attempts.c) ---- */
+/* The SQL function hll_max(a, b) the rows merge with, on a connection. */
+void store_attempts_register(sqlite3 *db);
+/* The checkpoint's folded groups merged into their days' rows. */
+bool store_put_attempts(struct store *s, const struct store_checkpoint *c);
 /* Fold the open rows a killed run left into the finished ones; drop the open rows. */
 extern const char store_fold_open_sql[], store_drop_open_sql[];
 

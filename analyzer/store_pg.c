@@ -169,6 +169,7 @@ static const struct {
 	{ 1, pg_schema_v1, "inventory per sensor and day, flow records by day, checkpoints, runs, counters, imports" },
 	{ 2, pg_schema_v2, "the clients' host names per sensor and day" },
 	{ 3, pg_schema_v3, "identity over time (issue 17): the DHCP host of each client row, and the leases that say which" },
+	{ 4, pg_schema_v4, "attempt-only connections past --max-attempts, folded per sensor, UTC day, server, port and TCP outcome" },
 };
 
 /* The versions after `from` applied, each recorded in migrations; false on an error (err says which). */
@@ -624,4 +625,14 @@ bool store_pg_load(struct store_pg *p, int64_t since_us, struct store_view *v, c
 		return false;
 	}
 	return pg_load_view(p->conn, p->sensors[0] ? p->sensors : NULL, since_us, v, err, errlen);
+}
+
+bool store_pg_load_attempts(struct store_pg *p, const struct store_query *q, struct attempts *t, char *err,
+			    size_t errlen)
+{
+	if (!p->conn) {
+		snprintf(err, errlen, "PostgreSQL: no connection (%s)", p->display);
+		return false;
+	}
+	return pg_load_attempts(p->conn, p->sensors[0] ? p->sensors : NULL, q, t, err, errlen);
 }

@@ -21,7 +21,7 @@
 
 #include "store.h"
 
-#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_VERSION 4
 #define PG_DUP_WINDOW_US ((int64_t)2 * 1000000)   /* the same 5-tuple starting within 2 s: one connection */
 #define PG_ADVISORY_KEY "1414287186"              /* pg_advisory lock key: tlsready_merge() and the events' reads */
 
@@ -38,11 +38,12 @@ enum pg_stmt {
 	PGS_A_FLOW, PGS_A_CLIENT, PGS_A_USAGE, PGS_A_NAME, PGS_A_PORT, PGS_A_NOTE, PGS_A_CERT,   /* the same, as arrays */
 	PGS_HOST_NAME,      /* (sensor, day, client, source, name, first, last, count, host): merged at once (schema 2; host 3) */
 	PGS_LEASE,          /* (sensor, host, ip, start, end, client_id): a DHCP lease a checkpoint saw (schema 3) */
+	PGS_ATTEMPT_GROUP,  /* (sensor, day, server, port, tcp, connections, first, last, sources, cap): merged (schema 4) */
 	PGS_COUNT
 };
 extern const char *const pg_stmt_sql[PGS_COUNT];
 extern const int pg_stmt_nparams[PGS_COUNT];
-extern const char pg_schema_v1[], pg_schema_v2[], pg_schema_v3[], pg_staging_sql[];
+extern const char pg_schema_v1[], pg_schema_v2[], pg_schema_v3[], pg_schema_v4[], pg_staging_sql[];
 
 /* ---- a batch ---- */
 struct pg_stage;
@@ -178,6 +179,8 @@ bool pg_load_inventory(struct pg_conn *c, const char *sensors, const struct stor
 		       char *err, size_t errlen);
 bool pg_load_view(struct pg_conn *c, const char *sensors, int64_t since_us, struct store_view *v, char *err,
 		  size_t errlen);
+bool pg_load_attempts(struct pg_conn *c, const char *sensors, const struct store_query *q, struct attempts *t,
+		      char *err, size_t errlen);
 void *pg_conn_raw(struct pg_conn *c);
 void pg_conn_err(struct pg_conn *c, const char *what, char *err, size_t errlen);
 

@@ -17,6 +17,8 @@
 #include "store_pg.h"
 #include "store_rows.h"
 
+#include "attempts.h"
+
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -332,5 +334,51 @@ bool pg_load_view(struct pg_conn *conn, const char *sensors, int64_t since_us, s
 	end_read(c);
 	if (ok)
 		store_view_totals(v);
+	return ok;
+}
+
+/* ---- the folded attempts ---- */
+
+static int hex_nibble(char h)
+{
+	return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : -1;
+}
+
+bool pg_load_attempts(struct pg_conn *conn, const char *sensors, const struct store_query *q, struct attempts *t,
+		      char *err, size_t errlen)
+{
+	char from[24], to[24];
+	snprintf(from, sizeof from, "%" PRId64, q->since_us ? store_day(q->since_us) : INT64_MIN);
+	snprintf(to, sizeof to, "%" PRId64, q->until_us ? store_day(q->until_us - 1) : INT64_MAX);
+	const char *v[] = { from, to, sensors };
+	PGconn *c = pg_conn_raw(conn);
+	/* every sensor's rows: two sensors that saw the same flood each counted it (docs/shared-store.md) */
+	PGresult *r = begin_read(c) ? PQexecParams(c, "SELECT server, port, tcp, connections, first_us, last_us,"
+				    " encode(sources, 'hex'), max_attempts FROM attempt_group"
+				    " WHERE day BETWEEN $1::bigint AND $2::bigint" SENSORS("sensor"), 3, NULL, v, NULL, NULL, 0)
+				    : NULL;
+	bool ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		pg_conn_err(conn, "cannot read the folded attempts", err, errlen);
+	for (int i = 0; ok && i < PQntuples(r); i++) {
+		const char *hex = PQgetvalue(r, i, 6);
+		unsigned char reg[HLL_M];
+		size_t n = strlen(hex) / 2;
+		for (size_t k = 0; n == HLL_M && k < n; k++) {
+			int hi = hex_nibble(hex[2 * k]), lo = hex_nibble(hex[2 * k + 1]);
+			if (hi < 0 || lo < 0)
+				n = 0;
+			else
+				reg[k] = (unsigned char)(hi << 4 | lo);
+		}
+		ok = n == HLL_M &&
+		     store_attempt_row(t, PQgetvalue(r, i, 0), atoi(PQgetvalue(r, i, 1)), atoi(PQgetvalue(r, i, 2)),
+				       strtoull(PQgetvalue(r, i, 3), NULL, 10), strtoll(PQgetvalue(r, i, 4), NULL, 10),
+				       strtoll(PQgetvalue(r, i, 5), NULL, 10), reg, HLL_M, strtoull(PQgetvalue(r, i, 7), NULL, 10));
+		if (!ok)
+			snprintf(err, errlen, "PostgreSQL: a folded-attempts row that tlsready does not write");
+	}
+	PQclear(r);
+	end_read(c);
 	return ok;
 }

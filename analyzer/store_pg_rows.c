@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attempts.h"
 #include "leasebook.h"
 #include "names.h"
 #include "redact.h"
@@ -447,6 +448,28 @@ static void lease_rows(struct pg_batch *b, const char *sensor, const struct leas
 	}
 }
 
+/* A folded group of attempt-only connections, merged by the database at once (a checkpoint has a few). */
+static bool attempt_row(void *ctx, int64_t day, const char *server, const struct attempt_group *g, uint64_t limit)
+{
+	struct rows *w = ctx;
+	char hex[2 * HLL_M + 1];
+	for (unsigned i = 0; i < HLL_M; i++)
+		snprintf(hex + 2 * i, 3, "%02x", g->sources.reg[i]);
+	struct params p = { .n = 0 };
+	p_str(&p, w->sensor);
+	p_int(&p, day);
+	p_str(&p, server);
+	p_int(&p, g->port);
+	p_int(&p, g->tcp);
+	p_int(&p, (int64_t)g->connections);
+	p_int(&p, g->first_us);
+	p_int(&p, g->last_us);
+	p_str(&p, hex);
+	p_int(&p, (int64_t)limit);
+	emit(w->b, PGS_ATTEMPT_GROUP, &p);
+	return !w->b->failed;
+}
+
 static void key_row(struct pg_batch *b, const char *sensor, const char *run, uint64_t seq, int64_t now, uint64_t flows)
 {
 	struct params p = { .n = 0 };
@@ -510,7 +533,7 @@ bool pg_rows_checkpoint(struct pg_batch *b, const char *sensor, const char *run,
 	p_str(&p, sensor);
 	p_int(&p, PG_DUP_WINDOW_US);
 	emit(b, PGS_MERGE, &p);
-	if (!store_each_host_name(c, book, host_name_row, &w))
+	if (!store_each_host_name(c, book, host_name_row, &w) || !store_each_attempt_group(c, attempt_row, &w))
 		return false;
 	lease_rows(b, sensor, cur);
 	counter_rows(b, sensor, c);

@@ -341,6 +341,21 @@ const char pg_staging_sql[] =
 	" issuer text, not_after_us bigint, first_us bigint, last_us bigint, not_before_us bigint, key_type text,"
 	" key_bits int, sig_alg text, self_signed smallint) ON COMMIT DELETE ROWS;";
 
+/* ---- schema version 4: attempt-only connections past --max-attempts, folded (issue 18) ----
+ * A row per sensor, UTC day (of the group's first connection), server, port and TCP outcome; server '' the
+ * groups a checkpoint's table could not hold.  sources: 1,024 HyperLogLog registers (hll.h), merged by
+ * each register's maximum; max_attempts: the sensor's cap. */
+
+const char pg_schema_v4[] =
+	"CREATE TABLE attempt_group(sensor text NOT NULL, day bigint NOT NULL, server text NOT NULL, port int NOT NULL,"
+	" tcp int NOT NULL, connections bigint NOT NULL, first_us bigint NOT NULL, last_us bigint NOT NULL,"
+	" sources bytea NOT NULL, max_attempts bigint NOT NULL, PRIMARY KEY(sensor, day, server, port, tcp));"
+	"CREATE FUNCTION tlsready_hll_max(a bytea, b bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $f$"
+	"  SELECT CASE WHEN length(a) <> length(b) THEN b ELSE"
+	"   (SELECT decode(string_agg(lpad(to_hex(GREATEST(get_byte(a, i), get_byte(b, i))), 2, '0'), '' ORDER BY i), 'hex')"
+	"    FROM generate_series(0, length(a) - 1) i) END"
+	" $f$;";
+
 const char *const pg_stmt_sql[PGS_COUNT] = {
 	[PGS_KEY] = "WITH s AS (INSERT INTO sensor AS t VALUES($1, $4::bigint, $4::bigint) ON CONFLICT (name)"
 		    " DO UPDATE SET last_us=GREATEST(t.last_us, excluded.last_us))"
@@ -388,6 +403,10 @@ const char *const pg_stmt_sql[PGS_COUNT] = {
 			  " count=t.count + excluded.count",
 	[PGS_LEASE] = "INSERT INTO inv_lease AS t VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (sensor, host, ip, start_us)"
 		      " DO UPDATE SET end_us=excluded.end_us, client_id=GREATEST(t.client_id, excluded.client_id)",
+	[PGS_ATTEMPT_GROUP] = "INSERT INTO attempt_group AS t VALUES($1, $2, $3, $4, $5, $6, $7, $8, decode($9, 'hex'), $10)"
+			      " ON CONFLICT (sensor, day, server, port, tcp) DO UPDATE SET connections=t.connections + excluded.connections,"
+			      " first_us=LEAST(t.first_us, excluded.first_us), last_us=GREATEST(t.last_us, excluded.last_us),"
+			      " sources=tlsready_hll_max(t.sources, excluded.sources), max_attempts=excluded.max_attempts",
 	[PGS_A_CERT] = "INSERT INTO s_cert SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::text[],"
 		       " $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::int[],"
 		       " $13::text[], $14::smallint[])",
@@ -399,4 +418,5 @@ const int pg_stmt_nparams[PGS_COUNT] = {
 	[PGS_S_CERT] = 14, [PGS_DROP_OPEN] = 1, [PGS_MERGE] = 2, [PGS_COUNTER] = 3, [PGS_INTERVAL] = 10,
 	[PGS_IMPORT] = 4, [PGS_RETAIN] = 1, [PGS_A_FLOW] = 12, [PGS_A_CLIENT] = 20, [PGS_A_USAGE] = 20,
 	[PGS_A_NAME] = 11, [PGS_A_PORT] = 11, [PGS_A_NOTE] = 13, [PGS_A_CERT] = 14, [PGS_HOST_NAME] = 9, [PGS_LEASE] = 6,
+	[PGS_ATTEMPT_GROUP] = 10,
 };

@@ -36,6 +36,9 @@ bool store_pg_imported(struct store_pg *p, const char *digest, int64_t *when_us,
 bool store_pg_load_inventory(struct store_pg *p, const struct store_query *q, struct inventory *inv, char *err,
 			     size_t errlen);
 bool store_pg_load(struct store_pg *p, int64_t since_us, struct store_view *v, char *err, size_t errlen);
+struct attempts;
+bool store_pg_load_attempts(struct store_pg *p, const struct store_query *q, struct attempts *t, char *err,
+			    size_t errlen);
 int store_pg_version(struct store_pg *p);
 bool store_pg_reads_in_loop(const struct store_pg *p);
 uint64_t store_pg_dropped(struct store_pg *p);

@@ -23,7 +23,7 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO tlsready_sensor, tlsready_report;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO tlsready_sensor, tlsready_report;
 GRANT INSERT, UPDATE, DELETE ON inv_client, inv_usage, inv_name, inv_host_name, inv_lease, inv_port, inv_note, cert, counter,
-  capture_interval, run, checkpoint, sensor, import, flow TO tlsready_sensor;
+  capture_interval, run, checkpoint, sensor, import, flow, attempt_group TO tlsready_sensor;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO tlsready_sensor;
 
@@ -32,7 +32,7 @@ DO $$
 DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['inv_client', 'inv_usage', 'inv_name', 'inv_host_name', 'inv_lease', 'inv_port', 'inv_note', 'cert', 'counter',
-                           'capture_interval', 'run', 'checkpoint', 'import', 'flow'] LOOP
+                           'capture_interval', 'run', 'checkpoint', 'import', 'flow', 'attempt_group'] LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('DROP POLICY IF EXISTS read_all ON %I', t);
     EXECUTE format('DROP POLICY IF EXISTS own_insert ON %I', t);

@@ -191,3 +191,26 @@ def server_hello(suite=0x002f, version=None):
     body = (struct.pack("!H", 0x0303) + b"\x22" * 32 + b"\x00" + struct.pack("!H", suite) + b"\x00"
             + struct.pack("!H", len(exts)) + exts)
     return tls_handshake(2, body)
+
+
+def syn_flood(path, n, first=0, t0_us=1_700_000_000_000_000):
+    """n SYNs over Ethernet/IPv6 (RFC 8200) from 2001:db8:c::<first + i + 1> (documentation prefix, RFC 3849) to
+    2001:db8::10, ports 8476 and 9476 in turn (8476 first), 1 microsecond apart from t0_us: each SYN its own
+    source, what a spoofed flood looks like (test_memory_flood, test_attempts_state, test_monitor)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        eth = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x86\xdd"
+        ip_head = struct.pack("!IHBB", 0x60000000, 20, 6, 64)
+        cli_prefix = bytes.fromhex("20010db8000c0000") + b"\0\0\0\0"
+        srv = bytes.fromhex("20010db8000000000000000000000010")
+        out = []
+        for i in range(n):
+            tcp = struct.pack("!HHIIBBHHH", 1024 + i % 60000, 8476 if i % 2 == 0 else 9476, i * 7919 + 1, 0,
+                              5 << 4, 0x02, 65535, 0, 0)
+            frame = eth + ip_head + cli_prefix + struct.pack("!I", first + i + 1) + srv + tcp
+            ts = t0_us + i
+            out.append(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(frame), len(frame)) + frame)
+            if len(out) == 10000:
+                f.write(b"".join(out))
+                out = []
+        f.write(b"".join(out))

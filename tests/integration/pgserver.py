@@ -19,9 +19,12 @@ import time
 
 BIN = "/usr/lib/postgresql/15/bin"
 
-# A schema 3 store made back into the shape schema 2 had (rows of addresses only, no leases), for the
-# migration tests: what a store written by an older tlsready holds.
-UNDO_V3 = ("DROP TABLE inv_lease;"
+# A schema 4 store made back into the shape schema 3 had (no folded attempts), and a schema 3 store into the
+# shape schema 2 had (rows of addresses only, no leases; after UNDO_V4), for the migration tests: what a store
+# written by an older tlsready holds.
+UNDO_V4 = ("DROP TABLE attempt_group; DROP FUNCTION tlsready_hll_max(bytea, bytea);"
+           " UPDATE meta SET value='3' WHERE key='schema_version'; DELETE FROM migrations WHERE version=4;")
+UNDO_V3 = UNDO_V4 + (" DROP TABLE inv_lease;"
            " ALTER TABLE inv_client DROP COLUMN host, DROP COLUMN client_id, ADD PRIMARY KEY(sensor, day, ip, open);"
            " ALTER TABLE inv_usage DROP COLUMN host, ADD PRIMARY KEY(sensor, day, client, open, server, service, port, cls);"
            " ALTER TABLE inv_name DROP COLUMN host,"

@@ -38,7 +38,7 @@ import subprocess
 import tempfile
 
 from tap import ok, skip, run, done, sanitizer_report, TLSREADY
-from pcapgen import Pcap, udp
+from pcapgen import Pcap, udp, syn_flood
 
 tmp = tempfile.mkdtemp(prefix="tlsready-memflood-")
 atexit.register(shutil.rmtree, tmp, True)
@@ -47,28 +47,6 @@ ASAN = "asan" in TLSREADY  # a sanitizer build: a smaller flood, its memory is n
 N = 20_000 if ASAN else 200_000
 MAX_FLOWS = N // 10        # the flow table's cap in the flood run (the benchmark's flood uses one too)
 PER_CONN_MAX = 1100        # bytes of peak RSS per flood connection (before: ~1,600)
-
-
-def syn_flood(path, n):
-    """n SYNs over Ethernet/IPv6 (RFC 8200) from 2001:db8:c::<i> (documentation prefix, RFC 3849) to
-    2001:db8::10, ports 8476 and 9476 in turn, 1 microsecond apart."""
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        eth = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x86\xdd"
-        ip_head = struct.pack("!IHBB", 0x60000000, 20, 6, 64)
-        cli_prefix = bytes.fromhex("20010db8000c0000") + b"\0\0\0\0"
-        srv = bytes.fromhex("20010db8000000000000000000000010")
-        out = []
-        for i in range(n):
-            tcp = struct.pack("!HHIIBBHHH", 1024 + i % 60000, 8476 if i % 2 == 0 else 9476, i * 7919 + 1, 0,
-                              5 << 4, 0x02, 65535, 0, 0)
-            frame = eth + ip_head + cli_prefix + struct.pack("!I", i + 1) + srv + tcp
-            ts = 1_700_000_000_000_000 + i
-            out.append(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(frame), len(frame)) + frame)
-            if len(out) == 10000:
-                f.write(b"".join(out))
-                out = []
-        f.write(b"".join(out))
 
 
 def peak_rss(args):

@@ -8,7 +8,8 @@ same captures, summed over the files; the privilege drop is read from
 /proc/PID/status; the moved-port capture is built byte by byte here; a
 burst of connections in one interval (spoolcap.py writes its truth: users,
 port-mapper links) spooled past --records-memory gives the same state and
-events as held, in less memory.
+events as held, in less memory; a SYN flood (pcapgen.syn_flood) past
+--max-attempts is folded, its SYNs accounted for per port.
 
 Everything created is named "tr-mon-<pid>" / "tr-m<pid>a|b", uses
 documentation addresses, and is deleted on exit (also on a signal); every
@@ -22,6 +23,7 @@ import os
 import pwd
 import shutil
 import signal
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -29,6 +31,7 @@ import tempfile
 import time
 
 from netlab import stop, wait_monitoring
+from pcapgen import syn_flood
 from spoolcap import build
 from tap import ok, skip, run, done, sanitizer_report, CORPUS, PCAPS, TLSREADY, without_keys
 
@@ -515,5 +518,42 @@ else:
     ok(peaks["spooled"] and peaks["held"] and peaks["held"] - peaks["spooled"] > 16 << 20,
        f"peak RSS under the burst: {peaks['spooled'] >> 20} MiB spooled, {peaks['held'] >> 20} MiB holding "
        f"every record", peaks)
+# ---- 6. a SYN flood: past --max-attempts a UTC day, attempts are folded, not stored one by one ----
+# pcapgen.syn_flood writes every SYN from its own address, to 8476 and 9476 in turn (the truth: M SYNs, M / 2 a
+# port).  With --idle-timeout 1 and --interval 1 they end and are checkpointed over several intervals: the state
+# keeps the first CAPM of the day as flow records and folds the others into one row per port, whatever the
+# interval they ended in.
+M = 6000 if ASAN else 9000
+CAPM = 500
+synf = os.path.join(tmp, "synflood.pcap")
+syn_flood(synf, M)
+db6 = os.path.join(tmp, "flood.db")
+day0 = int(time.time()) // 86400
+m = monitor(db6, "--max-attempts", str(CAPM), "--idle-timeout", "1")
+r6 = subprocess.run(["ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", VA, "--pps", "3000", synf],
+                    capture_output=True, timeout=120)
+wait_for(lambda: False, 4)        # the last SYNs' idle timeout, and a checkpoint after it
+rc6 = stop(m)
+days = len({day0, int(time.time()) // 86400})   # a run over midnight UTC has two days' budgets
+_, d6, e6 = report(db6)
+try:
+    c6 = sqlite3.connect(db6)
+    kept6 = dict(c6.execute("SELECT port, count(*) FROM flow WHERE tcp='unanswered' GROUP BY port").fetchall())
+    intervals6 = c6.execute("SELECT count(*) FROM interval WHERE packets > 0").fetchone()[0]
+    c6.close()
+except Exception as ex:   # a missing state is a failure below
+    kept6, intervals6 = {"error": str(ex)}, 0
+f6 = (d6 or {}).get("folded_attempts") or {}
+ports6 = {g["port"]: g["connections"] for g in f6.get("groups", [])}
+stored6 = (d6 or {}).get("state", {}).get("flows_stored")
+drops6 = (d6 or {}).get("state", {}).get("capture_health", {}).get("total", {}).get("dropped_kernel")
+ok(rc6 == 0 and r6.returncode == 0 and drops6 == 0 and stored6 is not None and CAPM <= stored6 <= CAPM * days
+   and f6.get("connections") == M - stored6 and d6["capture"]["counters"]["attempt_records_folded"] == M - stored6
+   and all(kept6.get(p, 0) + ports6.get(p, 0) == M // 2 for p in (8476, 9476)) and intervals6 >= 2
+   and f6.get("max_attempts") == CAPM and not sanitizer_report(stderr_of(m) + e6),
+   f"a flood of {M} spoofed SYNs into a monitor with --max-attempts {CAPM}, read over {intervals6} intervals: "
+   f"{stored6} kept as flow records, the others folded per port; per port, kept and folded are the {M // 2} "
+   f"SYNs sent",
+   (rc6, drops6, stored6, kept6, ports6, f6.get("connections"), intervals6, stderr_of(m)[-300:], e6[-300:]))
 print(f"# test_monitor took {time.monotonic() - T0:.1f} s")
 done()

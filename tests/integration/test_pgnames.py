@@ -336,9 +336,9 @@ try:
                    " (SELECT count(*) FROM inv_client WHERE sensor='old' AND host <> '')", "old")[1].strip()
     st, e6 = report(["--db", OLD])
     addr_only = {c["ip"]: c["identity"] for c in (st or {}).get("clients", []) if c["identity"] == "address"}
-    ok(rc_o == 0 and down[0] == 0 and rc_n == 0 and mig == "3 1,2,3 0" and st
+    ok(rc_o == 0 and down[0] == 0 and rc_n == 0 and mig == "4 1,2,3,4 0" and st
        and addr_only == {"192.0.2.50": "address", "192.0.2.70": "address"},
-       "a schema 2 store migrates to 3 when a sensor connects; its rows keep an empty host (their address)",
+       "a schema 2 store migrates to 3 (and 4) when a sensor connects; its rows keep an empty host (their address)",
        (down, mig, addr_only, e_o + e_n + e6))
     live_sensor(want)
     ok(True, f"took {time.monotonic() - t0:.1f} s")

@@ -11,7 +11,10 @@
  *   record with payload is not the set's;
  * - split over several sets in different ways and merged (what --threads
  *   does), the kept records, the groups and `other` are the same, also when
- *   the group table is full (its smallest keys stay).
+ *   the group table is full (its smallest keys stay);
+ * - folded in parts whose groups are stored and cleared in turn (a
+ *   monitor's intervals), then absorbed back from those rows (a report of
+ *   the state): the same groups as folding everything at once.
  */
 #include "testutil.h"
 
@@ -274,6 +277,66 @@ static void same_result_however_split(void **st)
 	}
 }
 
+/* What a monitor does over its intervals: fold a part of the records, store the groups (copied out here as
+ * a store's rows), clear them, fold the next part; the stored rows absorbed into one set (a report of the
+ * state) are the groups and `other` of folding every record at once, also when the table is full (the
+ * smallest keys of all are the smallest keys of any part). */
+static void stored_parts_absorb_back(void **st)
+{
+	(void)st;
+	make_specs();
+	size_t small = 4 * (sizeof(struct attempt_group) + sizeof(struct attempt_group *));
+	for (int table = 0; table < 2; table++) {
+		size_t gb = table ? small : ATTEMPT_GROUPS_BYTES;
+		struct attempts ref, live, back;
+		assert_true(attempts_init(&ref, 0, gb));
+		assert_true(attempts_init(&live, 0, gb));
+		assert_true(attempts_init(&back, 0, gb));
+		for (int i = 0; i < NREC; i++)
+			assert_true(attempts_take(&ref, rec(&specs[i])));
+		static struct attempt_group rows[3 * 64];
+		bool is_other[3 * 64];
+		size_t n_rows = 0;
+		for (int part = 0; part < 3; part++) {
+			for (int i = part * NREC / 3; i < (part + 1) * NREC / 3; i++)
+				assert_true(attempts_take(&live, rec(&specs[i])));
+			for (size_t g = 0; g < live.n_groups; g++, n_rows++) {
+				rows[n_rows] = *live.groups[g];
+				is_other[n_rows] = false;
+			}
+			if (live.other.connections) {
+				rows[n_rows] = live.other;
+				is_other[n_rows++] = true;
+			}
+			attempts_clear_groups(&live);
+			assert_int_equal(live.n_groups, 0);
+			assert_int_equal(live.folded, 0);
+			assert_int_equal(live.other.connections, 0);
+		}
+		for (size_t r = n_rows; r-- > 0;)   /* backwards: the rows' order does not matter */
+			attempts_absorb(&back, &rows[r], is_other[r]);
+		assert_int_equal(back.folded, NREC);
+		assert_int_equal(back.folded, ref.folded);
+		assert_int_equal(back.n_groups, ref.n_groups);
+		for (size_t g = 0; g < ref.n_groups; g++) {
+			assert_true(addr_eq(&back.groups[g]->srv, &ref.groups[g]->srv));
+			assert_int_equal(back.groups[g]->port, ref.groups[g]->port);
+			assert_int_equal(back.groups[g]->tcp, ref.groups[g]->tcp);
+			assert_int_equal(back.groups[g]->connections, ref.groups[g]->connections);
+			assert_int_equal(back.groups[g]->first_us, ref.groups[g]->first_us);
+			assert_int_equal(back.groups[g]->last_us, ref.groups[g]->last_us);
+			assert_memory_equal(back.groups[g]->sources.reg, ref.groups[g]->sources.reg, HLL_M);
+		}
+		assert_int_equal(back.other.connections, ref.other.connections);
+		assert_memory_equal(back.other.sources.reg, ref.other.sources.reg, HLL_M);
+		if (table)
+			assert_true(ref.other.connections > 0);
+		attempts_free(&ref);
+		attempts_free(&live);
+		attempts_free(&back);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +344,7 @@ int main(void)
 		cmocka_unit_test(hll_repeats_and_merge),
 		cmocka_unit_test(fold_against_exact),
 		cmocka_unit_test(same_result_however_split),
+		cmocka_unit_test(stored_parts_absorb_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -192,18 +192,18 @@ static void schema_created(void **state)
 	assert_int_equal(store_user_version(st), STORE_SCHEMA_VERSION);
 	store_close(st);
 	assert_int_equal(sql_int(f, "PRAGMA application_id"), 0x544c5352);
-	assert_int_equal(sql_int(f, "PRAGMA user_version"), 6);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 6);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 7);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 7);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM meta WHERE key='format' AND value='tlsready-state'"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
 				    " ('inv_client','inv_usage','inv_name','inv_port','inv_note','import','flow','counter',"
-				    "'interval','run','cert','migrations','inv_host_name','inv_lease')"), 14);
+				    "'interval','run','cert','migrations','inv_host_name','inv_lease','attempt_group')"), 15);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode='wal'"), 1);
 	/* opening again changes nothing */
 	st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 6);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM migrations"), 7);
 }
 
 static void migration_from_v1(void **state)
@@ -225,9 +225,9 @@ static void migration_from_v1(void **state)
 	assert_non_null(strstr(err, "older"));
 	st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
-	assert_int_equal(store_user_version(st), 6);
+	assert_int_equal(store_user_version(st), 7);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE name='cert'"), 1);
-	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5,6' FROM migrations ORDER BY version"), 1);
+	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5,6,7' FROM migrations ORDER BY version"), 1);
 	assert_int_equal(sql_int(f, "SELECT last_nonsecure_us FROM inv_client WHERE ip='192.0.2.99'"), 2000);
 	/* what version 1 kept comes back through the inventory: the counts, the user, and the client
 	 * stored as unknown with nonsecure rows is told apart again as attempt-only */
@@ -262,8 +262,8 @@ static void migration_from_v4_host_names(void **state)
 		    "INSERT INTO inv_client VALUES(2,'192.0.2.27',0,1,0,86401000000,86402000000,0,0,0,0,0,0,0,0,0,0)");
 	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
-	assert_int_equal(store_user_version(st), 6);
-	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5,6' FROM migrations ORDER BY version"), 1);
+	assert_int_equal(store_user_version(st), 7);
+	assert_int_equal(sql_int(f, "SELECT group_concat(version) = '1,2,3,4,5,6,7' FROM migrations ORDER BY version"), 1);
 	assert_int_equal(sql_int(f, "SELECT sum(flows) FROM inv_client"), 4);
 	sql_exec(f, "INSERT INTO inv_host_name VALUES(1,'192.0.2.27','dns','pc27.example.com',2000,3000,2,'');"
 		    "INSERT INTO inv_host_name VALUES(2,'192.0.2.27','dns','pc27.example.com',1500,86401500000,5,'');"
@@ -309,7 +309,7 @@ static void migration_from_v5_identity(void **state)
 		    "INSERT INTO inv_host_name VALUES(1,'192.0.2.27','dhcp','pc27',500,500,1)");
 	struct store *st = store_open(f, STORE_WRITE, err, sizeof err);
 	assert_non_null(st);
-	assert_int_equal(store_user_version(st), 6);
+	assert_int_equal(store_user_version(st), 7);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM inv_client WHERE host=''"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM inv_host_name WHERE host=''"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM inv_lease"), 0);
