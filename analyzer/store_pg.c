@@ -471,6 +471,25 @@ bool store_pg_flush(struct store_pg *p, int timeout_ms)
 	return !p->flush_timed_out;
 }
 
+/* A full queue drops the batch and counts it; the monitor goes on (its memory stays bounded). */
+static void say_dropped(void)
+{
+	fprintf(stderr, "tlsready: warning: the local queue is full: a checkpoint was dropped (counted)\n");
+}
+
+/* An import's rows, as they are built: down its open pipeline. */
+static bool drain_stream(void *ctx, const unsigned char *buf, size_t len)
+{
+	pg_stream_send(ctx, buf, len, false);
+	return true;   /* a failure shows at the stream's end */
+}
+
+/* A monitor's rows, as they are built: into its queue entry. */
+static bool drain_queue(void *ctx, const unsigned char *buf, size_t len)
+{
+	return pg_queue_append(ctx, buf, len);
+}
+
 /* Apply a batch now (an import), or queue it (a monitor). */
 static bool submit(struct store_pg *p, struct pg_batch *b, char *err, size_t errlen)
 {
@@ -479,9 +498,8 @@ static bool submit(struct store_pg *p, struct pg_batch *b, char *err, size_t err
 		return false;
 	}
 	if (p->q) {
-		/* a full queue drops the batch and counts it; the monitor goes on (its memory stays bounded) */
 		if (!pg_queue_put(p->q, b))
-			fprintf(stderr, "tlsready: warning: the local queue is full: a checkpoint was dropped (counted)\n");
+			say_dropped();
 		return true;
 	}
 	if (!p->conn) {
@@ -496,16 +514,32 @@ static bool submit(struct store_pg *p, struct pg_batch *b, char *err, size_t err
 	return false;
 }
 
+/* A monitor's batch, appended to its queue entry while it was built: its last part, then the commit (the
+ * writer sees it now), unless building failed, when nothing of it stays.  A full queue drops it, counted. */
+static bool submit_queued(struct store_pg *p, struct pg_batch *b, bool built, char *err, size_t errlen)
+{
+	if (!built || (b->failed && !b->drain_failed)) {
+		pg_queue_abandon(p->q);
+		if (!err[0])
+			snprintf(err, errlen, "out of memory building the checkpoint");
+		return false;
+	}
+	pg_queue_append(p->q, b->buf, b->len);   /* a failure is counted at the commit */
+	if (!pg_queue_commit(p->q))
+		say_dropped();
+	return true;
+}
+
 /* An import's batch, streamed while it was built (pg_stream_send): its last part, then the commit, unless
  * building failed (built false, or out of memory), when nothing of it is committed. */
-static bool submit_stream(struct store_pg *p, struct pg_batch *b, bool built, const char *serr, char *err,
-			  size_t errlen)
+static bool submit_stream(struct store_pg *p, struct pg_batch *b, struct pg_stream *stream, bool built,
+			  const char *serr, char *err, size_t errlen)
 {
 	built = built && !b->failed;
 	if (built)
-		pg_stream_send(b->stream, b->buf, b->len);
-	enum pg_applied r = pg_stream_end(b->stream, built);
-	b->stream = NULL;
+		pg_stream_send(stream, b->buf, b->len, false);
+	enum pg_applied r = pg_stream_end(stream, built);
+	b->drain = NULL;
 	if (!built) {
 		if (!err[0])
 			snprintf(err, errlen, "out of memory building the checkpoint");
@@ -559,11 +593,23 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 	if (ok && p->have_next)
 		pg_leases_now(&p->next, &book);
 	char serr[512] = "";   /* the stream's error, as submit() words it */
-	if (ok && !p->q && p->conn && !(b.stream = pg_stream_begin(p->conn, serr, sizeof serr))) {
+	struct pg_stream *stream = NULL;
+	if (ok && !p->q && p->conn && !(stream = pg_stream_begin(p->conn, serr, sizeof serr))) {
 		snprintf(err, errlen, "%s (%s)", serr, p->display);
 		ok = false;
 	}
+	/* the rows leave memory as they are built: an import's down its pipeline, a monitor's to its queue */
+	if (stream) {
+		b.drain = drain_stream;
+		b.drain_ctx = stream;
+	} else if (ok && p->q) {
+		pg_queue_begin(p->q);
+		b.drain = drain_queue;
+		b.drain_ctx = p->q;
+	}
 	ok = ok && pg_rows_checkpoint(&b, p->sensor, p->run, p->seq++, c, p->run_started, &book, &cur);
+	if (b.drain_failed && p->q)
+		ok = true;   /* the queue refused a part: the batch is dropped and counted at its commit, as whole */
 	leasebook_free(&book);
 	leasebook_free(&cur);
 	if (!ok && !err[0])
@@ -580,8 +626,10 @@ bool store_pg_checkpoint(struct store_pg *p, const struct store_checkpoint *c, c
 		inventory_free(&p->next);
 		p->have_next = false;
 	}
-	if (b.stream)
-		ok = submit_stream(p, &b, ok, serr, err, errlen);
+	if (stream)
+		ok = submit_stream(p, &b, stream, ok, serr, err, errlen);
+	else if (b.drain)
+		ok = submit_queued(p, &b, ok, err, errlen);
 	else
 		ok = ok && submit(p, &b, err, errlen);
 	pg_batch_free(&b);

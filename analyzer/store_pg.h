@@ -5,9 +5,11 @@
  * A sensor's writes are batches: a list of rows, each naming one prepared
  * statement (enum pg_stmt, texts in store_pg_sql.c) and its parameters as
  * text.  A batch is built from the analysis in the capture thread
- * (store_pg_rows.c), then either applied at once (an import) or appended to
- * the local queue file and applied by the writer thread (store_queue.c), so
- * the capture loop never waits on the database.  Every batch starts with its
+ * (store_pg_rows.c) and leaves it 4 MiB at a time as it is built: down an
+ * import's open pipeline, or appended to a monitor's local queue file, which
+ * the writer thread reads back and applies a window at a time
+ * (store_queue.c), so the capture loop never waits on the database and no
+ * thread holds a whole batch.  Every batch starts with its
  * key (sensor, run, seq): the database refuses a key it holds, so a batch
  * replayed after a lost commit acknowledgement is a no-op.
  * Nothing outside analyzer/store*.c includes this.
@@ -53,7 +55,11 @@ struct pg_batch {
 	size_t rows;
 	bool failed;        /* out of memory while building */
 	struct pg_stage *stage;   /* staging rows gathered into array parameters, PG_STAGE_ROWS a statement */
-	struct pg_stream *stream; /* an import's: past PG_STREAM_BYTES the rows built go to it, the buffer empties */
+	/* past PG_STREAM_BYTES the rows built go to drain (false: it failed, the batch with it) and the buffer
+	 * empties: an import's to its open pipeline (pg_stream_send), a monitor's to its queue entry */
+	bool (*drain)(void *ctx, const unsigned char *buf, size_t len);
+	void *drain_ctx;
+	bool drain_failed;        /* failed because drain did (a monitor's queue full, or its disk): not memory */
 };
 #define PG_STREAM_BYTES (4u << 20)
 #define PG_STAGE_ROWS 4000
@@ -74,6 +80,9 @@ struct pg_row {
 	int lens[24];
 };
 bool pg_batch_next(const unsigned char *buf, size_t len, size_t *pos, struct pg_row *r, bool *bad);
+/* The same over a part of a batch: with more (other parts follow), a row cut at the part's end is not
+ * malformed: false, *bad false, *pos at that row's start. */
+bool pg_batch_next_part(const unsigned char *buf, size_t len, size_t *pos, struct pg_row *r, bool *bad, bool more);
 
 /* The rows of a checkpoint (store_pg_rows.c).  seq: the batch's number within the run.  book: the leases
  * that say which DHCP host held each connection's address (prepared; the checkpoint's own leases in it),
@@ -107,12 +116,15 @@ struct pg_conn;
  * False: the connection failed or the batch was refused; err says why (never the conninfo). */
 enum pg_applied { PGA_APPLIED, PGA_ALREADY, PGA_DOWN, PGA_REFUSED };
 enum pg_applied pg_apply(struct pg_conn *c, const unsigned char *buf, size_t len, char *err, size_t errlen);
-/* The same batch in parts (an import: its rows leave memory as they are built): begin (NULL and err on
- * failure), send each part (whole rows, in order; the first part starts with the key), then end, which
- * commits with commit (else nothing of it is: the builder gave up) and frees the stream. */
+/* The same batch in parts (an import: its rows leave memory as they are built; the writer: a queued
+ * batch read a window at a time): begin (NULL and err on failure), send each part in order (the first
+ * starts with the key; with more, a row cut at the part's end waits for the next part: the bytes sent
+ * are returned, the rest is to be sent again with what follows; once the stream failed or met a
+ * malformed row, every part is used up unsent), then end, which commits with commit
+ * (else nothing of it is: the builder gave up, or the batch read back was damaged) and frees the stream. */
 struct pg_stream;
 struct pg_stream *pg_stream_begin(struct pg_conn *c, char *err, size_t errlen);
-void pg_stream_send(struct pg_stream *s, const unsigned char *buf, size_t len);
+size_t pg_stream_send(struct pg_stream *s, const unsigned char *buf, size_t len, bool more);
 enum pg_applied pg_stream_end(struct pg_stream *s, bool commit);
 struct pg_conn *pg_connect(const char *conninfo, bool write, char *err, size_t errlen);
 void pg_disconnect(struct pg_conn *c);
@@ -127,6 +139,14 @@ bool pg_queue_start(struct pg_queue *q, char *err, size_t errlen);
 /* Append a batch (never waits on the database).  False: the queue is full or the disk failed;
  * the batch is counted as dropped. */
 bool pg_queue_put(struct pg_queue *q, const struct pg_batch *b);
+/* The same in parts, as a monitor's batch is built (one at a time, from the capture thread): begin, append
+ * each part (false: the queue is full or the disk failed; the rest is not written), then commit (the
+ * writer sees the batch only now; false: dropped and counted, as pg_queue_put) or abandon (the builder
+ * gave up: nothing of it stays, nothing is counted). */
+void pg_queue_begin(struct pg_queue *q);
+bool pg_queue_append(struct pg_queue *q, const unsigned char *buf, size_t len);
+bool pg_queue_commit(struct pg_queue *q);
+void pg_queue_abandon(struct pg_queue *q);
 /* Wait up to timeout_ms for the queue to be empty; true if it is. */
 bool pg_queue_drain(struct pg_queue *q, int timeout_ms);
 struct pg_queue_stats {

@@ -11,9 +11,10 @@
  * holds violates checkpoint_pkey, which says the batch was committed before
  * (its acknowledgement lost): PGA_ALREADY, nothing applied twice.  Out: the
  * outcome, and for a failure one line of PostgreSQL's message (no DETAIL,
- * which could quote values).  An import streams its batch: the rows go in
- * parts as they are built (pg_stream_send), inside the same one transaction,
- * and the Sync comes after the last part.
+ * which could quote values).  A batch can go in parts (pg_stream_send): an
+ * import's as its rows are built, a queued one as the writer reads it back,
+ * a window at a time; all inside the same one transaction, the Sync after
+ * the last part.
  */
 #include "store_pg.h"
 
@@ -105,12 +106,12 @@ struct pg_stream *pg_stream_begin(struct pg_conn *c, char *err, size_t errlen)
 	return s;
 }
 
-void pg_stream_send(struct pg_stream *s, const unsigned char *buf, size_t len)
+size_t pg_stream_send(struct pg_stream *s, const unsigned char *buf, size_t len, bool more)
 {
 	struct apply *a = &s->a;
 	size_t pos = 0;
 	struct pg_row row;
-	while (!a->failed && !s->bad && pg_batch_next(buf, len, &pos, &row, &s->bad)) {
+	while (!a->failed && !s->bad && pg_batch_next_part(buf, len, &pos, &row, &s->bad, more)) {
 		if (s->sent == 0 && row.st != PGS_KEY) {
 			s->bad = true;
 			break;
@@ -131,6 +132,8 @@ void pg_stream_send(struct pg_stream *s, const unsigned char *buf, size_t len)
 				take(a, s->taken++);
 		}
 	}
+	/* failed or malformed: nothing more is sent, the end says why; the part is used up */
+	return a->failed || s->bad ? len : pos;
 }
 
 enum pg_applied pg_stream_end(struct pg_stream *s, bool commit)
@@ -171,6 +174,6 @@ enum pg_applied pg_apply(struct pg_conn *c, const unsigned char *buf, size_t len
 	struct pg_stream *s = pg_stream_begin(c, err, errlen);
 	if (!s)
 		return PGA_DOWN;
-	pg_stream_send(s, buf, len);
+	pg_stream_send(s, buf, len, false);
 	return pg_stream_end(s, true);
 }

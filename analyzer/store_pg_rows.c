@@ -75,47 +75,62 @@ void pg_batch_row(struct pg_batch *b, enum pg_stmt st, int n, const char *const 
 			put(b, vals[i], (size_t)len + 1);   /* with its NUL: libpq reads text parameters as C strings */
 	}
 	b->rows++;
-	if (b->stream && !b->failed && b->len >= PG_STREAM_BYTES) {
-		pg_stream_send(b->stream, b->buf, b->len);
+	if (b->drain && !b->failed && b->len >= PG_STREAM_BYTES) {
+		if (!b->drain(b->drain_ctx, b->buf, b->len))
+			b->failed = b->drain_failed = true;
 		b->len = 0;
 	}
 }
 
-bool pg_batch_next(const unsigned char *buf, size_t len, size_t *pos, struct pg_row *r, bool *bad)
+bool pg_batch_next_part(const unsigned char *buf, size_t len, size_t *pos, struct pg_row *r, bool *bad, bool more)
 {
 	*bad = false;
-	if (*pos >= len)
+	size_t at = *pos;
+	if (at >= len)
 		return false;
-	if (len - *pos < 2 || buf[*pos] >= PGS_COUNT || buf[*pos + 1] > 24 ||
-	    buf[*pos + 1] != pg_stmt_nparams[buf[*pos]]) {
+	if (len - at < 2) {   /* the row's head is cut: in the next part, or a malformed batch */
+		*bad = !more;
+		return false;
+	}
+	if (buf[at] >= PGS_COUNT || buf[at + 1] > 24 || buf[at + 1] != pg_stmt_nparams[buf[at]]) {
 		*bad = true;
 		return false;
 	}
-	r->st = (enum pg_stmt)buf[*pos];
-	r->n = buf[*pos + 1];
-	*pos += 2;
+	r->st = (enum pg_stmt)buf[at];
+	r->n = buf[at + 1];
+	at += 2;
 	for (int i = 0; i < r->n; i++) {
 		uint32_t l;
-		if (len - *pos < 4) {
-			*bad = true;
+		if (len - at < 4) {
+			*bad = !more;
 			return false;
 		}
-		memcpy(&l, buf + *pos, 4);
-		*pos += 4;
+		memcpy(&l, buf + at, 4);
+		at += 4;
 		if (l == UINT32_MAX) {
 			r->vals[i] = NULL;
 			r->lens[i] = 0;
 			continue;
 		}
-		if (l >= len - *pos || buf[*pos + l] != '\0') {
+		if (l >= len - at) {
+			*bad = !more;
+			return false;
+		}
+		if (buf[at + l] != '\0') {
 			*bad = true;
 			return false;
 		}
-		r->vals[i] = (const char *)buf + *pos;
+		r->vals[i] = (const char *)buf + at;
 		r->lens[i] = (int)l;
-		*pos += (size_t)l + 1;
+		at += (size_t)l + 1;
 	}
+	*pos = at;
 	return true;
+}
+
+bool pg_batch_next(const unsigned char *buf, size_t len, size_t *pos, struct pg_row *r, bool *bad)
+{
+	return pg_batch_next_part(buf, len, pos, r, bad, false);
 }
 
 /* ---- parameters as text ---- */

@@ -15,7 +15,10 @@
  *
  * The file: 16 bytes "TLSRQUE1" and the head offset, then entries (magic,
  * length, the batch, an FNV-1a checksum); an entry torn by a crash at the
- * tail is cut off at the next open.  Opened with outfile.c's rules (no link
+ * tail is cut off at the next open.  A monitor's batch is appended in parts
+ * as it is built (pg_queue_begin/append/commit), its header written last, and
+ * the writer reads it back and sends it a window at a time (apply_entry), so
+ * neither thread holds a whole batch.  Opened with outfile.c's rules (no link
  * followed, 0600); bounded in bytes: a batch that would pass the bound is
  * dropped and counted (pg_queue_stats, the monitor's counter).
  */
@@ -51,11 +54,18 @@ struct pg_queue {
 	unsigned warned;
 	uint64_t ord_in, ord_out;  /* ordinals: of the next batch put, of the batch at the head */
 	struct pg_events *ev;      /* NULL: no findings */
+	/* the entry being appended at the tail (pg_queue_begin): its batch's bytes so far and their checksum;
+	 * the writer does not shrink the file under it */
+	bool appending, append_failed;
+	uint64_t append_len;
+	uint32_t append_sum;
 };
 
-static uint32_t fnv(const unsigned char *p, size_t n)
+#define FNV_START 2166136261u
+#define QWINDOW (4u << 20)          /* the writer reads a queued batch this much at a time */
+
+static uint32_t fnv_add(uint32_t h, const unsigned char *p, size_t n)
 {
-	uint32_t h = 2166136261u;
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 16777619u;
 	return h;
@@ -69,19 +79,25 @@ static bool write_head(struct pg_queue *q)
 	return pwrite(q->fd, h, QHDR, 0) == QHDR;
 }
 
-/* The entry at off: its batch in *buf (malloc'd), its size on disk in *size; false at a torn or bad entry. */
-static bool read_entry(int fd, uint64_t off, uint64_t end, unsigned char **buf, uint32_t *blen, uint64_t *size)
+/* The entry at off, checked a window at a time (its header, its bytes against its checksum): its batch's
+ * length in *blen, its size on disk in *size; false at a torn or bad entry. */
+static bool check_entry(int fd, uint64_t off, uint64_t end, uint32_t *blen, uint64_t *size)
 {
-	uint32_t h[2], sum;
+	uint32_t h[2], sum, want = FNV_START;
 	if (end - off < 12 || pread(fd, h, 8, (off_t)off) != 8 || h[0] != QMAGIC || h[1] > end - off - 12)
 		return false;
-	unsigned char *b = malloc(h[1] ? h[1] : 1);
-	if (!b || pread(fd, b, h[1], (off_t)off + 8) != (ssize_t)h[1] ||
-	    pread(fd, &sum, 4, (off_t)(off + 8 + h[1])) != 4 || sum != fnv(b, h[1])) {
-		free(b);
-		return false;
+	size_t wlen = h[1] < QWINDOW ? h[1] : QWINDOW;
+	unsigned char *w = malloc(wlen ? wlen : 1);
+	bool ok = w != NULL;
+	for (uint64_t at = 0; ok && at < h[1];) {
+		size_t n = h[1] - at < wlen ? (size_t)(h[1] - at) : wlen;
+		ok = pread(fd, w, n, (off_t)(off + 8 + at)) == (ssize_t)n;
+		want = fnv_add(want, w, n);
+		at += n;
 	}
-	*buf = b;
+	free(w);
+	if (!ok || pread(fd, &sum, 4, (off_t)(off + 8 + h[1])) != 4 || sum != want)
+		return false;
 	*blen = h[1];
 	*size = 12 + (uint64_t)h[1];
 	return true;
@@ -123,10 +139,8 @@ struct pg_queue *pg_queue_open(const char *path, const char *conninfo, uint64_t 
 			q->head = QHDR;
 		/* walk the entries: the tail is after the last whole one */
 		uint64_t off = q->head, end = (uint64_t)sb.st_size, size;
-		unsigned char *b;
 		uint32_t bl;
-		while (read_entry(q->fd, off, end, &b, &bl, &size)) {
-			free(b);
+		while (check_entry(q->fd, off, end, &bl, &size)) {
 			off += size;
 			q->batches++;
 		}
@@ -152,33 +166,79 @@ fail:
 	return NULL;
 }
 
-bool pg_queue_put(struct pg_queue *q, const struct pg_batch *b)
+void pg_queue_begin(struct pg_queue *q)
 {
-	uint64_t size = 12 + (uint64_t)b->len;
-	bool ok = false;
 	pthread_mutex_lock(&q->mu);
-	if (b->len > UINT32_MAX || q->tail - q->head + size > q->max) {
-		q->st.dropped++;
-		q->st.dropped_bytes += size;
+	q->appending = true;
+	q->append_failed = false;
+	q->append_len = 0;
+	q->append_sum = FNV_START;
+	pthread_mutex_unlock(&q->mu);
+}
+
+bool pg_queue_append(struct pg_queue *q, const unsigned char *buf, size_t len)
+{
+	pthread_mutex_lock(&q->mu);
+	uint64_t at = q->tail + 8 + q->append_len;   /* the header goes last, at commit */
+	bool ok = q->appending && !q->append_failed && q->tail - q->head + 12 + q->append_len + len <= q->max &&
+		  q->append_len + len <= UINT32_MAX;
+	pthread_mutex_unlock(&q->mu);   /* only this thread writes past the tail; the writer reads before it */
+	ok = ok && pwrite(q->fd, buf, len, (off_t)at) == (ssize_t)len;
+	pthread_mutex_lock(&q->mu);
+	if (ok) {
+		q->append_len += len;
+		q->append_sum = fnv_add(q->append_sum, buf, len);
 	} else {
-		uint32_t h[2] = { QMAGIC, (uint32_t)b->len }, sum = fnv(b->buf, b->len);
-		ok = pwrite(q->fd, h, 8, (off_t)q->tail) == 8 &&
-		     pwrite(q->fd, b->buf, b->len, (off_t)q->tail + 8) == (ssize_t)b->len &&
-		     pwrite(q->fd, &sum, 4, (off_t)(q->tail + 8 + b->len)) == 4 && fdatasync(q->fd) == 0;
-		if (ok) {
-			q->tail += size;
-			q->batches++;
-			q->ord_in++;
-			pthread_cond_signal(&q->work);
-		} else {
-			q->st.dropped++;
-			q->st.dropped_bytes += size;
-			if (ftruncate(q->fd, (off_t)q->tail) != 0)
-				q->st.failures++;
-		}
+		q->append_failed = true;
 	}
 	pthread_mutex_unlock(&q->mu);
 	return ok;
+}
+
+/* The entry's bytes past the tail cut off; not appending any more. */
+static void end_append(struct pg_queue *q)
+{
+	if (ftruncate(q->fd, (off_t)q->tail) != 0)
+		q->st.failures++;
+	q->appending = false;
+}
+
+bool pg_queue_commit(struct pg_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	uint64_t size = 12 + q->append_len;
+	uint32_t h[2] = { QMAGIC, (uint32_t)q->append_len }, sum = q->append_sum;
+	bool ok = q->appending && !q->append_failed && q->tail - q->head + size <= q->max &&
+		  pwrite(q->fd, &sum, 4, (off_t)(q->tail + 8 + q->append_len)) == 4 &&
+		  pwrite(q->fd, h, 8, (off_t)q->tail) == 8 && fdatasync(q->fd) == 0;
+	if (ok) {
+		q->tail += size;
+		q->batches++;
+		q->ord_in++;
+		q->appending = false;
+		pthread_cond_signal(&q->work);
+	} else {
+		q->st.dropped++;
+		q->st.dropped_bytes += size;
+		end_append(q);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return ok;
+}
+
+void pg_queue_abandon(struct pg_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->appending)
+		end_append(q);
+	pthread_mutex_unlock(&q->mu);
+}
+
+bool pg_queue_put(struct pg_queue *q, const struct pg_batch *b)
+{
+	pg_queue_begin(q);
+	pg_queue_append(q, b->buf, b->len);   /* a failure is counted at the commit */
+	return pg_queue_commit(q);
 }
 
 /* Wait up to ms on the work condition (a stop wakes it). */
@@ -196,6 +256,66 @@ static void pause_ms(struct pg_queue *q, int ms)
 	if (!q->stop)
 		pthread_cond_timedwait(&q->work, &q->mu, &ts);
 	pthread_mutex_unlock(&q->mu);
+}
+
+/* The entry at off applied in one transaction, read a window at a time (its rows go down the pipeline as
+ * they are read; a row longer than the window widens it): committed only when its checksum matched.
+ * *size: its size on disk; *whole false when it could not be read whole or its checksum failed (it is
+ * then refused: nothing of it is committed). */
+static enum pg_applied apply_entry(struct pg_queue *q, uint64_t off, uint64_t end, uint64_t *size, bool *whole,
+				   char *err, size_t errlen)
+{
+	uint32_t h[2], sum, want = FNV_START;
+	*whole = end - off >= 12 && pread(q->fd, h, 8, (off_t)off) == 8 && h[0] == QMAGIC && h[1] <= end - off - 12;
+	if (!*whole) {
+		snprintf(err, errlen, "a damaged queue entry");
+		return PGA_REFUSED;
+	}
+	*size = 12 + (uint64_t)h[1];
+	struct pg_stream *s = pg_stream_begin(q->conn, err, errlen);
+	if (!s)
+		return PGA_DOWN;
+	size_t cap = h[1] < QWINDOW ? h[1] : QWINDOW, have = 0;
+	unsigned char *w = malloc(cap ? cap : 1);
+	uint64_t at = 0;           /* bytes of the batch read */
+	bool oom = w == NULL;      /* no memory: not the entry's fault, it is tried again */
+	while (!oom && *whole && at < h[1]) {
+		if (have == cap) {     /* one row fills the window: widen it */
+			size_t ncap = cap * 2 < h[1] ? cap * 2 : h[1];
+			unsigned char *nw = ncap > cap ? realloc(w, ncap) : NULL;
+			if (!nw) {
+				oom = true;
+				break;
+			}
+			w = nw;
+			cap = ncap;
+		}
+		size_t n = h[1] - at < cap - have ? (size_t)(h[1] - at) : cap - have;
+		if (pread(q->fd, w + have, n, (off_t)(off + 8 + at)) != (ssize_t)n) {
+			*whole = false;
+			break;
+		}
+		want = fnv_add(want, w + have, n);
+		at += n;
+		have += n;
+		size_t used = pg_stream_send(s, w, have, at < h[1]);
+		memmove(w, w + used, have - used);
+		have -= used;
+	}
+	free(w);
+	if (oom) {
+		pg_stream_end(s, false);
+		snprintf(err, errlen, "out of memory reading a queued checkpoint");
+		return PGA_DOWN;   /* the connection is reset and the entry tried again */
+	}
+	if (*whole)
+		*whole = have == 0 && pread(q->fd, &sum, 4, (off_t)(off + 8 + h[1])) == 4 && sum == want;
+	if (!*whole) {
+		pg_stream_end(s, false);   /* never synced: nothing of it is committed; the caller resets the session */
+		snprintf(err, errlen, "a damaged queue entry");
+		return PGA_REFUSED;
+	}
+	return pg_stream_end(s, true);
 }
 
 static void *writer(void *arg)
@@ -221,23 +341,17 @@ static void *writer(void *arg)
 			backoff = backoff < 5000 ? backoff * 2 : 5000;
 			continue;
 		}
-		unsigned char *b = NULL;
-		uint32_t bl = 0;
 		uint64_t size = 0;
-		enum pg_applied r;
-		if (!read_entry(q->fd, head, tail, &b, &bl, &size)) {
-			r = PGA_REFUSED;   /* cannot be: the entries were checked; skip the rest */
+		struct pg_events_pending pend;
+		pg_events_before(q->ev, q->conn, ord, &pend);
+		bool whole = true;
+		enum pg_applied r = apply_entry(q, head, tail, &size, &whole, err, sizeof err);
+		if (!whole)                /* cannot be: the entries were checked; skip the rest */
 			size = tail - head;
-		} else {
-			struct pg_events_pending pend;
-			pg_events_before(q->ev, q->conn, ord, &pend);
-			r = pg_apply(q->conn, b, bl, err, sizeof err);
-			if (q->ev && !pg_events_after(q->ev, q->conn, &pend, r) && r != PGA_DOWN) {
-				pg_disconnect(q->conn);   /* the advisory lock goes with the session */
-				q->conn = NULL;
-			}
+		if (((q->ev && !pg_events_after(q->ev, q->conn, &pend, r)) || !whole) && r != PGA_DOWN) {
+			pg_disconnect(q->conn);   /* the advisory lock goes with the session, and an unsynced pipeline */
+			q->conn = NULL;
 		}
-		free(b);
 		if (r == PGA_DOWN) {
 			if (q->warned++ < 3)
 				fprintf(stderr, "tlsready: warning: %s; checkpoints stay queued, retrying\n", err);
@@ -264,10 +378,13 @@ static void *writer(void *arg)
 		q->head += size;
 		q->batches--;
 		q->ord_out++;
-		if (q->head == q->tail) {   /* empty: the file shrinks back to its header */
-			q->head = q->tail = QHDR;
-			if (ftruncate(q->fd, QHDR) != 0)
-				q->st.failures++;
+		if (q->head == q->tail) {   /* empty: the file shrinks back to its header (not under an entry being
+					     * appended: it does the next time) */
+			if (!q->appending) {
+				q->head = q->tail = QHDR;
+				if (ftruncate(q->fd, QHDR) != 0)
+					q->st.failures++;
+			}
 			pthread_cond_broadcast(&q->empty);
 		}
 		if (!write_head(q))

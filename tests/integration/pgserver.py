@@ -9,6 +9,7 @@ socket only (listen_addresses=''), trust for the local superuser `nobody`,
 SCRAM passwords for the roles a test creates.  stop() ends the server by the
 PID in postmaster.pid (SIGINT: fast shutdown), then removes the directory.
 """
+import atexit
 import os
 import pwd
 import shutil
@@ -120,3 +121,12 @@ class Server:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def started():
+    """A server initialised and started, removed at the test's exit (its cleanup registered)."""
+    srv = Server()
+    atexit.register(srv.cleanup)
+    srv.init()
+    srv.start()
+    return srv

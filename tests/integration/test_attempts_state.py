@@ -118,10 +118,7 @@ why = pgserver.available()
 if why:
     skip("PostgreSQL: folded attempts as in the SQLite state", why)
 else:
-    srv = pgserver.Server()
-    atexit.register(srv.cleanup)
-    srv.init()
-    srv.start()
+    srv = pgserver.started()
     srv.psql(f"CREATE DATABASE att OWNER {srv.user}")
     pg = srv.conninfo(db="att")
     rcs = [tl(["-q", "-r", f, "--db", pg, "--sensor", "s1", "--max-attempts", str(CAP)]) for f in (fa, fb)]

@@ -254,10 +254,7 @@ why = pgserver.available()
 if why:
     skip("PostgreSQL: an import spooled and held give the same report", why)
 else:
-    srv = pgserver.Server()
-    atexit.register(srv.cleanup)
-    srv.init()
-    srv.start()
+    srv = pgserver.started()
     out = {}
     for mode, mem in (("held", "1G"), ("spooled", "0")):
         srv.psql(f"CREATE DATABASE {mode} OWNER {srv.user}")

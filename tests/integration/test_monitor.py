@@ -9,7 +9,9 @@ same captures, summed over the files; the privilege drop is read from
 burst of connections in one interval (spoolcap.py writes its truth: users,
 port-mapper links) spooled past --records-memory gives the same state and
 events as held, in less memory; a SYN flood (pcapgen.syn_flood) past
---max-attempts is folded, its SYNs accounted for per port.
+--max-attempts is folded, its SYNs accounted for per port; a PostgreSQL
+sensor (pgserver.py) under a burst stores every connection, its memory
+growing far less than its checkpoint's batch.
 
 Everything created is named "tr-mon-<pid>" / "tr-m<pid>a|b", uses
 documentation addresses, and is deleted on exit (also on a signal); every
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import time
 
+import pgserver
 from netlab import stop, wait_monitoring
 from pcapgen import syn_flood
 from spoolcap import build
@@ -464,6 +467,15 @@ except OSError:
 rc = stop(m)
 ok(uid == "0" and rc == 0 and "keeping root" in stderr_of(m), "-Z root keeps root, and says so", (uid, stderr_of(m)))
 
+def hwm(p):
+    """The peak resident size of a running monitor (VmHWM: since its exec), in bytes; None if it is gone."""
+    try:
+        with open(f"/proc/{p.pid}/status") as f:
+            return int([l.split()[1] for l in f if l.startswith("VmHWM:")][0]) * 1024
+    except (OSError, IndexError):
+        return None
+
+
 # ---- 5. a burst of connections: an interval's records past --records-memory wait on disk ----
 # The spool tests' capture (spoolcap.py: connections from 40 clients, users and port-mapper links, its truth
 # written with it) replayed into monitors whose --interval (an hour) only comes at the stop: with
@@ -481,11 +493,7 @@ for label, mem in (("spooled", "64K"), ("held", "1G")):
     r5 = subprocess.run(["ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", VA, "--pps", pps5, burst],
                         capture_output=True, timeout=120)
     wait_for(lambda: False, 7)    # the connections' 5 s linger, then their records are finished
-    try:
-        with open(f"/proc/{m.pid}/status") as f:
-            peaks[label] = int([l.split()[1] for l in f if l.startswith("VmHWM:")][0]) * 1024
-    except (OSError, IndexError):
-        peaks[label] = None
+    peaks[label] = hwm(m)
     rc5 = stop(m)
     try:
         with open(ev5) as f:
@@ -555,5 +563,80 @@ ok(rc6 == 0 and r6.returncode == 0 and drops6 == 0 and stored6 is not None and C
    f"{stored6} kept as flow records, the others folded per port; per port, kept and folded are the {M // 2} "
    f"SYNs sent",
    (rc6, drops6, stored6, kept6, ports6, f6.get("connections"), intervals6, stderr_of(m)[-300:], e6[-300:]))
+# ---- 7. the shared store: a sensor's checkpoint leaves memory as it is built, and is applied in parts ----
+# A PostgreSQL sensor (pgserver.py) given two bursts (spoolcap.py, 4,000 and 16,000 connections) within one
+# 20 s interval each: its checkpoint's rows go to its queue file as they are built, and its writer thread
+# reads them back and sends them a window at a time (4 MiB), so what the checkpoint adds to the peak (VmHWM
+# once its batch is in the database, less VmHWM before it: the live connections' own cost is not the
+# checkpoint's) grows by far less per connection than the whole batch, built and then read back, took.
+# The database holds every connection, lookup link and user the capture's truth says.
+why7 = pgserver.available()
+if why7:
+    skip("a PostgreSQL sensor under a burst: every connection stored, memory per connection", why7)
+else:
+    srv = pgserver.started()
+    qdir = os.path.join(tmp, "queues")
+    os.mkdir(qdir)
+    shutil.chown(qdir, USER)
+    peaks7, got7 = {}, {}
+    for n7 in ((1500, 6000) if ASAN else (3000, 12000)):
+        cap7 = os.path.join(tmp, f"burst7-{n7}.pcap")
+        truth7 = build(cap7, n7)
+        srv.psql(f"CREATE DATABASE burst{n7} OWNER {srv.user}")
+        pg7 = srv.conninfo(db=f"burst{n7}")
+        ev7 = os.path.join(tmp, f"burst7-{n7}.ndjson")
+        m = monitor(pg7, "--sensor", "s1", "--queue", os.path.join(qdir, f"{n7}.queue"), "--records-memory", "64K",
+                    "--events", ev7, "-B", "64", interval="20")
+        r7 = subprocess.run(["ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", VA, "--pps", pps5, cap7],
+                            capture_output=True, timeout=120)
+        wait_for(lambda: False, 7)    # the connections' 5 s linger; the checkpoint comes at 20 s
+        pre7 = hwm(m)
+        stored = lambda: srv.psql("SELECT count(*) FROM flow", f"burst{n7}")[1].strip() == str(truth7[0])
+        wait_for(stored, 60)          # the checkpoint, its batch applied
+        post7 = hwm(m)
+        rc7 = stop(m, timeout=40)
+        _, d7, e7 = report(pg7)
+        users7 = set(srv.psql("SELECT DISTINCT name FROM inv_name WHERE kind='user' AND server=''",
+                              f"burst{n7}")[1].split())
+        try:
+            with open(ev7) as f:
+                flows7 = [x["flow"] for x in map(json.loads, f) if x.get("type") == "flow"]
+        except (OSError, ValueError):
+            flows7 = []
+        linked7 = sum(1 for f in flows7 if (f.get("mapper") or {}).get("next_connection") is not None)
+        got7[n7] = (rc7, r7.returncode, (d7 or {}).get("state", {}).get("flows_stored"), len(flows7), linked7,
+                    users7 == truth7[2], bool(sanitizer_report(stderr_of(m) + e7)))
+        want7 = (0, 0, truth7[0], truth7[0], truth7[1], True, False)
+        ok(got7[n7] == want7,
+           f"a PostgreSQL sensor given {truth7[0]} connections in one interval: every one stored and in the events "
+           f"file, {truth7[1]} lookups linked, the {len(truth7[2])} users written in its rows",
+           (got7[n7], want7, sorted(truth7[2] - users7)[:5], stderr_of(m)[-400:]))
+        peaks7[n7] = (truth7[0], post7 - pre7 if pre7 and post7 else None)
+    # a checkpoint larger than --queue-max: its parts stop at the bound, the batch is dropped and counted, nothing
+    # of it stays in the queue file, and the sensor goes on
+    small7 = os.path.join(tmp, f"burst7-{min(peaks7)}.pcap")
+    q8 = os.path.join(qdir, "small.queue")
+    srv.psql(f"CREATE DATABASE full7 OWNER {srv.user}")
+    m = monitor(srv.conninfo(db="full7"), "--sensor", "s1", "--queue", q8, "--queue-max", "1M", interval="3600")
+    r8 = subprocess.run(["ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", VA, "--pps", pps5, small7],
+                        capture_output=True, timeout=120)
+    wait_for(lambda: False, 7)
+    rc8 = stop(m, timeout=40)
+    err8 = stderr_of(m)
+    stored8 = srv.psql("SELECT count(*) FROM flow", "full7")[1].strip()
+    ok(rc8 == 0 and r8.returncode == 0 and "the local queue is full: a checkpoint was dropped" in err8
+       and os.path.getsize(q8) == 16 and stored8 == "0" and not sanitizer_report(err8),
+       "a PostgreSQL sensor's checkpoint larger than --queue-max 1M: dropped with a warning as its parts reach the "
+       "bound, nothing of it left in the queue file, the sensor exits 0", (rc8, os.path.getsize(q8), stored8, err8[-400:]))
+    if ASAN:
+        skip("a PostgreSQL sensor's memory per connection of an interval", "a sanitizer build's memory is not the product's")
+    else:
+        (c1, p1), (c2, p2) = sorted(peaks7.values())
+        per7 = (p2 - p1) / (c2 - c1) if p1 is not None and p2 is not None else None
+        ok(per7 is not None and per7 < 700,
+           f"a PostgreSQL sensor's checkpoint raises its peak RSS by {per7 and round(per7)} bytes a connection of the "
+           f"interval ({p1 and p1 >> 20} MiB for {c1}, {p2 and p2 >> 20} MiB for {c2}; the whole batch, built then "
+           f"read back: about 1,600)", peaks7)
+    srv.cleanup()
 print(f"# test_monitor took {time.monotonic() - T0:.1f} s")
 done()

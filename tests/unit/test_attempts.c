@@ -225,6 +225,26 @@ static void fold_against_exact(void **st)
 	attempts_free(&t);
 }
 
+/* The same folded groups and `other`, field by field and register by register. */
+static void assert_same_groups(const struct attempts *t, const struct attempts *ref)
+{
+	assert_int_equal(t->folded, ref->folded);
+	assert_int_equal(t->n_groups, ref->n_groups);
+	for (size_t g = 0; g < t->n_groups; g++) {
+		assert_true(addr_eq(&t->groups[g]->srv, &ref->groups[g]->srv));
+		assert_int_equal(t->groups[g]->port, ref->groups[g]->port);
+		assert_int_equal(t->groups[g]->tcp, ref->groups[g]->tcp);
+		assert_int_equal(t->groups[g]->connections, ref->groups[g]->connections);
+		assert_int_equal(t->groups[g]->first_us, ref->groups[g]->first_us);
+		assert_int_equal(t->groups[g]->last_us, ref->groups[g]->last_us);
+		assert_memory_equal(t->groups[g]->sources.reg, ref->groups[g]->sources.reg, HLL_M);
+	}
+	assert_int_equal(t->other.connections, ref->other.connections);
+	assert_int_equal(t->other.first_us, ref->other.first_us);
+	assert_int_equal(t->other.last_us, ref->other.last_us);
+	assert_memory_equal(t->other.sources.reg, ref->other.sources.reg, HLL_M);
+}
+
 static void same_result_however_split(void **st)
 {
 	(void)st;
@@ -254,21 +274,7 @@ static void same_result_however_split(void **st)
 				assert_int_equal(k[i]->seq_no, kr[i]->seq_no);
 				record_free(k[i]);
 			}
-			assert_int_equal(t.folded, ref.folded);
-			assert_int_equal(t.n_groups, ref.n_groups);
-			for (size_t g = 0; g < t.n_groups; g++) {
-				assert_true(addr_eq(&t.groups[g]->srv, &ref.groups[g]->srv));
-				assert_int_equal(t.groups[g]->port, ref.groups[g]->port);
-				assert_int_equal(t.groups[g]->tcp, ref.groups[g]->tcp);
-				assert_int_equal(t.groups[g]->connections, ref.groups[g]->connections);
-				assert_int_equal(t.groups[g]->first_us, ref.groups[g]->first_us);
-				assert_int_equal(t.groups[g]->last_us, ref.groups[g]->last_us);
-				assert_memory_equal(t.groups[g]->sources.reg, ref.groups[g]->sources.reg, HLL_M);
-			}
-			assert_int_equal(t.other.connections, ref.other.connections);
-			assert_int_equal(t.other.first_us, ref.other.first_us);
-			assert_int_equal(t.other.last_us, ref.other.last_us);
-			assert_memory_equal(t.other.sources.reg, ref.other.sources.reg, HLL_M);
+			assert_same_groups(&t, &ref);
 			attempts_free(&t);
 		}
 		for (size_t i = 0; i < nref; i++)
@@ -316,19 +322,7 @@ static void stored_parts_absorb_back(void **st)
 		for (size_t r = n_rows; r-- > 0;)   /* backwards: the rows' order does not matter */
 			attempts_absorb(&back, &rows[r], is_other[r]);
 		assert_int_equal(back.folded, NREC);
-		assert_int_equal(back.folded, ref.folded);
-		assert_int_equal(back.n_groups, ref.n_groups);
-		for (size_t g = 0; g < ref.n_groups; g++) {
-			assert_true(addr_eq(&back.groups[g]->srv, &ref.groups[g]->srv));
-			assert_int_equal(back.groups[g]->port, ref.groups[g]->port);
-			assert_int_equal(back.groups[g]->tcp, ref.groups[g]->tcp);
-			assert_int_equal(back.groups[g]->connections, ref.groups[g]->connections);
-			assert_int_equal(back.groups[g]->first_us, ref.groups[g]->first_us);
-			assert_int_equal(back.groups[g]->last_us, ref.groups[g]->last_us);
-			assert_memory_equal(back.groups[g]->sources.reg, ref.groups[g]->sources.reg, HLL_M);
-		}
-		assert_int_equal(back.other.connections, ref.other.connections);
-		assert_memory_equal(back.other.sources.reg, ref.other.sources.reg, HLL_M);
+		assert_same_groups(&back, &ref);
 		if (table)
 			assert_true(ref.other.connections > 0);
 		attempts_free(&ref);

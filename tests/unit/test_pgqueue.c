@@ -8,7 +8,10 @@
  *   and non-UTF-8 text keeps its ASCII bytes only;
  * - the queue file: batches appended are there after a reopen (a restart), a torn entry at the
  *   tail is cut off, the byte bound drops and counts, a symbolic link is refused, the file is 0600,
- *   and a file that is not a queue is refused.
+ *   and a file that is not a queue is refused;
+ * - read in parts (the writer's windows), a row cut at a part's end waits for the next part; appended in
+ *   parts (a monitor's batch as it is built), an entry is invisible until its commit, then the same bytes
+ *   as written out here; abandoned or torn before its commit, nothing of it stays.
  * Expected values are written out by hand.
  */
 #include "testutil.h"
@@ -177,6 +180,130 @@ static void queue_file(void **state)
 	assert_non_null(strstr(err, "not a tlsready queue file"));
 }
 
+/* FNV-1a 32, as the queue's entries carry it, written out here */
+static uint32_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint32_t h = 0x811c9dc5u;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x01000193u;
+	}
+	return h;
+}
+
+/* A batch read in parts (the writer's windows): a row cut at a part's end is not malformed when more
+ * follows, and is read whole from its start once the next part came; without more it is malformed. */
+static void rows_in_parts(void **state)
+{
+	(void)state;
+	struct pg_batch b;
+	pg_batch_init(&b);
+	const char *key[] = { "site-a", "run1", "7", "1000", "2" };
+	const char *ctr[] = { "site-a", "packets", "12" };
+	const char *ret[] = { "99" };
+	pg_batch_row(&b, PGS_KEY, 5, key);
+	pg_batch_row(&b, PGS_COUNTER, 3, ctr);
+	pg_batch_row(&b, PGS_RETAIN, 1, ret);
+	size_t ends[3], pos = 0;
+	struct pg_row r;
+	bool bad;
+	for (int i = 0; i < 3; i++) {
+		assert_true(pg_batch_next(b.buf, b.len, &pos, &r, &bad));
+		ends[i] = pos;
+	}
+	for (size_t cut = 0; cut <= b.len; cut++) {
+		size_t at = 0;
+		int n = 0;
+		while (pg_batch_next_part(b.buf, cut, &at, &r, &bad, true))
+			n++;
+		int whole = (ends[0] <= cut) + (ends[1] <= cut) + (ends[2] <= cut);
+		assert_int_equal(n, whole);
+		assert_false(bad);
+		assert_int_equal(at, whole ? ends[whole - 1] : 0);   /* the cut row starts the next part */
+		at = 0;
+		while (pg_batch_next_part(b.buf, cut, &at, &r, &bad, false))
+			;
+		assert_int_equal(bad, cut != 0 && cut != ends[0] && cut != ends[1] && cut != ends[2]);
+	}
+	pg_batch_free(&b);
+}
+
+/* A batch appended in parts (a monitor's, as it is built): invisible to the writer until its commit, then
+ * the same entry on disk as written out here by hand (magic, length, bytes, FNV-1a); abandoned, or torn by
+ * a crash before its commit, nothing of it stays; the bound applies to the parts. */
+static void queue_in_parts(void **state)
+{
+	(void)state;
+	char err[600];
+	struct pg_queue *q = pg_queue_open(path("parts"), "dbname=none", 1 << 20, err, sizeof err);
+	assert_non_null(q);
+	struct pg_batch a = one("100"), b = one("20000"), c = one("3");
+	struct pg_queue_stats st;
+	pg_queue_begin(q);
+	assert_true(pg_queue_append(q, a.buf, a.len));
+	assert_true(pg_queue_append(q, b.buf, b.len));
+	pg_queue_stats(q, &st);
+	assert_int_equal(st.queued_batches, 0);
+	assert_int_equal(pg_queue_next_ord(q), 0);
+	assert_true(pg_queue_append(q, c.buf, c.len));
+	assert_true(pg_queue_commit(q));
+	pg_queue_stats(q, &st);
+	assert_int_equal(st.queued_batches, 1);
+	size_t n = a.len + b.len + c.len;
+	assert_int_equal(st.queued_bytes, 12 + n);
+	/* abandoned: nothing of it stays */
+	pg_queue_begin(q);
+	assert_true(pg_queue_append(q, a.buf, a.len));
+	pg_queue_abandon(q);
+	struct stat sb;
+	assert_int_equal(stat(path("parts"), &sb), 0);
+	assert_int_equal(sb.st_size, 16 + 12 + n);
+	/* torn: parts written, no commit (the process killed), the queue closed as it was */
+	pg_queue_begin(q);
+	assert_true(pg_queue_append(q, b.buf, b.len));
+	pg_queue_close(q);
+	q = pg_queue_open(path("parts"), "dbname=none", 1 << 20, err, sizeof err);
+	assert_non_null(q);
+	pg_queue_stats(q, &st);
+	assert_int_equal(st.queued_batches, 1);
+	assert_int_equal(stat(path("parts"), &sb), 0);
+	assert_int_equal(sb.st_size, 16 + 12 + n);
+	pg_queue_close(q);
+	/* the entry, byte for byte */
+	unsigned char *want = malloc(12 + n), *got = malloc(12 + n);
+	uint32_t magic = 0x51525354u, len = (uint32_t)n;
+	memcpy(want, &magic, 4);
+	memcpy(want + 4, &len, 4);
+	memcpy(want + 8, a.buf, a.len);
+	memcpy(want + 8 + a.len, b.buf, b.len);
+	memcpy(want + 8 + a.len + b.len, c.buf, c.len);
+	uint32_t sum = fnv1a(want + 8, n);
+	memcpy(want + 8 + n, &sum, 4);
+	int fd = open(path("parts"), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, got, 12 + n, 16), (ssize_t)(12 + n));
+	close(fd);
+	assert_memory_equal(got, want, 12 + n);
+	free(want);
+	free(got);
+	/* the bound, part by part: the part that would pass it fails, the commit drops and counts */
+	q = pg_queue_open(path("parts"), "dbname=none", 12 + n + 12 + a.len + 3, err, sizeof err);   /* c is 8 bytes */
+	assert_non_null(q);
+	pg_queue_begin(q);
+	assert_true(pg_queue_append(q, a.buf, a.len));
+	assert_false(pg_queue_append(q, c.buf, c.len));
+	assert_false(pg_queue_commit(q));
+	pg_queue_stats(q, &st);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(st.queued_batches, 1);
+	assert_int_equal(stat(path("parts"), &sb), 0);
+	assert_int_equal(sb.st_size, 16 + 12 + n);
+	pg_queue_close(q);
+	pg_batch_free(&a);
+	pg_batch_free(&b);
+	pg_batch_free(&c);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/tlsready-pgq-XXXXXX");
@@ -186,6 +313,8 @@ int main(void)
 		cmocka_unit_test(rows_round_trip),
 		cmocka_unit_test(staging_arrays),
 		cmocka_unit_test(queue_file),
+		cmocka_unit_test(rows_in_parts),
+		cmocka_unit_test(queue_in_parts),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[128];
