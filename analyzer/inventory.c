@@ -1002,10 +1002,11 @@ bool inv_builder_finish(struct inv_builder *b, struct inventory *out)
 	return true;
 }
 
-static bool build_spooled(struct inventory *inv, const struct analysis *a, const struct names *t)
+bool inventory_build_spooled(struct inventory *inv, const struct analysis *a, const struct names *t,
+			     bool per_address, inv_host_fn host_fn, const void *ctx)
 {
 	memset(inv, 0, sizeof *inv);
-	struct inv_builder *b = inv_builder_new(a, t, false, a->spool->budget);
+	struct inv_builder *b = inv_builder_new(a, t, per_address, a->spool->budget);
 	if (!b)
 		return false;
 	struct record_iter it;
@@ -1013,7 +1014,7 @@ static bool build_spooled(struct inventory *inv, const struct analysis *a, const
 	const struct flow_record *r;
 	size_t i;
 	while (ok && (r = analysis_iter_next(&it, &i)))
-		ok = inv_builder_add(b, r, i, t && t->n_leases ? names_host_at(t, &r->cli, r->start_us) : -1);
+		ok = inv_builder_add(b, r, i, host_fn ? host_fn(ctx, r) : -1);
 	analysis_iter_end(&it);
 	if (!ok || analysis_error(a)) {
 		inv_builder_abandon(b);
@@ -1022,10 +1023,17 @@ static bool build_spooled(struct inventory *inv, const struct analysis *a, const
 	return inv_builder_finish(b, inv);
 }
 
+/* A record's DHCP host by the run's own leases (ctx: its names table). */
+static int32_t names_host(const void *ctx, const struct flow_record *r)
+{
+	return names_host_at(ctx, &r->cli, r->start_us);
+}
+
 bool inventory_build(struct inventory *inv, const struct analysis *a)
 {
 	if (a->spool)
-		return build_spooled(inv, a, a->names);
+		return inventory_build_spooled(inv, a, a->names, false, a->names && a->names->n_leases ? names_host : NULL,
+					       a->names);
 	return build(inv, a, 0, a->n_records, a->names, NULL, false);
 }
 

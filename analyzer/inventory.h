@@ -210,6 +210,12 @@ struct inv_builder *inv_builder_new(const struct analysis *a, const struct names
 bool inv_builder_add(struct inv_builder *b, const struct flow_record *r, size_t index, int32_t host);
 bool inv_builder_finish(struct inv_builder *b, struct inventory *inv);
 void inv_builder_abandon(struct inv_builder *b);
+/* Every record of a spooled analysis read back once into such a builder (t and per_address as for
+ * inv_builder_new), each record's host from host_fn(ctx, record) (NULL: none); false on no memory or a
+ * spool that could not be read back. */
+typedef int32_t (*inv_host_fn)(const void *ctx, const struct flow_record *r);
+bool inventory_build_spooled(struct inventory *inv, const struct analysis *a, const struct names *t,
+			     bool per_address, inv_host_fn host_fn, const void *ctx);
 /* Add an address to a client's sorted addresses (addrs_overflow past INV_MAX_ADDRS). */
 void inventory_add_addr(struct inv_client *c, const struct addr *ip);
 /* How many rows share each address (hosts_on_address), then the rows in address order (then host). */

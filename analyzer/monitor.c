@@ -282,23 +282,10 @@ static void own_strings(struct inventory *inv)
 				inv->servers[i].ports[j].service = inventory_intern(inv, inv->servers[i].ports[j].service);
 }
 
-/* inventory_build_follow() of a spooled analysis, read back once. */
-static bool follow_spooled(const struct analysis *a, const struct leasebook *book, struct inventory *inv)
+/* A record's DHCP host by the lease book (ctx). */
+static int32_t book_host(const void *ctx, const struct flow_record *r)
 {
-	struct inv_builder *b = inv_builder_new(a, NULL, false, a->spool->budget);
-	struct record_iter it;
-	bool ok = b && analysis_iter_start(a, &it);
-	const struct flow_record *r;
-	size_t i;
-	while (ok && (r = analysis_iter_next(&it, &i)))
-		ok = inv_builder_add(b, r, i, leasebook_host_at(book, &r->cli, r->start_us));
-	if (b)
-		analysis_iter_end(&it);
-	if (!ok || analysis_error(a)) {
-		inv_builder_abandon(b);
-		return false;
-	}
-	return inv_builder_finish(b, inv);
+	return leasebook_host_at(ctx, &r->cli, r->start_us);
 }
 
 /* The inventory of the checkpoint's flows (analysis a: done's and open's records) as the store will key
@@ -320,7 +307,7 @@ static bool build_now(struct mon *m, const struct analysis *done, const struct a
 	}
 	bool ok;
 	if (a->spool) {
-		ok = follow_spooled(a, &book, inv);
+		ok = inventory_build_spooled(inv, a, NULL, false, book_host, &book);   /* inventory_build_follow's rows */
 	} else {
 		for (size_t i = 0; i < a->n_records; i++)
 			hosts[i] = leasebook_host_at(&book, &a->records[i]->cli, a->records[i]->start_us);
