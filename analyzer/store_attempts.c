@@ -30,10 +30,11 @@ static void hll_max(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_value(ctx, argv[1]);
 		return;
 	}
-	unsigned char m[HLL_M];
-	for (unsigned i = 0; i < HLL_M; i++)
-		m[i] = a[i] > b[i] ? a[i] : b[i];
-	sqlite3_result_blob(ctx, m, HLL_M, SQLITE_TRANSIENT);
+	struct hll m, with;
+	memcpy(m.reg, a, HLL_M);
+	memcpy(with.reg, b, HLL_M);
+	hll_merge(&m, &with);
+	sqlite3_result_blob(ctx, m.reg, HLL_M, SQLITE_TRANSIENT);
 }
 
 void store_attempts_register(sqlite3 *db)

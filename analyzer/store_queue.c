@@ -182,12 +182,15 @@ bool pg_queue_append(struct pg_queue *q, const unsigned char *buf, size_t len)
 	uint64_t at = q->tail + 8 + q->append_len;   /* the header goes last, at commit */
 	bool ok = q->appending && !q->append_failed && q->tail - q->head + 12 + q->append_len + len <= q->max &&
 		  q->append_len + len <= UINT32_MAX;
+	uint32_t sum = q->append_sum;
 	pthread_mutex_unlock(&q->mu);   /* only this thread writes past the tail; the writer reads before it */
 	ok = ok && pwrite(q->fd, buf, len, (off_t)at) == (ssize_t)len;
+	if (ok)
+		sum = fnv_add(sum, buf, len);   /* outside the lock: the writer never waits on it */
 	pthread_mutex_lock(&q->mu);
 	if (ok) {
 		q->append_len += len;
-		q->append_sum = fnv_add(q->append_sum, buf, len);
+		q->append_sum = sum;
 	} else {
 		q->append_failed = true;
 	}
