@@ -631,12 +631,15 @@ else:
     if ASAN:
         skip("a PostgreSQL sensor's memory per connection of an interval", "a sanitizer build's memory is not the product's")
     else:
-        (c1, p1), (c2, p2) = sorted(peaks7.values())
-        per7 = (p2 - p1) / (c2 - c1) if p1 is not None and p2 is not None else None
-        ok(per7 is not None and per7 < 700,
-           f"a PostgreSQL sensor's checkpoint raises its peak RSS by {per7 and round(per7)} bytes a connection of the "
-           f"interval ({p1 and p1 >> 20} MiB for {c1}, {p2 and p2 >> 20} MiB for {c2}; the whole batch, built then "
-           f"read back: about 1,600)", peaks7)
+        # the larger burst's checkpoint against a bound of 1 KiB a connection (17 MiB for 16,000): streamed, it
+        # costs its fixed parts (two 4 MiB windows, the staging columns: ~12 MiB); the whole batch held, built
+        # then read back, cost ~22 MiB (the smaller burst is not subtracted: its peak moves by a few MiB from
+        # run to run, which made a per-connection difference of the two flaky)
+        c2, p2 = max(peaks7.values())
+        ok(p2 is not None and p2 < c2 * 1024 + (1 << 20),
+           f"a PostgreSQL sensor's checkpoint of {c2} connections raises its peak RSS by {p2 and p2 >> 20} MiB "
+           f"(bound {(c2 * 1024 + (1 << 20)) >> 20} MiB; the whole batch held, built then read back: ~22 MiB)",
+           peaks7)
     srv.cleanup()
 print(f"# test_monitor took {time.monotonic() - T0:.1f} s")
 done()
